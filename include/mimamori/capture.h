@@ -1,0 +1,59 @@
+/*
+ * Packet sources through libpcap: pcap and pcapng files read in order as one timeline, or a live
+ * interface. Packets come out with microsecond timestamps and the decoder's link type; time
+ * always comes from the packets, never from the clock.
+ */
+#ifndef MIMAMORI_CAPTURE_H
+#define MIMAMORI_CAPTURE_H
+
+#include <stdint.h>
+
+#include "mimamori/decode.h"
+
+#define CAPTURE_ERRBUF_SIZE 512
+
+struct capture;
+
+struct capture_pkt {
+    const uint8_t *data; /* valid until the next capture_next() */
+    uint32_t caplen, wire_len;
+    uint64_t ts_us;
+    enum mm_link link;
+};
+
+/*
+ * Files: each is opened (and checked) now, then read in the order given. 0, or MM_ECAPTURE /
+ * MM_EUNSUPPORTED with errbuf explaining which file and why.
+ */
+int capture_open_files(struct capture **out, char *const *files, unsigned n, char *errbuf);
+
+/* A live interface, promiscuous, full snap length. 0 or MM_ECAPTURE with errbuf. */
+int capture_open_live(struct capture **out, const char *iface, char *errbuf);
+
+/*
+ * Next packet: 1 with *pkt filled, 0 when a live read timed out (call again), MM_EEOF at the
+ * end of the last file. A damaged file (truncated record) is reported through errbuf, counted,
+ * and reading goes on with the next file.
+ */
+int capture_next(struct capture *c, struct capture_pkt *pkt, char *errbuf);
+
+/* Stop a blocking live read from a signal handler. */
+void capture_break(struct capture *c);
+
+struct capture_stats {
+    uint64_t packets;        /* delivered to us */
+    uint64_t kernel_packets; /* live: seen by the kernel */
+    uint64_t kernel_drops, kernel_ifdrops;
+    uint64_t errors; /* damaged files, read errors */
+};
+void capture_get_stats(struct capture *c, struct capture_stats *st);
+
+/* The live interface's name, or NULL for files. */
+const char *capture_iface(const struct capture *c);
+
+/* The file being read, or NULL. */
+const char *capture_current_file(const struct capture *c);
+
+void capture_close(struct capture *c);
+
+#endif

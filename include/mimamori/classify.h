@@ -1,0 +1,73 @@
+/*
+ * Flow classification with nDPI. A flow gets nDPI state when it starts; packets are fed until
+ * the protocol is final (no more metadata to gain) or a packet budget is spent, then the result
+ * and the metadata worth keeping (TLS SNI and version, HTTP host and user agent, DNS query name,
+ * SSH software) are copied into the flow and the nDPI state is freed. Payload bytes are never
+ * kept. Names for the event writer come from here, so no other module includes nDPI.
+ */
+#ifndef MIMAMORI_CLASSIFY_H
+#define MIMAMORI_CLASSIFY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mimamori/flow.h"
+
+enum classify_meta_field {
+    META_TLS_SNI = 0,
+    META_TLS_VERSION,
+    META_TLS_JA3,
+    META_TLS_JA3S,
+    META_HTTP_HOST,
+    META_HTTP_USER_AGENT,
+    META_DNS_RRNAME,
+    META_SSH_CLIENT,
+    META_SSH_SERVER,
+    META__COUNT
+};
+
+struct classify;
+
+/* Load nDPI with every protocol enabled. 0 or MM_ENOMEM. */
+int classify_create(struct classify **out);
+void classify_destroy(struct classify *c);
+
+/* Give a new flow its nDPI state. 0, or MM_ENOMEM (the flow is then left unclassified). */
+int classify_flow_start(struct classify *c, struct flow *f);
+
+/*
+ * Feed one packet of a flow still being classified (f->app.state != NULL). Returns 1 when the
+ * result became final with this packet (state freed, f->app filled), else 0.
+ */
+int classify_packet(struct classify *c, struct flow *f, const struct pkt_view *pv, uint64_t ts_us);
+
+/* At flow end: finish classification if still running (nDPI's give-up and guess). */
+void classify_flow_finish(struct classify *c, struct flow *f);
+
+/* Release what the flow holds (state, metadata); call before the flow slot is reused. */
+void classify_flow_release(struct classify *c, struct flow *f);
+
+/* Names for events. */
+struct classify_names {
+    char protocol[64];      /* "TLS.Google", as ndpiReader prints it */
+    const char *app_proto;  /* EVE app_proto ("tls", "http", "smb", ...), NULL when unknown */
+    const char *master;     /* "TLS" */
+    const char *app;        /* "Google" */
+    const char *category;   /* "Web" */
+    const char *confidence; /* "DPI", "Match by port", ... */
+};
+void classify_names(const struct classify *c, const struct flow_app *a, struct classify_names *n);
+
+/* Risk names of a risk bitmask, at most max; returns how many were written. */
+unsigned classify_risk_names(uint64_t risk, const char **names, unsigned max);
+
+/* A metadata string of the flow, or NULL. */
+const char *classify_meta_get(const struct classify_meta *m, enum classify_meta_field field);
+
+struct classify_stats {
+    uint64_t started, finished, detected, guessed, unknown, state_allocs, state_failures;
+    uint64_t active;
+};
+void classify_get_stats(const struct classify *c, struct classify_stats *st);
+
+#endif

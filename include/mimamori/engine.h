@@ -1,0 +1,57 @@
+/*
+ * The pipeline of one worker: decode, flow table, classification, and the control-plane flow
+ * events (started, classified, ended) that handlers subscribe to. The EVE flow record is one
+ * such handler; detection rules attach the same way. Packets in, events out; no I/O of its own.
+ */
+#ifndef MIMAMORI_ENGINE_H
+#define MIMAMORI_ENGINE_H
+
+#include <stdint.h>
+
+#include "mimamori/capture.h"
+#include "mimamori/config.h"
+#include "mimamori/eve.h"
+#include "mimamori/flow.h"
+
+enum flow_event {
+    FLOW_EV_STARTED = 0, /* first packet seen */
+    FLOW_EV_CLASSIFIED,  /* classification final (or given up) */
+    FLOW_EV_ENDED,       /* leaving the table; f->app is final */
+};
+
+/* A subscriber to flow events. reason is meaningful for FLOW_EV_ENDED only. */
+struct flow_event_handler {
+    void (*fn)(void *ud, enum flow_event ev, const struct flow *f, enum flow_end_reason reason);
+    void *ud;
+};
+
+struct engine;
+
+/*
+ * cfg must outlive the engine; eve may be NULL (no records written). in_iface names the live
+ * interface for events, or NULL.
+ */
+int engine_create(struct engine **out, const struct mm_config *cfg, struct eve *eve,
+                  const char *in_iface);
+void engine_destroy(struct engine *e);
+
+/* Subscribe to flow events (at most 8 handlers). 0 or MM_EFULL. */
+int engine_subscribe(struct engine *e, const struct flow_event_handler *h);
+
+/* Process one captured packet. */
+void engine_packet(struct engine *e, const struct capture_pkt *pkt);
+
+/* Live mode housekeeping with the wall clock: periodic stats. */
+void engine_tick(struct engine *e, uint64_t wall_us, struct capture *cap);
+
+/* End of input: end every flow and write the final stats event. */
+void engine_finish(struct engine *e, struct capture *cap);
+
+struct engine_stats {
+    struct decode_stats decode;
+    struct flow_table_stats flow;
+    uint64_t flow_events[3];
+};
+void engine_get_stats(const struct engine *e, struct engine_stats *st);
+
+#endif

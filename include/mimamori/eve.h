@@ -1,0 +1,53 @@
+/*
+ * EVE JSON writer: one JSON object per line, in the shape of Suricata's EVE so that existing SIEM
+ * parsers read it unchanged (every event validates against Suricata's schema). Mimamori's own
+ * fields go where the schema allows them: nDPI results and the zones of both ends in "ndpi".
+ * No payload bytes are ever written.
+ */
+#ifndef MIMAMORI_EVE_H
+#define MIMAMORI_EVE_H
+
+#include <stdint.h>
+
+#include "mimamori/classify.h"
+#include "mimamori/config.h"
+#include "mimamori/decode.h"
+#include "mimamori/flow.h"
+
+struct eve;
+
+/* A writer with no destinations yet. 0 or MM_ENOMEM. */
+int eve_create(struct eve **out);
+
+/* Add a file destination, opened for appending ("-" is stdout). 0, or MM_EIO with errno set. */
+int eve_add_file(struct eve *e, const char *path);
+
+/* Flush and close every destination. */
+void eve_close(struct eve *e);
+uint64_t eve_events_written(const struct eve *e);
+
+/* What every event needs to know about the sensor. */
+struct eve_ctx {
+    const struct mm_config *cfg;
+    const struct classify *cls;
+    const char *in_iface; /* live interface, or NULL */
+};
+
+int eve_write_flow(struct eve *e, const struct eve_ctx *ctx, const struct flow *f,
+                   enum flow_end_reason reason);
+
+/* The counters a stats event reports. */
+struct eve_stats {
+    uint64_t uptime_s;
+    uint64_t kernel_packets, kernel_drops, kernel_ifdrops, capture_errors;
+    const struct decode_stats *decode;
+    const struct flow_table_stats *flow;
+};
+
+int eve_write_stats(struct eve *e, const struct eve_ctx *ctx, const struct eve_stats *st,
+                    uint64_t ts_us);
+
+/* Format a packet timestamp as EVE does: 2026-11-24T21:27:09.534255+0900 (local time). */
+void eve_format_time(uint64_t ts_us, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,150 @@
+/*
+ * Flow table: bidirectional flows keyed by a direction-normalised 5-tuple plus VLAN tags, in a
+ * fixed pool sized at start-up (max_flows), found through a seeded hash. The client is the
+ * sender of the first packet (the receiver, if that packet is a SYN-ACK). Idle flows expire per
+ * protocol and TCP state from per-class LRU lists, so expiry never scans; when the pool is full
+ * the longest-idle flow is evicted. Every flow that leaves the table, for whatever reason, goes
+ * through the on_end callback first. No allocation after flow_table_create().
+ */
+#ifndef MIMAMORI_FLOW_H
+#define MIMAMORI_FLOW_H
+
+#include <stdint.h>
+
+#include "mimamori/decode.h"
+
+enum flow_state {
+    FLOW_STATE_NEW = 0,     /* one direction only, or TCP handshake not completed */
+    FLOW_STATE_ESTABLISHED, /* both directions seen */
+    FLOW_STATE_CLOSED,      /* TCP FIN both ways or RST */
+};
+
+enum flow_end_reason {
+    FLOW_END_TIMEOUT = 0, /* idle longer than its class's timeout */
+    FLOW_END_FORCED,      /* evicted to make room */
+    FLOW_END_SHUTDOWN,    /* end of input or sensor stop */
+};
+
+/* Timeout classes, one LRU list each. */
+enum flow_tclass {
+    FT_TCP_NEW = 0,
+    FT_TCP_EST,
+    FT_TCP_CLOSED,
+    FT_UDP,
+    FT_ICMP,
+    FT_OTHER,
+    FT__COUNT
+};
+
+/* Directions relative to the client. */
+#define FLOW_TOSERVER 0
+#define FLOW_TOCLIENT 1
+
+/* Normalised key: endpoint 0 is the lower (address, port). 44 bytes, no padding holes. */
+struct flow_key {
+    uint8_t addr[2][16];
+    uint16_t port[2]; /* 0 for protocols without ports (ICMP is keyed by addresses) */
+    uint16_t vlan[2];
+    uint8_t proto;
+    uint8_t pad[3];
+};
+
+/* What classification found; filled by the classify module, read by the event writer. */
+struct flow_app {
+    uint16_t master, app; /* nDPI protocol ids; 0 unknown */
+    uint16_t category;
+    uint8_t confidence;
+    uint8_t done; /* classification is final and its state freed */
+    uint64_t risk; /* nDPI risk bitmask */
+    struct classify_meta *meta; /* metadata strings, or NULL; owned by the classify module */
+    struct classify_flow *state; /* nDPI state while classifying, NULL after */
+};
+
+#define FLOW_F_ALERTED 0x01u
+
+struct flow {
+    struct flow_key key;
+    uint32_t hnext;            /* hash chain / free list */
+    uint32_t lprev, lnext;     /* LRU list of its timeout class */
+    uint8_t client;            /* key endpoint (0 or 1) that is the client */
+    uint8_t state;             /* enum flow_state */
+    uint8_t tclass;            /* enum flow_tclass */
+    uint8_t ip_version;        /* 4 or 6 */
+    uint8_t tcp_flags[2];      /* TCP flags seen, per direction */
+    uint8_t icmp_type, icmp_code; /* of the first packet, for the Community ID */
+    uint8_t flags;             /* FLOW_F_* */
+    uint8_t tunnel_depth;
+    uint32_t pkts[2];          /* per direction */
+    uint64_t bytes[2];
+    uint64_t first_us, last_us; /* packet timestamps, microseconds */
+    uint64_t id;               /* flow_id: 51 bits, stable for the flow's life */
+    struct flow_app app;
+};
+
+typedef void (*flow_end_fn)(void *ud, struct flow *f, enum flow_end_reason reason);
+
+struct flow_table_config {
+    uint32_t max_flows;
+    uint32_t timeout[FT__COUNT]; /* seconds */
+    uint64_t seed;               /* hash seed; 0 picks a random one */
+    flow_end_fn on_end;
+    void *ud;
+};
+
+struct flow_table_stats {
+    uint64_t total, tcp, udp, icmpv4, icmpv6, other;
+    uint64_t timeouts, evicted, shutdown;
+    uint64_t end_state[3]; /* by enum flow_state at the end */
+    uint32_t active, max_active;
+    uint64_t memuse; /* bytes of pool and hash in use */
+};
+
+struct flow_table;
+
+/* Fill cfg with the defaults from limits.h. */
+void flow_table_config_default(struct flow_table_config *cfg);
+
+/* Create a table; 0 or MM_ENOMEM / MM_EINVAL. */
+int flow_table_create(struct flow_table **out, const struct flow_table_config *cfg);
+
+/* Destroy without calling on_end; call flow_table_flush() first to write flows out. */
+void flow_table_destroy(struct flow_table *t);
+
+/*
+ * Find or create the flow of a decoded packet (DECODE_OK) seen at ts_us and update its counters
+ * and state. *dir receives FLOW_TOSERVER or FLOW_TOCLIENT, *created 1 for a new flow. May evict
+ * (calling on_end) to make room. Never returns NULL.
+ */
+struct flow *flow_table_update(struct flow_table *t, const struct pkt_view *pv, uint32_t wire_len,
+                               uint64_t ts_us, int *dir, int *created);
+
+/* End flows idle at now_us, at most budget of them (0: no limit); returns how many ended. */
+unsigned flow_table_expire(struct flow_table *t, uint64_t now_us, unsigned budget);
+
+/* End every flow with the given reason. */
+void flow_table_flush(struct flow_table *t, enum flow_end_reason reason);
+
+void flow_table_get_stats(const struct flow_table *t, struct flow_table_stats *st);
+
+/* Endpoint helpers: the client's and server's address and port. */
+static inline const uint8_t *flow_src_addr(const struct flow *f)
+{
+    return f->key.addr[f->client];
+}
+static inline const uint8_t *flow_dst_addr(const struct flow *f)
+{
+    return f->key.addr[!f->client];
+}
+static inline uint16_t flow_src_port(const struct flow *f)
+{
+    return f->key.port[f->client];
+}
+static inline uint16_t flow_dst_port(const struct flow *f)
+{
+    return f->key.port[!f->client];
+}
+
+const char *flow_state_name(enum flow_state s);
+const char *flow_end_reason_name(enum flow_end_reason r);
+
+#endif

@@ -1,0 +1,367 @@
+/*
+ * The nDPI wrapper (the only file that includes nDPI). Per-flow nDPI state comes from a free
+ * list, so steady-state traffic allocates only when more flows are being classified at once
+ * than ever before. Detection follows ndpiReader's rules (the same packet budgets, give-up with
+ * guessing at the end) so results can be compared with it flow by flow.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <ndpi_api.h>
+
+#include "mimamori/classify.h"
+#include "mimamori/error.h"
+#include "mimamori/limits.h"
+
+struct classify_flow {
+    struct ndpi_flow_struct *nf;
+    struct classify_flow *next_free;
+    ndpi_protocol proto; /* last detected */
+    uint16_t pkts;
+    uint8_t detected;
+};
+
+struct classify_meta {
+    uint16_t off[META__COUNT]; /* offset into data; 0: absent (data[0] is NUL) */
+    char data[];
+};
+
+struct classify {
+    struct ndpi_detection_module_struct *mod;
+    struct classify_flow *free_list;
+    struct classify_stats st;
+};
+
+int classify_create(struct classify **out)
+{
+    struct classify *c;
+    NDPI_PROTOCOL_BITMASK all;
+
+    *out = NULL;
+    if ((c = calloc(1, sizeof(*c))) == NULL)
+        return MM_ENOMEM;
+    if ((c->mod = ndpi_init_detection_module(ndpi_no_prefs)) == NULL) {
+        free(c);
+        return MM_ENOMEM;
+    }
+    NDPI_BITMASK_SET_ALL(all);
+    ndpi_set_protocol_detection_bitmask2(c->mod, &all);
+    ndpi_finalize_initialization(c->mod);
+    *out = c;
+    return 0;
+}
+
+void classify_destroy(struct classify *c)
+{
+    struct classify_flow *s, *next;
+
+    if (c == NULL)
+        return;
+    for (s = c->free_list; s != NULL; s = next) {
+        next = s->next_free;
+        ndpi_free(s->nf);
+        free(s);
+    }
+    ndpi_exit_detection_module(c->mod);
+    free(c);
+}
+
+int classify_flow_start(struct classify *c, struct flow *f)
+{
+    struct classify_flow *s = c->free_list;
+
+    if (s != NULL) {
+        c->free_list = s->next_free;
+    } else {
+        s = calloc(1, sizeof(*s));
+        if (s != NULL && (s->nf = ndpi_flow_malloc(SIZEOF_FLOW_STRUCT)) == NULL) {
+            free(s);
+            s = NULL;
+        }
+        if (s == NULL) {
+            c->st.state_failures++;
+            f->app.done = 1;
+            return MM_ENOMEM;
+        }
+        c->st.state_allocs++;
+    }
+    memset(s->nf, 0, SIZEOF_FLOW_STRUCT);
+    memset(&s->proto, 0, sizeof(s->proto));
+    s->pkts = 0;
+    s->detected = 0;
+    s->next_free = NULL;
+    f->app.state = s;
+    c->st.started++;
+    c->st.active++;
+    return 0;
+}
+
+static void state_put(struct classify *c, struct flow *f)
+{
+    struct classify_flow *s = f->app.state;
+
+    ndpi_free_flow_data(s->nf);
+    s->next_free = c->free_list;
+    c->free_list = s;
+    f->app.state = NULL;
+    c->st.active--;
+}
+
+/* --- metadata ----------------------------------------------------------------------------- */
+
+static size_t meta_len(const char *s)
+{
+    size_t n = s != NULL ? strnlen(s, MM_META_MAX_STR) : 0;
+    return n;
+}
+
+/* Split an SSH banner "SSH-2.0-OpenSSH_8.9" to its software part "OpenSSH_8.9". */
+static const char *ssh_software(const char *banner)
+{
+    const char *p;
+
+    if (strncmp(banner, "SSH-", 4) != 0 || (p = strchr(banner + 4, '-')) == NULL)
+        return banner;
+    return p + 1;
+}
+
+static void meta_collect(struct flow *f, const struct ndpi_flow_struct *nf, const ndpi_protocol *p)
+{
+    const char *val[META__COUNT] = {0};
+    char tls_version[32];
+    size_t total = 1, len[META__COUNT];
+    struct classify_meta *m;
+    uint16_t ids[2] = {p->master_protocol, p->app_protocol};
+    int i, f_;
+
+    for (i = 0; i < 2; i++) {
+        switch (ids[i]) {
+        case NDPI_PROTOCOL_TLS:
+        case NDPI_PROTOCOL_QUIC:
+        case NDPI_PROTOCOL_DTLS:
+            val[META_TLS_SNI] = nf->host_server_name;
+            if (nf->protos.tls_quic.ssl_version != 0) {
+                uint8_t unknown;
+                val[META_TLS_VERSION] = ndpi_ssl_version2str(
+                    tls_version, sizeof(tls_version), nf->protos.tls_quic.ssl_version, &unknown);
+            }
+            val[META_TLS_JA3] = nf->protos.tls_quic.ja3_client;
+            val[META_TLS_JA3S] = nf->protos.tls_quic.ja3_server;
+            break;
+        case NDPI_PROTOCOL_HTTP:
+        case NDPI_PROTOCOL_HTTP_PROXY:
+        case NDPI_PROTOCOL_HTTP_CONNECT:
+            val[META_HTTP_HOST] = nf->host_server_name;
+            val[META_HTTP_USER_AGENT] = nf->http.user_agent;
+            break;
+        case NDPI_PROTOCOL_DNS:
+        case NDPI_PROTOCOL_MDNS:
+        case NDPI_PROTOCOL_LLMNR:
+            val[META_DNS_RRNAME] = nf->host_server_name;
+            break;
+        case NDPI_PROTOCOL_SSH:
+            val[META_SSH_CLIENT] = ssh_software(nf->protos.ssh.client_signature);
+            val[META_SSH_SERVER] = ssh_software(nf->protos.ssh.server_signature);
+            break;
+        default:
+            break;
+        }
+    }
+    for (f_ = 0; f_ < META__COUNT; f_++) {
+        len[f_] = meta_len(val[f_]);
+        if (len[f_] > 0)
+            total += len[f_] + 1;
+    }
+    if (total == 1 || (m = malloc(sizeof(*m) + total)) == NULL)
+        return;
+    m->data[0] = '\0';
+    total = 1;
+    for (f_ = 0; f_ < META__COUNT; f_++) {
+        m->off[f_] = 0;
+        if (len[f_] == 0)
+            continue;
+        m->off[f_] = (uint16_t)total;
+        memcpy(m->data + total, val[f_], len[f_]);
+        m->data[total + len[f_]] = '\0';
+        total += len[f_] + 1;
+    }
+    f->app.meta = m;
+}
+
+const char *classify_meta_get(const struct classify_meta *m, enum classify_meta_field field)
+{
+    if (m == NULL || (unsigned)field >= META__COUNT || m->off[field] == 0)
+        return NULL;
+    return m->data + m->off[field];
+}
+
+/* --- detection ---------------------------------------------------------------------------- */
+
+static void finish(struct classify *c, struct flow *f, int give_up)
+{
+    struct classify_flow *s = f->app.state;
+    ndpi_protocol p = s->proto;
+
+    if (give_up || p.app_protocol == NDPI_PROTOCOL_UNKNOWN) {
+        uint8_t guessed = 0;
+        p = ndpi_detection_giveup(c->mod, s->nf, 1, &guessed);
+        if (p.app_protocol != NDPI_PROTOCOL_UNKNOWN && !s->detected)
+            c->st.guessed++;
+    }
+    if (p.app_protocol == NDPI_PROTOCOL_UNKNOWN)
+        c->st.unknown++;
+    else if (s->detected)
+        c->st.detected++;
+    f->app.master = p.master_protocol;
+    f->app.app = p.app_protocol;
+    f->app.category = (uint16_t)p.category;
+    f->app.confidence = (uint8_t)s->nf->confidence;
+    f->app.risk = s->nf->risk;
+    f->app.done = 1;
+    meta_collect(f, s->nf, &p);
+    state_put(c, f);
+    c->st.finished++;
+}
+
+int classify_packet(struct classify *c, struct flow *f, const struct pkt_view *pv, uint64_t ts_us)
+{
+    struct classify_flow *s = f->app.state;
+    unsigned budget = f->key.proto == 6 ? MM_CLASSIFY_TCP_PKTS : MM_CLASSIFY_UDP_PKTS;
+    uint16_t len = pv->l3_len > 65535 ? 65535 : (uint16_t)pv->l3_len;
+    ndpi_protocol p;
+
+    if (s == NULL)
+        return 0;
+    p = ndpi_detection_process_packet(c->mod, s->nf, pv->l3, len, ts_us / 1000);
+    s->pkts++;
+    if (p.app_protocol != NDPI_PROTOCOL_UNKNOWN) {
+        s->proto = p;
+        s->detected = 1;
+    }
+    if (s->detected && !ndpi_extra_dissection_possible(c->mod, s->nf)) {
+        finish(c, f, 0);
+        return 1;
+    }
+    if (s->pkts >= budget) {
+        finish(c, f, !s->detected);
+        return 1;
+    }
+    return 0;
+}
+
+void classify_flow_finish(struct classify *c, struct flow *f)
+{
+    if (f->app.state != NULL)
+        finish(c, f, !f->app.state->detected);
+}
+
+void classify_flow_release(struct classify *c, struct flow *f)
+{
+    if (f->app.state != NULL)
+        state_put(c, f);
+    free(f->app.meta);
+    f->app.meta = NULL;
+}
+
+/* --- names -------------------------------------------------------------------------------- */
+
+/* nDPI protocol ids to EVE app_proto names where Suricata has one. */
+static const char *eve_app_proto(uint16_t id)
+{
+    switch (id) {
+    case NDPI_PROTOCOL_HTTP:
+    case NDPI_PROTOCOL_HTTP_PROXY:
+    case NDPI_PROTOCOL_HTTP_CONNECT:
+        return "http";
+    case NDPI_PROTOCOL_TLS:
+        return "tls";
+    case NDPI_PROTOCOL_DNS:
+        return "dns";
+    case NDPI_PROTOCOL_SMBV1:
+    case NDPI_PROTOCOL_SMBV23:
+        return "smb";
+    case NDPI_PROTOCOL_SSH:
+        return "ssh";
+    case NDPI_PROTOCOL_DCERPC:
+        return "dcerpc";
+    case NDPI_PROTOCOL_KERBEROS:
+        return "krb5";
+    case NDPI_PROTOCOL_LDAP:
+        return "ldap";
+    case NDPI_PROTOCOL_NTP:
+        return "ntp";
+    case NDPI_PROTOCOL_DHCP:
+        return "dhcp";
+    case NDPI_PROTOCOL_SNMP:
+        return "snmp";
+    case NDPI_PROTOCOL_SIP:
+        return "sip";
+    case NDPI_PROTOCOL_RDP:
+        return "rdp";
+    case NDPI_PROTOCOL_VNC:
+        return "rfb";
+    case NDPI_PROTOCOL_FTP_CONTROL:
+        return "ftp";
+    case NDPI_PROTOCOL_FTP_DATA:
+        return "ftp-data";
+    case NDPI_PROTOCOL_MAIL_SMTP:
+        return "smtp";
+    case NDPI_PROTOCOL_MAIL_IMAP:
+        return "imap";
+    case NDPI_PROTOCOL_MAIL_POP:
+        return "pop3";
+    case NDPI_PROTOCOL_QUIC:
+        return "quic";
+    case NDPI_PROTOCOL_MQTT:
+        return "mqtt";
+    case NDPI_PROTOCOL_MODBUS:
+        return "modbus";
+    case NDPI_PROTOCOL_DNP3:
+        return "dnp3";
+    case NDPI_PROTOCOL_TFTP:
+        return "tftp";
+    case NDPI_PROTOCOL_TELNET:
+        return "telnet";
+    case NDPI_PROTOCOL_POSTGRES:
+        return "pgsql";
+    case NDPI_PROTOCOL_NFS:
+        return "nfs";
+    case NDPI_PROTOCOL_MDNS:
+        return "mdns";
+    case NDPI_PROTOCOL_LLMNR:
+        return "llmnr";
+    default:
+        return NULL;
+    }
+}
+
+void classify_names(const struct classify *c, const struct flow_app *a, struct classify_names *n)
+{
+    ndpi_protocol p = {a->master, a->app, (ndpi_protocol_category_t)a->category};
+    uint16_t base = a->master != NDPI_PROTOCOL_UNKNOWN ? a->master : a->app;
+
+    ndpi_protocol2name(c->mod, p, n->protocol, sizeof(n->protocol));
+    n->master = a->master != NDPI_PROTOCOL_UNKNOWN ? ndpi_get_proto_name(c->mod, a->master) : NULL;
+    n->app = ndpi_get_proto_name(c->mod, a->app);
+    n->category = ndpi_category_get_name(c->mod, p.category);
+    n->confidence = ndpi_confidence_get_name((ndpi_confidence_t)a->confidence);
+    n->app_proto = base == NDPI_PROTOCOL_UNKNOWN ? NULL : eve_app_proto(base);
+    if (n->app_proto == NULL && base != NDPI_PROTOCOL_UNKNOWN)
+        n->app_proto = ndpi_get_proto_name(c->mod, base);
+}
+
+unsigned classify_risk_names(uint64_t risk, const char **names, unsigned max)
+{
+    unsigned n = 0;
+    int i;
+
+    for (i = 1; i < NDPI_MAX_RISK && n < max; i++)
+        if (risk & (1ULL << i))
+            names[n++] = ndpi_risk2str((ndpi_risk_enum)i);
+    return n;
+}
+
+void classify_get_stats(const struct classify *c, struct classify_stats *st)
+{
+    *st = c->st;
+}

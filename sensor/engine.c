@@ -1,0 +1,191 @@
+/*
+ * One worker's packet path and its flow events. Per packet: decode into a pkt_view on the stack,
+ * account it, find the flow, feed the classifier while it still wants packets, and expire a
+ * bounded number of idle flows. Nothing here allocates per packet. Flow events go to the
+ * subscribed handlers in order; the EVE flow writer is subscribed first.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "mimamori/classify.h"
+#include "mimamori/engine.h"
+#include "mimamori/error.h"
+#include "mimamori/limits.h"
+#include "mimamori/log.h"
+
+#define ENGINE_MAX_HANDLERS 8
+
+struct engine {
+    const struct mm_config *cfg;
+    struct eve *eve;
+    struct eve_ctx ectx;
+    struct flow_table *ft;
+    struct classify *cls;
+    struct decode_stats dstats;
+    struct flow_event_handler handlers[ENGINE_MAX_HANDLERS];
+    unsigned nhandlers;
+    uint64_t now_us;        /* latest packet time */
+    uint64_t first_us;      /* first packet time */
+    uint64_t wall_start_us; /* first tick, for uptime */
+    uint64_t next_stats_us; /* wall clock of the next periodic stats */
+    uint64_t flow_events[3];
+};
+
+static void dispatch(struct engine *e, enum flow_event ev, const struct flow *f,
+                     enum flow_end_reason reason)
+{
+    unsigned i;
+
+    e->flow_events[ev]++;
+    for (i = 0; i < e->nhandlers; i++)
+        e->handlers[i].fn(e->handlers[i].ud, ev, f, reason);
+}
+
+/* Called by the flow table for every flow leaving it. */
+static void on_flow_end(void *ud, struct flow *f, enum flow_end_reason reason)
+{
+    struct engine *e = ud;
+
+    if (f->app.state != NULL) {
+        classify_flow_finish(e->cls, f);
+        dispatch(e, FLOW_EV_CLASSIFIED, f, reason);
+    }
+    dispatch(e, FLOW_EV_ENDED, f, reason);
+    classify_flow_release(e->cls, f);
+}
+
+static void eve_flow_handler(void *ud, enum flow_event ev, const struct flow *f,
+                             enum flow_end_reason reason)
+{
+    struct engine *e = ud;
+
+    if (ev == FLOW_EV_ENDED && e->eve != NULL)
+        eve_write_flow(e->eve, &e->ectx, f, reason);
+}
+
+int engine_create(struct engine **out, const struct mm_config *cfg, struct eve *eve,
+                  const char *in_iface)
+{
+    struct engine *e;
+    struct flow_table_config fc = cfg->flow;
+    struct flow_event_handler h;
+    int r;
+
+    *out = NULL;
+    if ((e = calloc(1, sizeof(*e))) == NULL)
+        return MM_ENOMEM;
+    e->cfg = cfg;
+    e->eve = eve;
+    fc.on_end = on_flow_end;
+    fc.ud = e;
+    if ((r = flow_table_create(&e->ft, &fc)) != 0 || (r = classify_create(&e->cls)) != 0) {
+        engine_destroy(e);
+        return r;
+    }
+    e->ectx.cfg = cfg;
+    e->ectx.cls = e->cls;
+    e->ectx.in_iface = in_iface;
+    h.fn = eve_flow_handler;
+    h.ud = e;
+    engine_subscribe(e, &h);
+    *out = e;
+    return 0;
+}
+
+void engine_destroy(struct engine *e)
+{
+    if (e == NULL)
+        return;
+    if (e->ft != NULL) {
+        /* Flows still in the table hold classifier state: release it without events. */
+        e->nhandlers = 0;
+        flow_table_flush(e->ft, FLOW_END_SHUTDOWN);
+        flow_table_destroy(e->ft);
+    }
+    classify_destroy(e->cls);
+    free(e);
+}
+
+int engine_subscribe(struct engine *e, const struct flow_event_handler *h)
+{
+    if (e->nhandlers == ENGINE_MAX_HANDLERS)
+        return MM_EFULL;
+    e->handlers[e->nhandlers++] = *h;
+    return 0;
+}
+
+void engine_packet(struct engine *e, const struct capture_pkt *pkt)
+{
+    struct pkt_view pv;
+    struct flow *f;
+    int r, dir, created;
+
+    r = decode_packet(&pv, pkt->link, pkt->data, pkt->caplen, pkt->wire_len);
+    decode_stats_account(&e->dstats, &pv, r, pkt->wire_len);
+    if (e->first_us == 0)
+        e->first_us = pkt->ts_us;
+    if (pkt->ts_us > e->now_us)
+        e->now_us = pkt->ts_us;
+    if (r == DECODE_OK) {
+        f = flow_table_update(e->ft, &pv, pkt->wire_len, pkt->ts_us, &dir, &created);
+        if (created) {
+            dispatch(e, FLOW_EV_STARTED, f, FLOW_END_TIMEOUT);
+            classify_flow_start(e->cls, f);
+        }
+        if (f->app.state != NULL && pv.l3_len > 0 && classify_packet(e->cls, f, &pv, pkt->ts_us))
+            dispatch(e, FLOW_EV_CLASSIFIED, f, FLOW_END_TIMEOUT);
+    }
+    flow_table_expire(e->ft, e->now_us, MM_EXPIRE_PER_PACKET);
+}
+
+static void write_stats(struct engine *e, struct capture *cap, uint64_t uptime_s, uint64_t ts_us)
+{
+    struct capture_stats cs = {0};
+    struct flow_table_stats fs;
+    struct eve_stats st = {0};
+
+    if (e->eve == NULL)
+        return;
+    if (cap != NULL)
+        capture_get_stats(cap, &cs);
+    flow_table_get_stats(e->ft, &fs);
+    st.uptime_s = uptime_s;
+    st.kernel_packets = cs.kernel_packets;
+    st.kernel_drops = cs.kernel_drops;
+    st.kernel_ifdrops = cs.kernel_ifdrops;
+    st.capture_errors = cs.errors;
+    st.decode = &e->dstats;
+    st.flow = &fs;
+    eve_write_stats(e->eve, &e->ectx, &st, ts_us);
+}
+
+void engine_tick(struct engine *e, uint64_t wall_us, struct capture *cap)
+{
+    if (e->wall_start_us == 0) {
+        e->wall_start_us = wall_us;
+        e->next_stats_us = wall_us + (uint64_t)MM_STATS_INTERVAL * 1000000u;
+        return;
+    }
+    /* With no packets arriving, idle flows still expire by the clock. */
+    if (wall_us > e->now_us)
+        flow_table_expire(e->ft, wall_us, 0);
+    if (wall_us >= e->next_stats_us) {
+        write_stats(e, cap, (wall_us - e->wall_start_us) / 1000000u, wall_us);
+        e->next_stats_us = wall_us + (uint64_t)MM_STATS_INTERVAL * 1000000u;
+    }
+}
+
+void engine_finish(struct engine *e, struct capture *cap)
+{
+    uint64_t start = e->wall_start_us != 0 ? e->wall_start_us : e->first_us;
+
+    flow_table_flush(e->ft, FLOW_END_SHUTDOWN);
+    write_stats(e, cap, e->now_us > start ? (e->now_us - start) / 1000000u : 0, e->now_us);
+}
+
+void engine_get_stats(const struct engine *e, struct engine_stats *st)
+{
+    st->decode = e->dstats;
+    flow_table_get_stats(e->ft, &st->flow);
+    memcpy(st->flow_events, e->flow_events, sizeof(st->flow_events));
+}

@@ -1,0 +1,366 @@
+/*
+ * The EVE writer (the only file that includes jansson). Each event is built once as a jansson
+ * object, dumped compactly on one line and freed. Field names and shapes follow Suricata's EVE
+ * schema; the stats layout reuses its keys so dashboards built for Suricata show our counters.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "mimamori/eve.h"
+#include "mimamori/community_id.h"
+#include "mimamori/error.h"
+#include "mimamori/zone.h"
+
+#define EVE_MAX_SINKS 8
+
+struct eve {
+    FILE *fp[EVE_MAX_SINKS];
+    unsigned nsinks;
+    uint64_t written, errors;
+};
+
+int eve_create(struct eve **out)
+{
+    *out = calloc(1, sizeof(**out));
+    return *out == NULL ? MM_ENOMEM : 0;
+}
+
+int eve_add_file(struct eve *e, const char *path)
+{
+    FILE *fp;
+
+    if (e->nsinks == EVE_MAX_SINKS)
+        return MM_EINVAL;
+    if (strcmp(path, "-") == 0)
+        fp = stdout;
+    else if ((fp = fopen(path, "a")) == NULL)
+        return MM_EIO;
+    e->fp[e->nsinks++] = fp;
+    return 0;
+}
+
+void eve_close(struct eve *e)
+{
+    unsigned i;
+
+    if (e == NULL)
+        return;
+    for (i = 0; i < e->nsinks; i++) {
+        if (e->fp[i] == stdout)
+            fflush(stdout);
+        else
+            fclose(e->fp[i]);
+    }
+    free(e);
+}
+
+uint64_t eve_events_written(const struct eve *e)
+{
+    return e->written;
+}
+
+void eve_format_time(uint64_t ts_us, char *buf, size_t len)
+{
+    time_t sec = (time_t)(ts_us / 1000000u);
+    struct tm tm;
+    char date[32], zone[8];
+
+    localtime_r(&sec, &tm);
+    strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%S", &tm);
+    strftime(zone, sizeof(zone), "%z", &tm);
+    snprintf(buf, len, "%s.%06u%s", date, (unsigned)(ts_us % 1000000u), zone);
+}
+
+static int emit(struct eve *e, json_t *ev)
+{
+    char *line = json_dumps(ev, JSON_COMPACT);
+    int r = 0;
+    unsigned i;
+
+    json_decref(ev);
+    if (line == NULL)
+        return MM_ENOMEM;
+    for (i = 0; i < e->nsinks; i++) {
+        if (fputs(line, e->fp[i]) == EOF || fputc('\n', e->fp[i]) == EOF) {
+            e->errors++;
+            r = MM_EIO;
+        }
+        if (e->fp[i] == stdout)
+            fflush(stdout);
+    }
+    free(line);
+    e->written++;
+    return r;
+}
+
+static json_t *event_new(const struct eve_ctx *ctx, const char *type, uint64_t ts_us)
+{
+    char ts[48];
+    json_t *ev = json_object();
+
+    eve_format_time(ts_us, ts, sizeof(ts));
+    json_object_set_new(ev, "timestamp", json_string(ts));
+    json_object_set_new(ev, "event_type", json_string(type));
+    json_object_set_new(ev, "host", json_string(ctx->cfg->sensor_name));
+    if (ctx->in_iface != NULL)
+        json_object_set_new(ev, "in_iface", json_string(ctx->in_iface));
+    return ev;
+}
+
+static const char *proto_name(uint8_t proto, char *buf, size_t len)
+{
+    switch (proto) {
+    case 1:
+        return "ICMP";
+    case 6:
+        return "TCP";
+    case 17:
+        return "UDP";
+    case 58:
+        return "IPv6-ICMP";
+    case 132:
+        return "SCTP";
+    case 47:
+        return "GRE";
+    case 50:
+        return "ESP";
+    default:
+        snprintf(buf, len, "%u", proto);
+        return buf;
+    }
+}
+
+static json_t *tcp_object(const struct flow *f)
+{
+    uint8_t all = f->tcp_flags[0] | f->tcp_flags[1];
+    char buf[8];
+    json_t *o = json_object();
+
+    snprintf(buf, sizeof(buf), "%02x", all);
+    json_object_set_new(o, "tcp_flags", json_string(buf));
+    snprintf(buf, sizeof(buf), "%02x", f->tcp_flags[FLOW_TOSERVER]);
+    json_object_set_new(o, "tcp_flags_ts", json_string(buf));
+    snprintf(buf, sizeof(buf), "%02x", f->tcp_flags[FLOW_TOCLIENT]);
+    json_object_set_new(o, "tcp_flags_tc", json_string(buf));
+    if (all & TCP_SYN)
+        json_object_set_new(o, "syn", json_true());
+    if (all & TCP_FIN)
+        json_object_set_new(o, "fin", json_true());
+    if (all & TCP_RST)
+        json_object_set_new(o, "rst", json_true());
+    if (all & TCP_PSH)
+        json_object_set_new(o, "psh", json_true());
+    if (all & TCP_ACK)
+        json_object_set_new(o, "ack", json_true());
+    return o;
+}
+
+static void set_str(json_t *o, const char *key, const char *val)
+{
+    if (val != NULL && *val != '\0')
+        json_object_set_new(o, key, json_string(val));
+}
+
+/* Protocol metadata in EVE's own objects. */
+static void add_metadata(json_t *ev, const struct flow *f)
+{
+    const struct classify_meta *m = f->app.meta;
+    const char *s;
+    json_t *o;
+
+    if (m == NULL)
+        return;
+    if (classify_meta_get(m, META_TLS_SNI) || classify_meta_get(m, META_TLS_VERSION)) {
+        o = json_object();
+        set_str(o, "sni", classify_meta_get(m, META_TLS_SNI));
+        set_str(o, "version", classify_meta_get(m, META_TLS_VERSION));
+        if ((s = classify_meta_get(m, META_TLS_JA3)) != NULL)
+            json_object_set_new(o, "ja3", json_pack("{ss}", "hash", s));
+        if ((s = classify_meta_get(m, META_TLS_JA3S)) != NULL)
+            json_object_set_new(o, "ja3s", json_pack("{ss}", "hash", s));
+        json_object_set_new(ev, "tls", o);
+    }
+    if (classify_meta_get(m, META_HTTP_HOST) || classify_meta_get(m, META_HTTP_USER_AGENT)) {
+        o = json_object();
+        set_str(o, "hostname", classify_meta_get(m, META_HTTP_HOST));
+        set_str(o, "http_user_agent", classify_meta_get(m, META_HTTP_USER_AGENT));
+        json_object_set_new(ev, "http", o);
+    }
+    if ((s = classify_meta_get(m, META_DNS_RRNAME)) != NULL)
+        json_object_set_new(ev, "dns", json_pack("{ss}", "rrname", s));
+    if (classify_meta_get(m, META_SSH_CLIENT) || classify_meta_get(m, META_SSH_SERVER)) {
+        o = json_object();
+        if ((s = classify_meta_get(m, META_SSH_CLIENT)) != NULL)
+            json_object_set_new(o, "client", json_pack("{ss}", "software_version", s));
+        if ((s = classify_meta_get(m, META_SSH_SERVER)) != NULL)
+            json_object_set_new(o, "server", json_pack("{ss}", "software_version", s));
+        json_object_set_new(ev, "ssh", o);
+    }
+}
+
+static json_t *ndpi_object(const struct eve_ctx *ctx, const struct flow *f, int src_zone,
+                           int dst_zone)
+{
+    struct classify_names n;
+    const char *risks[64];
+    unsigned nr, i;
+    json_t *o = json_object(), *arr;
+
+    classify_names(ctx->cls, &f->app, &n);
+    json_object_set_new(o, "protocol", json_string(n.protocol));
+    set_str(o, "master_protocol", n.master);
+    set_str(o, "app_protocol", n.app);
+    set_str(o, "category", n.category);
+    set_str(o, "confidence", n.confidence);
+    nr = classify_risk_names(f->app.risk, risks, 64);
+    if (nr > 0) {
+        arr = json_array();
+        for (i = 0; i < nr; i++)
+            json_array_append_new(arr, json_string(risks[i]));
+        json_object_set_new(o, "risks", arr);
+    }
+    json_object_set_new(o, "src_zone", json_string(config_zone_name(ctx->cfg, src_zone)));
+    json_object_set_new(o, "dest_zone", json_string(config_zone_name(ctx->cfg, dst_zone)));
+    return o;
+}
+
+/* Fields common to every event about a flow. */
+static void add_flow_common(json_t *ev, const struct eve_ctx *ctx, const struct flow *f)
+{
+    char a[48], b[48], pbuf[8], cid[COMMUNITY_ID_LEN], lower[64];
+    struct classify_names n;
+    int has_ports = f->key.proto == 6 || f->key.proto == 17 || f->key.proto == 132;
+    int icmp = f->key.proto == 1 || f->key.proto == 58;
+    uint16_t sp = icmp ? f->icmp_type : flow_src_port(f);
+    uint16_t dp = icmp ? f->icmp_code : flow_dst_port(f);
+
+    json_object_set_new(ev, "flow_id", json_integer((json_int_t)f->id));
+    json_object_set_new(ev, "src_ip", json_string(zone_addr_str(flow_src_addr(f), a, sizeof(a))));
+    if (has_ports)
+        json_object_set_new(ev, "src_port", json_integer(flow_src_port(f)));
+    json_object_set_new(ev, "dest_ip", json_string(zone_addr_str(flow_dst_addr(f), b, sizeof(b))));
+    if (has_ports)
+        json_object_set_new(ev, "dest_port", json_integer(flow_dst_port(f)));
+    json_object_set_new(ev, "proto", json_string(proto_name(f->key.proto, pbuf, sizeof(pbuf))));
+    if (icmp) {
+        json_object_set_new(ev, "icmp_type", json_integer(f->icmp_type));
+        json_object_set_new(ev, "icmp_code", json_integer(f->icmp_code));
+    }
+    if (f->key.vlan[0] != 0 || f->key.vlan[1] != 0) {
+        json_t *v = json_array();
+        json_array_append_new(v, json_integer(f->key.vlan[0]));
+        if (f->key.vlan[1] != 0)
+            json_array_append_new(v, json_integer(f->key.vlan[1]));
+        json_object_set_new(ev, "vlan", v);
+    }
+    if (community_id_v1(flow_src_addr(f), flow_dst_addr(f), sp, dp, f->key.proto, 0, cid,
+                        sizeof(cid)) == 0)
+        json_object_set_new(ev, "community_id", json_string(cid));
+    classify_names(ctx->cls, &f->app, &n);
+    if (n.app_proto != NULL) {
+        size_t i;
+        for (i = 0; n.app_proto[i] && i < sizeof(lower) - 1; i++)
+            lower[i] = (char)(n.app_proto[i] >= 'A' && n.app_proto[i] <= 'Z'
+                                  ? n.app_proto[i] + ('a' - 'A')
+                                  : n.app_proto[i]);
+        lower[i] = '\0';
+        json_object_set_new(ev, "app_proto", json_string(lower));
+    }
+    json_object_set_new(ev, "ndpi",
+                        ndpi_object(ctx, f, config_zone_of(ctx->cfg, flow_src_addr(f)),
+                                    config_zone_of(ctx->cfg, flow_dst_addr(f))));
+    add_metadata(ev, f);
+}
+
+int eve_write_flow(struct eve *e, const struct eve_ctx *ctx, const struct flow *f,
+                   enum flow_end_reason reason)
+{
+    char start[48], end[48];
+    json_t *ev = event_new(ctx, "flow", f->first_us), *fo = json_object();
+
+    add_flow_common(ev, ctx, f);
+    eve_format_time(f->first_us, start, sizeof(start));
+    eve_format_time(f->last_us, end, sizeof(end));
+    json_object_set_new(fo, "pkts_toserver", json_integer(f->pkts[FLOW_TOSERVER]));
+    json_object_set_new(fo, "pkts_toclient", json_integer(f->pkts[FLOW_TOCLIENT]));
+    json_object_set_new(fo, "bytes_toserver", json_integer((json_int_t)f->bytes[FLOW_TOSERVER]));
+    json_object_set_new(fo, "bytes_toclient", json_integer((json_int_t)f->bytes[FLOW_TOCLIENT]));
+    json_object_set_new(fo, "start", json_string(start));
+    json_object_set_new(fo, "end", json_string(end));
+    json_object_set_new(fo, "age", json_integer((json_int_t)((f->last_us - f->first_us) / 1000000u)));
+    json_object_set_new(fo, "state", json_string(flow_state_name((enum flow_state)f->state)));
+    json_object_set_new(fo, "reason", json_string(flow_end_reason_name(reason)));
+    json_object_set_new(fo, "alerted", json_boolean(f->flags & FLOW_F_ALERTED));
+    json_object_set_new(ev, "flow", fo);
+    if (f->key.proto == 6)
+        json_object_set_new(ev, "tcp", tcp_object(f));
+    return emit(e, ev);
+}
+
+static json_t *decoder_object(const struct decode_stats *d)
+{
+    json_t *o = json_object(), *events = json_object();
+    unsigned i;
+
+    json_object_set_new(o, "pkts", json_integer((json_int_t)d->pkts));
+    json_object_set_new(o, "bytes", json_integer((json_int_t)d->bytes));
+    json_object_set_new(o, "invalid", json_integer((json_int_t)d->invalid));
+    for (i = 0; i < DC__COUNT; i++)
+        json_object_set_new(o, decode_counter_name((enum decode_counter)i),
+                            json_integer((json_int_t)d->layer[i]));
+    for (i = 1; i < DA__COUNT; i++) {
+        const char *layer = decode_anomaly_layer((enum decode_anomaly)i);
+        const char *name = decode_anomaly_name((enum decode_anomaly)i);
+        json_t *l;
+        if (d->anomaly[i] == 0)
+            continue;
+        if (layer == NULL) {
+            json_object_set_new(o, name, json_integer((json_int_t)d->anomaly[i]));
+            continue;
+        }
+        if ((l = json_object_get(events, layer)) == NULL) {
+            l = json_object();
+            json_object_set_new(events, layer, l);
+        }
+        json_object_set_new(l, name, json_integer((json_int_t)d->anomaly[i]));
+    }
+    json_object_set_new(o, "event", events);
+    return o;
+}
+
+int eve_write_stats(struct eve *e, const struct eve_ctx *ctx, const struct eve_stats *st,
+                    uint64_t ts_us)
+{
+    json_t *ev = event_new(ctx, "stats", ts_us), *s = json_object();
+    const struct flow_table_stats *fs = st->flow;
+
+    json_object_set_new(s, "uptime", json_integer((json_int_t)st->uptime_s));
+    json_object_set_new(s, "capture",
+                        json_pack("{sIsIsIsI}", "kernel_packets", (json_int_t)st->kernel_packets,
+                                  "kernel_drops", (json_int_t)st->kernel_drops, "kernel_ifdrops",
+                                  (json_int_t)st->kernel_ifdrops, "errors",
+                                  (json_int_t)st->capture_errors));
+    json_object_set_new(s, "decoder", decoder_object(st->decode));
+    json_object_set_new(
+        s, "defrag",
+        json_pack("{s{sI}s{sI}}", "ipv4", "fragments", (json_int_t)st->decode->fragments_v4,
+                  "ipv6", "fragments", (json_int_t)st->decode->fragments_v6));
+    json_object_set_new(
+        s, "flow",
+        json_pack("{sIsIsIsIsIsIsIsIs{sIsI}s{s{sIsIsI}}}", "total", (json_int_t)fs->total,
+                  "active", (json_int_t)fs->active, "tcp", (json_int_t)fs->tcp, "udp",
+                  (json_int_t)fs->udp, "icmpv4", (json_int_t)fs->icmpv4, "icmpv6",
+                  (json_int_t)fs->icmpv6, "memuse", (json_int_t)fs->memuse, "get_used",
+                  (json_int_t)fs->evicted, "mgr", "flows_timeout", (json_int_t)fs->timeouts,
+                  "flows_evicted", (json_int_t)fs->evicted, "end", "state", "new",
+                  (json_int_t)fs->end_state[FLOW_STATE_NEW], "established",
+                  (json_int_t)fs->end_state[FLOW_STATE_ESTABLISHED], "closed",
+                  (json_int_t)fs->end_state[FLOW_STATE_CLOSED]));
+    json_object_set_new(ev, "stats", s);
+    return emit(e, ev);
+}

@@ -1,0 +1,223 @@
+/*
+ * The mimamori command: parse the command line of ../shared/docs/contract.md, load the site
+ * config (or the embedded default), open the packet source and the EVE outputs, and run packets
+ * through the engine until the input ends or SIGINT/SIGTERM arrives; then write every flow out.
+ * Exit codes: 0 success, 1 bad configuration or input, 2 usage error.
+ */
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "mimamori/capture.h"
+#include "mimamori/config.h"
+#include "mimamori/engine.h"
+#include "mimamori/error.h"
+#include "mimamori/eve.h"
+#include "mimamori/log.h"
+
+#define DEFAULT_EVE_PATH "/var/log/mimamori/eve.json"
+#define MAX_FILES        1024
+
+static volatile sig_atomic_t stop_requested;
+static struct capture *running_capture;
+
+static void on_stop(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
+    capture_break(running_capture);
+}
+
+static void usage(FILE *fp)
+{
+    fprintf(fp, "usage: mimamori [-c CONFIG] (-r CAPTURE [-r CAPTURE ...] | -i INTERFACE)\n"
+                "                [--eve PATH] [--test-config] [-v]\n"
+                "       mimamori --version\n");
+}
+
+static uint64_t wall_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+static int load_config(const char *path, struct mm_config **cfg)
+{
+    struct config_diag *diag = calloc(1, sizeof(*diag));
+    unsigned i;
+    int r;
+
+    if (diag == NULL)
+        fatalx("out of memory");
+    if (path == NULL && access(MM_SYSCONF_FILE, F_OK) == 0)
+        path = MM_SYSCONF_FILE;
+    r = path ? config_load_file(path, cfg, diag) : config_load_default(cfg, diag);
+    for (i = 0; i < diag->count && i < CONFIG_MAX_DIAGS; i++)
+        fprintf(stderr, "%s\n", diag->msg[i]);
+    if (diag->count > CONFIG_MAX_DIAGS)
+        fprintf(stderr, "%s: %u more errors not shown\n", path ? path : "(embedded default)",
+                diag->count - CONFIG_MAX_DIAGS);
+    if (r == MM_ENOMEM)
+        fprintf(stderr, "mimamori: out of memory loading the configuration\n");
+    free(diag);
+    return r;
+}
+
+static int open_outputs(struct eve *eve, const struct mm_config *cfg, const char *eve_path)
+{
+    unsigned i;
+
+    if (eve_path != NULL) {
+        if (eve_add_file(eve, eve_path) != 0) {
+            log_warn("cannot open %s", eve_path);
+            return -1;
+        }
+        return 0;
+    }
+    for (i = 0; i < cfg->noutputs; i++) {
+        if (cfg->outputs[i].type != OUTPUT_FILE)
+            continue;
+        if (eve_add_file(eve, cfg->outputs[i].path) != 0) {
+            log_warn("cannot open %s", cfg->outputs[i].path);
+            return -1;
+        }
+    }
+    if (cfg->noutputs == 0 && eve_add_file(eve, DEFAULT_EVE_PATH) != 0) {
+        log_warn("cannot open %s (use --eve PATH or outputs: in the config)", DEFAULT_EVE_PATH);
+        return -1;
+    }
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"eve", required_argument, NULL, 'E'},     {"test-config", no_argument, NULL, 'T'},
+        {"version", no_argument, NULL, 'V'},       {"help", no_argument, NULL, 'h'},
+        {"config", required_argument, NULL, 'c'},  {NULL, 0, NULL, 0},
+    };
+    char *files[MAX_FILES];
+    unsigned nfiles = 0;
+    const char *config_path = NULL, *iface = NULL, *eve_path = NULL;
+    int test_config = 0, verbose = 0, ch, r, status = 0;
+    struct mm_config *cfg = NULL;
+    struct capture *cap = NULL;
+    struct eve *eve = NULL;
+    struct engine *eng = NULL;
+    struct capture_pkt pkt;
+    struct sigaction sa;
+    char errbuf[CAPTURE_ERRBUF_SIZE];
+
+    while ((ch = getopt_long(argc, argv, "c:r:i:vh", longopts, NULL)) != -1) {
+        switch (ch) {
+        case 'c':
+            config_path = optarg;
+            break;
+        case 'r':
+            if (nfiles == MAX_FILES) {
+                fprintf(stderr, "mimamori: at most %d capture files\n", MAX_FILES);
+                return 2;
+            }
+            files[nfiles++] = optarg;
+            break;
+        case 'i':
+            iface = optarg;
+            break;
+        case 'E':
+            eve_path = optarg;
+            break;
+        case 'T':
+            test_config = 1;
+            break;
+        case 'v':
+            verbose++;
+            break;
+        case 'V':
+            printf("mimamori %s\n", MM_VERSION);
+            return 0;
+        case 'h':
+            usage(stdout);
+            return 0;
+        default:
+            usage(stderr);
+            return 2;
+        }
+    }
+    if (optind < argc || (nfiles > 0 && iface != NULL)) {
+        usage(stderr);
+        return 2;
+    }
+    log_set_verbose(verbose);
+
+    if (load_config(config_path, &cfg) != 0)
+        return 1;
+    if (test_config) {
+        printf("%s: configuration OK (%u zones, %u rules paths)\n", cfg->source, cfg->nzones - 2,
+               cfg->nrules);
+        config_free(cfg);
+        return 0;
+    }
+    if (nfiles == 0 && iface == NULL)
+        iface = cfg->interface;
+    if (nfiles == 0 && iface == NULL) {
+        fprintf(stderr, "mimamori: nothing to read: give -r CAPTURE or -i INTERFACE "
+                        "(or sensor.interface in the config)\n");
+        usage(stderr);
+        config_free(cfg);
+        return 2;
+    }
+
+    r = nfiles > 0 ? capture_open_files(&cap, files, nfiles, errbuf)
+                   : capture_open_live(&cap, iface, errbuf);
+    if (r != 0) {
+        fprintf(stderr, "mimamori: %s\n", errbuf);
+        config_free(cfg);
+        return 1;
+    }
+    if (eve_create(&eve) != 0 || open_outputs(eve, cfg, eve_path) != 0 ||
+        engine_create(&eng, cfg, eve, capture_iface(cap)) != 0) {
+        status = 1;
+        goto done;
+    }
+
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_stop;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    running_capture = cap;
+
+    if (iface != NULL)
+        engine_tick(eng, wall_us(), cap);
+    while (!stop_requested) {
+        r = capture_next(cap, &pkt, errbuf);
+        if (r == 1) {
+            engine_packet(eng, &pkt);
+        } else if (r == MM_EEOF) {
+            break;
+        } else if (r == MM_ECAPTURE) {
+            log_warnx("%s", errbuf);
+            if (iface != NULL) {
+                status = 1;
+                break;
+            }
+        }
+        if (iface != NULL)
+            engine_tick(eng, wall_us(), cap);
+    }
+    running_capture = NULL;
+    engine_finish(eng, cap);
+
+done:
+    engine_destroy(eng);
+    eve_close(eve);
+    capture_close(cap);
+    config_free(cfg);
+    return status;
+}

@@ -1,0 +1,175 @@
+/*
+ * A binary trie over 128-bit keys. Nodes live in one growable array addressed by index; a
+ * node carries a value when a prefix ends there. Lookups walk at most 128 levels and remember
+ * the last value passed, which is the longest match. Maps are small (hundreds of prefixes) and
+ * consulted per flow event, not per packet.
+ */
+#include <arpa/inet.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mimamori/error.h"
+#include "mimamori/zone.h"
+
+struct trie_node {
+    uint32_t child[2]; /* 0: none (node 0 is the root, never a child) */
+    int32_t value;     /* -1: no prefix ends here */
+};
+
+struct zone_map {
+    struct trie_node *nodes;
+    uint32_t n, cap;
+};
+
+static int node_new(struct zone_map *m, uint32_t *idx)
+{
+    if (m->n == m->cap) {
+        uint32_t cap = m->cap ? m->cap * 2 : 64;
+        struct trie_node *nn = realloc(m->nodes, cap * sizeof(*nn));
+        if (nn == NULL)
+            return MM_ENOMEM;
+        m->nodes = nn;
+        m->cap = cap;
+    }
+    m->nodes[m->n].child[0] = m->nodes[m->n].child[1] = 0;
+    m->nodes[m->n].value = -1;
+    *idx = m->n++;
+    return 0;
+}
+
+int zone_map_create(struct zone_map **out)
+{
+    struct zone_map *m = calloc(1, sizeof(*m));
+    uint32_t root;
+
+    *out = NULL;
+    if (m == NULL || node_new(m, &root) != 0) {
+        zone_map_destroy(m);
+        return MM_ENOMEM;
+    }
+    *out = m;
+    return 0;
+}
+
+void zone_map_destroy(struct zone_map *m)
+{
+    if (m == NULL)
+        return;
+    free(m->nodes);
+    free(m);
+}
+
+static inline int bit_at(const uint8_t *a, unsigned i)
+{
+    return (a[i >> 3] >> (7 - (i & 7))) & 1;
+}
+
+int zone_map_add(struct zone_map *m, const uint8_t addr[16], unsigned plen, int value)
+{
+    uint32_t cur = 0;
+    unsigned i;
+
+    if (plen > 128 || value < 0)
+        return MM_EINVAL;
+    for (i = 0; i < plen; i++) {
+        int b = bit_at(addr, i);
+        if (m->nodes[cur].child[b] == 0) {
+            uint32_t nidx;
+            if (node_new(m, &nidx) != 0)
+                return MM_ENOMEM;
+            m->nodes[cur].child[b] = nidx;
+        }
+        cur = m->nodes[cur].child[b];
+    }
+    if (m->nodes[cur].value >= 0)
+        return m->nodes[cur].value + 1;
+    m->nodes[cur].value = value;
+    return 0;
+}
+
+int zone_map_lookup(const struct zone_map *m, const uint8_t addr[16])
+{
+    uint32_t cur = 0;
+    int best = m->nodes[0].value;
+    unsigned i;
+
+    for (i = 0; i < 128; i++) {
+        cur = m->nodes[cur].child[bit_at(addr, i)];
+        if (cur == 0)
+            break;
+        if (m->nodes[cur].value >= 0)
+            best = m->nodes[cur].value;
+    }
+    return best;
+}
+
+int zone_parse_addr(const char *s, uint8_t addr[16])
+{
+    struct in_addr a4;
+
+    if (inet_pton(AF_INET, s, &a4) == 1) {
+        memset(addr, 0, 10);
+        addr[10] = addr[11] = 0xff;
+        memcpy(addr + 12, &a4, 4);
+        return 0;
+    }
+    if (inet_pton(AF_INET6, s, addr) == 1)
+        return 0;
+    return MM_EINVAL;
+}
+
+int zone_parse_cidr(const char *s, uint8_t addr[16], unsigned *plen, const char **why)
+{
+    char buf[64];
+    const char *slash = strchr(s, '/');
+    size_t alen = slash ? (size_t)(slash - s) : strlen(s);
+    int v4;
+    unsigned max, len, i;
+
+    if (alen == 0 || alen >= sizeof(buf)) {
+        *why = "not an IP address";
+        return MM_EINVAL;
+    }
+    memcpy(buf, s, alen);
+    buf[alen] = '\0';
+    if (zone_parse_addr(buf, addr) != 0) {
+        *why = "not an IP address";
+        return MM_EINVAL;
+    }
+    v4 = strchr(buf, ':') == NULL;
+    max = v4 ? 32 : 128;
+    len = max;
+    if (slash != NULL) {
+        char *end;
+        unsigned long l;
+        if (slash[1] < '0' || slash[1] > '9') {
+            *why = "prefix length is not a number";
+            return MM_EINVAL;
+        }
+        l = strtoul(slash + 1, &end, 10);
+        if (*end != '\0' || l > max) {
+            *why = v4 ? "prefix length must be 0-32" : "prefix length must be 0-128";
+            return MM_EINVAL;
+        }
+        len = (unsigned)l;
+    }
+    if (v4)
+        len += 96;
+    for (i = len; i < 128; i++) {
+        if (bit_at(addr, i)) {
+            *why = "host bits set after the prefix length";
+            return MM_EINVAL;
+        }
+    }
+    *plen = len;
+    return 0;
+}
+
+const char *zone_addr_str(const uint8_t addr[16], char *buf, size_t len)
+{
+    static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+
+    if (memcmp(addr, mapped, 12) == 0)
+        return inet_ntop(AF_INET, addr + 12, buf, (socklen_t)len);
+    return inet_ntop(AF_INET6, addr, buf, (socklen_t)len);
+}
