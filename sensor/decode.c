@@ -126,6 +126,12 @@ int decode__ethertype(struct decode_ctx *d, uint16_t type, const uint8_t *p, uin
         return decode__mpls(d, p, len);
     case 0x8864:
         return decode_pppoe(d, p, len);
+    case 0x8903:
+        /* Cisco FabricPath: the outer header's EtherType is followed by a 2-byte FTag/TTL,
+         * then the original Ethernet frame. */
+        if (len < 2 + 14)
+            return decode__anomaly(d, DA_ETH_PKT_TOO_SMALL);
+        return decode__ether(d, p + 2, len - 2);
     case 0x8863: /* PPPoE discovery */
         decode__seen(d, DC_PPPOE);
         return DECODE_NOT_IP;

@@ -192,7 +192,8 @@ static void add_metadata(json_t *ev, const struct flow *f)
         json_object_set_new(ev, "http", o);
     }
     if ((s = classify_meta_get(m, META_DNS_RRNAME)) != NULL)
-        json_object_set_new(ev, "dns", json_pack("{ss}", "rrname", s));
+        json_object_set_new(ev, "dns",
+                            json_pack("{sissss}", "version", 2, "type", "query", "rrname", s));
     if (classify_meta_get(m, META_SSH_CLIENT) || classify_meta_get(m, META_SSH_SERVER)) {
         o = json_object();
         if ((s = classify_meta_get(m, META_SSH_CLIENT)) != NULL)
