@@ -61,8 +61,7 @@ static int open_file(struct capture *c, const char *path, char *errbuf)
     dlt = pcap_datalink(p);
     if (link_from_dlt(dlt) == MM_LINK_UNSUPPORTED) {
         snprintf(errbuf, CAPTURE_ERRBUF_SIZE, "%s: link type %s (%d) is not supported", path,
-                 pcap_datalink_val_to_name(dlt) ? pcap_datalink_val_to_name(dlt) : "unknown",
-                 dlt);
+                 pcap_datalink_val_to_name(dlt) ? pcap_datalink_val_to_name(dlt) : "unknown", dlt);
         pcap_close(p);
         return MM_EUNSUPPORTED;
     }
@@ -155,8 +154,8 @@ int capture_next(struct capture *c, struct capture_pkt *pkt, char *errbuf)
             return MM_EEOF;
         if (r == PCAP_ERROR) {
             c->st.errors++;
-            snprintf(errbuf, CAPTURE_ERRBUF_SIZE, "%s: %s",
-                     c->iface ? c->iface : c->files[c->cur], pcap_geterr(c->p));
+            snprintf(errbuf, CAPTURE_ERRBUF_SIZE, "%s: %s", c->iface ? c->iface : c->files[c->cur],
+                     pcap_geterr(c->p));
             if (c->iface != NULL)
                 return MM_ECAPTURE;
         }

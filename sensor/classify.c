@@ -345,7 +345,11 @@ void classify_names(const struct classify *c, const struct flow_app *a, struct c
     n->app = ndpi_get_proto_name(c->mod, a->app);
     n->category = ndpi_category_get_name(c->mod, p.category);
     n->confidence = ndpi_confidence_get_name((ndpi_confidence_t)a->confidence);
-    n->app_proto = base == NDPI_PROTOCOL_UNKNOWN ? NULL : eve_app_proto(base);
+    /* The most specific protocol Suricata has a name for (NetBIOS.SMBv23 is "smb", TLS.Google
+     * is "tls"), else nDPI's own name of the base protocol. */
+    n->app_proto = eve_app_proto(a->app);
+    if (n->app_proto == NULL)
+        n->app_proto = eve_app_proto(a->master);
     if (n->app_proto == NULL && base != NDPI_PROTOCOL_UNKNOWN)
         n->app_proto = ndpi_get_proto_name(c->mod, base);
 }

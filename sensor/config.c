@@ -218,8 +218,10 @@ static void parse_zones(struct loader *L, yaml_node_t *n)
         if (name == NULL)
             continue;
         if (!zone_name_valid(name)) {
-            diag_add(L, kn, "zone name '%s' must be lower-case letters, digits and '_' "
-                            "(at most %u), starting with a letter", name, MM_MAX_ZONE_NAME - 1);
+            diag_add(L, kn,
+                     "zone name '%s' must be lower-case letters, digits and '_' "
+                     "(at most %u), starting with a letter",
+                     name, MM_MAX_ZONE_NAME - 1);
             continue;
         }
         if (strcmp(name, "internet") == 0 || strcmp(name, "unzoned") == 0) {
@@ -395,8 +397,8 @@ static void parse_outputs(struct loader *L, yaml_node_t *n)
 
 static void parse_flow(struct loader *L, yaml_node_t *n)
 {
-    static const char *const tnames[FT__COUNT] = {"tcp_new", "tcp_established", "tcp_closed",
-                                                  "udp",     "icmp",            "other"};
+    static const char *const tnames[FT__COUNT] = {
+        "tcp_new", "tcp_established", "tcp_closed", "udp", "icmp", "other"};
 
     if (!want(L, n, YAML_MAPPING_NODE, "flow"))
         return;
@@ -423,7 +425,8 @@ static void parse_flow(struct loader *L, yaml_node_t *n)
                 if (t == FT__COUNT)
                     diag_add(L, node_at(L, q->key),
                              "unknown timeout '%s' (tcp_new, tcp_established, tcp_closed, udp, "
-                             "icmp, other)", tk);
+                             "icmp, other)",
+                             tk);
                 else
                     want_uint(L, node_at(L, q->value), "a timeout (seconds)", 1, 86400,
                               &L->c->flow.timeout[t]);
@@ -510,8 +513,8 @@ int config_load_string(const char *name, const char *text, size_t len, struct mm
     if (!ok) {
         snprintf(diag->msg[0], sizeof(diag->msg[0]), "%s:%zu:%zu: %s%s%s", name,
                  parser.problem_mark.line + 1, parser.problem_mark.column + 1,
-                 parser.problem ? parser.problem : "YAML syntax error",
-                 parser.context ? " " : "", parser.context ? parser.context : "");
+                 parser.problem ? parser.problem : "YAML syntax error", parser.context ? " " : "",
+                 parser.context ? parser.context : "");
         diag->count = 1;
         yaml_parser_delete(&parser);
         config_free(L.c);

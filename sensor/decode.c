@@ -251,7 +251,7 @@ int decode__ipv4(struct decode_ctx *d, const uint8_t *p, uint32_t len)
 
     avail = tot < len ? tot : len;
     decode__seen(d, DC_IPV4);
-    pv->flags &= (uint8_t)~(PV_FIRST_FRAG | PV_PORTS);
+    pv->flags &= (uint8_t) ~(PV_FIRST_FRAG | PV_PORTS);
     pv->ip_version = 4;
     pv->proto = p[9];
     memcpy(pv->src, v4_mapped_prefix, 12);
@@ -309,7 +309,7 @@ int decode__ipv6(struct decode_ctx *d, const uint8_t *p, uint32_t len)
     avail = tot < len ? tot : len;
 
     decode__seen(d, DC_IPV6);
-    pv->flags &= (uint8_t)~(PV_FIRST_FRAG | PV_PORTS);
+    pv->flags &= (uint8_t) ~(PV_FIRST_FRAG | PV_PORTS);
     pv->ip_version = 6;
     memcpy(pv->src, p + 8, 16);
     memcpy(pv->dst, p + 24, 16);
@@ -578,17 +578,15 @@ static const char *const counter_names[DC__COUNT] = {
 #undef DC_NAME
 };
 
-static const char *const anomaly_layers[DA__COUNT] = {
-    NULL,
+static const char *const anomaly_layers[DA__COUNT] = {NULL,
 #define DA_LAYER(id, layer, name) layer,
-    DECODE_ANOMALIES(DA_LAYER)
+                                                      DECODE_ANOMALIES(DA_LAYER)
 #undef DA_LAYER
 };
 
-static const char *const anomaly_names[DA__COUNT] = {
-    "none",
+static const char *const anomaly_names[DA__COUNT] = {"none",
 #define DA_NAME(id, layer, name) name,
-    DECODE_ANOMALIES(DA_NAME)
+                                                     DECODE_ANOMALIES(DA_NAME)
 #undef DA_NAME
 };
 

@@ -266,9 +266,9 @@ static void add_flow_common(json_t *ev, const struct eve_ctx *ctx, const struct 
     if (n.app_proto != NULL) {
         size_t i;
         for (i = 0; n.app_proto[i] && i < sizeof(lower) - 1; i++)
-            lower[i] = (char)(n.app_proto[i] >= 'A' && n.app_proto[i] <= 'Z'
-                                  ? n.app_proto[i] + ('a' - 'A')
-                                  : n.app_proto[i]);
+            lower[i] =
+                (char)(n.app_proto[i] >= 'A' && n.app_proto[i] <= 'Z' ? n.app_proto[i] + ('a' - 'A')
+                                                                      : n.app_proto[i]);
         lower[i] = '\0';
         json_object_set_new(ev, "app_proto", json_string(lower));
     }
@@ -293,7 +293,8 @@ int eve_write_flow(struct eve *e, const struct eve_ctx *ctx, const struct flow *
     json_object_set_new(fo, "bytes_toclient", json_integer((json_int_t)f->bytes[FLOW_TOCLIENT]));
     json_object_set_new(fo, "start", json_string(start));
     json_object_set_new(fo, "end", json_string(end));
-    json_object_set_new(fo, "age", json_integer((json_int_t)((f->last_us - f->first_us) / 1000000u)));
+    json_object_set_new(fo, "age",
+                        json_integer((json_int_t)((f->last_us - f->first_us) / 1000000u)));
     json_object_set_new(fo, "state", json_string(flow_state_name((enum flow_state)f->state)));
     json_object_set_new(fo, "reason", json_string(flow_end_reason_name(reason)));
     json_object_set_new(fo, "alerted", json_boolean(f->flags & FLOW_F_ALERTED));
@@ -347,18 +348,18 @@ int eve_write_stats(struct eve *e, const struct eve_ctx *ctx, const struct eve_s
                                   (json_int_t)st->kernel_ifdrops, "errors",
                                   (json_int_t)st->capture_errors));
     json_object_set_new(s, "decoder", decoder_object(st->decode));
-    json_object_set_new(
-        s, "defrag",
-        json_pack("{s{sI}s{sI}}", "ipv4", "fragments", (json_int_t)st->decode->fragments_v4,
-                  "ipv6", "fragments", (json_int_t)st->decode->fragments_v6));
+    json_object_set_new(s, "defrag",
+                        json_pack("{s{sI}s{sI}}", "ipv4", "fragments",
+                                  (json_int_t)st->decode->fragments_v4, "ipv6", "fragments",
+                                  (json_int_t)st->decode->fragments_v6));
     json_object_set_new(
         s, "flow",
-        json_pack("{sIsIsIsIsIsIsIsIs{sIsI}s{s{sIsIsI}}}", "total", (json_int_t)fs->total,
-                  "active", (json_int_t)fs->active, "tcp", (json_int_t)fs->tcp, "udp",
-                  (json_int_t)fs->udp, "icmpv4", (json_int_t)fs->icmpv4, "icmpv6",
-                  (json_int_t)fs->icmpv6, "memuse", (json_int_t)fs->memuse, "get_used",
-                  (json_int_t)fs->evicted, "mgr", "flows_timeout", (json_int_t)fs->timeouts,
-                  "flows_evicted", (json_int_t)fs->evicted, "end", "state", "new",
+        json_pack("{sIsIsIsIsIsIsIsIs{sIsI}s{s{sIsIsI}}}", "total", (json_int_t)fs->total, "active",
+                  (json_int_t)fs->active, "tcp", (json_int_t)fs->tcp, "udp", (json_int_t)fs->udp,
+                  "icmpv4", (json_int_t)fs->icmpv4, "icmpv6", (json_int_t)fs->icmpv6, "memuse",
+                  (json_int_t)fs->memuse, "get_used", (json_int_t)fs->evicted, "mgr",
+                  "flows_timeout", (json_int_t)fs->timeouts, "flows_evicted",
+                  (json_int_t)fs->evicted, "end", "state", "new",
                   (json_int_t)fs->end_state[FLOW_STATE_NEW], "established",
                   (json_int_t)fs->end_state[FLOW_STATE_ESTABLISHED], "closed",
                   (json_int_t)fs->end_state[FLOW_STATE_CLOSED]));

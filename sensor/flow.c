@@ -298,8 +298,8 @@ static void tcp_update(struct flow *f, int dir, uint8_t flags)
         f->state = FLOW_STATE_CLOSED;
     } else if (f->state == FLOW_STATE_NEW && f->pkts[0] > 0 && f->pkts[1] > 0) {
         /* With a SYN seen, the server must have answered it with SYN-ACK. */
-        if (!(f->tcp_flags[0] & TCP_SYN) || (f->tcp_flags[1] & (TCP_SYN | TCP_ACK)) ==
-                                                 (TCP_SYN | TCP_ACK))
+        if (!(f->tcp_flags[0] & TCP_SYN) ||
+            (f->tcp_flags[1] & (TCP_SYN | TCP_ACK)) == (TCP_SYN | TCP_ACK))
             f->state = FLOW_STATE_ESTABLISHED;
     }
 }

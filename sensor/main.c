@@ -97,9 +97,9 @@ static int open_outputs(struct eve *eve, const struct mm_config *cfg, const char
 int main(int argc, char **argv)
 {
     static const struct option longopts[] = {
-        {"eve", required_argument, NULL, 'E'},     {"test-config", no_argument, NULL, 'T'},
-        {"version", no_argument, NULL, 'V'},       {"help", no_argument, NULL, 'h'},
-        {"config", required_argument, NULL, 'c'},  {NULL, 0, NULL, 0},
+        {"eve", required_argument, NULL, 'E'},    {"test-config", no_argument, NULL, 'T'},
+        {"version", no_argument, NULL, 'V'},      {"help", no_argument, NULL, 'h'},
+        {"config", required_argument, NULL, 'c'}, {NULL, 0, NULL, 0},
     };
     char *files[MAX_FILES];
     unsigned nfiles = 0;

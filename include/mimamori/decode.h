@@ -29,7 +29,7 @@ enum mm_link {
     X(SLL, "sll")                                                                                  \
     X(SLL2, "sll2")                                                                                \
     X(RAW, "raw")                                                                                  \
-    X(LTNULL, "null")                                                                                \
+    X(LTNULL, "null")                                                                              \
     X(VLAN, "vlan")                                                                                \
     X(VLAN_QINQ, "vlan_qinq")                                                                      \
     X(MPLS, "mpls")                                                                                \
@@ -107,7 +107,7 @@ enum decode_counter {
     X(GRE_V1_WRONG_PROTOCOL, "gre", "version1_wrong_protocol")                                     \
     X(ERSPAN_HEADER_TOO_SMALL, "erspan", "header_too_small")                                       \
     X(ERSPAN_UNSUPPORTED_VERSION, "erspan", "unsupported_version")                                 \
-    X(VXLAN_UNKNOWN_PAYLOAD, "vxlan", "unknown_payload_type")                                     \
+    X(VXLAN_UNKNOWN_PAYLOAD, "vxlan", "unknown_payload_type")                                      \
     X(TOO_MANY_LAYERS, NULL, "too_many_layers")
 
 enum decode_anomaly {
@@ -119,10 +119,10 @@ enum decode_anomaly {
 };
 
 enum decode_result {
-    DECODE_OK = 0,      /* an IP packet with a flow key */
-    DECODE_NOT_IP = 1,  /* well formed but nothing to track (ARP, LLDP, STP, ...) */
+    DECODE_OK = 0,       /* an IP packet with a flow key */
+    DECODE_NOT_IP = 1,   /* well formed but nothing to track (ARP, LLDP, STP, ...) */
     DECODE_FRAGMENT = 2, /* a non-first IP fragment: counted, not tracked */
-    DECODE_ANOMALY = 3, /* malformed: pv->anomaly says where */
+    DECODE_ANOMALY = 3,  /* malformed: pv->anomaly says where */
 };
 
 /* pkt_view.flags */

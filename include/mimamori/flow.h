@@ -54,9 +54,9 @@ struct flow_app {
     uint16_t master, app; /* nDPI protocol ids; 0 unknown */
     uint16_t category;
     uint8_t confidence;
-    uint8_t done; /* classification is final and its state freed */
-    uint64_t risk; /* nDPI risk bitmask */
-    struct classify_meta *meta; /* metadata strings, or NULL; owned by the classify module */
+    uint8_t done;                /* classification is final and its state freed */
+    uint64_t risk;               /* nDPI risk bitmask */
+    struct classify_meta *meta;  /* metadata strings, or NULL; owned by the classify module */
     struct classify_flow *state; /* nDPI state while classifying, NULL after */
 };
 
@@ -64,20 +64,20 @@ struct flow_app {
 
 struct flow {
     struct flow_key key;
-    uint32_t hnext;            /* hash chain / free list */
-    uint32_t lprev, lnext;     /* LRU list of its timeout class */
-    uint8_t client;            /* key endpoint (0 or 1) that is the client */
-    uint8_t state;             /* enum flow_state */
-    uint8_t tclass;            /* enum flow_tclass */
-    uint8_t ip_version;        /* 4 or 6 */
-    uint8_t tcp_flags[2];      /* TCP flags seen, per direction */
+    uint32_t hnext;               /* hash chain / free list */
+    uint32_t lprev, lnext;        /* LRU list of its timeout class */
+    uint8_t client;               /* key endpoint (0 or 1) that is the client */
+    uint8_t state;                /* enum flow_state */
+    uint8_t tclass;               /* enum flow_tclass */
+    uint8_t ip_version;           /* 4 or 6 */
+    uint8_t tcp_flags[2];         /* TCP flags seen, per direction */
     uint8_t icmp_type, icmp_code; /* of the first packet, for the Community ID */
-    uint8_t flags;             /* FLOW_F_* */
+    uint8_t flags;                /* FLOW_F_* */
     uint8_t tunnel_depth;
-    uint32_t pkts[2];          /* per direction */
+    uint32_t pkts[2]; /* per direction */
     uint64_t bytes[2];
     uint64_t first_us, last_us; /* packet timestamps, microseconds */
-    uint64_t id;               /* flow_id: 51 bits, stable for the flow's life */
+    uint64_t id;                /* flow_id: 51 bits, stable for the flow's life */
     struct flow_app app;
 };
 

@@ -13,16 +13,16 @@
 #define MM_MAX_IPV4_OPTS    40 /* bytes of IPv4 options (IHL 15 - 5 words) */
 
 /* Flow table */
-#define MM_DEFAULT_MAX_FLOWS    262144u /* flows tracked at once; evicted oldest-idle beyond */
-#define MM_MIN_MAX_FLOWS        16u
-#define MM_MAX_MAX_FLOWS        16777216u
-#define MM_TIMEOUT_TCP_NEW      30u  /* seconds idle, TCP before the handshake completes */
-#define MM_TIMEOUT_TCP_EST      600u /* seconds idle, established TCP */
-#define MM_TIMEOUT_TCP_CLOSED   10u  /* seconds after FIN from both sides or a RST */
-#define MM_TIMEOUT_UDP          120u /* seconds idle, UDP */
-#define MM_TIMEOUT_ICMP         30u  /* seconds idle, ICMP and ICMPv6 */
-#define MM_TIMEOUT_OTHER        60u  /* seconds idle, SCTP and other IP protocols */
-#define MM_EXPIRE_PER_PACKET    32u  /* flows expired at most per call on the packet path */
+#define MM_DEFAULT_MAX_FLOWS  262144u /* flows tracked at once; evicted oldest-idle beyond */
+#define MM_MIN_MAX_FLOWS      16u
+#define MM_MAX_MAX_FLOWS      16777216u
+#define MM_TIMEOUT_TCP_NEW    30u  /* seconds idle, TCP before the handshake completes */
+#define MM_TIMEOUT_TCP_EST    600u /* seconds idle, established TCP */
+#define MM_TIMEOUT_TCP_CLOSED 10u  /* seconds after FIN from both sides or a RST */
+#define MM_TIMEOUT_UDP        120u /* seconds idle, UDP */
+#define MM_TIMEOUT_ICMP       30u  /* seconds idle, ICMP and ICMPv6 */
+#define MM_TIMEOUT_OTHER      60u  /* seconds idle, SCTP and other IP protocols */
+#define MM_EXPIRE_PER_PACKET  32u  /* flows expired at most per call on the packet path */
 
 /* Classification (nDPI) */
 #define MM_CLASSIFY_TCP_PKTS 80u /* packets given to nDPI before giving up, as ndpiReader */

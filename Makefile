@@ -1,0 +1,27 @@
+# Thin wrapper for the README's two commands; the build itself is CMake.
+BUILD ?= build
+DEPS = build-essential cmake pkg-config libpcap-dev libndpi-dev libyaml-dev libjansson-dev \
+       libcmocka-dev libgcrypt20-dev libndpi-bin python3 python3-jsonschema
+
+.PHONY: deps build demo test sanitize clean
+
+deps:
+	@if [ "$$(id -u)" = 0 ]; then apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(DEPS) >/dev/null; \
+	else echo "not root: assuming the packages are installed: $(DEPS)"; fi
+
+build: deps
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	cmake --build $(BUILD) -j2
+
+demo: build
+	$(BUILD)/mimamori -r tests/data/demo.pcap --eve -
+
+test: build
+	cmake -S . -B $(BUILD)-asan -DMIMAMORI_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug >/dev/null
+	cmake --build $(BUILD)-asan -j2
+	cd $(BUILD) && ctest --output-on-failure -E robustness
+	cd $(BUILD)-asan && ctest --output-on-failure -E corpus_vs_ndpireader
+
+clean:
+	rm -rf $(BUILD) $(BUILD)-asan

@@ -1,0 +1,102 @@
+#!/usr/bin/python3
+"""Run one end-to-end case and compare its flows field by field with the reviewed golden file.
+
+usage: run_case.py MIMAMORI CASE_DIR SCHEMA
+       run_case.py --regen MIMAMORI CASE_DIR...
+
+A case directory holds input.pcap (or input.pcapng), site.yaml and expected.jsonl. Every event
+must validate against SCHEMA (when the schema file exists). The flow events, ordered by start
+time and 5-tuple, must match expected.jsonl in count and in every field listed in FIELDS;
+flow_id and timestamps' time zone are not compared. --regen rewrites expected.jsonl from the
+current output, for review before committing.
+"""
+import glob
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+FIELDS = [
+    "src_ip", "src_port", "dest_ip", "dest_port", "proto", "app_proto", "vlan", "community_id",
+    "icmp_type", "icmp_code",
+    "ndpi.protocol", "ndpi.category", "ndpi.confidence", "ndpi.risks",
+    "ndpi.src_zone", "ndpi.dest_zone",
+    "flow.pkts_toserver", "flow.pkts_toclient", "flow.bytes_toserver", "flow.bytes_toclient",
+    "flow.state", "flow.reason", "flow.age",
+    "tcp.tcp_flags_ts", "tcp.tcp_flags_tc",
+    "tls.sni", "tls.version", "http.hostname", "http.http_user_agent", "dns.rrname",
+    "ssh.client.software_version", "ssh.server.software_version",
+]
+
+
+def get(ev, path):
+    for part in path.split("."):
+        if not isinstance(ev, dict) or part not in ev:
+            return None
+        ev = ev[part]
+    return ev
+
+
+def run(mimamori, case):
+    pcap = (glob.glob(os.path.join(case, "input.pcap*")) or [None])[0]
+    if pcap is None:
+        sys.exit(f"{case}: no input.pcap")
+    with tempfile.NamedTemporaryFile(suffix=".json") as out:
+        env = dict(os.environ, TZ="UTC")
+        r = subprocess.run([mimamori, "-c", os.path.join(case, "site.yaml"), "-r", pcap,
+                            "--eve", out.name], capture_output=True, text=True, env=env)
+        if r.returncode != 0:
+            sys.exit(f"{case}: mimamori exited {r.returncode}: {r.stderr}")
+        with open(out.name) as f:
+            return [json.loads(line) for line in f]
+
+
+def flows(events):
+    fl = [e for e in events if e["event_type"] == "flow"]
+    fl.sort(key=lambda e: (e["flow"]["start"], e["src_ip"], e.get("src_port", 0), e["dest_ip"],
+                           e.get("dest_port", 0), e["proto"]))
+    return [{k: get(e, k) for k in FIELDS if get(e, k) is not None} for e in fl]
+
+
+def main():
+    if sys.argv[1] == "--regen":
+        mimamori = sys.argv[2]
+        for case in sys.argv[3:]:
+            with open(os.path.join(case, "expected.jsonl"), "w") as f:
+                for fl in flows(run(mimamori, case)):
+                    f.write(json.dumps(fl, ensure_ascii=False, sort_keys=True) + "\n")
+            print(f"rewrote {case}/expected.jsonl")
+        return 0
+    mimamori, case, schema_path = sys.argv[1:4]
+    events = run(mimamori, case)
+    bad = 0
+    if os.path.exists(schema_path):
+        import jsonschema
+        with open(schema_path) as f:
+            schema = json.load(f)
+        v = jsonschema.validators.validator_for(schema)(schema)
+        for i, ev in enumerate(events, 1):
+            for e in list(v.iter_errors(ev))[:1]:
+                bad += 1
+                print(f"event {i} invalid: {e.message[:200]}")
+    else:
+        print(f"note: {schema_path} absent, schema not checked")
+    got = flows(events)
+    with open(os.path.join(case, "expected.jsonl")) as f:
+        want = [json.loads(line) for line in f if line.strip()]
+    if len(got) != len(want):
+        bad += 1
+        print(f"flow count: got {len(got)}, expected {len(want)}")
+    for i, (g, w) in enumerate(zip(got, want)):
+        for k in sorted(set(g) | set(w)):
+            if g.get(k) != w.get(k):
+                bad += 1
+                print(f"flow {i + 1} ({w.get('src_ip')} -> {w.get('dest_ip')}): {k}: "
+                      f"got {g.get(k)!r}, expected {w.get(k)!r}")
+    print(f"{os.path.basename(case)}: {len(got)} flows, {len(events)} events, {bad} differences")
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

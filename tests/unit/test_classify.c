@@ -1,0 +1,142 @@
+/*
+ * Classifier tests with the real nDPI: a DNS query is recognised on its first packet with its
+ * query name kept, the nDPI state is freed once final and recycled for the next flow, and a
+ * flow nDPI cannot recognise gives up after the packet budget.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "mimamori/classify.h"
+#include "mimamori/limits.h"
+#include "pkt_build.h"
+
+/* DNS query for www.example.org, type A: id, flags RD, 1 question. */
+static const uint8_t dns_query[] = {
+    0x12, 0x34, 0x01, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, /* header */
+    3,    'w',  'w',  'w',  7,    'e',  'x',  'a',  'm',  'p',  'l',  'e',  /* qname */
+    3,    'o',  'r',  'g',  0,    0x00, 0x01, 0x00, 0x01,                   /* A, IN */
+};
+
+/* The answer: pointer to the question name, A, IN, TTL 60, 4 bytes, 192.0.2.80. */
+static const uint8_t dns_answer[] = {0xc0, 0x0c, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00,
+                                     0x00, 0x3c, 0x00, 0x04, 192,  0,    2,    80};
+
+/* The query, or (response) the server's reply: QR and RA set, one answer. */
+static size_t dns_frame(uint8_t *f, int response)
+{
+    size_t n = build_eth(f, 0x0800), dlen = sizeof(dns_query);
+
+    if (response)
+        dlen += sizeof(dns_answer);
+    n += build_ipv4(f + n, 17, response ? "10.0.0.53" : "10.0.0.1",
+                    response ? "10.0.0.1" : "10.0.0.53", (uint16_t)(8 + dlen));
+    n += build_udp(f + n, response ? 53 : 40000, response ? 40000 : 53, (uint16_t)dlen);
+    memcpy(f + n, dns_query, sizeof(dns_query));
+    if (response) {
+        f[n + 2] = 0x81;
+        f[n + 3] = 0x80;
+        f[n + 7] = 1; /* ANCOUNT */
+        memcpy(f + n + sizeof(dns_query), dns_answer, sizeof(dns_answer));
+    }
+    return n + dlen;
+}
+
+static void test_dns(void **state)
+{
+    struct classify *c;
+    struct classify_names names;
+    struct classify_stats st;
+    struct flow f;
+    struct pkt_view pv;
+    uint8_t frame[128];
+    size_t n = dns_frame(frame, 0);
+
+    (void)state;
+    assert_int_equal(classify_create(&c), 0);
+    memset(&f, 0, sizeof(f));
+    f.key.proto = 17;
+    assert_int_equal(decode_packet(&pv, MM_LINK_ETHERNET, frame, (uint32_t)n, (uint32_t)n),
+                     DECODE_OK);
+    assert_int_equal(classify_flow_start(c, &f), 0);
+    assert_non_null(f.app.state);
+    /* DNS is known from the query, but nDPI still wants the answer: not final yet. */
+    assert_int_equal(classify_packet(c, &f, &pv, 1000000), 0);
+    assert_non_null(f.app.state);
+    n = dns_frame(frame, 1);
+    assert_int_equal(decode_packet(&pv, MM_LINK_ETHERNET, frame, (uint32_t)n, (uint32_t)n),
+                     DECODE_OK);
+    assert_int_equal(classify_packet(c, &f, &pv, 1001000), 1);
+    assert_null(f.app.state);
+    assert_true(f.app.done);
+    classify_names(c, &f.app, &names);
+    assert_string_equal(names.protocol, "DNS");
+    assert_string_equal(names.app_proto, "dns");
+    assert_string_equal(names.confidence, "DPI");
+    assert_string_equal(classify_meta_get(f.app.meta, META_DNS_RRNAME), "www.example.org");
+    assert_null(classify_meta_get(f.app.meta, META_TLS_SNI));
+    classify_flow_release(c, &f);
+
+    /* The freed state is reused for the next flow; a flow ending mid-way is finished with
+     * what nDPI knows so far. */
+    memset(&f, 0, sizeof(f));
+    f.key.proto = 17;
+    assert_int_equal(classify_flow_start(c, &f), 0);
+    n = dns_frame(frame, 0);
+    decode_packet(&pv, MM_LINK_ETHERNET, frame, (uint32_t)n, (uint32_t)n);
+    assert_int_equal(classify_packet(c, &f, &pv, 2000000), 0);
+    classify_flow_finish(c, &f);
+    assert_null(f.app.state);
+    classify_names(c, &f.app, &names);
+    assert_string_equal(names.protocol, "DNS");
+    classify_get_stats(c, &st);
+    assert_int_equal(st.state_allocs, 1);
+    assert_int_equal(st.active, 0);
+    assert_int_equal(st.finished, 2);
+    classify_flow_release(c, &f);
+    classify_destroy(c);
+}
+
+static void test_budget_gives_up(void **state)
+{
+    struct classify *c;
+    struct flow f;
+    struct pkt_view pv;
+    uint8_t frame[128];
+    size_t n = build_eth(frame, 0x0800);
+    unsigned i;
+    int done = 0;
+
+    (void)state;
+    n += build_ipv4(frame + n, 17, "10.0.0.1", "10.0.0.2", 8 + 16);
+    n += build_udp(frame + n, 41000, 41001, 16);
+    memset(frame + n, 0x5a, 16); /* nothing nDPI knows */
+    n += 16;
+    assert_int_equal(classify_create(&c), 0);
+    memset(&f, 0, sizeof(f));
+    f.key.proto = 17;
+    classify_flow_start(c, &f);
+    for (i = 0; i < MM_CLASSIFY_UDP_PKTS && !done; i++) {
+        decode_packet(&pv, MM_LINK_ETHERNET, frame, (uint32_t)n, (uint32_t)n);
+        done = classify_packet(c, &f, &pv, 1000000 + i);
+    }
+    assert_true(done);
+    assert_int_equal(i, MM_CLASSIFY_UDP_PKTS);
+    assert_null(f.app.state);
+    assert_int_equal(f.app.app, 0);
+    classify_flow_release(c, &f);
+    classify_destroy(c);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_dns),
+        cmocka_unit_test(test_budget_gives_up),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,210 @@
+/*
+ * Site-config tests: a full valid file, the embedded default, and each class of mistake with
+ * the exact file:line:col it must be reported at; zone lookup by longest prefix with the
+ * implicit internet and unzoned zones.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "mimamori/config.h"
+#include "mimamori/error.h"
+#include "mimamori/zone.h"
+
+static struct config_diag diag;
+
+static struct mm_config *load_ok(const char *yaml)
+{
+    struct mm_config *c = NULL;
+    int r = config_load_string("site.yaml", yaml, strlen(yaml), &c, &diag);
+    if (r != 0)
+        fprintf(stderr, "unexpected: %s\n", diag.count ? diag.msg[0] : "?");
+    assert_int_equal(r, 0);
+    return c;
+}
+
+/* Load must fail and the first diagnostic must be exactly want. */
+static void load_bad(const char *yaml, const char *want)
+{
+    struct mm_config *c = NULL;
+    int r = config_load_string("site.yaml", yaml, strlen(yaml), &c, &diag);
+    assert_int_equal(r, MM_ECONFIG);
+    assert_null(c);
+    assert_true(diag.count >= 1);
+    assert_string_equal(diag.msg[0], want);
+}
+
+static int zone_of(const struct mm_config *c, const char *ip)
+{
+    uint8_t a[16];
+    assert_int_equal(zone_parse_addr(ip, a), 0);
+    return config_zone_of(c, a);
+}
+
+static const char site[] = "sensor:\n"
+                           "  name: hospital-a-core1\n"
+                           "  interface: eth1\n"
+                           "home_networks: [10.0.0.0/8, 192.168.0.0/16]\n"
+                           "zones:\n"
+                           "  emr:\n"
+                           "    description: 電子カルテ servers\n"
+                           "    networks: [10.10.1.0/24, 10.10.2.5/32]\n"
+                           "  clinical:\n"
+                           "    networks: [10.10.0.0/16]\n"
+                           "  vendor_remote:\n"
+                           "    networks: [203.0.113.0/24, 2001:db8:1::/48]\n"
+                           "services:\n"
+                           "  dns: [10.10.0.53]\n"
+                           "  ntp: [10.10.0.123, 10.10.0.124]\n"
+                           "rules: [/etc/mimamori/rules/*.yaml]\n"
+                           "outputs:\n"
+                           "  - type: file\n"
+                           "    path: /var/log/mimamori/eve.json\n"
+                           "flow:\n"
+                           "  max_flows: 1000\n"
+                           "  timeouts: {udp: 60, tcp_established: 3600}\n";
+
+static void test_valid_site(void **state)
+{
+    struct mm_config *c = load_ok(site);
+
+    (void)state;
+    assert_string_equal(c->sensor_name, "hospital-a-core1");
+    assert_string_equal(c->interface, "eth1");
+    assert_int_equal(c->nzones, 5);
+    assert_string_equal(config_zone_name(c, zone_of(c, "10.10.1.7")), "emr");
+    assert_string_equal(config_zone_name(c, zone_of(c, "10.10.2.5")), "emr");
+    assert_string_equal(config_zone_name(c, zone_of(c, "10.10.2.6")), "clinical");
+    assert_string_equal(config_zone_name(c, zone_of(c, "10.99.0.1")), "unzoned");
+    assert_string_equal(config_zone_name(c, zone_of(c, "8.8.8.8")), "internet");
+    assert_string_equal(config_zone_name(c, zone_of(c, "172.16.0.1")), "internet");
+    assert_string_equal(config_zone_name(c, zone_of(c, "203.0.113.9")), "vendor_remote");
+    assert_string_equal(config_zone_name(c, zone_of(c, "2001:db8:1::5")), "vendor_remote");
+    assert_int_equal(c->services[SVC_DNS].n, 1);
+    assert_int_equal(c->services[SVC_NTP].n, 2);
+    assert_int_equal(c->services[SVC_DHCP].n, 0);
+    assert_int_equal(c->nrules, 1);
+    assert_int_equal(c->noutputs, 1);
+    assert_string_equal(c->outputs[0].path, "/var/log/mimamori/eve.json");
+    assert_int_equal(c->flow.max_flows, 1000);
+    assert_int_equal(c->flow.timeout[FT_UDP], 60);
+    assert_int_equal(c->flow.timeout[FT_TCP_EST], 3600);
+    assert_int_equal(c->flow.timeout[FT_ICMP], MM_TIMEOUT_ICMP);
+    config_free(c);
+}
+
+static void test_default(void **state)
+{
+    struct mm_config *c = NULL;
+
+    (void)state;
+    assert_int_equal(config_load_default(&c, &diag), 0);
+    assert_string_equal(config_zone_name(c, zone_of(c, "172.20.1.1")), "unzoned");
+    assert_string_equal(config_zone_name(c, zone_of(c, "fd12::1")), "unzoned");
+    assert_string_equal(config_zone_name(c, zone_of(c, "1.1.1.1")), "internet");
+    assert_int_equal(c->nzones, 2);
+    assert_int_equal(c->nrules, 1);
+    config_free(c);
+}
+
+static void test_errors_with_positions(void **state)
+{
+    (void)state;
+    load_bad("sensor:\n  name: a\nzonez: {}\n", "site.yaml:3:1: unknown key 'zonez'");
+    load_bad("zones:\n  emr:\n    networks: [10.1.0.0/33]\n",
+             "site.yaml:3:16: bad network '10.1.0.0/33' in zones.emr: prefix length must be "
+             "0-32");
+    load_bad("zones:\n  emr:\n    networks: [10.1.0.1/16]\n",
+             "site.yaml:3:16: bad network '10.1.0.1/16' in zones.emr: host bits set after the "
+             "prefix length");
+    load_bad("home_networks: [10.0.0.0/8, bogus]\n",
+             "site.yaml:1:29: bad network 'bogus' in home_networks: not an IP address");
+    load_bad("zones:\n  EMR:\n    networks: [10.1.0.0/16]\n",
+             "site.yaml:2:3: zone name 'EMR' must be lower-case letters, digits and '_' (at "
+             "most 31), starting with a letter");
+    load_bad("zones:\n  internet:\n    networks: [0.0.0.0/0]\n",
+             "site.yaml:2:3: zone 'internet' is implicit and cannot be configured");
+    load_bad("zones:\n  a:\n    networks: [10.1.0.0/16]\n  b:\n    networks: [10.1.0.0/16]\n",
+             "site.yaml:5:16: network '10.1.0.0/16' is already in zone 'a'");
+    load_bad("zones:\n  a:\n    netwrks: [10.1.0.0/16]\n",
+             "site.yaml:3:5: unknown key 'netwrks' in zone 'a'");
+    load_bad("sensor: hospital\n", "site.yaml:1:9: sensor must be a mapping");
+    load_bad("flow:\n  max_flows: lots\n",
+             "site.yaml:2:14: flow.max_flows must be a whole number from 16 to 16777216, not "
+             "'lots'");
+    load_bad("services:\n  dns: [10.0.0.300]\n",
+             "site.yaml:2:9: bad address '10.0.0.300' in services.dns");
+    load_bad("services:\n  smtp: [10.0.0.3]\n",
+             "site.yaml:2:3: unknown service 'smtp' (known: dns, dhcp, ntp)");
+    load_bad("outputs:\n  - type: file\n", "site.yaml:2:5: file output needs a path");
+    load_bad("sensor:\n  name: a\n  name: b\n", "site.yaml:3:3: duplicate key 'name'");
+    load_bad("zones:\n  emr: [\n", "site.yaml:3:1: did not find expected node content while "
+                                   "parsing a flow node");
+}
+
+static void test_all_errors_reported(void **state)
+{
+    struct mm_config *c = NULL;
+    const char *y = "foo: 1\nbar: 2\nhome_networks: [x, y]\n";
+
+    (void)state;
+    assert_int_equal(config_load_string("s.yaml", y, strlen(y), &c, &diag), MM_ECONFIG);
+    assert_int_equal(diag.count, 4);
+    assert_string_equal(diag.msg[1], "s.yaml:2:1: unknown key 'bar'");
+    assert_string_equal(diag.msg[3],
+                        "s.yaml:3:20: bad network 'y' in home_networks: not an IP address");
+}
+
+static void test_missing_file(void **state)
+{
+    struct mm_config *c = NULL;
+
+    (void)state;
+    assert_int_equal(config_load_file("/nonexistent/site.yaml", &c, &diag), MM_EIO);
+    assert_string_equal(diag.msg[0],
+                        "/nonexistent/site.yaml:1:1: cannot open: No such file or directory");
+}
+
+/* Every site.yaml shipped with the end-to-end cases and examples must load. */
+static void test_shipped_configs_load(void **state)
+{
+    const char *dirs[] = {MM_TEST_CASES, MM_EXAMPLES};
+    char cmd[512], path[512];
+    unsigned i, loaded = 0;
+
+    (void)state;
+    for (i = 0; i < 2; i++) {
+        FILE *p;
+        snprintf(cmd, sizeof(cmd), "find %s -name '*.yaml' 2>/dev/null", dirs[i]);
+        p = popen(cmd, "r");
+        assert_non_null(p);
+        while (fgets(path, sizeof(path), p) != NULL) {
+            struct mm_config *c = NULL;
+            path[strcspn(path, "\n")] = '\0';
+            if (config_load_file(path, &c, &diag) != 0)
+                fail_msg("%s", diag.msg[0]);
+            config_free(c);
+            loaded++;
+        }
+        pclose(p);
+    }
+    assert_true(loaded > 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_valid_site),
+        cmocka_unit_test(test_default),
+        cmocka_unit_test(test_errors_with_positions),
+        cmocka_unit_test(test_all_errors_reported),
+        cmocka_unit_test(test_missing_file),
+        cmocka_unit_test(test_shipped_configs_load),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
