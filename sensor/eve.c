@@ -204,20 +204,18 @@ static void add_metadata(json_t *ev, const struct flow *f)
     }
 }
 
-static json_t *ndpi_object(const struct eve_ctx *ctx, const struct flow *f, int src_zone,
-                           int dst_zone)
+static json_t *ndpi_object(const struct eve_ctx *ctx, const struct flow *f,
+                           const struct classify_names *names, int src_zone, int dst_zone)
 {
-    struct classify_names n;
     const char *risks[64];
     unsigned nr, i;
     json_t *o = json_object(), *arr;
 
-    classify_names(ctx->cls, &f->app, &n);
-    json_object_set_new(o, "protocol", json_string(n.protocol));
-    set_str(o, "master_protocol", n.master);
-    set_str(o, "app_protocol", n.app);
-    set_str(o, "category", n.category);
-    set_str(o, "confidence", n.confidence);
+    json_object_set_new(o, "protocol", json_string(names->protocol));
+    set_str(o, "master_protocol", names->master);
+    set_str(o, "app_protocol", names->app);
+    set_str(o, "category", names->category);
+    set_str(o, "confidence", names->confidence);
     nr = classify_risk_names(f->app.risk, risks, 64);
     if (nr > 0) {
         arr = json_array();
@@ -273,7 +271,7 @@ static void add_flow_common(json_t *ev, const struct eve_ctx *ctx, const struct 
         json_object_set_new(ev, "app_proto", json_string(lower));
     }
     json_object_set_new(ev, "ndpi",
-                        ndpi_object(ctx, f, config_zone_of(ctx->cfg, flow_src_addr(f)),
+                        ndpi_object(ctx, f, &n, config_zone_of(ctx->cfg, flow_src_addr(f)),
                                     config_zone_of(ctx->cfg, flow_dst_addr(f))));
     add_metadata(ev, f);
 }
