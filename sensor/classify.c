@@ -4,8 +4,10 @@
  * than ever before. Detection follows ndpiReader's rules (the same packet budgets, give-up with
  * guessing at the end) so results can be compared with it flow by flow.
  */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <ndpi_api.h>
 
@@ -368,4 +370,118 @@ unsigned classify_risk_names(uint64_t risk, const char **names, unsigned max)
 void classify_get_stats(const struct classify *c, struct classify_stats *st)
 {
     *st = c->st;
+}
+
+/* --- names for the loaders ------------------------------------------------------------------ */
+
+static struct ndpi_detection_module_struct *names_mod;
+static pthread_once_t names_once = PTHREAD_ONCE_INIT;
+
+static void names_init(void)
+{
+    if ((names_mod = ndpi_init_detection_module(ndpi_no_prefs)) != NULL)
+        ndpi_finalize_initialization(names_mod);
+}
+
+static struct ndpi_detection_module_struct *names(void)
+{
+    pthread_once(&names_once, names_init);
+    return names_mod;
+}
+
+int classify_lookup_protocol(const char *name)
+{
+    struct ndpi_detection_module_struct *m = names();
+    ndpi_proto_defaults_t *d;
+    unsigned i, n;
+
+    if (m == NULL || strcasecmp(name, "Unknown") == 0)
+        return -1;
+    d = ndpi_get_proto_defaults(m);
+    n = ndpi_get_num_supported_protocols(m);
+    for (i = 0; i < n; i++)
+        if (d[i].protoName != NULL && strcasecmp(d[i].protoName, name) == 0)
+            return (int)i;
+    return -1;
+}
+
+int classify_lookup_category(const char *name)
+{
+    struct ndpi_detection_module_struct *m = names();
+    int i;
+
+    for (i = 1; m != NULL && i < NDPI_PROTOCOL_NUM_CATEGORIES; i++) {
+        const char *cn = ndpi_category_get_name(m, (ndpi_protocol_category_t)i);
+        if (cn != NULL && strcasecmp(cn, name) == 0)
+            return i;
+    }
+    return -1;
+}
+
+const char *classify_protocol_name(uint16_t id)
+{
+    struct ndpi_detection_module_struct *m = names();
+
+    return m != NULL ? ndpi_get_proto_name(m, id) : "Unknown";
+}
+
+/* nDPI 4.2's ndpi_risk_enum, as identifiers for rule files. */
+static const char *const risk_keys[NDPI_MAX_RISK] = {
+    [NDPI_URL_POSSIBLE_XSS] = "url_possible_xss",
+    [NDPI_URL_POSSIBLE_SQL_INJECTION] = "url_possible_sql_injection",
+    [NDPI_URL_POSSIBLE_RCE_INJECTION] = "url_possible_rce_injection",
+    [NDPI_BINARY_APPLICATION_TRANSFER] = "binary_application_transfer",
+    [NDPI_KNOWN_PROTOCOL_ON_NON_STANDARD_PORT] = "known_protocol_on_non_standard_port",
+    [NDPI_TLS_SELFSIGNED_CERTIFICATE] = "tls_selfsigned_certificate",
+    [NDPI_TLS_OBSOLETE_VERSION] = "tls_obsolete_version",
+    [NDPI_TLS_WEAK_CIPHER] = "tls_weak_cipher",
+    [NDPI_TLS_CERTIFICATE_EXPIRED] = "tls_certificate_expired",
+    [NDPI_TLS_CERTIFICATE_MISMATCH] = "tls_certificate_mismatch",
+    [NDPI_HTTP_SUSPICIOUS_USER_AGENT] = "http_suspicious_user_agent",
+    [NDPI_HTTP_NUMERIC_IP_HOST] = "http_numeric_ip_host",
+    [NDPI_HTTP_SUSPICIOUS_URL] = "http_suspicious_url",
+    [NDPI_HTTP_SUSPICIOUS_HEADER] = "http_suspicious_header",
+    [NDPI_TLS_NOT_CARRYING_HTTPS] = "tls_not_carrying_https",
+    [NDPI_SUSPICIOUS_DGA_DOMAIN] = "suspicious_dga_domain",
+    [NDPI_MALFORMED_PACKET] = "malformed_packet",
+    [NDPI_SSH_OBSOLETE_CLIENT_VERSION_OR_CIPHER] = "ssh_obsolete_client_version_or_cipher",
+    [NDPI_SSH_OBSOLETE_SERVER_VERSION_OR_CIPHER] = "ssh_obsolete_server_version_or_cipher",
+    [NDPI_SMB_INSECURE_VERSION] = "smb_insecure_version",
+    [NDPI_TLS_SUSPICIOUS_ESNI_USAGE] = "tls_suspicious_esni_usage",
+    [NDPI_UNSAFE_PROTOCOL] = "unsafe_protocol",
+    [NDPI_DNS_SUSPICIOUS_TRAFFIC] = "dns_suspicious_traffic",
+    [NDPI_TLS_MISSING_SNI] = "tls_missing_sni",
+    [NDPI_HTTP_SUSPICIOUS_CONTENT] = "http_suspicious_content",
+    [NDPI_RISKY_ASN] = "risky_asn",
+    [NDPI_RISKY_DOMAIN] = "risky_domain",
+    [NDPI_MALICIOUS_JA3] = "malicious_ja3",
+    [NDPI_MALICIOUS_SHA1_CERTIFICATE] = "malicious_sha1_certificate",
+    [NDPI_DESKTOP_OR_FILE_SHARING_SESSION] = "desktop_or_file_sharing_session",
+    [NDPI_TLS_UNCOMMON_ALPN] = "tls_uncommon_alpn",
+    [NDPI_TLS_CERT_VALIDITY_TOO_LONG] = "tls_cert_validity_too_long",
+    [NDPI_TLS_SUSPICIOUS_EXTENSION] = "tls_suspicious_extension",
+    [NDPI_TLS_FATAL_ALERT] = "tls_fatal_alert",
+    [NDPI_SUSPICIOUS_ENTROPY] = "suspicious_entropy",
+    [NDPI_CLEAR_TEXT_CREDENTIALS] = "clear_text_credentials",
+    [NDPI_DNS_LARGE_PACKET] = "dns_large_packet",
+    [NDPI_DNS_FRAGMENTED] = "dns_fragmented",
+    [NDPI_INVALID_CHARACTERS] = "invalid_characters",
+    [NDPI_POSSIBLE_EXPLOIT] = "possible_exploit",
+    [NDPI_TLS_CERTIFICATE_ABOUT_TO_EXPIRE] = "tls_certificate_about_to_expire",
+};
+
+int classify_lookup_risk(const char *name)
+{
+    int i;
+
+    for (i = 1; i < NDPI_MAX_RISK; i++)
+        if (risk_keys[i] != NULL && strcmp(risk_keys[i], name) == 0)
+            return i;
+    return -1;
+}
+
+const char *classify_risk_key(unsigned risk)
+{
+    return risk > 0 && risk < NDPI_MAX_RISK && risk_keys[risk] != NULL ? risk_keys[risk]
+                                                                       : "unknown";
 }

@@ -23,6 +23,11 @@ int decode__ether(struct decode_ctx *d, const uint8_t *p, uint32_t len)
     if (len < 14)
         return decode__anomaly(d, DA_ETH_PKT_TOO_SMALL);
     decode__seen(d, DC_ETHERNET);
+    /* The group bit of the destination: broadcast or multicast at layer 2 (innermost wins). */
+    if (p[0] & 0x01)
+        d->pv->flags |= PV_L2_GROUP;
+    else
+        d->pv->flags &= (uint8_t)~PV_L2_GROUP;
     return decode__ethertype(d, decode__rd16(p + 12), p + 14, len - 14);
 }
 

@@ -8,6 +8,8 @@
 #include <string.h>
 
 #include "mimamori/classify.h"
+#include "mimamori/detect.h"
+#include "mimamori/dnscache.h"
 #include "mimamori/engine.h"
 #include "mimamori/error.h"
 #include "mimamori/limits.h"
@@ -21,6 +23,8 @@ struct engine {
     struct eve_ctx ectx;
     struct flow_table *ft;
     struct classify *cls;
+    struct dnscache *dns;
+    struct detect *det;
     struct decode_stats dstats;
     struct flow_event_handler handlers[ENGINE_MAX_HANDLERS];
     unsigned nhandlers;
@@ -31,7 +35,7 @@ struct engine {
     uint64_t flow_events[3];
 };
 
-static void dispatch(struct engine *e, enum flow_event ev, const struct flow *f,
+static void dispatch(struct engine *e, enum flow_event ev, struct flow *f,
                      enum flow_end_reason reason)
 {
     unsigned i;
@@ -39,6 +43,9 @@ static void dispatch(struct engine *e, enum flow_event ev, const struct flow *f,
     e->flow_events[ev]++;
     for (i = 0; i < e->nhandlers; i++)
         e->handlers[i].fn(e->handlers[i].ud, ev, f, reason);
+    /* The flow record comes last, so that it says whether any handler alerted. */
+    if (ev == FLOW_EV_ENDED && e->eve != NULL)
+        eve_write_flow(e->eve, &e->ectx, f, reason);
 }
 
 /* Called by the flow table for every flow leaving it. */
@@ -52,15 +59,6 @@ static void on_flow_end(void *ud, struct flow *f, enum flow_end_reason reason)
     }
     dispatch(e, FLOW_EV_ENDED, f, reason);
     classify_flow_release(e->cls, f);
-}
-
-static void eve_flow_handler(void *ud, enum flow_event ev, const struct flow *f,
-                             enum flow_end_reason reason)
-{
-    struct engine *e = ud;
-
-    if (ev == FLOW_EV_ENDED && e->eve != NULL)
-        eve_write_flow(e->eve, &e->ectx, f, reason);
 }
 
 int engine_create(struct engine **out, const struct mm_config *cfg, struct eve *eve,
@@ -78,15 +76,20 @@ int engine_create(struct engine **out, const struct mm_config *cfg, struct eve *
     e->eve = eve;
     fc.on_end = on_flow_end;
     fc.ud = e;
-    if ((r = flow_table_create(&e->ft, &fc)) != 0 || (r = classify_create(&e->cls)) != 0) {
+    e->ectx.cfg = cfg;
+    e->ectx.in_iface = in_iface;
+    if ((r = flow_table_create(&e->ft, &fc)) != 0 || (r = classify_create(&e->cls)) != 0 ||
+        (r = dnscache_create(&e->dns, MM_DNS_CACHE_SLOTS)) != 0) {
         engine_destroy(e);
         return r;
     }
-    e->ectx.cfg = cfg;
     e->ectx.cls = e->cls;
-    e->ectx.in_iface = in_iface;
-    h.fn = eve_flow_handler;
-    h.ud = e;
+    if ((r = detect_create(&e->det, cfg, eve, &e->ectx, e->dns)) != 0) {
+        engine_destroy(e);
+        return r;
+    }
+    h.fn = detect_flow_event;
+    h.ud = e->det;
     engine_subscribe(e, &h);
     *out = e;
     return 0;
@@ -102,6 +105,8 @@ void engine_destroy(struct engine *e)
         flow_table_flush(e->ft, FLOW_END_SHUTDOWN);
         flow_table_destroy(e->ft);
     }
+    detect_destroy(e->det);
+    dnscache_destroy(e->dns);
     classify_destroy(e->cls);
     free(e);
 }
@@ -134,6 +139,10 @@ void engine_packet(struct engine *e, const struct capture_pkt *pkt)
         }
         if (f->app.state != NULL && pv.l3_len > 0 && classify_packet(e->cls, f, &pv, pkt->ts_us))
             dispatch(e, FLOW_EV_CLASSIFIED, f, FLOW_END_TIMEOUT);
+        /* DNS answers name the addresses internal hosts connect to next. */
+        if (pv.proto == 17 && pv.src_port == 53 && pv.payload_len > 0)
+            dnscache_feed(e->dns, pv.payload, pv.payload_len, pkt->ts_us);
+        detect_tick(e->det, e->now_us);
     }
     flow_table_expire(e->ft, e->now_us, MM_EXPIRE_PER_PACKET);
 }
@@ -143,9 +152,17 @@ static void write_stats(struct engine *e, struct capture *cap, uint64_t uptime_s
     struct capture_stats cs = {0};
     struct flow_table_stats fs;
     struct eve_stats st = {0};
+    struct eve_detect_stats ds = {0};
+    struct detect_stats dst;
 
     if (e->eve == NULL)
         return;
+    detect_get_stats(e->det, &dst);
+    ds.alerts = dst.alerts;
+    ds.suppressed = dst.suppressed;
+    ds.rules_loaded = dst.rules_loaded;
+    ds.rules_disabled = dst.rules_disabled;
+    st.detect = &ds;
     if (cap != NULL)
         capture_get_stats(cap, &cs);
     flow_table_get_stats(e->ft, &fs);
@@ -167,8 +184,10 @@ void engine_tick(struct engine *e, uint64_t wall_us, struct capture *cap)
         return;
     }
     /* With no packets arriving, idle flows still expire by the clock. */
-    if (wall_us > e->now_us)
+    if (wall_us > e->now_us) {
         flow_table_expire(e->ft, wall_us, 0);
+        detect_tick(e->det, wall_us);
+    }
     if (wall_us >= e->next_stats_us) {
         write_stats(e, cap, (wall_us - e->wall_start_us) / 1000000u, wall_us);
         e->next_stats_us = wall_us + (uint64_t)MM_STATS_INTERVAL * 1000000u;
@@ -180,6 +199,7 @@ void engine_finish(struct engine *e, struct capture *cap)
     uint64_t start = e->wall_start_us != 0 ? e->wall_start_us : e->first_us;
 
     flow_table_flush(e->ft, FLOW_END_SHUTDOWN);
+    detect_finish(e->det);
     write_stats(e, cap, e->now_us > start ? (e->now_us - start) / 1000000u : 0, e->now_us);
 }
 

@@ -13,6 +13,7 @@
 
 #include "mimamori/eve.h"
 #include "mimamori/community_id.h"
+#include "mimamori/rules.h"
 #include "mimamori/error.h"
 #include "mimamori/zone.h"
 
@@ -302,6 +303,62 @@ int eve_write_flow(struct eve *e, const struct eve_ctx *ctx, const struct flow *
     return emit(e, ev);
 }
 
+static json_t *string_array(const char *s)
+{
+    json_t *a = json_array();
+
+    json_array_append_new(a, json_string(s));
+    return a;
+}
+
+int eve_write_alert(struct eve *e, const struct eve_ctx *ctx, const struct flow *f,
+                    const struct eve_alert *a)
+{
+    const struct rule *r = a->rule;
+    char start[48], count[24];
+    json_t *ev = event_new(ctx, "alert", a->ts_us), *al = json_object(), *md = json_object();
+    json_t *arr;
+    unsigned i;
+
+    add_flow_common(ev, ctx, f);
+    json_object_set_new(al, "action", json_string("allowed"));
+    json_object_set_new(al, "gid", json_integer(1));
+    json_object_set_new(al, "signature_id", json_integer(r->sid));
+    json_object_set_new(al, "rev", json_integer(r->rev));
+    json_object_set_new(al, "signature", json_string(r->signature));
+    json_object_set_new(al, "category", json_string(rules_category_name(r->category)));
+    json_object_set_new(al, "severity", json_integer(r->severity));
+    json_object_set_new(md, "rule", string_array(r->key));
+    json_object_set_new(
+        md, "src_zone",
+        string_array(config_zone_name(ctx->cfg, config_zone_of(ctx->cfg, flow_src_addr(f)))));
+    json_object_set_new(
+        md, "dest_zone",
+        string_array(config_zone_name(ctx->cfg, config_zone_of(ctx->cfg, flow_dst_addr(f)))));
+    arr = json_array();
+    for (i = 0; i < r->nmitre; i++)
+        json_array_append_new(arr, json_string(r->mitre[i]));
+    json_object_set_new(md, "mitre_attack", arr);
+    json_object_set_new(md, "guideline", string_array(r->guideline));
+    json_object_set_new(md, "message_ja", string_array(r->message_ja));
+    arr = json_array();
+    for (i = 0; i < a->nevidence; i++)
+        json_array_append_new(arr, json_string(a->evidence[i]));
+    json_object_set_new(md, "evidence", arr);
+    snprintf(count, sizeof(count), "%llu", (unsigned long long)a->count);
+    json_object_set_new(md, "count", string_array(count));
+    json_object_set_new(al, "metadata", md);
+    json_object_set_new(ev, "alert", al);
+    eve_format_time(f->first_us, start, sizeof(start));
+    json_object_set_new(ev, "flow",
+                        json_pack("{sIsIsIsIss}", "pkts_toserver",
+                                  (json_int_t)f->pkts[FLOW_TOSERVER], "pkts_toclient",
+                                  (json_int_t)f->pkts[FLOW_TOCLIENT], "bytes_toserver",
+                                  (json_int_t)f->bytes[FLOW_TOSERVER], "bytes_toclient",
+                                  (json_int_t)f->bytes[FLOW_TOCLIENT], "start", start));
+    return emit(e, ev);
+}
+
 static json_t *decoder_object(const struct decode_stats *d)
 {
     json_t *o = json_object(), *events = json_object();
@@ -361,6 +418,13 @@ int eve_write_stats(struct eve *e, const struct eve_ctx *ctx, const struct eve_s
                   (json_int_t)fs->end_state[FLOW_STATE_NEW], "established",
                   (json_int_t)fs->end_state[FLOW_STATE_ESTABLISHED], "closed",
                   (json_int_t)fs->end_state[FLOW_STATE_CLOSED]));
+    if (st->detect != NULL)
+        json_object_set_new(
+            s, "detect",
+            json_pack("{sIsIs[{sIsIsI}]}", "alert", (json_int_t)st->detect->alerts,
+                      "alerts_suppressed", (json_int_t)st->detect->suppressed, "engines",
+                      "rules_loaded", (json_int_t)st->detect->rules_loaded, "rules_failed",
+                      (json_int_t)0, "rules_skipped", (json_int_t)st->detect->rules_disabled));
     json_object_set_new(ev, "stats", s);
     return emit(e, ev);
 }

@@ -304,6 +304,20 @@ static void tcp_update(struct flow *f, int dir, uint8_t flags)
     }
 }
 
+/*
+ * A flow picked up after its start (no TCP SYN, or UDP from a service port): when the sender's
+ * port looks like a service and the receiver's like an ephemeral one, the sender is the server.
+ */
+static int reply_first(const struct pkt_view *pv)
+{
+    uint16_t sp = pv->src_port, dp = pv->dst_port;
+
+    if (!(pv->flags & PV_PORTS) || (pv->proto == 6 && (pv->tcp_flags & TCP_SYN)) ||
+        (pv->proto != 6 && pv->proto != 17))
+        return 0;
+    return (sp < 1024 && dp >= 1024) || (sp < dp && sp < 32768 && dp >= 32768);
+}
+
 struct flow *flow_table_update(struct flow_table *t, const struct pkt_view *pv, uint32_t wire_len,
                                uint64_t ts_us, int *dir, int *created)
 {
@@ -329,6 +343,10 @@ struct flow *flow_table_update(struct flow_table *t, const struct pkt_view *pv, 
         f->client = (uint8_t)sender;
         if (pv->proto == 6 && (pv->tcp_flags & (TCP_SYN | TCP_ACK)) == (TCP_SYN | TCP_ACK))
             f->client = (uint8_t)!sender; /* first seen is the server's SYN-ACK */
+        else if (reply_first(pv))
+            f->client = (uint8_t)!sender;
+        if (pv->flags & PV_L2_GROUP)
+            f->flags |= FLOW_F_L2_GROUP;
         f->ip_version = pv->ip_version;
         f->icmp_type = pv->icmp_type;
         f->icmp_code = pv->icmp_code;

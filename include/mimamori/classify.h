@@ -64,6 +64,25 @@ unsigned classify_risk_names(uint64_t risk, const char **names, unsigned max);
 /* A metadata string of the flow, or NULL. */
 const char *classify_meta_get(const struct classify_meta *m, enum classify_meta_field field);
 
+/*
+ * Names the site config and rule files use, resolved without a flow (thread-safe after the
+ * first call, which loads nDPI's tables once). -1 when unknown.
+ *   protocol: nDPI's protocol names, any case ("SMBv1", "RDP", "TeamViewer", "DoH_DoT")
+ *   category: nDPI's category names ("VPN", "RemoteAccess")
+ *   risk:     nDPI's risk identifiers in lower case without NDPI_ ("suspicious_dga_domain")
+ */
+int classify_lookup_protocol(const char *name);
+int classify_lookup_category(const char *name);
+int classify_lookup_risk(const char *name);
+const char *classify_protocol_name(uint16_t id);
+const char *classify_risk_key(unsigned risk);
+
+/* Whether a flow's result is protocol id (as master or application protocol). */
+static inline int classify_is(const struct flow_app *a, uint16_t id)
+{
+    return a->master == id || a->app == id;
+}
+
 struct classify_stats {
     uint64_t started, finished, detected, guessed, unknown, state_allocs, state_failures;
     uint64_t active;

@@ -1,8 +1,9 @@
 /*
  * Site configuration: the YAML file of ../shared/docs/contract.md (sensor, home_networks, zones,
- * services, rules, outputs) plus Mimamori's documented extension (flow). Loading builds one
- * immutable snapshot; every problem found is reported as "file:line:col: message" and the
- * snapshot is only returned when there are none.
+ * services, rules, outputs) plus Mimamori's documented extensions (zone egress allowlists,
+ * maintenance windows, suppressions, flow). Loading builds one immutable snapshot, rules
+ * included; every problem found is reported as "file:line:col: message" and the snapshot is
+ * only returned when there are none.
  */
 #ifndef MIMAMORI_CONFIG_H
 #define MIMAMORI_CONFIG_H
@@ -12,9 +13,14 @@
 
 #include "mimamori/flow.h"
 #include "mimamori/limits.h"
+#include "mimamori/ydoc.h"
 
 #define ZONE_INTERNET 0 /* outside home_networks */
 #define ZONE_UNZONED  1 /* inside, but in no zone */
+
+typedef uint64_t zone_set; /* bit z: zone index z (MM_MAX_ZONES <= 64) */
+#define ZONE_BIT(z)    ((zone_set)1 << (z))
+#define ZONES_INTERNAL (~ZONE_BIT(ZONE_INTERNET))
 
 enum config_service { SVC_DNS = 0, SVC_DHCP, SVC_NTP, SVC__COUNT };
 
@@ -27,30 +33,66 @@ struct config_output {
     char *address;   /* syslog: host:port */
 };
 
+/* A set of hosts named by zones and networks; empty means "any host". */
+struct config_hostset {
+    zone_set zones;
+    struct zone_map *nets; /* NULL when no networks were given */
+};
+
+/* What a zone may reach on the internet without an Unexpected egress alert. */
+struct config_egress {
+    struct zone_map *nets;
+    char **domains; /* "host.example" exactly, or "*.example" for any name below it */
+    unsigned ndomains;
+    uint16_t protocols[MM_MAX_LIST]; /* classify protocol ids */
+    unsigned nprotocols;
+};
+
+/* A maintenance window: weekly (days != 0) or one-off (from_s..until_s, UTC). */
+struct config_window {
+    char name[64];               /* name, or the ticket id */
+    char ticket[64];             /* "" when none */
+    uint8_t days;                /* bit 0 Sunday .. bit 6 Saturday */
+    uint16_t start_min, end_min; /* minutes of the local day; end < start crosses midnight */
+    int64_t from_s, until_s;
+    struct config_hostset sources, targets;
+};
+
+struct config_suppress {
+    char rule[64]; /* rule key */
+    struct config_hostset src, dst;
+    uint16_t port; /* destination port, 0 any */
+    unsigned line, col;
+};
+
+struct ruleset;
+struct tz;
+
 struct mm_config {
     char *source; /* file name, or "(embedded default)" */
     char sensor_name[MM_MAX_SENSOR_NAME];
     char *interface;
-    unsigned nzones; /* including the implicit internet and unzoned */
+    unsigned nzones;      /* including the implicit internet and unzoned */
+    unsigned nconfigured; /* zones given in the file */
     char zone_names[MM_MAX_ZONES][MM_MAX_ZONE_NAME];
-    struct zone_map *zones; /* configured zones */
-    struct zone_map *home;  /* home_networks */
+    struct zone_map *zones;                     /* configured zones */
+    struct zone_map *home;                      /* home_networks */
+    struct config_egress *egress[MM_MAX_ZONES]; /* per zone, or NULL */
     struct {
         uint8_t (*addr)[16];
         unsigned n;
     } services[SVC__COUNT];
-    char **rules;
+    struct tz *tz; /* maintenance.timezone (default Asia/Tokyo) */
+    struct config_window *windows;
+    unsigned nwindows;
+    struct config_suppress *suppress;
+    unsigned nsuppress;
+    char **rules; /* rule file paths or globs */
     unsigned nrules;
+    struct ruleset *ruleset; /* compiled from rules */
     struct config_output *outputs;
     unsigned noutputs;
     struct flow_table_config flow; /* max_flows and timeouts; callbacks unset */
-};
-
-/* Diagnostics collected while loading; each a full "file:line:col: message" line. */
-#define CONFIG_MAX_DIAGS 64
-struct config_diag {
-    unsigned count; /* errors found (may exceed what is kept) */
-    char msg[CONFIG_MAX_DIAGS][256];
 };
 
 /* Load a file. 0 with *out set, or MM_ECONFIG / MM_EIO / MM_ENOMEM with diag filled. */
@@ -69,5 +111,25 @@ void config_free(struct mm_config *c);
 /* Zone index of an address: a configured zone, else ZONE_UNZONED or ZONE_INTERNET. */
 int config_zone_of(const struct mm_config *c, const uint8_t addr[16]);
 const char *config_zone_name(const struct mm_config *c, int zone);
+
+/* Zone index of a name (configured, implicit or standard), or -1. */
+int config_zone_index(const struct mm_config *c, const char *name);
+
+/*
+ * Parse a zone or network list (a scalar or a list of zone names, "internal", "any" and
+ * networks) into set; what names it in messages. Returns 1 when it parsed cleanly.
+ */
+int config_parse_hostset(const struct mm_config *c, struct ywalk *w, const struct ynode *n,
+                         const char *what, struct config_hostset *set);
+void config_hostset_free(struct config_hostset *set);
+
+/* Whether a host (address and its zone) is in set; an empty set holds every host. */
+int config_hostset_has(const struct config_hostset *set, const uint8_t addr[16], int zone);
+
+/* Whether addr is a listed server for svc. */
+int config_is_service(const struct mm_config *c, enum config_service svc, const uint8_t addr[16]);
+
+/* Whether name matches a domain pattern ("a.example" exactly, "*.example" below it). */
+int config_domain_match(const char *pattern, const char *name);
 
 #endif

@@ -128,6 +128,7 @@ enum decode_result {
 /* pkt_view.flags */
 #define PV_FIRST_FRAG 0x01u /* first fragment of a fragmented datagram */
 #define PV_PORTS      0x02u /* src_port/dest_port are meaningful (TCP, UDP, SCTP) */
+#define PV_L2_GROUP   0x04u /* sent to an Ethernet broadcast or multicast address */
 
 /* TCP flags as on the wire */
 #define TCP_FIN 0x01u

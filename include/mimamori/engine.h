@@ -13,15 +13,12 @@
 #include "mimamori/eve.h"
 #include "mimamori/flow.h"
 
-enum flow_event {
-    FLOW_EV_STARTED = 0, /* first packet seen */
-    FLOW_EV_CLASSIFIED,  /* classification final (or given up) */
-    FLOW_EV_ENDED,       /* leaving the table; f->app is final */
-};
-
-/* A subscriber to flow events. reason is meaningful for FLOW_EV_ENDED only. */
+/*
+ * A subscriber to flow events. reason is meaningful for FLOW_EV_ENDED only. Handlers may set
+ * flow flags (FLOW_F_*); the EVE flow record is written after every handler has seen the end.
+ */
 struct flow_event_handler {
-    void (*fn)(void *ud, enum flow_event ev, const struct flow *f, enum flow_end_reason reason);
+    void (*fn)(void *ud, enum flow_event ev, struct flow *f, enum flow_end_reason reason);
     void *ud;
 };
 

@@ -13,6 +13,7 @@
 #include "mimamori/config.h"
 #include "mimamori/decode.h"
 #include "mimamori/flow.h"
+#include "mimamori/limits.h"
 
 struct eve;
 
@@ -36,12 +37,32 @@ struct eve_ctx {
 int eve_write_flow(struct eve *e, const struct eve_ctx *ctx, const struct flow *f,
                    enum flow_end_reason reason);
 
+/* An alert about a flow: the rule that fired and what it saw. */
+struct rule;
+struct eve_alert {
+    const struct rule *rule;
+    uint64_t ts_us;
+    uint64_t count; /* occurrences this event stands for */
+    unsigned nevidence;
+    const char *evidence[MM_MAX_EVIDENCE]; /* "name=value" */
+};
+
+int eve_write_alert(struct eve *e, const struct eve_ctx *ctx, const struct flow *f,
+                    const struct eve_alert *a);
+
+/* Detection counters for stats events. */
+struct eve_detect_stats {
+    uint64_t alerts, suppressed;
+    unsigned rules_loaded, rules_disabled;
+};
+
 /* The counters a stats event reports. */
 struct eve_stats {
     uint64_t uptime_s;
     uint64_t kernel_packets, kernel_drops, kernel_ifdrops, capture_errors;
     const struct decode_stats *decode;
     const struct flow_table_stats *flow;
+    const struct eve_detect_stats *detect; /* or NULL */
 };
 
 int eve_write_stats(struct eve *e, const struct eve_ctx *ctx, const struct eve_stats *st,

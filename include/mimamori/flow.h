@@ -60,7 +60,16 @@ struct flow_app {
     struct classify_flow *state; /* nDPI state while classifying, NULL after */
 };
 
-#define FLOW_F_ALERTED 0x01u
+#define FLOW_F_ALERTED   0x01u /* an alert was raised (or folded) on this flow */
+#define FLOW_F_EVALUATED 0x02u /* the rules for classified flows have run */
+#define FLOW_F_L2_GROUP  0x04u /* its first packet went to an Ethernet broadcast/multicast */
+
+/* The control-plane events of a flow's life. */
+enum flow_event {
+    FLOW_EV_STARTED = 0, /* first packet seen */
+    FLOW_EV_CLASSIFIED,  /* classification final (or given up) */
+    FLOW_EV_ENDED,       /* leaving the table; f->app is final */
+};
 
 struct flow {
     struct flow_key key;

@@ -33,6 +33,20 @@
 #define MM_MAX_ZONES       64u /* zones in one site config, implicit ones included */
 #define MM_MAX_ZONE_NAME   32u /* bytes of a zone name, NUL included */
 #define MM_MAX_SENSOR_NAME 64u /* bytes of sensor.name, NUL included */
+#define MM_MAX_LIST        32u /* protocols or ports in one list of a rule or allowlist */
+
+/* Detection */
+#define MM_TRACK_SLOTS     4096u  /* hosts (or host pairs) each counting rule follows at once */
+#define MM_TRACK_PROBE     8u     /* slots looked at before the least recently seen is replaced */
+#define MM_TRACK_MAX_ITEMS 256u   /* largest threshold: distinct hosts, ports or connections */
+#define MM_EXFIL_BUCKETS   16u    /* sub-windows of an exfiltration window (sliding sum) */
+#define MM_DEDUP_SLOTS     4096u  /* alerts being folded at once; the oldest is closed beyond */
+#define MM_DEDUP_PROBE     16u    /* slots looked at before the oldest fold is closed early */
+#define MM_MAX_EVIDENCE    12u    /* name=value strings in one alert */
+#define MM_EVIDENCE_LEN    320u   /* bytes of all evidence of one alert */
+#define MM_DNS_CACHE_SLOTS 16384u /* addresses remembered from DNS answers */
+#define MM_DNS_CACHE_MAX_S 86400u /* seconds an answer is remembered at most */
+#define MM_DNS_MAX_ANSWERS 32u    /* answer records read from one response */
 
 /* Events */
 #define MM_STATS_INTERVAL 60u /* seconds between stats events in live mode */

@@ -1,13 +1,16 @@
 #!/usr/bin/python3
-"""Run one end-to-end case and compare its flows field by field with the reviewed golden file.
+"""Run one end-to-end case and compare its flows and alerts field by field with the reviewed
+golden file.
 
 usage: run_case.py MIMAMORI CASE_DIR SCHEMA
        run_case.py --regen MIMAMORI CASE_DIR...
 
 A case directory holds input.pcap (or input.pcapng), site.yaml and expected.jsonl. Every event
 must validate against SCHEMA (when the schema file exists). The flow events, ordered by start
-time and 5-tuple, must match expected.jsonl in count and in every field listed in FIELDS;
-flow_id and timestamps' time zone are not compared. --regen rewrites expected.jsonl from the
+time and 5-tuple, must match the flow records of expected.jsonl in count and in every field
+listed in FIELDS; the alerts, ordered by time, rule and addresses, must match its alert records
+in every field of ALERT_FIELDS (rule, category, severity, zones, hosts, evidence, count).
+flow_id and timestamps are not compared. --regen rewrites expected.jsonl from the
 current output, for review before committing.
 """
 import glob
@@ -26,7 +29,15 @@ FIELDS = [
     "flow.state", "flow.reason", "flow.age",
     "tcp.tcp_flags_ts", "tcp.tcp_flags_tc",
     "tls.sni", "tls.version", "http.hostname", "http.http_user_agent", "dns.rrname",
-    "ssh.client.software_version", "ssh.server.software_version",
+    "ssh.client.software_version", "ssh.server.software_version", "flow.alerted",
+]
+
+ALERT_FIELDS = [
+    "src_ip", "src_port", "dest_ip", "dest_port", "proto", "app_proto",
+    "alert.signature_id", "alert.rev", "alert.signature", "alert.category", "alert.severity",
+    "alert.action", "alert.metadata.rule", "alert.metadata.src_zone", "alert.metadata.dest_zone",
+    "alert.metadata.mitre_attack", "alert.metadata.guideline", "alert.metadata.evidence",
+    "alert.metadata.count",
 ]
 
 
@@ -52,11 +63,21 @@ def run(mimamori, case):
             return [json.loads(line) for line in f]
 
 
-def flows(events):
+def records(events):
+    """Flows, then alerts, each as {field: value} with its event_type."""
     fl = [e for e in events if e["event_type"] == "flow"]
     fl.sort(key=lambda e: (e["flow"]["start"], e["src_ip"], e.get("src_port", 0), e["dest_ip"],
                            e.get("dest_port", 0), e["proto"]))
-    return [{k: get(e, k) for k in FIELDS if get(e, k) is not None} for e in fl]
+    al = [e for e in events if e["event_type"] == "alert"]
+    al.sort(key=lambda e: (e["timestamp"][:26], e["alert"]["metadata"]["rule"], e["src_ip"],
+                           e.get("src_port", 0), e["dest_ip"], e.get("dest_port", 0)))
+    out = []
+    for kind, evs, fields in (("flow", fl, FIELDS), ("alert", al, ALERT_FIELDS)):
+        for e in evs:
+            r = {k: get(e, k) for k in fields if get(e, k) is not None}
+            r["event_type"] = kind
+            out.append(r)
+    return out
 
 
 def main():
@@ -64,7 +85,7 @@ def main():
         mimamori = sys.argv[2]
         for case in sys.argv[3:]:
             with open(os.path.join(case, "expected.jsonl"), "w") as f:
-                for fl in flows(run(mimamori, case)):
+                for fl in records(run(mimamori, case)):
                     f.write(json.dumps(fl, ensure_ascii=False, sort_keys=True) + "\n")
             print(f"rewrote {case}/expected.jsonl")
         return 0
@@ -82,19 +103,24 @@ def main():
                 print(f"event {i} invalid: {e.message[:200]}")
     else:
         print(f"note: {schema_path} absent, schema not checked")
-    got = flows(events)
+    got = records(events)
     with open(os.path.join(case, "expected.jsonl")) as f:
         want = [json.loads(line) for line in f if line.strip()]
-    if len(got) != len(want):
-        bad += 1
-        print(f"flow count: got {len(got)}, expected {len(want)}")
-    for i, (g, w) in enumerate(zip(got, want)):
-        for k in sorted(set(g) | set(w)):
-            if g.get(k) != w.get(k):
-                bad += 1
-                print(f"flow {i + 1} ({w.get('src_ip')} -> {w.get('dest_ip')}): {k}: "
-                      f"got {g.get(k)!r}, expected {w.get(k)!r}")
-    print(f"{os.path.basename(case)}: {len(got)} flows, {len(events)} events, {bad} differences")
+    for kind in ("flow", "alert"):
+        g_ = [r for r in got if r["event_type"] == kind]
+        w_ = [r for r in want if r["event_type"] == kind]
+        if len(g_) != len(w_):
+            bad += 1
+            print(f"{kind} count: got {len(g_)}, expected {len(w_)}")
+        for i, (g, w) in enumerate(zip(g_, w_)):
+            for k in sorted(set(g) | set(w)):
+                if g.get(k) != w.get(k):
+                    bad += 1
+                    print(f"{kind} {i + 1} ({w.get('src_ip')} -> {w.get('dest_ip')}): {k}: "
+                          f"got {g.get(k)!r}, expected {w.get(k)!r}")
+    nal = sum(1 for r in got if r["event_type"] == "alert")
+    print(f"{os.path.basename(case)}: {len(got) - nal} flows, {nal} alerts, {len(events)} events, "
+          f"{bad} differences")
     return 1 if bad else 0
 
 

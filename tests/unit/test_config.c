@@ -14,6 +14,7 @@
 
 #include "mimamori/config.h"
 #include "mimamori/error.h"
+#include "mimamori/rules.h"
 #include "mimamori/zone.h"
 
 static struct config_diag diag;
@@ -61,7 +62,7 @@ static const char site[] = "sensor:\n"
                            "services:\n"
                            "  dns: [10.10.0.53]\n"
                            "  ntp: [10.10.0.123, 10.10.0.124]\n"
-                           "rules: [/etc/mimamori/rules/*.yaml]\n"
+                           "rules: [" MM_SHIPPED_RULES "]\n"
                            "outputs:\n"
                            "  - type: file\n"
                            "    path: /var/log/mimamori/eve.json\n"
@@ -76,7 +77,8 @@ static void test_valid_site(void **state)
     (void)state;
     assert_string_equal(c->sensor_name, "hospital-a-core1");
     assert_string_equal(c->interface, "eth1");
-    assert_int_equal(c->nzones, 5);
+    assert_int_equal(c->nconfigured, 3);
+    assert_int_equal(c->nzones, 2 + 3 + 8); /* implicit, configured, other standard names */
     assert_string_equal(config_zone_name(c, zone_of(c, "10.10.1.7")), "emr");
     assert_string_equal(config_zone_name(c, zone_of(c, "10.10.2.5")), "emr");
     assert_string_equal(config_zone_name(c, zone_of(c, "10.10.2.6")), "clinical");
@@ -107,8 +109,10 @@ static void test_default(void **state)
     assert_string_equal(config_zone_name(c, zone_of(c, "172.20.1.1")), "unzoned");
     assert_string_equal(config_zone_name(c, zone_of(c, "fd12::1")), "unzoned");
     assert_string_equal(config_zone_name(c, zone_of(c, "1.1.1.1")), "internet");
-    assert_int_equal(c->nzones, 2);
+    assert_int_equal(c->nconfigured, 0);
     assert_int_equal(c->nrules, 1);
+    assert_non_null(c->ruleset); /* the shipped ruleset, built in */
+    assert_true(c->ruleset->n >= 20);
     config_free(c);
 }
 

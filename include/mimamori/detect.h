@@ -1,0 +1,46 @@
+/*
+ * Detection: the compiled rules of a config snapshot applied to flow events (see rules.h for
+ * what each rule type checks), the host-keyed counters the threshold rules need, and the
+ * alert folding and suppression that keep one problem one alert. Alerts are written as EVE
+ * events; everything suppressed or folded is counted, and folded repeats are reported with
+ * their count when the fold's window closes.
+ */
+#ifndef MIMAMORI_DETECT_H
+#define MIMAMORI_DETECT_H
+
+#include <stdint.h>
+
+#include "mimamori/config.h"
+#include "mimamori/dnscache.h"
+#include "mimamori/eve.h"
+#include "mimamori/flow.h"
+
+struct detect;
+
+/*
+ * A detector for cfg->ruleset, writing alerts to eve (may be NULL) with ctx. dns (may be NULL)
+ * names destinations. All memory is sized here. 0 or MM_ENOMEM.
+ */
+int detect_create(struct detect **out, const struct mm_config *cfg, struct eve *eve,
+                  const struct eve_ctx *ctx, const struct dnscache *dns);
+void detect_destroy(struct detect *d);
+
+/* A flow event (a flow_event_handler function; ud is the detector). */
+void detect_flow_event(void *ud, enum flow_event ev, struct flow *f, enum flow_end_reason reason);
+
+/* Packet time advanced to now_us: close folds whose window has passed. */
+void detect_tick(struct detect *d, uint64_t now_us);
+
+/* End of input: close every fold (reporting folded repeats). */
+void detect_finish(struct detect *d);
+
+struct detect_stats {
+    uint64_t alerts;     /* alert events written, fold reports included */
+    uint64_t folded;     /* repeats folded into an earlier alert */
+    uint64_t suppressed; /* matches silenced by a suppress entry */
+    uint64_t fold_reports, fold_evictions, track_evictions;
+    unsigned rules_loaded, rules_disabled;
+};
+void detect_get_stats(const struct detect *d, struct detect_stats *st);
+
+#endif

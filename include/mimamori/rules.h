@@ -1,0 +1,166 @@
+/*
+ * Detection rules: YAML files (see rules/README.md) compiled against a site config into a
+ * read-only ruleset. Each rule has a stable key and signature_id, the words an on-call reader
+ * needs (English signature, Japanese message, category, severity, MITRE ATT&CK ids, guideline
+ * section) and a type that says what it checks and which keys it takes. Zone, protocol and
+ * risk names are resolved at load, so evaluation compares integers.
+ */
+#ifndef MIMAMORI_RULES_H
+#define MIMAMORI_RULES_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mimamori/config.h"
+#include "mimamori/flow.h"
+#include "mimamori/ydoc.h"
+
+#define RULES_X(X)                                                                                 \
+    X(SEGMENTATION, "segmentation")                                                                \
+    X(EGRESS, "egress")                                                                            \
+    X(DNS_RESOLVER, "dns_resolver")                                                                \
+    X(LATERAL, "lateral")                                                                          \
+    X(FANOUT, "fanout")                                                                            \
+    X(MAINTENANCE, "remote_maintenance")                                                           \
+    X(OBSOLETE, "obsolete")                                                                        \
+    X(SCAN, "scan")                                                                                \
+    X(BRUTE_FORCE, "brute_force")                                                                  \
+    X(EXFILTRATION, "exfiltration")                                                                \
+    X(BEACONING, "beaconing")                                                                      \
+    X(NDPI_RISK, "ndpi_risk")                                                                      \
+    X(ROGUE_SERVICE, "rogue_service")
+
+enum rule_type {
+#define X(id, name) RULE_##id,
+    RULES_X(X)
+#undef X
+        RULE__COUNT
+};
+
+/* alert.category, exactly the contract's strings. */
+#define CATEGORIES_X(X)                                                                            \
+    X(EGRESS, "Unexpected egress")                                                                 \
+    X(LATERAL, "Lateral movement")                                                                 \
+    X(MAINTENANCE, "Remote maintenance")                                                           \
+    X(OBSOLETE, "Obsolete protocol")                                                               \
+    X(RECON, "Reconnaissance")                                                                     \
+    X(BRUTE_FORCE, "Brute force")                                                                  \
+    X(EXFILTRATION, "Exfiltration")                                                                \
+    X(C2, "Command and control")                                                                   \
+    X(ROGUE, "Rogue service")                                                                      \
+    X(SEGMENTATION, "Segmentation violation")                                                      \
+    X(MEDICAL, "Medical protocol")                                                                 \
+    X(HEALTH, "Sensor health")
+
+enum alert_category {
+#define X(id, name) CAT_##id,
+    CATEGORIES_X(X)
+#undef X
+        CAT__COUNT
+};
+
+/* A port or port range, for TCP, UDP or either (l4 == 0). */
+struct rule_port {
+    uint8_t l4;
+    uint16_t lo, hi;
+};
+
+/* Which flows: any listed protocol, category or port matches; an empty match matches all. */
+struct rule_match {
+    uint16_t protos[MM_MAX_LIST];
+    uint16_t cats[8];
+    struct rule_port ports[MM_MAX_LIST];
+    uint8_t nprotos, ncats, nports;
+};
+
+/* One exception of a segmentation rule: from/to narrow the rule's zones (0: all of them). */
+struct rule_allow {
+    zone_set from, to;
+    struct rule_match match;
+};
+
+enum scan_mode { SCAN_PORTS = 0, SCAN_HOSTS };
+
+#define RULE_MAX_MITRE 8
+
+struct rule {
+    char key[64];
+    uint32_t sid, rev;
+    uint8_t type;     /* enum rule_type */
+    uint8_t category; /* enum alert_category */
+    uint8_t severity; /* 1 high, 2 medium, 3 low */
+    uint8_t enabled;
+    char *signature, *message_ja, *guideline;
+    char *mitre[RULE_MAX_MITRE];
+    unsigned nmitre;
+    uint32_t dedup_s; /* repeats for the same source and destination fold for this long */
+
+    zone_set from, to, except_from; /* zones of the client and the server */
+    uint8_t same_zone;              /* also flows inside one zone */
+    struct rule_match match;        /* protocols, categories, ports the rule is about */
+    struct rule_match exclude;      /* flows it never concerns */
+
+    struct rule_allow *allow; /* segmentation exceptions */
+    unsigned nallow;
+
+    uint32_t threshold;      /* distinct hosts or ports, sessions, connections */
+    uint32_t window_s;       /* counting window */
+    uint64_t bytes;          /* exfiltration: bytes sent in the window */
+    uint32_t max_duration_s; /* brute force: sessions shorter than this count */
+    uint32_t min_interval_s; /* beaconing: shortest period considered */
+    uint32_t jitter_pct;     /* beaconing: largest spread of intervals, % of their mean */
+    uint8_t scan_mode;       /* enum scan_mode */
+    uint8_t inside_window;   /* remote_maintenance: 1 sessions inside a window, 0 outside */
+    uint8_t services;        /* rogue_service: bit per enum config_service */
+    uint8_t skip_allowed;    /* exfiltration, beaconing: not to allowlisted destinations */
+    uint8_t tls_versions;    /* obsolete: bit per TLS_V_* */
+    uint64_t risks;          /* nDPI risk bits */
+};
+
+#define TLS_V_SSL2  0x01u
+#define TLS_V_SSL3  0x02u
+#define TLS_V_TLS10 0x04u
+#define TLS_V_TLS11 0x08u
+
+struct ruleset {
+    struct rule *r;
+    unsigned n;
+};
+
+/* Compile rule files for a site config. 0, MM_ECONFIG or MM_EIO (diag filled), MM_ENOMEM. */
+int rules_load_files(const struct mm_config *c, const char *const *paths, size_t n,
+                     struct ruleset **out, struct config_diag *diag);
+
+/* Compile one rule file held in memory; name is used in messages. */
+int rules_load_string(const struct mm_config *c, const char *name, const char *text, size_t len,
+                      struct ruleset **out, struct config_diag *diag);
+
+/* Compile the shipped ruleset built into the binary. */
+int rules_load_embedded(const struct mm_config *c, struct ruleset **out, struct config_diag *diag);
+
+void rules_free(struct ruleset *rs);
+const struct rule *rules_find(const struct ruleset *rs, const char *key);
+
+const char *rules_type_name(enum rule_type t);
+const char *rules_category_name(enum alert_category c);
+
+/* Whether a flow matches m (an empty match matches every flow). */
+int rules_match(const struct rule_match *m, const struct flow *f);
+static inline int rules_match_empty(const struct rule_match *m)
+{
+    return m->nprotos == 0 && m->ncats == 0 && m->nports == 0;
+}
+
+/* The TLS_V_* bit of a version name ("SSLv3", "TLSv1", "TLSv1.1"), or 0. */
+unsigned rules_tls_version_bit(const char *name);
+
+/* The shipped rule files, built into the binary from the yaml files in rules/. */
+struct rules_embedded_file {
+    const char *name;
+    const char *text;
+    size_t len;
+};
+extern const struct rules_embedded_file rules_embedded[];
+extern const size_t rules_embedded_count;
+
+#endif

@@ -1,0 +1,947 @@
+/*
+ * Rule evaluation on flow events. When a flow's classification is final (or at its end if it
+ * never was), the per-flow rules run: egress, DNS resolver, lateral movement, fan-out, remote
+ * maintenance, obsolete protocols, nDPI risks, beaconing, then segmentation for flows no more
+ * specific rule matched. When a flow ends, the rules that need its whole life run: scans,
+ * brute force, exfiltration volume, rogue services. An alert first passes the site's
+ * suppressions (counted), then folding: the same rule for the same scope within the rule's
+ * dedup time becomes one alert, and the repeats are reported with their count when the time is
+ * up. Multicast and broadcast destinations are never "the internet".
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "detect_int.h"
+#include "mimamori/classify.h"
+#include "mimamori/detect.h"
+#include "mimamori/error.h"
+#include "mimamori/rules.h"
+#include "mimamori/tz.h"
+#include "mimamori/zone.h"
+
+#define US 1000000ull
+
+struct evidence {
+    char buf[MM_EVIDENCE_LEN];
+    unsigned len, n;
+};
+
+struct fold {
+    uint64_t key; /* 0: empty */
+    uint64_t first_us, last_us, expires_us, count;
+    unsigned rule;
+    struct flow flow; /* the latest occurrence, without classifier pointers */
+    struct evidence ev;
+};
+
+struct detect {
+    const struct mm_config *cfg;
+    const struct ruleset *rs;
+    struct eve *eve;
+    const struct eve_ctx *ctx;
+    const struct dnscache *dns;
+    struct track **track; /* per rule, for the counting types */
+    int *supp_rule;       /* per suppression: the rule index it silences */
+    unsigned *classified, ncl, *segment, nseg, *ended, nend;
+    struct fold *folds;
+    uint64_t next_sweep_us;
+    int svc_proto[SVC__COUNT];
+    struct detect_stats st;
+};
+
+/* What every rule looks at, computed once per event. */
+struct fctx {
+    struct flow *f;
+    const uint8_t *src, *dst;
+    int sz, dz; /* zones */
+    uint64_t now;
+    int local_only; /* a multicast, broadcast or unspecified end */
+    struct classify_names names;
+};
+
+/* --- evidence ------------------------------------------------------------------------------- */
+
+static void ev_add(struct evidence *ev, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void ev_add(struct evidence *ev, const char *fmt, ...)
+{
+    va_list ap;
+    int n;
+
+    if (ev->n == MM_MAX_EVIDENCE || ev->len >= sizeof(ev->buf) - 1)
+        return;
+    va_start(ap, fmt);
+    n = vsnprintf(ev->buf + ev->len, sizeof(ev->buf) - ev->len, fmt, ap);
+    va_end(ap);
+    if (n < 0 || (size_t)n >= sizeof(ev->buf) - ev->len) {
+        ev->buf[ev->len] = '\0'; /* does not fit: leave it out whole */
+        return;
+    }
+    ev->len += (unsigned)n + 1;
+    ev->n++;
+}
+
+static void ev_addr(struct evidence *ev, const char *name, const uint8_t a[16])
+{
+    char s[48];
+    ev_add(ev, "%s=%s", name, zone_addr_str(a, s, sizeof(s)));
+}
+
+/* --- helpers -------------------------------------------------------------------------------- */
+
+static int zin(zone_set s, int z)
+{
+    return z >= 0 && (s & ZONE_BIT(z)) != 0;
+}
+
+static int not_unicast(const uint8_t a[16])
+{
+    static const uint8_t zero[16];
+    static const uint8_t v4[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+
+    if (memcmp(a, zero, 16) == 0 || a[0] == 0xff)
+        return 1;
+    if (memcmp(a, v4, 12) == 0)
+        return a[12] >= 224 || (a[12] == 0 && a[13] == 0 && a[14] == 0 && a[15] == 0);
+    return 0;
+}
+
+/* Whether the server answered (a SYN-ACK, or any packet back for other protocols). */
+static int answered(const struct flow *f)
+{
+    if (f->key.proto == 6 && (f->tcp_flags[FLOW_TOSERVER] & TCP_SYN))
+        return (f->tcp_flags[FLOW_TOCLIENT] & TCP_SYN) != 0;
+    return f->pkts[FLOW_TOCLIENT] > 0;
+}
+
+static int excluded(const struct rule *r, const struct flow *f)
+{
+    return !rules_match_empty(&r->exclude) && rules_match(&r->exclude, f);
+}
+
+/* The client zone in from and not in except_from, the server zone in to. */
+static int in_scope(const struct rule *r, const struct fctx *x)
+{
+    return zin(r->from, x->sz) && !zin(r->except_from, x->sz) && zin(r->to, x->dz) &&
+           !excluded(r, x->f);
+}
+
+/* A name for the server: TLS SNI, HTTP host, else the name a DNS answer gave for it. */
+static const char *dest_name(const struct detect *d, const struct flow *f, const uint8_t *addr,
+                             const char **via)
+{
+    const char *s;
+
+    if (addr == flow_dst_addr(f) && (s = classify_meta_get(f->app.meta, META_TLS_SNI)) != NULL) {
+        *via = "sni";
+        return s;
+    }
+    if (addr == flow_dst_addr(f) && (s = classify_meta_get(f->app.meta, META_HTTP_HOST)) != NULL) {
+        *via = "http_host";
+        return s;
+    }
+    if (d->dns != NULL && (s = dnscache_lookup(d->dns, addr, f->last_us)) != NULL) {
+        *via = "dns_name";
+        return s;
+    }
+    return NULL;
+}
+
+static int domain_allowed(const struct config_egress *eg, const char *name)
+{
+    unsigned i;
+
+    for (i = 0; name != NULL && i < eg->ndomains; i++)
+        if (config_domain_match(eg->domains[i], name))
+            return 1;
+    return 0;
+}
+
+/* Whether zone's egress allowlist covers the flow's traffic to the external address ext. */
+static int egress_allowed(const struct detect *d, int zone, const struct flow *f,
+                          const uint8_t *ext)
+{
+    const struct config_egress *eg = zone >= 0 ? d->cfg->egress[zone] : NULL;
+    unsigned i;
+
+    if (eg == NULL)
+        return 0;
+    if (zone_map_lookup(eg->nets, ext) >= 0)
+        return 1;
+    for (i = 0; i < eg->nprotocols; i++)
+        if (classify_is(&f->app, eg->protocols[i]))
+            return 1;
+    if (ext == flow_dst_addr(f) &&
+        (domain_allowed(eg, classify_meta_get(f->app.meta, META_TLS_SNI)) ||
+         domain_allowed(eg, classify_meta_get(f->app.meta, META_HTTP_HOST))))
+        return 1;
+    return d->dns != NULL && domain_allowed(eg, dnscache_lookup(d->dns, ext, f->last_us));
+}
+
+static void ev_dest_name(const struct detect *d, struct evidence *ev, const struct flow *f,
+                         const uint8_t *addr)
+{
+    const char *via, *name = dest_name(d, f, addr, &via);
+
+    if (name != NULL)
+        ev_add(ev, "%s=%s", via, name);
+}
+
+/* --- alerts, suppression and folding ------------------------------------------------------- */
+
+static void emit(struct detect *d, const struct flow *f, unsigned ri, uint64_t ts_us,
+                 uint64_t count, const struct evidence *ev)
+{
+    struct eve_alert a = {.rule = &d->rs->r[ri], .ts_us = ts_us, .count = count};
+    const char *p = ev->buf;
+    unsigned i;
+
+    for (i = 0; i < ev->n; i++, p += strlen(p) + 1)
+        a.evidence[a.nevidence++] = p;
+    d->st.alerts++;
+    if (d->eve != NULL)
+        eve_write_alert(d->eve, d->ctx, f, &a);
+}
+
+/* Report the repeats a fold collected, and free it. */
+static void fold_close(struct detect *d, struct fold *fo)
+{
+    if (fo->count > 1) {
+        struct evidence ev = fo->ev;
+        char t[48];
+        eve_format_time(fo->first_us, t, sizeof(t));
+        ev_add(&ev, "repeats_since=%s", t);
+        d->st.fold_reports++;
+        emit(d, &fo->flow, fo->rule, fo->last_us, fo->count - 1, &ev);
+    }
+    fo->key = 0;
+}
+
+static int suppressed(const struct detect *d, unsigned ri, const struct fctx *x)
+{
+    unsigned i;
+
+    for (i = 0; i < d->cfg->nsuppress; i++) {
+        const struct config_suppress *s = &d->cfg->suppress[i];
+        if (d->supp_rule[i] == (int)ri && config_hostset_has(&s->src, x->src, x->sz) &&
+            config_hostset_has(&s->dst, x->dst, x->dz) &&
+            (s->port == 0 || s->port == flow_dst_port(x->f)))
+            return 1;
+    }
+    return 0;
+}
+
+enum scope { SCOPE_PAIR, SCOPE_SRC, SCOPE_DST };
+
+/*
+ * A rule fired on the flow in x. scope says what "the same alert" means for folding: the
+ * address pair, the source alone, or the destination (server) alone.
+ */
+static void raise_alert(struct detect *d, struct fctx *x, unsigned ri, enum scope scope,
+                        const struct evidence *ev)
+{
+    const struct rule *r = &d->rs->r[ri];
+    uint8_t buf[36] = {0};
+    struct fold *fo, *victim = NULL;
+    uint64_t key;
+    unsigned i, h;
+
+    if (suppressed(d, ri, x)) {
+        d->st.suppressed++;
+        return;
+    }
+    x->f->flags |= FLOW_F_ALERTED;
+    memcpy(buf, &ri, sizeof(ri));
+    if (scope != SCOPE_DST)
+        memcpy(buf + 4, x->src, 16);
+    if (scope != SCOPE_SRC)
+        memcpy(buf + 20, x->dst, 16);
+    key = detect__hash(0, buf, sizeof(buf));
+    h = (unsigned)(key ^ (key >> 32));
+    for (i = 0; i < MM_DEDUP_PROBE; i++) {
+        fo = &d->folds[(h + i) & (MM_DEDUP_SLOTS - 1)];
+        if (fo->key == key) {
+            if (x->now < fo->expires_us) {
+                fo->count++;
+                fo->last_us = x->now;
+                fo->flow = *x->f;
+                fo->flow.app.meta = NULL;
+                fo->flow.app.state = NULL;
+                fo->ev = *ev;
+                d->st.folded++;
+                return;
+            }
+            fold_close(d, fo);
+            victim = fo;
+            break;
+        }
+        if (fo->key == 0 && victim == NULL)
+            victim = fo;
+    }
+    if (victim == NULL) { /* all busy: close the fold that would end first */
+        for (i = 0; i < MM_DEDUP_PROBE; i++) {
+            fo = &d->folds[(h + i) & (MM_DEDUP_SLOTS - 1)];
+            if (victim == NULL || fo->expires_us < victim->expires_us)
+                victim = fo;
+        }
+        d->st.fold_evictions++;
+        fold_close(d, victim);
+    }
+    victim->key = key;
+    victim->rule = ri;
+    victim->count = 1;
+    victim->first_us = victim->last_us = x->now;
+    victim->expires_us = x->now + (uint64_t)r->dedup_s * US;
+    victim->flow = *x->f;
+    victim->flow.app.meta = NULL;
+    victim->flow.app.state = NULL;
+    victim->ev = *ev;
+    emit(d, x->f, ri, x->now, 1, ev);
+}
+
+/* --- per-flow rules ------------------------------------------------------------------------- */
+
+static int eval_segmentation(struct detect *d, struct fctx *x, unsigned ri)
+{
+    const struct rule *r = &d->rs->r[ri];
+    struct evidence ev = {0};
+    unsigned i;
+
+    if (!in_scope(r, x) || (x->sz == x->dz && !r->same_zone))
+        return 0;
+    for (i = 0; i < r->nallow; i++) {
+        const struct rule_allow *a = &r->allow[i];
+        if ((a->from == 0 || zin(a->from, x->sz)) && (a->to == 0 || zin(a->to, x->dz)) &&
+            rules_match(&a->match, x->f))
+            return 0;
+    }
+    ev_add(&ev, "protocol=%s", x->names.protocol);
+    ev_add(&ev, "dest_port=%u", flow_dst_port(x->f));
+    ev_add(&ev, "allowed_exceptions=%u", r->nallow);
+    raise_alert(d, x, ri, SCOPE_PAIR, &ev);
+    return 1;
+}
+
+static int eval_egress(struct detect *d, struct fctx *x, unsigned ri)
+{
+    const struct rule *r = &d->rs->r[ri];
+    const struct flow *f = x->f;
+    struct evidence ev = {0};
+
+    if (x->dz != ZONE_INTERNET || x->sz == ZONE_INTERNET || !in_scope(r, x))
+        return 0;
+    if (!rules_match_empty(&r->match)) {
+        const struct config_egress *eg = d->cfg->egress[x->sz];
+        unsigned i;
+        if (!rules_match(&r->match, f) || !answered(f))
+            return 0; /* a refused attempt uses no tunnel (port scans try these ports) */
+        for (i = 0; eg != NULL && i < eg->nprotocols; i++)
+            if (classify_is(&f->app, eg->protocols[i]))
+                return 0;
+        if (eg != NULL && zone_map_lookup(eg->nets, x->dst) >= 0)
+            return 0;
+        ev_add(&ev, "protocol=%s", x->names.protocol);
+        ev_add(&ev, "category=%s", x->names.category ? x->names.category : "Unknown");
+    } else {
+        /* Approved resolvers and time servers ask upstream servers: that is their job. */
+        if ((classify_is(&f->app, (uint16_t)d->svc_proto[SVC_DNS]) &&
+             config_is_service(d->cfg, SVC_DNS, x->src)) ||
+            (classify_is(&f->app, (uint16_t)d->svc_proto[SVC_NTP]) &&
+             config_is_service(d->cfg, SVC_NTP, x->src)))
+            return 0;
+        if (egress_allowed(d, x->sz, f, x->dst))
+            return 0;
+        ev_add(&ev, "protocol=%s", x->names.protocol);
+        ev_dest_name(d, &ev, f, x->dst);
+    }
+    ev_add(&ev, "zone_allowlist=%s", d->cfg->egress[x->sz] != NULL ? "no match" : "none");
+    raise_alert(d, x, ri, SCOPE_PAIR, &ev);
+    return 1;
+}
+
+static int eval_dns_resolver(struct detect *d, struct fctx *x, unsigned ri)
+{
+    const struct rule *r = &d->rs->r[ri];
+    const struct flow *f = x->f;
+    struct evidence ev = {0};
+    char a[48];
+
+    if (d->cfg->services[SVC_DNS].n == 0 || x->sz == ZONE_INTERNET || !in_scope(r, x))
+        return 0;
+    if (!classify_is(&f->app, (uint16_t)d->svc_proto[SVC_DNS]) &&
+        !((f->key.proto == 17 || f->key.proto == 6) && flow_dst_port(f) == 53))
+        return 0;
+    if (config_is_service(d->cfg, SVC_DNS, x->src) || config_is_service(d->cfg, SVC_DNS, x->dst))
+        return 0;
+    ev_addr(&ev, "resolver", x->dst);
+    ev_add(&ev, "approved_resolvers=%s%s",
+           zone_addr_str(d->cfg->services[SVC_DNS].addr[0], a, sizeof(a)),
+           d->cfg->services[SVC_DNS].n > 1 ? ",..." : "");
+    if (classify_meta_get(f->app.meta, META_DNS_RRNAME) != NULL)
+        ev_add(&ev, "query=%s", classify_meta_get(f->app.meta, META_DNS_RRNAME));
+    raise_alert(d, x, ri, SCOPE_PAIR, &ev);
+    return 1;
+}
+
+static int eval_lateral(struct detect *d, struct fctx *x, unsigned ri)
+{
+    const struct rule *r = &d->rs->r[ri];
+    struct evidence ev = {0};
+
+    if (!in_scope(r, x) || (x->sz == x->dz && !r->same_zone) || !rules_match(&r->match, x->f))
+        return 0;
+    ev_add(&ev, "protocol=%s", x->names.protocol);
+    ev_add(&ev, "dest_port=%u", flow_dst_port(x->f));
+    ev_add(&ev, "answered=%s", x->f->pkts[FLOW_TOCLIENT] > 0 ? "yes" : "no");
+    raise_alert(d, x, ri, SCOPE_PAIR, &ev);
+    return 1;
+}
+
+static int eval_fanout(struct detect *d, struct fctx *x, unsigned ri)
+{
+    const struct rule *r = &d->rs->r[ri];
+    struct evidence ev = {0};
+    struct track_entry *e;
+    unsigned n;
+
+    if (!in_scope(r, x) || !rules_match(&r->match, x->f))
+        return 0;
+    e = detect__track_get(d->track[ri], detect__hash(ri, x->src, 16), x->now);
+    n = detect__track_distinct(d->track[ri], e, detect__hash(0, x->dst, 16), x->f->first_us,
+                               (uint64_t)r->window_s * US);
+    if (n < r->threshold)
+        return 0;
+    detect__track_reset(e);
+    ev_add(&ev, "distinct_hosts=%u", n);
+    ev_add(&ev, "window_s=%u", r->window_s);
+    ev_add(&ev, "protocol=%s", x->names.protocol);
+    raise_alert(d, x, ri, SCOPE_SRC, &ev);
+    return 1;
+}
+
+static int window_active(const struct detect *d, const struct config_window *w, uint64_t ts_us)
+{
+    int64_t t = (int64_t)(ts_us / US);
+    int wday, min;
+
+    if (w->days == 0)
+        return t >= w->from_s && t < w->until_s;
+    tz_local(d->cfg->tz, t, &wday, &min);
+    if (w->start_min <= w->end_min)
+        return (w->days & (1u << wday)) && min >= w->start_min && min < w->end_min;
+    /* crosses midnight: the evening of a listed day, or the morning after it */
+    return ((w->days & (1u << wday)) && min >= w->start_min) ||
+           ((w->days & (1u << ((wday + 6) % 7))) && min < w->end_min);
+}
+
+static int eval_maintenance(struct detect *d, struct fctx *x, unsigned ri)
+{
+    const struct rule *r = &d->rs->r[ri];
+    const struct config_window *hit = NULL, *partial = NULL;
+    const uint8_t *target, *source;
+    struct evidence ev = {0};
+    int tz_, sz_, session;
+    unsigned i;
+
+    if (x->sz == x->dz || excluded(r, x->f))
+        return 0;
+    /* From a vendor zone, or a remote-access protocol from outside the internal zones. */
+    session = zin(r->to, x->dz) &&
+              (zin(r->from, x->sz) || (!zin(r->to, x->sz) && !rules_match_empty(&r->match) &&
+                                       rules_match(&r->match, x->f)));
+    if (!session)
+        return 0;
+    target = x->dst, tz_ = x->dz, source = x->src, sz_ = x->sz;
+    for (i = 0; i < d->cfg->nwindows && hit == NULL; i++) {
+        const struct config_window *w = &d->cfg->windows[i];
+        if (!window_active(d, w, x->f->first_us) || !config_hostset_has(&w->sources, source, sz_))
+            continue;
+        if (config_hostset_has(&w->targets, target, tz_))
+            hit = w;
+        else
+            partial = w;
+    }
+    if ((hit != NULL) != r->inside_window)
+        return 0;
+    ev_add(&ev, "protocol=%s", x->names.protocol);
+    ev_addr(&ev, "target", target);
+    ev_addr(&ev, "remote", source);
+    if (hit != NULL) {
+        ev_add(&ev, "window=%s", hit->name);
+        if (hit->ticket[0] != '\0')
+            ev_add(&ev, "ticket=%s", hit->ticket);
+    } else if (partial != NULL) {
+        ev_add(&ev, "reason=target not approved in window %s", partial->name);
+    } else {
+        ev_add(&ev, "reason=no maintenance window open for this source");
+    }
+    raise_alert(d, x, ri, SCOPE_PAIR, &ev);
+    return 1;
+}
+
+static int eval_obsolete(struct detect *d, struct fctx *x, unsigned ri)
+{
+    const struct rule *r = &d->rs->r[ri];
+    const struct flow *f = x->f;
+    const char *tv = classify_meta_get(f->app.meta, META_TLS_VERSION);
+    struct evidence ev = {0};
+    uint64_t risk = f->app.risk & r->risks;
+    int hit = 0;
+    unsigned i;
+
+    if (!in_scope(r, x))
+        return 0;
+    if (!rules_match_empty(&r->match) && rules_match(&r->match, f)) {
+        ev_add(&ev, "protocol=%s", x->names.protocol);
+        hit = 1;
+    }
+    if (tv != NULL && (r->tls_versions & rules_tls_version_bit(tv))) {
+        ev_add(&ev, "tls_version=%s", tv);
+        hit = 1;
+    }
+    for (i = 1; i < 64 && risk != 0; i++) {
+        if (risk & (1ull << i)) {
+            ev_add(&ev, "risk=%s", classify_risk_key(i));
+            risk &= ~(1ull << i);
+            hit = 1;
+        }
+    }
+    if (!hit)
+        return 0;
+    ev_addr(&ev, "server", x->dst);
+    ev_add(&ev, "dest_port=%u", flow_dst_port(f));
+    if (classify_meta_get(f->app.meta, META_SSH_SERVER) != NULL)
+        ev_add(&ev, "ssh_server=%s", classify_meta_get(f->app.meta, META_SSH_SERVER));
+    raise_alert(d, x, ri, SCOPE_DST, &ev);
+    return 1;
+}
+
+static int eval_ndpi_risk(struct detect *d, struct fctx *x, unsigned ri)
+{
+    const struct rule *r = &d->rs->r[ri];
+    const struct flow *f = x->f;
+    uint64_t risk = f->app.risk & r->risks;
+    struct evidence ev = {0};
+    const char *ja3 = classify_meta_get(f->app.meta, META_TLS_JA3);
+    unsigned i;
+
+    if (risk == 0 || !in_scope(r, x))
+        return 0;
+    for (i = 1; i < 64; i++)
+        if (risk & (1ull << i))
+            ev_add(&ev, "risk=%s", classify_risk_key(i));
+    ev_add(&ev, "protocol=%s", x->names.protocol);
+    ev_dest_name(d, &ev, f, x->dst);
+    if (ja3 != NULL)
+        ev_add(&ev, "ja3=%s", ja3);
+    raise_alert(d, x, ri, SCOPE_PAIR, &ev);
+    return 1;
+}
+
+static int eval_beaconing(struct detect *d, struct fctx *x, unsigned ri)
+{
+    const struct rule *r = &d->rs->r[ri];
+    struct evidence ev = {0};
+    struct track_entry *e;
+    uint8_t buf[34];
+    uint16_t dport = flow_dst_port(x->f);
+    uint64_t t = x->f->first_us, mean, dev = 0;
+    unsigned n, i;
+
+    if (x->sz == ZONE_INTERNET || !in_scope(r, x) ||
+        (r->skip_allowed && egress_allowed(d, x->sz, x->f, x->dst)))
+        return 0;
+    memcpy(buf, x->src, 16);
+    memcpy(buf + 16, x->dst, 16);
+    memcpy(buf + 32, &dport, 2);
+    e = detect__track_get(d->track[ri], detect__hash(ri, buf, sizeof(buf)), x->now);
+    /* Connections opened together (a burst) count as one. */
+    if (e->n > 0 && t < e->item[e->n - 1].ts_us + (uint64_t)r->min_interval_s * US / 2)
+        return 0;
+    n = detect__track_times(d->track[ri], e, t, 86400ull * US);
+    if (n < r->threshold)
+        return 0;
+    mean = (e->item[n - 1].ts_us - e->item[0].ts_us) / (n - 1);
+    if (mean < (uint64_t)r->min_interval_s * US)
+        return 0;
+    for (i = 1; i < n; i++) {
+        uint64_t iv = e->item[i].ts_us - e->item[i - 1].ts_us;
+        uint64_t dv = iv > mean ? iv - mean : mean - iv;
+        if (dv > dev)
+            dev = dv;
+    }
+    if (dev * 100 > (uint64_t)r->jitter_pct * mean)
+        return 0;
+    detect__track_reset(e);
+    ev_add(&ev, "connections=%u", n);
+    ev_add(&ev, "interval_s=%.1f", (double)mean / US);
+    ev_add(&ev, "max_deviation_pct=%.1f", 100.0 * (double)dev / (double)mean);
+    ev_add(&ev, "protocol=%s", x->names.protocol);
+    ev_dest_name(d, &ev, x->f, x->dst);
+    raise_alert(d, x, ri, SCOPE_PAIR, &ev);
+    return 1;
+}
+
+/* --- end-of-flow rules ---------------------------------------------------------------------- */
+
+/* A connection attempt that failed, went unanswered, or stopped after the handshake. */
+static int is_probe(const struct flow *f)
+{
+    const uint8_t cs = f->tcp_flags[FLOW_TOSERVER], sc = f->tcp_flags[FLOW_TOCLIENT];
+
+    switch (f->key.proto) {
+    case 6:
+        if (!(cs & TCP_SYN))
+            return 0; /* picked up mid-stream */
+        if (!(sc & TCP_SYN) || (sc & TCP_RST))
+            return f->pkts[FLOW_TOSERVER] <= 3;
+        return f->pkts[FLOW_TOSERVER] <= 3 && f->pkts[FLOW_TOCLIENT] <= 2;
+    case 17:
+        return f->pkts[FLOW_TOCLIENT] == 0;
+    case 1:
+    case 58:
+        return f->pkts[FLOW_TOSERVER] <= 2;
+    default:
+        return 0;
+    }
+}
+
+static int eval_scan(struct detect *d, struct fctx *x, unsigned ri)
+{
+    const struct rule *r = &d->rs->r[ri];
+    struct evidence ev = {0};
+    struct track_entry *e;
+    uint8_t buf[32];
+    uint64_t v;
+    unsigned n;
+
+    if (!in_scope(r, x) || !is_probe(x->f))
+        return 0;
+    memcpy(buf, x->src, 16);
+    memcpy(buf + 16, x->dst, 16);
+    if (r->scan_mode == SCAN_PORTS) {
+        if (x->f->key.proto != 6 && x->f->key.proto != 17)
+            return 0;
+        e = detect__track_get(d->track[ri], detect__hash(ri, buf, 32), x->now);
+        v = (uint64_t)x->f->key.proto << 16 | flow_dst_port(x->f);
+    } else {
+        e = detect__track_get(d->track[ri], detect__hash(ri, buf, 16), x->now);
+        v = detect__hash(0, x->dst, 16);
+    }
+    n = detect__track_distinct(d->track[ri], e, v, x->f->first_us, (uint64_t)r->window_s * US);
+    if (n < r->threshold)
+        return 0;
+    detect__track_reset(e);
+    ev_add(&ev, r->scan_mode == SCAN_PORTS ? "distinct_ports=%u" : "distinct_hosts=%u", n);
+    ev_add(&ev, "window_s=%u", r->window_s);
+    ev_add(&ev, "last_probe=%s/%u",
+           x->f->key.proto == 6    ? "tcp"
+           : x->f->key.proto == 17 ? "udp"
+                                   : "icmp",
+           flow_dst_port(x->f));
+    raise_alert(d, x, ri, r->scan_mode == SCAN_PORTS ? SCOPE_PAIR : SCOPE_SRC, &ev);
+    return 1;
+}
+
+static int eval_brute_force(struct detect *d, struct fctx *x, unsigned ri)
+{
+    const struct rule *r = &d->rs->r[ri];
+    const struct flow *f = x->f;
+    struct evidence ev = {0};
+    struct track_entry *e;
+    uint8_t buf[34];
+    uint16_t dport = flow_dst_port(f);
+    unsigned n;
+
+    if (!in_scope(r, x) || !rules_match(&r->match, f) || f->pkts[FLOW_TOCLIENT] == 0 ||
+        f->last_us - f->first_us > (uint64_t)r->max_duration_s * US)
+        return 0;
+    memcpy(buf, x->src, 16);
+    memcpy(buf + 16, x->dst, 16);
+    memcpy(buf + 32, &dport, 2);
+    e = detect__track_get(d->track[ri], detect__hash(ri, buf, sizeof(buf)), x->now);
+    n = detect__track_times(d->track[ri], e, f->first_us, (uint64_t)r->window_s * US);
+    if (n < r->threshold)
+        return 0;
+    detect__track_reset(e);
+    ev_add(&ev, "sessions=%u", n);
+    ev_add(&ev, "window_s=%u", r->window_s);
+    ev_add(&ev, "max_duration_s=%u", r->max_duration_s);
+    ev_add(&ev, "protocol=%s", x->names.protocol);
+    raise_alert(d, x, ri, SCOPE_PAIR, &ev);
+    return 1;
+}
+
+static int eval_exfiltration(struct detect *d, struct fctx *x, unsigned ri)
+{
+    const struct rule *r = &d->rs->r[ri];
+    const struct flow *f = x->f;
+    struct evidence ev = {0};
+    const uint8_t *in, *out;
+    struct track_entry *e;
+    uint8_t buf[32];
+    uint64_t sent, sum;
+    int iz, oz;
+
+    if (x->sz != ZONE_INTERNET && x->dz == ZONE_INTERNET) {
+        in = x->src, out = x->dst, iz = x->sz, oz = x->dz, sent = f->bytes[FLOW_TOSERVER];
+    } else if (x->sz == ZONE_INTERNET && x->dz != ZONE_INTERNET) {
+        in = x->dst, out = x->src, iz = x->dz, oz = x->sz, sent = f->bytes[FLOW_TOCLIENT];
+    } else {
+        return 0;
+    }
+    if (!zin(r->from, iz) || zin(r->except_from, iz) || !zin(r->to, oz) || excluded(r, f) ||
+        sent == 0 || (r->skip_allowed && egress_allowed(d, iz, f, out)))
+        return 0;
+    memcpy(buf, in, 16);
+    memcpy(buf + 16, out, 16);
+    e = detect__track_get(d->track[ri], detect__hash(ri, buf, sizeof(buf)), x->now);
+    sum = detect__track_sum(e, sent, f->last_us, (uint64_t)r->window_s * US);
+    if (sum < r->bytes)
+        return 0;
+    detect__track_reset(e);
+    ev_add(&ev, "bytes_out=%llu", (unsigned long long)sum);
+    ev_add(&ev, "window_s=%u", r->window_s);
+    ev_add(&ev, "threshold_bytes=%llu", (unsigned long long)r->bytes);
+    ev_addr(&ev, "internal_host", in);
+    ev_add(&ev, "protocol=%s", x->names.protocol);
+    ev_dest_name(d, &ev, f, out);
+    raise_alert(d, x, ri, SCOPE_PAIR, &ev);
+    return 1;
+}
+
+static int eval_rogue(struct detect *d, struct fctx *x, unsigned ri)
+{
+    static const uint16_t port[SVC__COUNT] = {53, 67, 123};
+    static const char *const name[SVC__COUNT] = {"dns", "dhcp", "ntp"};
+    const struct rule *r = &d->rs->r[ri];
+    const struct flow *f = x->f;
+    struct evidence ev = {0};
+    const uint8_t *server;
+    int s, zone;
+    char a[48];
+
+    for (s = 0; s < SVC__COUNT; s++) {
+        if (!(r->services & (1u << s)) || d->cfg->services[s].n == 0 ||
+            !classify_is(&f->app, (uint16_t)d->svc_proto[s]))
+            continue;
+        if (flow_dst_port(f) == port[s] && f->pkts[FLOW_TOCLIENT] > 0)
+            server = x->dst, zone = x->dz;
+        else if (flow_src_port(f) == port[s] && flow_dst_port(f) != port[s])
+            server = x->src, zone = x->sz; /* we saw its answer first */
+        else
+            continue;
+        if (zone == ZONE_INTERNET || !zin(r->to, zone) || config_is_service(d->cfg, s, server))
+            continue;
+        ev_add(&ev, "service=%s", name[s]);
+        ev_addr(&ev, "server", server);
+        ev_add(&ev, "approved=%s%s", zone_addr_str(d->cfg->services[s].addr[0], a, sizeof(a)),
+               d->cfg->services[s].n > 1 ? ",..." : "");
+        /* Fold by the rogue server, whichever end it is. */
+        if (server == x->src) {
+            struct fctx y = *x;
+            y.dst = x->src;
+            raise_alert(d, &y, ri, SCOPE_DST, &ev);
+        } else {
+            raise_alert(d, x, ri, SCOPE_DST, &ev);
+        }
+        return 1;
+    }
+    return 0;
+}
+
+typedef int (*eval_fn)(struct detect *, struct fctx *, unsigned);
+
+static const eval_fn evaluators[RULE__COUNT] = {
+    [RULE_SEGMENTATION] = eval_segmentation,
+    [RULE_EGRESS] = eval_egress,
+    [RULE_DNS_RESOLVER] = eval_dns_resolver,
+    [RULE_LATERAL] = eval_lateral,
+    [RULE_FANOUT] = eval_fanout,
+    [RULE_MAINTENANCE] = eval_maintenance,
+    [RULE_OBSOLETE] = eval_obsolete,
+    [RULE_SCAN] = eval_scan,
+    [RULE_BRUTE_FORCE] = eval_brute_force,
+    [RULE_EXFILTRATION] = eval_exfiltration,
+    [RULE_BEACONING] = eval_beaconing,
+    [RULE_NDPI_RISK] = eval_ndpi_risk,
+    [RULE_ROGUE_SERVICE] = eval_rogue,
+};
+
+/* --- events --------------------------------------------------------------------------------- */
+
+static void on_classified(struct detect *d, struct fctx *x)
+{
+    unsigned i;
+    int matched = 0;
+
+    x->f->flags |= FLOW_F_EVALUATED;
+    if (x->local_only)
+        return;
+    for (i = 0; i < d->ncl; i++)
+        matched |= evaluators[d->rs->r[d->classified[i]].type](d, x, d->classified[i]);
+    for (i = 0; !matched && i < d->nseg; i++)
+        matched |= eval_segmentation(d, x, d->segment[i]);
+}
+
+static void on_ended(struct detect *d, struct fctx *x)
+{
+    unsigned i;
+
+    for (i = 0; i < d->nend; i++) {
+        const struct rule *r = &d->rs->r[d->ended[i]];
+        if (x->local_only && r->type != RULE_ROGUE_SERVICE)
+            continue;
+        evaluators[r->type](d, x, d->ended[i]);
+    }
+}
+
+void detect_flow_event(void *ud, enum flow_event ev, struct flow *f, enum flow_end_reason reason)
+{
+    struct detect *d = ud;
+    struct fctx x;
+
+    (void)reason;
+    if (ev == FLOW_EV_STARTED || d->rs == NULL || d->rs->n == 0)
+        return;
+    if (ev == FLOW_EV_CLASSIFIED && (f->flags & FLOW_F_EVALUATED))
+        return;
+    x.f = f;
+    x.src = flow_src_addr(f);
+    x.dst = flow_dst_addr(f);
+    x.sz = config_zone_of(d->cfg, x.src);
+    x.dz = config_zone_of(d->cfg, x.dst);
+    x.now = f->last_us;
+    x.local_only = not_unicast(x.src) || not_unicast(x.dst) || (f->flags & FLOW_F_L2_GROUP);
+    if (d->ctx != NULL && d->ctx->cls != NULL) {
+        classify_names(d->ctx->cls, &f->app, &x.names);
+    } else {
+        memset(&x.names, 0, sizeof(x.names));
+        strcpy(x.names.protocol, "Unknown");
+    }
+    detect_tick(d, x.now);
+    if (!(f->flags & FLOW_F_EVALUATED))
+        on_classified(d, &x);
+    if (ev == FLOW_EV_ENDED)
+        on_ended(d, &x);
+}
+
+void detect_tick(struct detect *d, uint64_t now_us)
+{
+    unsigned i;
+
+    if (now_us < d->next_sweep_us)
+        return;
+    d->next_sweep_us = now_us + US;
+    for (i = 0; i < MM_DEDUP_SLOTS; i++)
+        if (d->folds[i].key != 0 && d->folds[i].expires_us <= now_us)
+            fold_close(d, &d->folds[i]);
+}
+
+void detect_finish(struct detect *d)
+{
+    unsigned i;
+
+    for (i = 0; i < MM_DEDUP_SLOTS; i++)
+        if (d->folds[i].key != 0)
+            fold_close(d, &d->folds[i]);
+}
+
+/* --- life ----------------------------------------------------------------------------------- */
+
+int detect_create(struct detect **out, const struct mm_config *cfg, struct eve *eve,
+                  const struct eve_ctx *ctx, const struct dnscache *dns)
+{
+    static const char *const svc_names[SVC__COUNT] = {"DNS", "DHCP", "NTP"};
+    const struct ruleset *rs = cfg->ruleset;
+    unsigned n = rs != NULL ? rs->n : 0, i;
+    struct detect *d;
+
+    *out = NULL;
+    if ((d = calloc(1, sizeof(*d))) == NULL)
+        return MM_ENOMEM;
+    d->cfg = cfg;
+    d->rs = rs;
+    d->eve = eve;
+    d->ctx = ctx;
+    d->dns = dns;
+    for (i = 0; i < SVC__COUNT; i++)
+        d->svc_proto[i] = classify_lookup_protocol(svc_names[i]);
+    d->track = calloc(n + 1, sizeof(*d->track));
+    d->classified = calloc(n + 1, sizeof(unsigned));
+    d->segment = calloc(n + 1, sizeof(unsigned));
+    d->ended = calloc(n + 1, sizeof(unsigned));
+    d->supp_rule = calloc(cfg->nsuppress + 1, sizeof(int));
+    d->folds = calloc(MM_DEDUP_SLOTS, sizeof(*d->folds));
+    if (d->track == NULL || d->classified == NULL || d->segment == NULL || d->ended == NULL ||
+        d->supp_rule == NULL || d->folds == NULL)
+        goto fail;
+    for (i = 0; i < n; i++) {
+        const struct rule *r = &rs->r[i];
+        unsigned items = r->threshold;
+        if (!r->enabled) {
+            d->st.rules_disabled++;
+            continue;
+        }
+        d->st.rules_loaded++;
+        switch (r->type) {
+        case RULE_SEGMENTATION:
+            d->segment[d->nseg++] = i;
+            break;
+        case RULE_SCAN:
+        case RULE_BRUTE_FORCE:
+        case RULE_EXFILTRATION:
+        case RULE_ROGUE_SERVICE:
+            d->ended[d->nend++] = i;
+            break;
+        default:
+            d->classified[d->ncl++] = i;
+            break;
+        }
+        if (r->type == RULE_EXFILTRATION)
+            items = MM_EXFIL_BUCKETS;
+        if ((r->type == RULE_FANOUT || r->type == RULE_SCAN || r->type == RULE_BRUTE_FORCE ||
+             r->type == RULE_BEACONING || r->type == RULE_EXFILTRATION) &&
+            detect__track_create(&d->track[i], MM_TRACK_SLOTS, items) != 0)
+            goto fail;
+    }
+    for (i = 0; i < cfg->nsuppress; i++) {
+        const struct rule *r = rules_find(rs, cfg->suppress[i].rule);
+        d->supp_rule[i] = r != NULL ? (int)(r - rs->r) : -1;
+    }
+    *out = d;
+    return 0;
+fail:
+    detect_destroy(d);
+    return MM_ENOMEM;
+}
+
+void detect_destroy(struct detect *d)
+{
+    unsigned i;
+
+    if (d == NULL)
+        return;
+    for (i = 0; d->track != NULL && d->rs != NULL && i < d->rs->n; i++)
+        detect__track_destroy(d->track[i]);
+    free(d->track);
+    free(d->classified);
+    free(d->segment);
+    free(d->ended);
+    free(d->supp_rule);
+    free(d->folds);
+    free(d);
+}
+
+void detect_get_stats(const struct detect *d, struct detect_stats *st)
+{
+    unsigned i;
+
+    *st = d->st;
+    st->track_evictions = 0;
+    for (i = 0; d->rs != NULL && i < d->rs->n; i++)
+        if (d->track[i] != NULL)
+            st->track_evictions += detect__track_evictions(d->track[i]);
+}

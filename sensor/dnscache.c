@@ -1,0 +1,217 @@
+/*
+ * DNS answers to names. The parser follows RFC 1035 section 4.1: a 12-byte header, the
+ * question (name, type, class) and resource records (name, type, class, TTL, RDLENGTH, RDATA);
+ * names may end in a 2-byte compression pointer (top bits 11). The cache is an array indexed
+ * by a hash of the address; a newer answer for another address in the same slot replaces it.
+ *
+ *   0  1  2  3  4  5  6  7  8  9 10 11 12 13 14 15
+ *  | ID                                            |
+ *  |QR| Opcode    |AA|TC|RD|RA| Z      | RCODE     |
+ *  | QDCOUNT | ANCOUNT | NSCOUNT | ARCOUNT (16 bits each)
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "mimamori/dnscache.h"
+#include "mimamori/error.h"
+
+#define DNS_HDR_LEN   12
+#define DNS_MAX_JUMPS 16
+#define DNS_TYPE_A    1
+#define DNS_TYPE_AAAA 28
+
+static uint16_t get16(const uint8_t *p)
+{
+    return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+/*
+ * Read the name at *off; writes it (lower case, dot-separated) into out when out != NULL and
+ * moves *off past the name as it appears at that place. 0 or -1 when malformed.
+ */
+static int read_name(const uint8_t *msg, size_t len, size_t *off, char *out)
+{
+    size_t pos = *off, olen = 0;
+    int jumps = 0, jumped = 0;
+
+    for (;;) {
+        uint8_t l;
+        if (pos >= len)
+            return -1;
+        l = msg[pos];
+        if ((l & 0xC0) == 0xC0) {
+            if (pos + 1 >= len || ++jumps > DNS_MAX_JUMPS)
+                return -1;
+            if (!jumped)
+                *off = pos + 2;
+            jumped = 1;
+            pos = (size_t)(l & 0x3F) << 8 | msg[pos + 1];
+            continue;
+        }
+        if ((l & 0xC0) != 0)
+            return -1; /* extended label types (RFC 6891) are not names */
+        if (l == 0) {
+            if (!jumped)
+                *off = pos + 1;
+            break;
+        }
+        if (pos + 1 + l > len)
+            return -1;
+        if (out != NULL) {
+            size_t i;
+            if (olen + l + 1 >= DNS_NAME_MAX)
+                return -1;
+            if (olen > 0)
+                out[olen++] = '.';
+            for (i = 0; i < l; i++) {
+                uint8_t ch = msg[pos + 1 + i];
+                out[olen++] = (char)(ch >= 'A' && ch <= 'Z' ? ch + ('a' - 'A') : ch);
+            }
+        }
+        pos += 1 + (size_t)l;
+    }
+    if (out != NULL)
+        out[olen] = '\0';
+    return 0;
+}
+
+int dnscache_parse(const uint8_t *msg, size_t len, struct dns_answers *out)
+{
+    size_t off = DNS_HDR_LEN;
+    unsigned qd, an, i;
+
+    out->n = 0;
+    out->qname[0] = '\0';
+    if (len < DNS_HDR_LEN)
+        return MM_EINVAL;
+    if (!(msg[2] & 0x80))
+        return 0; /* a query */
+    qd = get16(msg + 4);
+    an = get16(msg + 6);
+    if (qd == 0)
+        return 0;
+    if (read_name(msg, len, &off, out->qname) != 0 || off + 4 > len)
+        return MM_EINVAL;
+    off += 4;
+    for (i = 1; i < qd; i++) { /* further questions: skip */
+        if (read_name(msg, len, &off, NULL) != 0 || off + 4 > len)
+            return MM_EINVAL;
+        off += 4;
+    }
+    for (i = 0; i < an; i++) {
+        uint16_t type, rdlen;
+        if (read_name(msg, len, &off, NULL) != 0 || off + 10 > len)
+            return MM_EINVAL;
+        type = get16(msg + off);
+        rdlen = get16(msg + off + 8);
+        off += 10;
+        if (off + rdlen > len)
+            return MM_EINVAL;
+        if (out->n < MM_DNS_MAX_ANSWERS) {
+            if (type == DNS_TYPE_A && rdlen == 4) {
+                memset(out->addr[out->n], 0, 10);
+                out->addr[out->n][10] = out->addr[out->n][11] = 0xff;
+                memcpy(out->addr[out->n] + 12, msg + off, 4);
+                out->n++;
+            } else if (type == DNS_TYPE_AAAA && rdlen == 16) {
+                memcpy(out->addr[out->n], msg + off, 16);
+                out->n++;
+            }
+        }
+        off += rdlen;
+    }
+    return 1;
+}
+
+/* --- cache ---------------------------------------------------------------------------------- */
+
+struct dns_slot {
+    uint8_t addr[16];
+    uint64_t ts_us; /* 0: empty */
+    char name[DNS_NAME_MAX];
+};
+
+struct dnscache {
+    struct dns_slot *slot;
+    unsigned mask;
+    struct dnscache_stats st;
+};
+
+static unsigned addr_hash(const uint8_t a[16])
+{
+    uint64_t x, y;
+
+    memcpy(&x, a, 8);
+    memcpy(&y, a + 8, 8);
+    x ^= y * 0x9E3779B97F4A7C15ull;
+    x ^= x >> 29;
+    x *= 0xBF58476D1CE4E5B9ull;
+    return (unsigned)(x ^ (x >> 32));
+}
+
+int dnscache_create(struct dnscache **out, unsigned slots)
+{
+    struct dnscache *c;
+    unsigned n = 1;
+
+    while (n < slots)
+        n <<= 1;
+    *out = NULL;
+    if ((c = calloc(1, sizeof(*c))) == NULL || (c->slot = calloc(n, sizeof(*c->slot))) == NULL) {
+        free(c);
+        return MM_ENOMEM;
+    }
+    c->mask = n - 1;
+    *out = c;
+    return 0;
+}
+
+void dnscache_destroy(struct dnscache *c)
+{
+    if (c == NULL)
+        return;
+    free(c->slot);
+    free(c);
+}
+
+void dnscache_add(struct dnscache *c, const struct dns_answers *a, uint64_t ts_us)
+{
+    unsigned i;
+
+    c->st.responses++;
+    for (i = 0; i < a->n; i++) {
+        struct dns_slot *s = &c->slot[addr_hash(a->addr[i]) & c->mask];
+        if (s->ts_us != 0 && memcmp(s->addr, a->addr[i], 16) != 0)
+            c->st.replaced++;
+        memcpy(s->addr, a->addr[i], 16);
+        s->ts_us = ts_us ? ts_us : 1;
+        strcpy(s->name, a->qname);
+        c->st.answers++;
+    }
+}
+
+const char *dnscache_lookup(const struct dnscache *c, const uint8_t addr[16], uint64_t now_us)
+{
+    const struct dns_slot *s = &c->slot[addr_hash(addr) & c->mask];
+
+    if (s->ts_us == 0 || memcmp(s->addr, addr, 16) != 0 ||
+        (now_us > s->ts_us && now_us - s->ts_us > (uint64_t)MM_DNS_CACHE_MAX_S * 1000000u))
+        return NULL;
+    return s->name;
+}
+
+void dnscache_feed(struct dnscache *c, const uint8_t *msg, size_t len, uint64_t ts_us)
+{
+    struct dns_answers a;
+    int r = dnscache_parse(msg, len, &a);
+
+    if (r < 0)
+        c->st.malformed++;
+    else if (r == 1)
+        dnscache_add(c, &a, ts_us);
+}
+
+void dnscache_get_stats(const struct dnscache *c, struct dnscache_stats *st)
+{
+    *st = c->st;
+}
