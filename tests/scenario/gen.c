@@ -1,0 +1,765 @@
+/*
+ * Scenario capture generator: writes, for each rule type, an attack scenario and a benign one
+ * as tests/-style directories (input.pcap written with libpcap, site.yaml, expected.txt). The
+ * model hospital of site.yaml puts each standard zone in its own 10.x.0.0/16; the traffic is
+ * built packet by packet (Ethernet, IPv4, TCP/UDP/ICMP with real checksums and handshakes) with
+ * just enough application payload for nDPI to name the protocol. expected.txt lists the exact
+ * alerts ("rule src dst count") the sensor must raise, and nothing else; benign scenarios
+ * expect none. Packet times start on Tuesday 2026-11-24 14:00 JST, inside the site's weekly
+ * maintenance window, unless a scenario moves them.
+ *
+ * usage: mimamori-scenarios OUTDIR [NAME]
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <pcap/pcap.h>
+
+#define T0       1795496400000000ull /* 2026-11-24T05:00:00Z = Tuesday 14:00 JST */
+#define MS       1000ull
+#define SEC      1000000ull
+#define MAX_MSGS 8
+
+struct gen {
+    pcap_dumper_t *d;
+    uint64_t t;   /* next packet time, microseconds */
+    FILE *expect; /* expected.txt */
+};
+
+struct msg {
+    int to_client;
+    const char *data;
+    size_t len;
+    uint32_t wire_extra; /* bytes the wire carried beyond what is captured */
+};
+
+/* --- packets -------------------------------------------------------------------------------- */
+
+static uint32_t ip4(const char *s)
+{
+    struct in_addr a;
+    if (inet_pton(AF_INET, s, &a) != 1) {
+        fprintf(stderr, "bad address %s\n", s);
+        exit(2);
+    }
+    return ntohl(a.s_addr);
+}
+
+static uint16_t csum(const uint8_t *p, size_t len, uint32_t sum)
+{
+    size_t i;
+    for (i = 0; i + 1 < len; i += 2)
+        sum += (uint32_t)(p[i] << 8 | p[i + 1]);
+    if (len & 1)
+        sum += (uint32_t)(p[len - 1] << 8);
+    while (sum >> 16)
+        sum = (sum & 0xffff) + (sum >> 16);
+    return (uint16_t)~sum;
+}
+
+static void put16(uint8_t *p, uint16_t v)
+{
+    p[0] = (uint8_t)(v >> 8);
+    p[1] = (uint8_t)v;
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+    put16(p, (uint16_t)(v >> 16));
+    put16(p + 2, (uint16_t)v);
+}
+
+/* One IPv4 packet in Ethernet; l4 is the transport header plus payload. */
+static void emit_ip(struct gen *g, uint32_t src, uint32_t dst, uint8_t proto, const uint8_t *l4,
+                    size_t l4len, uint32_t wire_extra, int bcast)
+{
+    uint8_t f[2048];
+    uint8_t *ip = f + 14;
+    struct pcap_pkthdr h;
+    size_t total = 20 + l4len;
+    uint32_t iptotal = (uint32_t)total + wire_extra;
+
+    memset(f, 0, 34);
+    memset(f, bcast ? 0xff : 0x02, 6);
+    if (!bcast)
+        put32(f + 2, dst);
+    f[6] = 0x02;
+    put32(f + 8, src);
+    put16(f + 12, 0x0800);
+    ip[0] = 0x45;
+    put16(ip + 2, (uint16_t)(iptotal > 65535 ? 65535 : iptotal));
+    ip[8] = 64;
+    ip[9] = proto;
+    put32(ip + 12, src);
+    put32(ip + 16, dst);
+    put16(ip + 10, csum(ip, 20, 0));
+    memcpy(ip + 20, l4, l4len);
+    h.ts.tv_sec = (time_t)(g->t / SEC);
+    h.ts.tv_usec = (suseconds_t)(g->t % SEC);
+    h.caplen = (uint32_t)(14 + total);
+    h.len = h.caplen + wire_extra;
+    pcap_dump((u_char *)g->d, &h, f);
+    g->t += 1 * MS;
+}
+
+static uint16_t l4sum(uint32_t src, uint32_t dst, uint8_t proto, const uint8_t *l4, size_t len)
+{
+    uint8_t ph[12];
+    uint32_t sum = 0;
+    size_t i;
+
+    put32(ph, src);
+    put32(ph + 4, dst);
+    ph[8] = 0;
+    ph[9] = proto;
+    put16(ph + 10, (uint16_t)len);
+    for (i = 0; i < 12; i += 2)
+        sum += (uint32_t)(ph[i] << 8 | ph[i + 1]);
+    return csum(l4, len, sum);
+}
+
+#define SYN 0x02
+#define RST 0x04
+#define PSH 0x08
+#define ACK 0x10
+#define FIN 0x01
+
+static void tcp_pkt(struct gen *g, uint32_t s, uint16_t sp, uint32_t d, uint16_t dp, uint32_t seq,
+                    uint32_t ack, uint8_t flags, const char *data, size_t len, uint32_t extra)
+{
+    uint8_t l4[1600];
+
+    memset(l4, 0, 20);
+    put16(l4, sp);
+    put16(l4 + 2, dp);
+    put32(l4 + 4, seq);
+    put32(l4 + 8, ack);
+    l4[12] = 5 << 4;
+    l4[13] = flags;
+    put16(l4 + 14, 64240);
+    memcpy(l4 + 20, data, len);
+    put16(l4 + 16, l4sum(s, d, 6, l4, 20 + len));
+    emit_ip(g, s, d, 6, l4, 20 + len, extra, 0);
+}
+
+enum tcp_end { TCP_CLOSE = 0, TCP_REFUSED, TCP_PROBE };
+
+/* A TCP connection: handshake, the messages in order, FIN both ways (or refused / probed). */
+static void tcp_conv(struct gen *g, const char *cli, uint16_t sp, const char *srv, uint16_t dp,
+                     enum tcp_end how, const struct msg *m, unsigned n)
+{
+    uint32_t c = ip4(cli), s = ip4(srv), cs = 1000, ss = 5000;
+    unsigned i;
+
+    tcp_pkt(g, c, sp, s, dp, cs++, 0, SYN, "", 0, 0);
+    if (how == TCP_REFUSED) {
+        tcp_pkt(g, s, dp, c, sp, 0, cs, RST | ACK, "", 0, 0);
+        return;
+    }
+    tcp_pkt(g, s, dp, c, sp, ss++, cs, SYN | ACK, "", 0, 0);
+    if (how == TCP_PROBE) {
+        tcp_pkt(g, c, sp, s, dp, cs, 0, RST, "", 0, 0);
+        return;
+    }
+    tcp_pkt(g, c, sp, s, dp, cs, ss, ACK, "", 0, 0);
+    for (i = 0; i < n; i++) {
+        uint32_t wire = (uint32_t)m[i].len + m[i].wire_extra;
+        if (m[i].to_client) {
+            tcp_pkt(g, s, dp, c, sp, ss, cs, PSH | ACK, m[i].data, m[i].len, m[i].wire_extra);
+            ss += wire;
+            tcp_pkt(g, c, sp, s, dp, cs, ss, ACK, "", 0, 0);
+        } else {
+            tcp_pkt(g, c, sp, s, dp, cs, ss, PSH | ACK, m[i].data, m[i].len, m[i].wire_extra);
+            cs += wire;
+            tcp_pkt(g, s, dp, c, sp, ss, cs, ACK, "", 0, 0);
+        }
+    }
+    tcp_pkt(g, c, sp, s, dp, cs++, ss, FIN | ACK, "", 0, 0);
+    tcp_pkt(g, s, dp, c, sp, ss++, cs, FIN | ACK, "", 0, 0);
+    tcp_pkt(g, c, sp, s, dp, cs, ss, ACK, "", 0, 0);
+}
+
+static void udp_pkt(struct gen *g, const char *src, uint16_t sp, const char *dst, uint16_t dp,
+                    const uint8_t *data, size_t len, int bcast)
+{
+    uint8_t l4[1600];
+    uint32_t s = ip4(src), d = ip4(dst);
+
+    put16(l4, sp);
+    put16(l4 + 2, dp);
+    put16(l4 + 4, (uint16_t)(8 + len));
+    put16(l4 + 6, 0);
+    memcpy(l4 + 8, data, len);
+    put16(l4 + 6, l4sum(s, d, 17, l4, 8 + len));
+    emit_ip(g, s, d, 17, l4, 8 + len, 0, bcast);
+}
+
+static void icmp_echo(struct gen *g, const char *src, const char *dst, int reply)
+{
+    uint8_t l4[16] = {8, 0, 0, 0, 0x12, 0x34, 0, 1, 'm', 'i', 'm', 'a', 'm', 'o', 'r', 'i'};
+
+    put16(l4 + 2, csum(l4, sizeof(l4), 0));
+    emit_ip(g, ip4(src), ip4(dst), 1, l4, sizeof(l4), 0, 0);
+    if (reply) {
+        l4[0] = 0;
+        l4[2] = l4[3] = 0;
+        put16(l4 + 2, csum(l4, sizeof(l4), 0));
+        emit_ip(g, ip4(dst), ip4(src), 1, l4, sizeof(l4), 0, 0);
+    }
+}
+
+/* --- application payloads ------------------------------------------------------------------- */
+
+/* A DNS query (answer == NULL) or a response giving name the IPv4 address answer. */
+static size_t dns_msg(uint8_t *p, uint16_t id, const char *name, const char *answer)
+{
+    size_t n = 12;
+    const char *s = name;
+
+    memset(p, 0, 12);
+    put16(p, id);
+    p[2] = answer ? 0x81 : 0x01;
+    p[3] = answer ? 0x80 : 0x00;
+    put16(p + 4, 1);
+    put16(p + 6, answer ? 1 : 0);
+    while (*s) {
+        const char *dot = strchr(s, '.');
+        size_t l = dot ? (size_t)(dot - s) : strlen(s);
+        p[n++] = (uint8_t)l;
+        memcpy(p + n, s, l);
+        n += l;
+        s += l + (dot ? 1 : 0);
+    }
+    p[n++] = 0;
+    put16(p + n, 1); /* A */
+    put16(p + n + 2, 1);
+    n += 4;
+    if (answer) {
+        put16(p + n, 0xc00c);
+        put16(p + n + 2, 1);
+        put16(p + n + 4, 1);
+        put32(p + n + 6, 300);
+        put16(p + n + 10, 4);
+        put32(p + n + 12, ip4(answer));
+        n += 16;
+    }
+    return n;
+}
+
+static void dns_exchange(struct gen *g, const char *cli, const char *srv, const char *name,
+                         const char *answer)
+{
+    static uint16_t id = 0x4d4d, port = 40000;
+    uint8_t b[512];
+    size_t n;
+
+    port++;
+    n = dns_msg(b, ++id, name, NULL);
+    udp_pkt(g, cli, port, srv, 53, b, n, 0);
+    n = dns_msg(b, id, name, answer);
+    udp_pkt(g, srv, 53, cli, port, b, n, 0);
+}
+
+static void http_get(struct gen *g, const char *cli, uint16_t sp, const char *srv, uint16_t dp,
+                     const char *host)
+{
+    char req[256];
+    static const char resp[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+    struct msg m[2];
+
+    snprintf(req, sizeof(req), "GET / HTTP/1.1\r\nHost: %s\r\nUser-Agent: scenario/1\r\n\r\n",
+             host);
+    m[0] = (struct msg){0, req, strlen(req), 0};
+    m[1] = (struct msg){1, resp, sizeof(resp) - 1, 0};
+    tcp_conv(g, cli, sp, srv, dp, TCP_CLOSE, m, 2);
+}
+
+static const char ssh_c[] = "SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n";
+static const char ssh_s[] = "SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3\r\n";
+static const struct msg ssh_msgs[] = {{1, ssh_s, sizeof(ssh_s) - 1, 0},
+                                      {0, ssh_c, sizeof(ssh_c) - 1, 0}};
+
+/* SMB2 NEGOTIATE request in a NetBIOS session message (MS-SMB2 2.2.3), and a response. */
+static const char smb2_neg[] = "\x00\x00\x00\x66"
+                               "\xfeSMB\x40\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00"
+                               "\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00"
+                               "\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00"
+                               "\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00"
+                               "\x24\x00\x02\x00\x01\x00\x00\x00\x00\x00\x00\x00"
+                               "\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00"
+                               "\x00\x00\x00\x00\x00\x00\x00\x00\x02\x02\x10\x02";
+static const struct msg smb_msgs[] = {{0, smb2_neg, sizeof(smb2_neg) - 1, 0},
+                                      {1, smb2_neg, sizeof(smb2_neg) - 1, 0}};
+
+/* Telnet: the server's option negotiation (RFC 854 IAC DO/WILL) and a login prompt. */
+static const char telnet_s[] = "\xff\xfd\x18\xff\xfd\x20\xff\xfd\x23\xff\xfd\x27";
+static const char telnet_c[] = "\xff\xfb\x18\xff\xfb\x20\xff\xfb\x23\xff\xfb\x27";
+static const char telnet_login[] = "login: ";
+static const struct msg telnet_msgs[] = {{1, telnet_s, sizeof(telnet_s) - 1, 0},
+                                         {0, telnet_c, sizeof(telnet_c) - 1, 0},
+                                         {1, telnet_login, sizeof(telnet_login) - 1, 0}};
+
+static const char blob[] = "\x17\x03\x03\x00\x20opaque-application-data-of-a-session..";
+
+/* --- the model hospital --------------------------------------------------------------------- */
+
+static const char site_yaml[] =
+    "# The scenario generator's model hospital: one /16 per standard zone.\n"
+    "sensor: {name: scenario}\n"
+    "home_networks: [10.0.0.0/8]\n"
+    "zones:\n"
+    "  emr: {networks: [10.1.0.0/16]}\n"
+    "  departmental: {networks: [10.2.0.0/16]}\n"
+    "  medical_devices: {networks: [10.3.0.0/16]}\n"
+    "  clinical:\n"
+    "    networks: [10.4.0.0/16]\n"
+    "    egress:\n"
+    "      networks: [198.51.100.0/24]\n"
+    "      domains: ['*.vendor-update.example']\n"
+    "  office: {networks: [10.5.0.0/16]}\n"
+    "  infrastructure: {networks: [10.6.0.0/16]}\n"
+    "  admin: {networks: [10.7.0.0/16]}\n"
+    "  vendor_remote: {networks: [10.8.0.0/16]}\n"
+    "  guest: {networks: [10.9.0.0/16]}\n"
+    "  dmz: {networks: [10.10.0.0/16]}\n"
+    "  partner: {networks: [10.11.0.0/16]}\n"
+    "services:\n"
+    "  dns: [10.6.0.53]\n"
+    "  dhcp: [10.6.0.67]\n"
+    "  ntp: [10.6.0.123]\n"
+    "maintenance:\n"
+    "  timezone: Asia/Tokyo\n"
+    "  windows:\n"
+    "    - name: pacs-weekly\n"
+    "      days: [tue]\n"
+    "      start: '13:00'\n"
+    "      end: '17:00'\n"
+    "      sources: [vendor_remote]\n"
+    "      targets: [10.2.0.5]\n"
+    "    - ticket: CHG-2026-1125\n"
+    "      start: 2026-11-25T09:00\n"
+    "      end: 2026-11-25T12:00\n"
+    "      sources: [10.11.0.7]\n"
+    "      targets: [emr]\n";
+
+static void expect(struct gen *g, const char *rule, const char *src, const char *dst, int count)
+{
+    fprintf(g->expect, "%s %s %s %d\n", rule, src, dst, count);
+}
+
+/* --- scenarios ------------------------------------------------------------------------------ */
+
+static void seg_attack(struct gen *g)
+{
+    http_get(g, "10.9.0.10", 50001, "10.4.0.20", 8080, "10.4.0.20");
+    expect(g, "segmentation.guest_to_internal", "10.9.0.10", "10.4.0.20", 1);
+}
+
+static void seg_benign(struct gen *g)
+{
+    dns_exchange(g, "10.9.0.10", "10.6.0.53", "www.example.com", "93.184.216.34");
+    http_get(g, "10.9.0.10", 50002, "93.184.216.34", 80, "www.example.com");
+}
+
+static void egress_attack(struct gen *g)
+{
+    http_get(g, "10.1.0.10", 50010, "203.0.113.50", 80, "evil.example");
+    expect(g, "egress.unexpected", "10.1.0.10", "203.0.113.50", 1);
+}
+
+static void egress_benign(struct gen *g)
+{
+    /* Allowed by name (from the DNS answer), by host header and by network. */
+    dns_exchange(g, "10.4.0.10", "10.6.0.53", "dl.vendor-update.example", "203.0.113.77");
+    tcp_conv(g, "10.4.0.10", 50011, "203.0.113.77", 443, TCP_CLOSE,
+             (const struct msg[]){{0, blob, sizeof(blob) - 1, 0}, {1, blob, sizeof(blob) - 1, 0}},
+             2);
+    http_get(g, "10.4.0.10", 50012, "203.0.113.78", 80, "cdn.vendor-update.example");
+    http_get(g, "10.4.0.10", 50013, "198.51.100.9", 80, "198.51.100.9");
+}
+
+static void tunnel_attack(struct gen *g)
+{
+    tcp_conv(g, "10.5.0.30", 50020, "203.0.113.53", 853, TCP_CLOSE,
+             (const struct msg[]){{0, blob, sizeof(blob) - 1, 0}, {1, blob, sizeof(blob) - 1, 0}},
+             2);
+    expect(g, "egress.tunnel_or_remote_app", "10.5.0.30", "203.0.113.53", 1);
+}
+
+static void tunnel_benign(struct gen *g)
+{
+    /* The same from guest Wi-Fi, and a refused attempt from the office. */
+    tcp_conv(g, "10.9.0.30", 50021, "203.0.113.53", 853, TCP_CLOSE,
+             (const struct msg[]){{0, blob, sizeof(blob) - 1, 0}, {1, blob, sizeof(blob) - 1, 0}},
+             2);
+    tcp_conv(g, "10.5.0.31", 50022, "203.0.113.53", 853, TCP_REFUSED, NULL, 0);
+}
+
+static void resolver_attack(struct gen *g)
+{
+    dns_exchange(g, "10.5.0.40", "8.8.8.8", "www.example.com", "93.184.216.34");
+    expect(g, "egress.unapproved_resolver", "10.5.0.40", "8.8.8.8", 1);
+}
+
+static void resolver_benign(struct gen *g)
+{
+    dns_exchange(g, "10.5.0.40", "10.6.0.53", "www.example.com", "93.184.216.34");
+    dns_exchange(g, "10.6.0.53", "8.8.8.8", "www.example.com", "93.184.216.34"); /* forwarder */
+}
+
+static void lateral_attack(struct gen *g)
+{
+    tcp_conv(g, "10.4.0.30", 50030, "10.1.0.5", 445, TCP_CLOSE, smb_msgs, 2);
+    expect(g, "lateral.admin_protocol_into_core", "10.4.0.30", "10.1.0.5", 1);
+}
+
+static void lateral_benign(struct gen *g)
+{
+    tcp_conv(g, "10.7.0.5", 50031, "10.1.0.5", 445, TCP_CLOSE, smb_msgs, 2);
+    http_get(g, "10.4.0.30", 50032, "10.1.0.5", 80, "emr.hospital.example");
+}
+
+static void fanout(struct gen *g, int hosts)
+{
+    char dst[32];
+    int i;
+
+    for (i = 1; i <= hosts; i++) {
+        snprintf(dst, sizeof(dst), "10.4.1.%d", i);
+        tcp_conv(g, "10.4.0.40", (uint16_t)(50100 + i), dst, 445, TCP_CLOSE, smb_msgs, 2);
+        g->t += 500 * MS;
+    }
+}
+
+static void fanout_attack(struct gen *g)
+{
+    fanout(g, 12);
+    expect(g, "lateral.admin_fanout", "10.4.0.40", "10.4.1.10", 1);
+}
+
+static void fanout_benign(struct gen *g)
+{
+    fanout(g, 6);
+}
+
+static void maint_attack(struct gen *g)
+{
+    /* Inside the window to a target it does not list, and outside it (20:00 JST). */
+    tcp_conv(g, "10.8.0.5", 50041, "10.2.0.9", 3389, TCP_CLOSE,
+             (const struct msg[]){{0, blob, sizeof(blob) - 1, 0}, {1, blob, sizeof(blob) - 1, 0}},
+             2);
+    g->t = T0 + 6 * 3600 * SEC;
+    tcp_conv(g, "10.8.0.5", 50040, "10.2.0.5", 3389, TCP_CLOSE,
+             (const struct msg[]){{0, blob, sizeof(blob) - 1, 0}, {1, blob, sizeof(blob) - 1, 0}},
+             2);
+    expect(g, "maintenance.session_unapproved", "10.8.0.5", "10.2.0.9", 1);
+    expect(g, "maintenance.session_unapproved", "10.8.0.5", "10.2.0.5", 1);
+}
+
+static void maint_benign(struct gen *g)
+{
+    /* Inside the weekly window, and inside the one-off ticket: recorded at low severity. */
+    tcp_conv(g, "10.8.0.5", 50042, "10.2.0.5", 3389, TCP_CLOSE,
+             (const struct msg[]){{0, blob, sizeof(blob) - 1, 0}, {1, blob, sizeof(blob) - 1, 0}},
+             2);
+    g->t = T0 + 20 * 3600 * SEC; /* Wednesday 10:00 JST */
+    tcp_conv(g, "10.11.0.7", 50043, "10.1.0.8", 22, TCP_CLOSE, ssh_msgs, 2);
+    expect(g, "maintenance.session_recorded", "10.8.0.5", "10.2.0.5", 1);
+    expect(g, "maintenance.session_recorded", "10.11.0.7", "10.1.0.8", 1);
+}
+
+static void obsolete_attack(struct gen *g)
+{
+    int i;
+
+    for (i = 0; i < 3; i++) {
+        tcp_conv(g, "10.4.0.50", (uint16_t)(50050 + i), "10.3.0.7", 23, TCP_CLOSE, telnet_msgs, 3);
+        g->t += 5 * SEC;
+    }
+    expect(g, "obsolete.telnet", "10.4.0.50", "10.3.0.7", 1);
+    expect(g, "obsolete.telnet", "10.4.0.50", "10.3.0.7", 2); /* the folded repeats */
+}
+
+static void obsolete_benign(struct gen *g)
+{
+    tcp_conv(g, "10.7.0.50", 50055, "10.3.0.7", 22, TCP_CLOSE, ssh_msgs, 2);
+}
+
+static void portscan(struct gen *g, int ports)
+{
+    int p;
+
+    for (p = 1; p <= ports; p++)
+        tcp_conv(g, "10.4.0.60", 50200, "10.2.0.8", (uint16_t)(1000 + p),
+                 p % 4 ? TCP_REFUSED : TCP_PROBE, NULL, 0);
+}
+
+static void portscan_attack(struct gen *g)
+{
+    portscan(g, 25);
+    expect(g, "recon.port_scan", "10.4.0.60", "10.2.0.8", 1);
+}
+
+static void portscan_benign(struct gen *g)
+{
+    portscan(g, 8);
+}
+
+static void sweep(struct gen *g, int hosts)
+{
+    char dst[32];
+    int i;
+
+    for (i = 1; i <= hosts; i++) {
+        snprintf(dst, sizeof(dst), "10.5.1.%d", i);
+        icmp_echo(g, "10.5.0.9", dst, i % 3 == 0);
+    }
+}
+
+static void sweep_attack(struct gen *g)
+{
+    sweep(g, 35);
+    expect(g, "recon.host_sweep", "10.5.0.9", "10.5.1.30", 1);
+}
+
+static void sweep_benign(struct gen *g)
+{
+    sweep(g, 10);
+}
+
+static void brute(struct gen *g, int sessions)
+{
+    int i;
+
+    for (i = 0; i < sessions; i++) {
+        tcp_conv(g, "10.4.0.70", (uint16_t)(50300 + i), "10.4.0.71", 22, TCP_CLOSE, ssh_msgs, 2);
+        g->t += 4 * SEC;
+    }
+}
+
+static void brute_attack(struct gen *g)
+{
+    brute(g, 16);
+    expect(g, "bruteforce.auth_service", "10.4.0.70", "10.4.0.71", 1);
+}
+
+static void brute_benign(struct gen *g)
+{
+    brute(g, 5);
+}
+
+static void upload(struct gen *g, const char *cli, const char *srv, unsigned mb)
+{
+    struct msg m[MAX_MSGS];
+    unsigned i, per = 60000; /* each segment carries 60 kB on the wire, 40 bytes captured */
+
+    for (i = 0; i < MAX_MSGS; i++)
+        m[i] = (struct msg){0, blob, 40, per - 40};
+    for (i = 0; i < mb * 1000000u / (per * MAX_MSGS) + 1; i++)
+        tcp_conv(g, cli, (uint16_t)(51000 + i % 1000), srv, 443, TCP_CLOSE, m, MAX_MSGS);
+}
+
+static void exfil_attack(struct gen *g)
+{
+    upload(g, "10.5.0.80", "203.0.113.80", 110);
+    expect(g, "exfil.volume_to_internet", "10.5.0.80", "203.0.113.80", 1);
+}
+
+static void exfil_benign(struct gen *g)
+{
+    upload(g, "10.5.0.80", "203.0.113.80", 20);
+}
+
+static void beacon(struct gen *g, int regular)
+{
+    static const int jitter[] = {0, 31, 7, 55, 12, 44, 3, 27, 50, 18, 9};
+    int i;
+
+    for (i = 0; i < 11; i++) {
+        g->t = T0 + (uint64_t)i * 60 * SEC + (regular ? 0 : (uint64_t)jitter[i] * SEC);
+        tcp_conv(
+            g, "10.5.0.90", (uint16_t)(52000 + i), "203.0.113.90", 8443, TCP_CLOSE,
+            (const struct msg[]){{0, blob, sizeof(blob) - 1, 0}, {1, blob, sizeof(blob) - 1, 0}},
+            2);
+    }
+}
+
+static void beacon_attack(struct gen *g)
+{
+    beacon(g, 1);
+    expect(g, "c2.beaconing", "10.5.0.90", "203.0.113.90", 1);
+}
+
+static void beacon_benign(struct gen *g)
+{
+    beacon(g, 0);
+}
+
+static void dga_attack(struct gen *g)
+{
+    dns_exchange(g, "10.5.0.95", "10.6.0.53", "xktzjm.topcentc.top", "203.0.113.95");
+    expect(g, "c2.dga_domain", "10.5.0.95", "10.6.0.53", 1);
+}
+
+static void dga_benign(struct gen *g)
+{
+    dns_exchange(g, "10.5.0.95", "10.6.0.53", "www.city.okayama.jp", "203.0.113.96");
+}
+
+/* A DHCP OFFER (RFC 2131) from server to 255.255.255.255. */
+static void dhcp_offer(struct gen *g, const char *server)
+{
+    uint8_t b[300];
+
+    memset(b, 0, sizeof(b));
+    b[0] = 2; /* BOOTREPLY */
+    b[1] = 1;
+    b[2] = 6;
+    put32(b + 4, 0x3903f326);
+    put32(b + 16, ip4("10.4.0.200"));
+    put32(b + 20, ip4(server));
+    memcpy(b + 28, "\x02\x00\x00\x00\x00\x01", 6);
+    put32(b + 236, 0x63825363);
+    memcpy(b + 240, "\x35\x01\x02\x36\x04", 5);
+    put32(b + 245, ip4(server));
+    b[249] = 0xff;
+    udp_pkt(g, server, 67, "255.255.255.255", 68, b, 250, 1);
+}
+
+static void rogue_attack(struct gen *g)
+{
+    dns_exchange(g, "10.4.0.10", "10.4.0.99", "www.example.com", "203.0.113.99");
+    dhcp_offer(g, "10.4.0.98");
+    expect(g, "rogue.dns", "10.4.0.10", "10.4.0.99", 1);
+    expect(g, "rogue.dhcp", "10.4.0.98", "255.255.255.255", 1);
+}
+
+static void rogue_benign(struct gen *g)
+{
+    dns_exchange(g, "10.4.0.10", "10.6.0.53", "www.example.com", "203.0.113.99");
+    dhcp_offer(g, "10.6.0.67");
+}
+
+/* The same lateral movement, silenced by a suppress entry: no alert, one suppressed. */
+static void suppressed(struct gen *g)
+{
+    FILE *real = g->expect;
+
+    if ((g->expect = fopen("/dev/null", "w")) == NULL)
+        exit(1);
+    lateral_attack(g);
+    fclose(g->expect);
+    g->expect = real;
+    fprintf(g->expect, "suppressed 1\n");
+}
+
+static const struct scenario {
+    const char *name;
+    void (*fn)(struct gen *g);
+    const char *extra_yaml;
+} scenarios[] = {
+    {"segmentation_attack", seg_attack, NULL},
+    {"segmentation_benign", seg_benign, NULL},
+    {"egress_attack", egress_attack, NULL},
+    {"egress_benign", egress_benign, NULL},
+    {"tunnel_attack", tunnel_attack, NULL},
+    {"tunnel_benign", tunnel_benign, NULL},
+    {"resolver_attack", resolver_attack, NULL},
+    {"resolver_benign", resolver_benign, NULL},
+    {"lateral_attack", lateral_attack, NULL},
+    {"lateral_benign", lateral_benign, NULL},
+    {"fanout_attack", fanout_attack, NULL},
+    {"fanout_benign", fanout_benign, NULL},
+    {"maintenance_attack", maint_attack, NULL},
+    {"maintenance_benign", maint_benign, NULL},
+    {"obsolete_attack", obsolete_attack, NULL},
+    {"obsolete_benign", obsolete_benign, NULL},
+    {"portscan_attack", portscan_attack, NULL},
+    {"portscan_benign", portscan_benign, NULL},
+    {"sweep_attack", sweep_attack, NULL},
+    {"sweep_benign", sweep_benign, NULL},
+    {"bruteforce_attack", brute_attack, NULL},
+    {"bruteforce_benign", brute_benign, NULL},
+    {"exfiltration_attack", exfil_attack, NULL},
+    {"exfiltration_benign", exfil_benign, NULL},
+    {"beaconing_attack", beacon_attack, NULL},
+    {"beaconing_benign", beacon_benign, NULL},
+    {"dga_attack", dga_attack, NULL},
+    {"dga_benign", dga_benign, NULL},
+    {"rogue_attack", rogue_attack, NULL},
+    {"rogue_benign", rogue_benign, NULL},
+    {"suppressed", suppressed,
+     "suppress:\n"
+     "  - rule: lateral.admin_protocol_into_core\n"
+     "    source: [10.4.0.30]\n"
+     "    destination: emr\n"
+     "    port: 445\n"
+     "    reason: EMR print bridge (ticket CHG-1)\n"},
+};
+
+static int write_scenario(const char *outdir, const struct scenario *s)
+{
+    char path[4096];
+    struct gen g = {.t = T0};
+    pcap_t *p;
+    FILE *fp;
+
+    snprintf(path, sizeof(path), "%s/%s", outdir, s->name);
+    if (mkdir(path, 0755) != 0 && errno != EEXIST) {
+        perror(path);
+        return -1;
+    }
+    snprintf(path, sizeof(path), "%s/%s/site.yaml", outdir, s->name);
+    if ((fp = fopen(path, "w")) == NULL) {
+        perror(path);
+        return -1;
+    }
+    fprintf(fp, "%s%s", site_yaml, s->extra_yaml ? s->extra_yaml : "");
+    fclose(fp);
+    snprintf(path, sizeof(path), "%s/%s/expected.txt", outdir, s->name);
+    if ((g.expect = fopen(path, "w+")) == NULL) {
+        perror(path);
+        return -1;
+    }
+    p = pcap_open_dead(DLT_EN10MB, 65535);
+    snprintf(path, sizeof(path), "%s/%s/input.pcap", outdir, s->name);
+    if ((g.d = pcap_dump_open(p, path)) == NULL) {
+        fprintf(stderr, "%s: %s\n", path, pcap_geterr(p));
+        return -1;
+    }
+    s->fn(&g);
+    pcap_dump_close(g.d);
+    pcap_close(p);
+    fclose(g.expect);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    size_t i;
+    int done = 0;
+
+    if (argc < 2) {
+        fprintf(stderr, "usage: %s OUTDIR [NAME]\n", argv[0]);
+        return 2;
+    }
+    mkdir(argv[1], 0755);
+    for (i = 0; i < sizeof(scenarios) / sizeof(scenarios[0]); i++) {
+        if (argc > 2 && strcmp(argv[2], scenarios[i].name) != 0)
+            continue;
+        if (write_scenario(argv[1], &scenarios[i]) != 0)
+            return 1;
+        done++;
+    }
+    if (done == 0) {
+        fprintf(stderr, "no scenario named %s\n", argv[2]);
+        return 2;
+    }
+    return 0;
+}

@@ -1,0 +1,73 @@
+#!/usr/bin/python3
+"""Check the generated scenarios: each must raise exactly the alerts its expected.txt lists.
+
+usage: run_scenarios.py GENERATOR MIMAMORI WORKDIR SCHEMA
+
+GENERATOR writes the scenario directories into WORKDIR; for each one, mimamori reads
+input.pcap with site.yaml, every event must validate against SCHEMA (when present), and the
+alerts, as "rule src_ip dest_ip count" lines, must equal expected.txt as a multiset. A line
+"suppressed N" is compared with the final stats event's detect.alerts_suppressed.
+"""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+
+def main():
+    gen, mimamori, work, schema_path = sys.argv[1:5]
+    subprocess.run([gen, work], check=True)
+    validator = None
+    if os.path.exists(schema_path):
+        import jsonschema
+        with open(schema_path) as f:
+            schema = json.load(f)
+        validator = jsonschema.validators.validator_for(schema)(schema)
+    failed = 0
+    for name in sorted(os.listdir(work)):
+        d = os.path.join(work, name)
+        with tempfile.NamedTemporaryFile(suffix=".json") as out:
+            r = subprocess.run([mimamori, "-c", os.path.join(d, "site.yaml"), "-r",
+                                os.path.join(d, "input.pcap"), "--eve", out.name],
+                               capture_output=True, text=True, env=dict(os.environ, TZ="UTC"))
+            if r.returncode != 0:
+                print(f"FAIL {name}: exit {r.returncode}: {r.stderr.strip()}")
+                failed += 1
+                continue
+            with open(out.name) as f:
+                events = [json.loads(line) for line in f]
+        got, suppressed, invalid = [], 0, 0
+        for e in events:
+            if validator is not None and any(True for _ in validator.iter_errors(e)):
+                invalid += 1
+            if e["event_type"] == "alert":
+                md = e["alert"]["metadata"]
+                got.append(f"{md['rule'][0]} {e['src_ip']} {e['dest_ip']} {md['count'][0]}")
+            elif e["event_type"] == "stats":
+                suppressed = e["stats"].get("detect", {}).get("alerts_suppressed", 0)
+        with open(os.path.join(d, "expected.txt")) as f:
+            want = [line.strip() for line in f if line.strip()]
+        want_supp = 0
+        for w in list(want):
+            if w.startswith("suppressed "):
+                want_supp = int(w.split()[1])
+                want.remove(w)
+        ok = sorted(got) == sorted(want) and suppressed == want_supp and invalid == 0
+        print(f"{'ok  ' if ok else 'FAIL'} {name}: {len(got)} alerts, {suppressed} suppressed, "
+              f"{len(events)} events")
+        if not ok:
+            failed += 1
+            for g in sorted(set(got) - set(want)):
+                print(f"     unexpected: {g}")
+            for w in sorted(set(want) - set(got)):
+                print(f"     missing:    {w}")
+            if suppressed != want_supp:
+                print(f"     suppressed {suppressed}, expected {want_supp}")
+            if invalid:
+                print(f"     {invalid} events fail the schema")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
