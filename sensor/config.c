@@ -129,7 +129,7 @@ static int domain_valid(const char *s)
 
     if (strncmp(s, "*.", 2) == 0)
         s += 2, len -= 2;
-    if (len == 0 || len > 253 || s[0] == '.' || s[len - 1] == '.')
+    if (len == 0 || len > 253 || s[0] == '.' || s[len - 1] == '.' || strstr(s, "..") != NULL)
         return 0;
     for (i = 0; i < len; i++)
         if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
