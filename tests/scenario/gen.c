@@ -8,6 +8,9 @@
  * expect none. Packet times start on Tuesday 2026-11-24 14:00 JST, inside the site's weekly
  * maintenance window, unless a scenario moves them.
  *
+ * The "demo" scenario has no site.yaml: it is tests/data/demo.pcap, the quick start's capture,
+ * and its alerts are those of the embedded default configuration.
+ *
  * usage: mimamori-scenarios OUTDIR [NAME]
  */
 #include <arpa/inet.h>
@@ -659,48 +662,73 @@ static void suppressed(struct gen *g)
     fprintf(g->expect, "suppressed 1\n");
 }
 
+/*
+ * The quick-start demo (tests/data/demo.pcap): a night on an unzoned RFC 1918 network, so the
+ * embedded default configuration alone raises alerts. Expected alerts are for that config.
+ */
+static void demo(struct gen *g)
+{
+    int i;
+
+    g->t = T0 + 12 * 3600 * SEC; /* 02:00 JST */
+    dns_exchange(g, "10.5.0.95", "10.6.0.53", "xktzjm.topcentc.top", "203.0.113.95");
+    for (i = 0; i < 3; i++)
+        tcp_conv(g, "10.4.0.50", (uint16_t)(50050 + i), "10.3.0.7", 23, TCP_CLOSE, telnet_msgs, 3);
+    portscan(g, 25);
+    fanout(g, 12);
+    tcp_conv(g, "10.4.0.30", 50030, "10.1.0.5", 445, TCP_CLOSE, smb_msgs, 2);
+    expect(g, "c2.dga_domain", "10.5.0.95", "10.6.0.53", 1);
+    expect(g, "obsolete.telnet", "10.4.0.50", "10.3.0.7", 1);
+    expect(g, "obsolete.telnet", "10.4.0.50", "10.3.0.7", 2);
+    expect(g, "recon.port_scan", "10.4.0.60", "10.2.0.8", 1);
+    expect(g, "lateral.admin_fanout", "10.4.0.40", "10.4.1.10", 1);
+}
+
 static const struct scenario {
     const char *name;
     void (*fn)(struct gen *g);
     const char *extra_yaml;
+    int default_config; /* no site.yaml: the embedded default */
 } scenarios[] = {
-    {"segmentation_attack", seg_attack, NULL},
-    {"segmentation_benign", seg_benign, NULL},
-    {"egress_attack", egress_attack, NULL},
-    {"egress_benign", egress_benign, NULL},
-    {"tunnel_attack", tunnel_attack, NULL},
-    {"tunnel_benign", tunnel_benign, NULL},
-    {"resolver_attack", resolver_attack, NULL},
-    {"resolver_benign", resolver_benign, NULL},
-    {"lateral_attack", lateral_attack, NULL},
-    {"lateral_benign", lateral_benign, NULL},
-    {"fanout_attack", fanout_attack, NULL},
-    {"fanout_benign", fanout_benign, NULL},
-    {"maintenance_attack", maint_attack, NULL},
-    {"maintenance_benign", maint_benign, NULL},
-    {"obsolete_attack", obsolete_attack, NULL},
-    {"obsolete_benign", obsolete_benign, NULL},
-    {"portscan_attack", portscan_attack, NULL},
-    {"portscan_benign", portscan_benign, NULL},
-    {"sweep_attack", sweep_attack, NULL},
-    {"sweep_benign", sweep_benign, NULL},
-    {"bruteforce_attack", brute_attack, NULL},
-    {"bruteforce_benign", brute_benign, NULL},
-    {"exfiltration_attack", exfil_attack, NULL},
-    {"exfiltration_benign", exfil_benign, NULL},
-    {"beaconing_attack", beacon_attack, NULL},
-    {"beaconing_benign", beacon_benign, NULL},
-    {"dga_attack", dga_attack, NULL},
-    {"dga_benign", dga_benign, NULL},
-    {"rogue_attack", rogue_attack, NULL},
-    {"rogue_benign", rogue_benign, NULL},
+    {"segmentation_attack", seg_attack, NULL, 0},
+    {"segmentation_benign", seg_benign, NULL, 0},
+    {"egress_attack", egress_attack, NULL, 0},
+    {"egress_benign", egress_benign, NULL, 0},
+    {"tunnel_attack", tunnel_attack, NULL, 0},
+    {"tunnel_benign", tunnel_benign, NULL, 0},
+    {"resolver_attack", resolver_attack, NULL, 0},
+    {"resolver_benign", resolver_benign, NULL, 0},
+    {"lateral_attack", lateral_attack, NULL, 0},
+    {"lateral_benign", lateral_benign, NULL, 0},
+    {"fanout_attack", fanout_attack, NULL, 0},
+    {"fanout_benign", fanout_benign, NULL, 0},
+    {"maintenance_attack", maint_attack, NULL, 0},
+    {"maintenance_benign", maint_benign, NULL, 0},
+    {"obsolete_attack", obsolete_attack, NULL, 0},
+    {"obsolete_benign", obsolete_benign, NULL, 0},
+    {"portscan_attack", portscan_attack, NULL, 0},
+    {"portscan_benign", portscan_benign, NULL, 0},
+    {"sweep_attack", sweep_attack, NULL, 0},
+    {"sweep_benign", sweep_benign, NULL, 0},
+    {"bruteforce_attack", brute_attack, NULL, 0},
+    {"bruteforce_benign", brute_benign, NULL, 0},
+    {"exfiltration_attack", exfil_attack, NULL, 0},
+    {"exfiltration_benign", exfil_benign, NULL, 0},
+    {"beaconing_attack", beacon_attack, NULL, 0},
+    {"beaconing_benign", beacon_benign, NULL, 0},
+    {"dga_attack", dga_attack, NULL, 0},
+    {"dga_benign", dga_benign, NULL, 0},
+    {"rogue_attack", rogue_attack, NULL, 0},
+    {"rogue_benign", rogue_benign, NULL, 0},
+    {"demo", demo, NULL, 1},
     {"suppressed", suppressed,
      "suppress:\n"
      "  - rule: lateral.admin_protocol_into_core\n"
      "    source: [10.4.0.30]\n"
      "    destination: emr\n"
      "    port: 445\n"
-     "    reason: EMR print bridge (ticket CHG-1)\n"},
+     "    reason: EMR print bridge (ticket CHG-1)\n",
+     0},
 };
 
 static int write_scenario(const char *outdir, const struct scenario *s)
@@ -716,12 +744,14 @@ static int write_scenario(const char *outdir, const struct scenario *s)
         return -1;
     }
     snprintf(path, sizeof(path), "%s/%s/site.yaml", outdir, s->name);
-    if ((fp = fopen(path, "w")) == NULL) {
-        perror(path);
-        return -1;
+    if (!s->default_config) {
+        if ((fp = fopen(path, "w")) == NULL) {
+            perror(path);
+            return -1;
+        }
+        fprintf(fp, "%s%s", site_yaml, s->extra_yaml ? s->extra_yaml : "");
+        fclose(fp);
     }
-    fprintf(fp, "%s%s", site_yaml, s->extra_yaml ? s->extra_yaml : "");
-    fclose(fp);
     snprintf(path, sizeof(path), "%s/%s/expected.txt", outdir, s->name);
     if ((g.expect = fopen(path, "w+")) == NULL) {
         perror(path);

@@ -4,7 +4,7 @@
 usage: run_scenarios.py GENERATOR MIMAMORI WORKDIR SCHEMA
 
 GENERATOR writes the scenario directories into WORKDIR; for each one, mimamori reads
-input.pcap with site.yaml, every event must validate against SCHEMA (when present), and the
+input.pcap with site.yaml (or the embedded default config when there is none), every event must validate against SCHEMA (when present), and the
 alerts, as "rule src_ip dest_ip count" lines, must equal expected.txt as a multiset. A line
 "suppressed N" is compared with the final stats event's detect.alerts_suppressed.
 """
@@ -28,8 +28,10 @@ def main():
     for name in sorted(os.listdir(work)):
         d = os.path.join(work, name)
         with tempfile.NamedTemporaryFile(suffix=".json") as out:
-            r = subprocess.run([mimamori, "-c", os.path.join(d, "site.yaml"), "-r",
-                                os.path.join(d, "input.pcap"), "--eve", out.name],
+            site = os.path.join(d, "site.yaml")
+            conf = ["-c", site] if os.path.exists(site) else []  # none: embedded default
+            r = subprocess.run([mimamori] + conf + ["-r", os.path.join(d, "input.pcap"),
+                                                    "--eve", out.name],
                                capture_output=True, text=True, env=dict(os.environ, TZ="UTC"))
             if r.returncode != 0:
                 print(f"FAIL {name}: exit {r.returncode}: {r.stderr.strip()}")
