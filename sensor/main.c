@@ -18,6 +18,7 @@
 #include "mimamori/error.h"
 #include "mimamori/eve.h"
 #include "mimamori/log.h"
+#include "mimamori/rules.h"
 
 #define DEFAULT_EVE_PATH "/var/log/mimamori/eve.json"
 #define MAX_FILES        1024
@@ -157,8 +158,10 @@ int main(int argc, char **argv)
     if (load_config(config_path, &cfg) != 0)
         return 1;
     if (test_config) {
-        printf("%s: configuration OK (%u zones, %u rules paths)\n", cfg->source, cfg->nzones - 2,
-               cfg->nrules);
+        printf("%s: configuration OK (%u zones, %u rules, %u maintenance windows, %u "
+               "suppressions)\n",
+               cfg->source, cfg->nconfigured, cfg->ruleset ? cfg->ruleset->n : 0, cfg->nwindows,
+               cfg->nsuppress);
         config_free(cfg);
         return 0;
     }
