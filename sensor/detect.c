@@ -116,6 +116,8 @@ static int answered(const struct flow *f)
     return f->pkts[FLOW_TOCLIENT] > 0;
 }
 
+static int is_probe(const struct flow *f);
+
 static int excluded(const struct rule *r, const struct flow *f)
 {
     return !rules_match_empty(&r->exclude) && rules_match(&r->exclude, f);
@@ -491,7 +493,8 @@ static int eval_obsolete(struct detect *d, struct fctx *x, unsigned ri)
     int hit = 0;
     unsigned i;
 
-    if (!in_scope(r, x))
+    /* A refused or probed port is no use of the protocol (scans try 21 and 23). */
+    if (!in_scope(r, x) || !answered(f) || is_probe(f))
         return 0;
     if (!rules_match_empty(&r->match) && rules_match(&r->match, f)) {
         ev_add(&ev, "protocol=%s", x->names.protocol);

@@ -5,6 +5,11 @@ golden file.
 usage: run_case.py MIMAMORI CASE_DIR SCHEMA
        run_case.py --regen MIMAMORI CASE_DIR...
 
+A case may instead hold input.ref, the path of a capture under ../shared/pcaps (found next to
+SCHEMA) that may not be copied here; such a case compares its alerts only (the flows of the
+shared corpus are checked against ndpiReader elsewhere) and exits 77 (skipped) when the shared
+corpus is absent.
+
 A case directory holds input.pcap (or input.pcapng), site.yaml and expected.jsonl. Every event
 must validate against SCHEMA (when the schema file exists). The flow events, ordered by start
 time and 5-tuple, must match the flow records of expected.jsonl in count and in every field
@@ -49,10 +54,26 @@ def get(ev, path):
     return ev
 
 
-def run(mimamori, case):
+SHARED = None  # the shared corpus directory (../shared), from SCHEMA's location
+
+
+def input_of(case):
+    ref = os.path.join(case, "input.ref")
+    if os.path.exists(ref):
+        with open(ref) as f:
+            path = os.path.join(SHARED or "", "pcaps", f.read().strip())
+        if not os.path.exists(path):
+            print(f"{case}: {path} absent, skipped")
+            sys.exit(77)
+        return path, True
     pcap = (glob.glob(os.path.join(case, "input.pcap*")) or [None])[0]
     if pcap is None:
         sys.exit(f"{case}: no input.pcap")
+    return pcap, False
+
+
+def run(mimamori, case):
+    pcap, _ = input_of(case)
     with tempfile.NamedTemporaryFile(suffix=".json") as out:
         env = dict(os.environ, TZ="UTC")
         r = subprocess.run([mimamori, "-c", os.path.join(case, "site.yaml"), "-r", pcap,
@@ -81,15 +102,23 @@ def records(events):
 
 
 def main():
+    global SHARED
+    here = os.path.dirname(os.path.abspath(__file__))
+    SHARED = os.path.join(here, "..", "..", "..", "shared")
     if sys.argv[1] == "--regen":
         mimamori = sys.argv[2]
         for case in sys.argv[3:]:
+            alerts_only = input_of(case)[1]
             with open(os.path.join(case, "expected.jsonl"), "w") as f:
                 for fl in records(run(mimamori, case)):
+                    if alerts_only and fl["event_type"] != "alert":
+                        continue
                     f.write(json.dumps(fl, ensure_ascii=False, sort_keys=True) + "\n")
             print(f"rewrote {case}/expected.jsonl")
         return 0
     mimamori, case, schema_path = sys.argv[1:4]
+    SHARED = os.path.dirname(os.path.abspath(schema_path))
+    alerts_only = input_of(case)[1]
     events = run(mimamori, case)
     bad = 0
     if os.path.exists(schema_path):
@@ -106,7 +135,7 @@ def main():
     got = records(events)
     with open(os.path.join(case, "expected.jsonl")) as f:
         want = [json.loads(line) for line in f if line.strip()]
-    for kind in ("flow", "alert"):
+    for kind in ("alert",) if alerts_only else ("flow", "alert"):
         g_ = [r for r in got if r["event_type"] == kind]
         w_ = [r for r in want if r["event_type"] == kind]
         if len(g_) != len(w_):
