@@ -1,0 +1,57 @@
+#!/usr/bin/python3
+"""False alerts per 10,000 flows on benign traffic.
+
+usage: false_alerts.py MIMAMORI PCAPS_DIR SITE_YAML [MAX_PER_10K]
+
+Runs every capture under PCAPS_DIR/protocols (benign application protocols) with SITE_YAML,
+counts flows and alerts, and prints alerts per 10,000 flows by rule and in total. With
+MAX_PER_10K, exits 1 when the total is higher. Exits 77 when the corpus is absent. Any alert on
+these captures counts as false: they show ordinary protocol use, not attacks.
+"""
+import collections
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+
+def main():
+    mimamori, pcaps, site = sys.argv[1:4]
+    limit = float(sys.argv[4]) if len(sys.argv) > 4 else None
+    d = os.path.join(pcaps, "protocols")
+    if not os.path.isdir(d):
+        print(f"{d} absent: skipped")
+        return 77
+    flows, obsolete, by_rule, by_file = 0, 0, collections.Counter(), collections.Counter()
+    files = sorted(f for f in os.listdir(d) if f.endswith((".pcap", ".pcapng", ".cap")))
+    for name in files:
+        with tempfile.NamedTemporaryFile(suffix=".json") as out:
+            subprocess.run([mimamori, "-c", site, "-r", os.path.join(d, name), "--eve", out.name],
+                           capture_output=True)
+            with open(out.name) as f:
+                for line in f:
+                    e = json.loads(line)
+                    if e["event_type"] == "flow":
+                        flows += 1
+                    elif e["event_type"] == "alert":
+                        rule = e["alert"]["metadata"]["rule"][0]
+                        by_rule[rule] += 1
+                        if e["alert"]["category"] == "Obsolete protocol":
+                            obsolete += 1
+                        by_file[f"{name} {rule}"] += 1
+    total = sum(by_rule.values())
+    rate = 10000.0 * total / max(flows, 1)
+    print(f"{len(files)} captures, {flows} flows, {total} alerts: {rate:.1f} per 10,000 flows "
+          f"({os.path.basename(site)}); without Obsolete protocol alerts (real uses of "
+          f"obsolete protocols): {10000.0 * (total - obsolete) / max(flows, 1):.1f}")
+    for rule, n in by_rule.most_common():
+        print(f"  {10000.0 * n / max(flows, 1):6.1f}  {n:5d}  {rule}")
+    for key, n in by_file.most_common(15):
+        print(f"         {n:5d}  {key}")
+    sys.stdout.flush()
+    return 1 if limit is not None and rate > limit else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
