@@ -20,8 +20,8 @@ demo: build
 test: build
 	cmake -S . -B $(BUILD)-asan -DMIMAMORI_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug >/dev/null
 	cmake --build $(BUILD)-asan -j2
-	cd $(BUILD) && ctest --output-on-failure -E robustness
-	cd $(BUILD)-asan && ctest --output-on-failure -E 'corpus_vs_ndpireader|false_alerts' 
+	cd $(BUILD) && ctest -j2 --output-on-failure -E robustness
+	cd $(BUILD)-asan && ctest -j2 --output-on-failure -E 'corpus_vs_ndpireader|false_alerts' 
 
 clean:
 	rm -rf $(BUILD) $(BUILD)-asan

@@ -179,20 +179,7 @@ static void parse_egress(struct loader *L, const struct ynode *n, int zone)
                     eg->ndomains++;
             }
         } else if (strcmp(k, "protocols") == 0) {
-            if (!ydoc_want(&L->w, v, YN_LIST, "egress protocols"))
-                continue;
-            for (j = 0; j < v->n; j++) {
-                const char *s = ydoc_string(&L->w, v->items[j], "a protocol");
-                int id;
-                if (s == NULL)
-                    continue;
-                if ((id = classify_lookup_protocol(s)) < 0)
-                    ydoc_error(&L->w, v->items[j], "unknown protocol '%s'", s);
-                else if (eg->nprotocols == MM_MAX_LIST)
-                    ydoc_error(&L->w, v->items[j], "too many protocols (at most %u)", MM_MAX_LIST);
-                else
-                    eg->protocols[eg->nprotocols++] = (uint16_t)id;
-            }
+            config_parse_protocols(&L->w, v, "egress protocols", eg->protocols, &eg->nprotocols);
         } else {
             ydoc_error(&L->w, YDOC_KEY(n, i),
                        "unknown key '%s' in egress (networks, domains, protocols)", k);
@@ -962,6 +949,27 @@ int config_parse_hostset(const struct mm_config *c, struct ywalk *w, const struc
         }
     }
     return w->diag->count == before;
+}
+
+void config_parse_protocols(struct ywalk *w, const struct ynode *n, const char *what,
+                            uint16_t out[MM_MAX_LIST], unsigned *count)
+{
+    size_t i;
+
+    if (!ydoc_want(w, n, YN_LIST, what))
+        return;
+    for (i = 0; i < n->n; i++) {
+        const char *s = ydoc_string(w, n->items[i], "a protocol");
+        int id;
+        if (s == NULL)
+            continue;
+        if ((id = classify_lookup_protocol(s)) < 0)
+            ydoc_error(w, n->items[i], "unknown protocol '%s' (nDPI's protocol names)", s);
+        else if (*count == MM_MAX_LIST)
+            ydoc_error(w, n->items[i], "too many protocols (at most %u)", MM_MAX_LIST);
+        else
+            out[(*count)++] = (uint16_t)id;
+    }
 }
 
 int config_hostset_has(const struct config_hostset *set, const uint8_t addr[16], int zone)

@@ -161,9 +161,12 @@ static int domain_allowed(const struct config_egress *eg, const char *name)
     return 0;
 }
 
-/* Whether zone's egress allowlist covers the flow's traffic to the external address ext. */
-static int egress_allowed(const struct detect *d, int zone, const struct flow *f,
-                          const uint8_t *ext)
+/*
+ * Whether zone's egress allowlist covers the flow's traffic to the external address ext: by
+ * network or protocol, and when by_name also by the destination's name.
+ */
+static int egress_covers(const struct detect *d, int zone, const struct flow *f, const uint8_t *ext,
+                         int by_name)
 {
     const struct config_egress *eg = zone >= 0 ? d->cfg->egress[zone] : NULL;
     unsigned i;
@@ -175,11 +178,19 @@ static int egress_allowed(const struct detect *d, int zone, const struct flow *f
     for (i = 0; i < eg->nprotocols; i++)
         if (classify_is(&f->app, eg->protocols[i]))
             return 1;
+    if (!by_name)
+        return 0;
     if (ext == flow_dst_addr(f) &&
         (domain_allowed(eg, classify_meta_get(f->app.meta, META_TLS_SNI)) ||
          domain_allowed(eg, classify_meta_get(f->app.meta, META_HTTP_HOST))))
         return 1;
     return d->dns != NULL && domain_allowed(eg, dnscache_lookup(d->dns, ext, f->last_us));
+}
+
+static int egress_allowed(const struct detect *d, int zone, const struct flow *f,
+                          const uint8_t *ext)
+{
+    return egress_covers(d, zone, f, ext, 1);
 }
 
 static void ev_dest_name(const struct detect *d, struct evidence *ev, const struct flow *f,
@@ -335,14 +346,9 @@ static int eval_egress(struct detect *d, struct fctx *x, unsigned ri)
     if (x->dz != ZONE_INTERNET || x->sz == ZONE_INTERNET || !in_scope(r, x))
         return 0;
     if (!rules_match_empty(&r->match)) {
-        const struct config_egress *eg = d->cfg->egress[x->sz];
-        unsigned i;
-        if (!rules_match(&r->match, f) || !answered(f))
-            return 0; /* a refused attempt uses no tunnel (port scans try these ports) */
-        for (i = 0; eg != NULL && i < eg->nprotocols; i++)
-            if (classify_is(&f->app, eg->protocols[i]))
-                return 0;
-        if (eg != NULL && zone_map_lookup(eg->nets, x->dst) >= 0)
+        /* A refused attempt uses no tunnel (port scans try these ports); names do not allow
+         * a tunnel, only the zone's protocols and networks do. */
+        if (!rules_match(&r->match, f) || !answered(f) || egress_covers(d, x->sz, f, x->dst, 0))
             return 0;
         ev_add(&ev, "protocol=%s", x->names.protocol);
         ev_add(&ev, "category=%s", x->names.category ? x->names.category : "Unknown");

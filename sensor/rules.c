@@ -233,22 +233,10 @@ static int parse_port(const char *s, struct rule_port *p)
 
 static void parse_protocols(struct compiler *C, const struct ynode *n, struct rule_match *m)
 {
-    size_t i;
+    unsigned count = m->nprotos;
 
-    if (!ydoc_want(&C->w, n, YN_LIST, "protocols"))
-        return;
-    for (i = 0; i < n->n; i++) {
-        const char *s = ydoc_string(&C->w, n->items[i], "a protocol");
-        int id;
-        if (s == NULL)
-            continue;
-        if ((id = classify_lookup_protocol(s)) < 0)
-            ydoc_error(&C->w, n->items[i], "unknown protocol '%s' (nDPI's protocol names)", s);
-        else if (m->nprotos == MM_MAX_LIST)
-            ydoc_error(&C->w, n->items[i], "too many protocols (at most %u)", MM_MAX_LIST);
-        else
-            m->protos[m->nprotos++] = (uint16_t)id;
-    }
+    config_parse_protocols(&C->w, n, "protocols", m->protos, &count);
+    m->nprotos = (uint8_t)count;
 }
 
 static void parse_categories(struct compiler *C, const struct ynode *n, struct rule_match *m)

@@ -123,6 +123,10 @@ int config_parse_hostset(const struct mm_config *c, struct ywalk *w, const struc
                          const char *what, struct config_hostset *set);
 void config_hostset_free(struct config_hostset *set);
 
+/* Parse a list of nDPI protocol names into out (at most MM_MAX_LIST), reporting unknown ones. */
+void config_parse_protocols(struct ywalk *w, const struct ynode *n, const char *what,
+                            uint16_t out[MM_MAX_LIST], unsigned *count);
+
 /* Whether a host (address and its zone) is in set; an empty set holds every host. */
 int config_hostset_has(const struct config_hostset *set, const uint8_t addr[16], int zone);
 

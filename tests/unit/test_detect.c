@@ -181,7 +181,7 @@ static void test_site_sections(void **state)
              "site.yaml:4:24: bad domain 'a..b' (a name, or '*.' and a name for any name "
              "below it)");
     load_bad("zones:\n  emr:\n    networks: [10.1.0.0/16]\n    egress: {protocols: [Gopher2]}\n",
-             "site.yaml:4:26: unknown protocol 'Gopher2'");
+             "site.yaml:4:26: unknown protocol 'Gopher2' (nDPI's protocol names)");
     load_bad("maintenance: {timezone: Asia/Atlantis}\n",
              "site.yaml:1:25: unknown time zone 'Asia/Atlantis' (an Area/City of tzdata, UTC, or "
              "+HH:MM)");

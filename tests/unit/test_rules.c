@@ -190,6 +190,8 @@ static void test_errors(void **state)
              "r.yaml:11:13: unknown nDPI risk 'very_bad' (e.g. suspicious_dga_domain)");
     load_bad(HEAD("rogue_service") "    services: [smtp]\n",
              "r.yaml:11:16: unknown service 'smtp' (dns, dhcp, ntp)");
+    load_bad(HEAD("egress") "    allow: [{to: [emr]}]\n",
+             "r.yaml:11:12: 'allow' does not apply to rules of type egress");
     load_bad(HEAD("dns_resolver") "    colour: red\n",
              "r.yaml:11:5: unknown key 'colour' in a rule");
     load_bad(HEAD("sideways") "", "r.yaml:4:11: unknown rule type 'sideways' (segmentation, "
