@@ -58,8 +58,27 @@ struct fctx {
     int sz, dz; /* zones */
     uint64_t now;
     int local_only; /* a multicast, broadcast or unspecified end */
+    const struct detect *d;
+    int named; /* names filled (only when an alert needs them) */
     struct classify_names names;
 };
+
+/* The flow's protocol names, looked up the first time an alert needs them. */
+static const struct classify_names *names(struct fctx *x)
+{
+    if (!x->named) {
+        x->named = 1;
+        if (x->d->ctx != NULL && x->d->ctx->cls != NULL) {
+            classify_names(x->d->ctx->cls, &x->f->app, &x->names);
+        } else {
+            memset(&x->names, 0, sizeof(x->names));
+            strcpy(x->names.protocol, "Unknown");
+        }
+        if (x->names.category == NULL)
+            x->names.category = "Unknown";
+    }
+    return &x->names;
+}
 
 /* --- evidence ------------------------------------------------------------------------------- */
 
@@ -330,7 +349,7 @@ static int eval_segmentation(struct detect *d, struct fctx *x, unsigned ri)
             rules_match(&a->match, x->f))
             return 0;
     }
-    ev_add(&ev, "protocol=%s", x->names.protocol);
+    ev_add(&ev, "protocol=%s", names(x)->protocol);
     ev_add(&ev, "dest_port=%u", flow_dst_port(x->f));
     ev_add(&ev, "allowed_exceptions=%u", r->nallow);
     raise_alert(d, x, ri, SCOPE_PAIR, &ev);
@@ -350,8 +369,8 @@ static int eval_egress(struct detect *d, struct fctx *x, unsigned ri)
          * a tunnel, only the zone's protocols and networks do. */
         if (!rules_match(&r->match, f) || !answered(f) || egress_covers(d, x->sz, f, x->dst, 0))
             return 0;
-        ev_add(&ev, "protocol=%s", x->names.protocol);
-        ev_add(&ev, "category=%s", x->names.category ? x->names.category : "Unknown");
+        ev_add(&ev, "protocol=%s", names(x)->protocol);
+        ev_add(&ev, "category=%s", names(x)->category);
     } else {
         /* Approved resolvers and time servers ask upstream servers: that is their job. */
         if ((classify_is(&f->app, (uint16_t)d->svc_proto[SVC_DNS]) &&
@@ -361,7 +380,7 @@ static int eval_egress(struct detect *d, struct fctx *x, unsigned ri)
             return 0;
         if (egress_allowed(d, x->sz, f, x->dst))
             return 0;
-        ev_add(&ev, "protocol=%s", x->names.protocol);
+        ev_add(&ev, "protocol=%s", names(x)->protocol);
         ev_dest_name(d, &ev, f, x->dst);
     }
     ev_add(&ev, "zone_allowlist=%s", d->cfg->egress[x->sz] != NULL ? "no match" : "none");
@@ -400,7 +419,7 @@ static int eval_lateral(struct detect *d, struct fctx *x, unsigned ri)
 
     if (!in_scope(r, x) || (x->sz == x->dz && !r->same_zone) || !rules_match(&r->match, x->f))
         return 0;
-    ev_add(&ev, "protocol=%s", x->names.protocol);
+    ev_add(&ev, "protocol=%s", names(x)->protocol);
     ev_add(&ev, "dest_port=%u", flow_dst_port(x->f));
     ev_add(&ev, "answered=%s", x->f->pkts[FLOW_TOCLIENT] > 0 ? "yes" : "no");
     raise_alert(d, x, ri, SCOPE_PAIR, &ev);
@@ -424,7 +443,7 @@ static int eval_fanout(struct detect *d, struct fctx *x, unsigned ri)
     detect__track_reset(e);
     ev_add(&ev, "distinct_hosts=%u", n);
     ev_add(&ev, "window_s=%u", r->window_s);
-    ev_add(&ev, "protocol=%s", x->names.protocol);
+    ev_add(&ev, "protocol=%s", names(x)->protocol);
     raise_alert(d, x, ri, SCOPE_SRC, &ev);
     return 1;
 }
@@ -473,7 +492,7 @@ static int eval_maintenance(struct detect *d, struct fctx *x, unsigned ri)
     }
     if ((hit != NULL) != r->inside_window)
         return 0;
-    ev_add(&ev, "protocol=%s", x->names.protocol);
+    ev_add(&ev, "protocol=%s", names(x)->protocol);
     ev_addr(&ev, "target", target);
     ev_addr(&ev, "remote", source);
     if (hit != NULL) {
@@ -503,7 +522,7 @@ static int eval_obsolete(struct detect *d, struct fctx *x, unsigned ri)
     if (!in_scope(r, x) || !answered(f) || is_probe(f))
         return 0;
     if (!rules_match_empty(&r->match) && rules_match(&r->match, f)) {
-        ev_add(&ev, "protocol=%s", x->names.protocol);
+        ev_add(&ev, "protocol=%s", names(x)->protocol);
         hit = 1;
     }
     if (tv != NULL && (r->tls_versions & rules_tls_version_bit(tv))) {
@@ -541,7 +560,7 @@ static int eval_ndpi_risk(struct detect *d, struct fctx *x, unsigned ri)
     for (i = 1; i < 64; i++)
         if (risk & (1ull << i))
             ev_add(&ev, "risk=%s", classify_risk_key(i));
-    ev_add(&ev, "protocol=%s", x->names.protocol);
+    ev_add(&ev, "protocol=%s", names(x)->protocol);
     ev_dest_name(d, &ev, f, x->dst);
     if (ja3 != NULL)
         ev_add(&ev, "ja3=%s", ja3);
@@ -587,7 +606,7 @@ static int eval_beaconing(struct detect *d, struct fctx *x, unsigned ri)
     ev_add(&ev, "connections=%u", n);
     ev_add(&ev, "interval_s=%.1f", (double)mean / US);
     ev_add(&ev, "max_deviation_pct=%.1f", 100.0 * (double)dev / (double)mean);
-    ev_add(&ev, "protocol=%s", x->names.protocol);
+    ev_add(&ev, "protocol=%s", names(x)->protocol);
     ev_dest_name(d, &ev, x->f, x->dst);
     raise_alert(d, x, ri, SCOPE_PAIR, &ev);
     return 1;
@@ -678,7 +697,7 @@ static int eval_brute_force(struct detect *d, struct fctx *x, unsigned ri)
     ev_add(&ev, "sessions=%u", n);
     ev_add(&ev, "window_s=%u", r->window_s);
     ev_add(&ev, "max_duration_s=%u", r->max_duration_s);
-    ev_add(&ev, "protocol=%s", x->names.protocol);
+    ev_add(&ev, "protocol=%s", names(x)->protocol);
     raise_alert(d, x, ri, SCOPE_PAIR, &ev);
     return 1;
 }
@@ -715,7 +734,7 @@ static int eval_exfiltration(struct detect *d, struct fctx *x, unsigned ri)
     ev_add(&ev, "window_s=%u", r->window_s);
     ev_add(&ev, "threshold_bytes=%llu", (unsigned long long)r->bytes);
     ev_addr(&ev, "internal_host", in);
-    ev_add(&ev, "protocol=%s", x->names.protocol);
+    ev_add(&ev, "protocol=%s", names(x)->protocol);
     ev_dest_name(d, &ev, f, out);
     raise_alert(d, x, ri, SCOPE_PAIR, &ev);
     return 1;
@@ -824,12 +843,8 @@ void detect_flow_event(void *ud, enum flow_event ev, struct flow *f, enum flow_e
     x.dz = config_zone_of(d->cfg, x.dst);
     x.now = f->last_us;
     x.local_only = not_unicast(x.src) || not_unicast(x.dst) || (f->flags & FLOW_F_L2_GROUP);
-    if (d->ctx != NULL && d->ctx->cls != NULL) {
-        classify_names(d->ctx->cls, &f->app, &x.names);
-    } else {
-        memset(&x.names, 0, sizeof(x.names));
-        strcpy(x.names.protocol, "Unknown");
-    }
+    x.d = d;
+    x.named = 0;
     detect_tick(d, x.now);
     if (!(f->flags & FLOW_F_EVALUATED))
         on_classified(d, &x);
