@@ -734,6 +734,22 @@ static int compiler_init(struct compiler *C, const struct mm_config *c, struct c
     return (C->rs = calloc(1, sizeof(*C->rs))) == NULL ? MM_ENOMEM : 0;
 }
 
+/*
+ * Compile one document that ydoc_parse*() returned r for. A parse error is already in the
+ * diagnostics and the other documents are still compiled; only MM_ENOMEM stops the load.
+ */
+static int compile_doc(struct compiler *C, const char *name, int r, struct ydoc *doc)
+{
+    if (r == MM_ENOMEM)
+        return r;
+    if (r == 0) {
+        C->w.file = name;
+        compile_file(C, ydoc_root(doc));
+        ydoc_free(doc);
+    }
+    return 0;
+}
+
 int rules_load_string(const struct mm_config *c, const char *name, const char *text, size_t len,
                       struct ruleset **out, struct config_diag *diag)
 {
@@ -744,13 +760,11 @@ int rules_load_string(const struct mm_config *c, const char *name, const char *t
     *out = NULL;
     if (compiler_init(&C, c, diag) != 0)
         return MM_ENOMEM;
-    if ((r = ydoc_parse(name, text, len, &doc, diag)) != 0) {
+    r = ydoc_parse(name, text, len, &doc, diag);
+    if (compile_doc(&C, name, r, doc) != 0) {
         rules_free(C.rs);
-        return r;
+        return MM_ENOMEM;
     }
-    C.w.file = name;
-    compile_file(&C, ydoc_root(doc));
-    ydoc_free(doc);
     return finish(&C, out);
 }
 
@@ -758,48 +772,37 @@ int rules_load_files(const struct mm_config *c, const char *const *paths, size_t
                      struct ruleset **out, struct config_diag *diag)
 {
     struct compiler C;
+    struct ydoc *doc;
     size_t i;
 
     *out = NULL;
     if (compiler_init(&C, c, diag) != 0)
         return MM_ENOMEM;
     for (i = 0; i < n; i++) {
-        struct ydoc *doc;
         int r = ydoc_parse_file(paths[i], &doc, diag);
-        if (r == MM_ENOMEM) {
+        if (compile_doc(&C, paths[i], r, doc) != 0) {
             rules_free(C.rs);
-            return r;
+            return MM_ENOMEM;
         }
-        if (r != 0)
-            continue;
-        C.w.file = paths[i];
-        compile_file(&C, ydoc_root(doc));
-        ydoc_free(doc);
     }
     return finish(&C, out);
 }
 
 int rules_load_embedded(const struct mm_config *c, struct ruleset **out, struct config_diag *diag)
 {
+    const struct rules_embedded_file *e;
     struct compiler C;
-    size_t i;
+    struct ydoc *doc;
 
     *out = NULL;
     if (compiler_init(&C, c, diag) != 0)
         return MM_ENOMEM;
-    for (i = 0; i < rules_embedded_count; i++) {
-        struct ydoc *doc;
-        int r = ydoc_parse(rules_embedded[i].name, rules_embedded[i].text, rules_embedded[i].len,
-                           &doc, diag);
-        if (r == MM_ENOMEM) {
+    for (e = rules_embedded; e < rules_embedded + rules_embedded_count; e++) {
+        int r = ydoc_parse(e->name, e->text, e->len, &doc, diag);
+        if (compile_doc(&C, e->name, r, doc) != 0) {
             rules_free(C.rs);
-            return r;
+            return MM_ENOMEM;
         }
-        if (r != 0)
-            continue;
-        C.w.file = rules_embedded[i].name;
-        compile_file(&C, ydoc_root(doc));
-        ydoc_free(doc);
     }
     return finish(&C, out);
 }
