@@ -5,6 +5,7 @@
  * guessing at the end) so results can be compared with it flow by flow.
  */
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -28,6 +29,27 @@ struct classify_meta {
     char data[];
 };
 
+/* Mimamori's own protocols (medical.h) and the nDPI category they are given. */
+#define CATEGORY_HEALTH NDPI_PROTOCOL_CATEGORY_CUSTOM_1
+
+static const struct {
+    uint16_t id;
+    const char *name, *app_proto;
+} own_protocols[] = {
+    {CLASSIFY_PROTO_HL7, "HL7", "hl7"},
+    {CLASSIFY_PROTO_DICOM, "DICOM", "dicom"},
+};
+
+static int own_index(uint16_t id)
+{
+    unsigned i;
+
+    for (i = 0; i < sizeof(own_protocols) / sizeof(own_protocols[0]); i++)
+        if (own_protocols[i].id == id)
+            return (int)i;
+    return -1;
+}
+
 struct classify {
     struct ndpi_detection_module_struct *mod;
     struct classify_flow *free_list;
@@ -49,6 +71,7 @@ int classify_create(struct classify **out)
     NDPI_BITMASK_SET_ALL(all);
     ndpi_set_protocol_detection_bitmask2(c->mod, &all);
     ndpi_finalize_initialization(c->mod);
+    ndpi_category_set_name(c->mod, CATEGORY_HEALTH, "Health");
     *out = c;
     return 0;
 }
@@ -251,6 +274,21 @@ int classify_packet(struct classify *c, struct flow *f, const struct pkt_view *p
     return 0;
 }
 
+void classify_flow_set(struct classify *c, struct flow *f, uint16_t proto)
+{
+    if (f->app.state == NULL)
+        return;
+    f->app.master = NDPI_PROTOCOL_UNKNOWN;
+    f->app.app = proto;
+    f->app.category = CATEGORY_HEALTH;
+    f->app.confidence = NDPI_CONFIDENCE_DPI;
+    f->app.risk = 0;
+    f->app.done = 1;
+    state_put(c, f);
+    c->st.detected++;
+    c->st.finished++;
+}
+
 void classify_flow_finish(struct classify *c, struct flow *f)
 {
     if (f->app.state != NULL)
@@ -341,6 +379,17 @@ void classify_names(const struct classify *c, const struct flow_app *a, struct c
 {
     ndpi_protocol p = {a->master, a->app, (ndpi_protocol_category_t)a->category};
     uint16_t base = a->master != NDPI_PROTOCOL_UNKNOWN ? a->master : a->app;
+    int own = own_index(a->app);
+
+    if (own >= 0) {
+        snprintf(n->protocol, sizeof(n->protocol), "%s", own_protocols[own].name);
+        n->master = NULL;
+        n->app = own_protocols[own].name;
+        n->app_proto = own_protocols[own].app_proto;
+        n->category = ndpi_category_get_name(c->mod, CATEGORY_HEALTH);
+        n->confidence = ndpi_confidence_get_name((ndpi_confidence_t)a->confidence);
+        return;
+    }
 
     ndpi_protocol2name(c->mod, p, n->protocol, sizeof(n->protocol));
     n->master = a->master != NDPI_PROTOCOL_UNKNOWN ? ndpi_get_proto_name(c->mod, a->master) : NULL;
@@ -379,8 +428,10 @@ static pthread_once_t names_once = PTHREAD_ONCE_INIT;
 
 static void names_init(void)
 {
-    if ((names_mod = ndpi_init_detection_module(ndpi_no_prefs)) != NULL)
+    if ((names_mod = ndpi_init_detection_module(ndpi_no_prefs)) != NULL) {
         ndpi_finalize_initialization(names_mod);
+        ndpi_category_set_name(names_mod, CATEGORY_HEALTH, "Health");
+    }
 }
 
 static struct ndpi_detection_module_struct *names(void)
@@ -395,6 +446,9 @@ int classify_lookup_protocol(const char *name)
     ndpi_proto_defaults_t *d;
     unsigned i, n;
 
+    for (i = 0; i < sizeof(own_protocols) / sizeof(own_protocols[0]); i++)
+        if (strcasecmp(own_protocols[i].name, name) == 0)
+            return own_protocols[i].id;
     if (m == NULL || strcasecmp(name, "Unknown") == 0)
         return -1;
     d = ndpi_get_proto_defaults(m);
@@ -421,7 +475,10 @@ int classify_lookup_category(const char *name)
 const char *classify_protocol_name(uint16_t id)
 {
     struct ndpi_detection_module_struct *m = names();
+    int own = own_index(id);
 
+    if (own >= 0)
+        return own_protocols[own].name;
     return m != NULL ? ndpi_get_proto_name(m, id) : "Unknown";
 }
 

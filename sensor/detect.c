@@ -301,6 +301,7 @@ static void raise_alert(struct detect *d, struct fctx *x, unsigned ri, enum scop
                 fo->flow = *x->f;
                 fo->flow.app.meta = NULL;
                 fo->flow.app.state = NULL;
+                fo->flow.app.med = NULL;
                 fo->ev = *ev;
                 d->st.folded++;
                 return;
@@ -329,6 +330,7 @@ static void raise_alert(struct detect *d, struct fctx *x, unsigned ri, enum scop
     victim->flow = *x->f;
     victim->flow.app.meta = NULL;
     victim->flow.app.state = NULL;
+    victim->flow.app.med = NULL;
     victim->ev = *ev;
     emit(d, x->f, ri, x->now, 1, ev);
 }

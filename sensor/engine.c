@@ -14,6 +14,7 @@
 #include "mimamori/error.h"
 #include "mimamori/limits.h"
 #include "mimamori/log.h"
+#include "mimamori/medical.h"
 
 #define ENGINE_MAX_HANDLERS 8
 
@@ -23,6 +24,7 @@ struct engine {
     struct eve_ctx ectx;
     struct flow_table *ft;
     struct classify *cls;
+    struct medical *med;
     struct dnscache *dns;
     struct detect *det;
     struct decode_stats dstats;
@@ -32,7 +34,7 @@ struct engine {
     uint64_t first_us;      /* first packet time */
     uint64_t wall_start_us; /* first tick, for uptime */
     uint64_t next_stats_us; /* wall clock of the next periodic stats */
-    uint64_t flow_events[3];
+    uint64_t flow_events[FLOW_EV__COUNT];
 };
 
 static void dispatch(struct engine *e, enum flow_event ev, struct flow *f,
@@ -59,6 +61,7 @@ static void on_flow_end(void *ud, struct flow *f, enum flow_end_reason reason)
     }
     dispatch(e, FLOW_EV_ENDED, f, reason);
     classify_flow_release(e->cls, f);
+    medical_flow_release(e->med, f);
 }
 
 int engine_create(struct engine **out, const struct mm_config *cfg, struct eve *eve,
@@ -79,6 +82,7 @@ int engine_create(struct engine **out, const struct mm_config *cfg, struct eve *
     e->ectx.cfg = cfg;
     e->ectx.in_iface = in_iface;
     if ((r = flow_table_create(&e->ft, &fc)) != 0 || (r = classify_create(&e->cls)) != 0 ||
+        (r = medical_create(&e->med, MM_MEDICAL_MAX_FLOWS)) != 0 ||
         (r = dnscache_create(&e->dns, MM_DNS_CACHE_SLOTS)) != 0) {
         engine_destroy(e);
         return r;
@@ -108,6 +112,7 @@ void engine_destroy(struct engine *e)
     detect_destroy(e->det);
     dnscache_destroy(e->dns);
     classify_destroy(e->cls);
+    medical_destroy(e->med);
     free(e);
 }
 
@@ -117,6 +122,23 @@ int engine_subscribe(struct engine *e, const struct flow_event_handler *h)
         return MM_EFULL;
     e->handlers[e->nhandlers++] = *h;
     return 0;
+}
+
+/* A TCP segment for the hospital protocol parsers; their findings become flow events. */
+static void medical_segment(struct engine *e, struct flow *f, const struct pkt_view *pv, int dir)
+{
+    unsigned r = medical_packet(e->med, f, pv, dir);
+
+    if (r & MEDICAL_FOUND) {
+        classify_flow_set(e->cls, f,
+                          medical_proto_of(f) == MEDICAL_HL7 ? CLASSIFY_PROTO_HL7
+                                                             : CLASSIFY_PROTO_DICOM);
+        dispatch(e, FLOW_EV_CLASSIFIED, f, FLOW_END_TIMEOUT);
+    } else if ((r & MEDICAL_NEWS) && f->app.done) {
+        dispatch(e, FLOW_EV_APP, f, FLOW_END_TIMEOUT);
+    }
+    if (r != 0)
+        medical_news_clear(f);
 }
 
 void engine_packet(struct engine *e, const struct capture_pkt *pkt)
@@ -137,6 +159,9 @@ void engine_packet(struct engine *e, const struct capture_pkt *pkt)
             dispatch(e, FLOW_EV_STARTED, f, FLOW_END_TIMEOUT);
             classify_flow_start(e->cls, f);
         }
+        /* HL7 and DICOM parsers first: nDPI 4.2 knows neither and might guess by port. */
+        if (pv.proto == 6 && pv.payload_len > 0 && (f->app.med != NULL || f->app.state != NULL))
+            medical_segment(e, f, &pv, dir);
         if (f->app.state != NULL && pv.l3_len > 0 && classify_packet(e->cls, f, &pv, pkt->ts_us))
             dispatch(e, FLOW_EV_CLASSIFIED, f, FLOW_END_TIMEOUT);
         /* DNS answers name the addresses internal hosts connect to next. */

@@ -15,6 +15,7 @@
 #include "mimamori/community_id.h"
 #include "mimamori/rules.h"
 #include "mimamori/error.h"
+#include "mimamori/medical.h"
 #include "mimamori/zone.h"
 
 #define EVE_MAX_SINKS 8
@@ -205,6 +206,142 @@ static void add_metadata(json_t *ev, const struct flow *f)
     }
 }
 
+/* Per-flow counters by name, only those that are not zero; NULL when all are. */
+static json_t *counters(const uint32_t *v, unsigned n, const char *(*name)(unsigned))
+{
+    json_t *o = NULL;
+    unsigned i;
+
+    for (i = 0; i < n; i++) {
+        if (v[i] == 0)
+            continue;
+        if (o == NULL)
+            o = json_object();
+        json_object_set_new(o, name(i), json_integer(v[i]));
+    }
+    return o;
+}
+
+static const char *hl7_ack_key(unsigned i)
+{
+    return hl7_ack_name((enum hl7_ack)i);
+}
+
+static const char *hl7_anomaly_key(unsigned i)
+{
+    return hl7_anomaly_name((enum hl7_anomaly)i);
+}
+
+static const char *dicom_cmd_key(unsigned i)
+{
+    return dicom_cmd_name((enum dicom_cmd)i);
+}
+
+static const char *dicom_anomaly_key(unsigned i)
+{
+    return dicom_anomaly_name((enum dicom_anomaly)i);
+}
+
+static void set_counters(json_t *o, const char *key, json_t *v)
+{
+    if (v != NULL)
+        json_object_set_new(o, key, v);
+}
+
+/* HL7: the MSH fields of the flow's first message, message types, acknowledgment codes. */
+static json_t *hl7_object(const struct hl7_info *h)
+{
+    json_t *o = json_object(), *a;
+    unsigned i;
+
+    json_object_set_new(o, "messages_toserver", json_integer(h->messages[FLOW_TOSERVER]));
+    json_object_set_new(o, "messages_toclient", json_integer(h->messages[FLOW_TOCLIENT]));
+    if (h->have_first) {
+        set_str(o, "message_type", h->first.type);
+        set_str(o, "sending_application", h->first.sending_app);
+        set_str(o, "sending_facility", h->first.sending_facility);
+        set_str(o, "receiving_application", h->first.receiving_app);
+        set_str(o, "receiving_facility", h->first.receiving_facility);
+        set_str(o, "processing_id", h->first.processing_id);
+        set_str(o, "version", h->first.version);
+    }
+    if (h->ntypes > 0) {
+        a = json_array();
+        for (i = 0; i < h->ntypes; i++)
+            json_array_append_new(a, json_string(h->types[i]));
+        json_object_set_new(o, "message_types", a);
+    }
+    set_counters(o, "ack_codes", counters(h->acks, HL7_ACK__COUNT, hl7_ack_key));
+    set_counters(o, "anomalies", counters(h->anomalies, HL7_AN__COUNT, hl7_anomaly_key));
+    return o;
+}
+
+static json_t *service_list(uint16_t mask)
+{
+    json_t *a = json_array();
+    unsigned i;
+
+    for (i = 0; i < DICOM_SVC__COUNT; i++)
+        if (mask & (1u << i))
+            json_array_append_new(a, json_string(dicom_service_name((enum dicom_service)i)));
+    return a;
+}
+
+/* DICOM: association, presentation contexts, DIMSE commands; no instance or patient data. */
+static json_t *dicom_object(const struct dicom_info *d)
+{
+    json_t *o = json_object(), *a;
+    char st[8];
+    unsigned i;
+
+    set_str(o, "calling_ae", d->calling_ae);
+    set_str(o, "called_ae", d->called_ae);
+    json_object_set_new(o, "association", json_string(dicom_assoc_name(d->assoc)));
+    set_str(o, "application_context", d->app_context);
+    set_str(o, "implementation_class_uid", d->impl_class);
+    set_str(o, "implementation_version", d->impl_version);
+    if (d->ctx_proposed > 0 || d->ctx_accepted > 0 || d->ctx_refused > 0) {
+        json_object_set_new(o, "presentation_contexts",
+                            json_pack("{sisisi}", "proposed", d->ctx_proposed, "accepted",
+                                      d->ctx_accepted, "refused", d->ctx_refused));
+        json_object_set_new(o, "services_proposed", service_list(d->proposed));
+        json_object_set_new(o, "services_accepted", service_list(d->accepted));
+    }
+    if (d->assoc == DICOM_ASSOC_REJECTED)
+        json_object_set_new(o, "reject",
+                            json_pack("{ssssss}", "result", dicom_reject_result_name(d->rj_result),
+                                      "source", dicom_reject_source_name(d->rj_source), "reason",
+                                      dicom_reject_reason_name(d->rj_source, d->rj_reason)));
+    if (d->assoc == DICOM_ASSOC_ABORTED)
+        json_object_set_new(
+            o, "abort", json_pack("{sisi}", "source", d->abort_source, "reason", d->abort_reason));
+    set_counters(o, "commands", counters(d->commands, DICOM_CMD__COUNT, dicom_cmd_key));
+    if (d->nsops > 0) {
+        a = json_array();
+        for (i = 0; i < d->nsops; i++) {
+            const char *name = dicom_uid_name(d->sops[i]);
+            json_array_append_new(a, json_string(name != NULL ? name : d->sops[i]));
+        }
+        json_object_set_new(o, "sop_classes", a);
+    }
+    if (d->ndests > 0) {
+        a = json_array();
+        for (i = 0; i < d->ndests; i++)
+            json_array_append_new(a, json_string(d->dests[i]));
+        json_object_set_new(o, "move_destinations", a);
+    }
+    if (d->responses > 0) {
+        json_object_set_new(o, "responses", json_integer(d->responses));
+        json_object_set_new(o, "failed_responses", json_integer(d->failures));
+        if (d->failures > 0) {
+            snprintf(st, sizeof(st), "0x%04X", d->last_failure);
+            json_object_set_new(o, "last_failure_status", json_string(st));
+        }
+    }
+    set_counters(o, "anomalies", counters(d->anomalies, DICOM_AN__COUNT, dicom_anomaly_key));
+    return o;
+}
+
 static json_t *ndpi_object(const struct eve_ctx *ctx, const struct flow *f,
                            const struct classify_names *names, int src_zone, int dst_zone)
 {
@@ -226,6 +363,10 @@ static json_t *ndpi_object(const struct eve_ctx *ctx, const struct flow *f,
     }
     json_object_set_new(o, "src_zone", json_string(config_zone_name(ctx->cfg, src_zone)));
     json_object_set_new(o, "dest_zone", json_string(config_zone_name(ctx->cfg, dst_zone)));
+    if (medical_hl7(f) != NULL)
+        json_object_set_new(o, "hl7", hl7_object(medical_hl7(f)));
+    else if (medical_dicom(f) != NULL)
+        json_object_set_new(o, "dicom", dicom_object(medical_dicom(f)));
     return o;
 }
 

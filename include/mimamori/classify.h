@@ -26,6 +26,13 @@ enum classify_meta_field {
     META__COUNT
 };
 
+/*
+ * Protocols found by Mimamori's own parsers (medical.h), outside nDPI's id space. Rule files and
+ * site configs name them "HL7" and "DICOM"; their nDPI category is "Health".
+ */
+#define CLASSIFY_PROTO_HL7   1001
+#define CLASSIFY_PROTO_DICOM 1002
+
 struct classify;
 
 /* Load nDPI with every protocol enabled. 0 or MM_ENOMEM. */
@@ -40,6 +47,9 @@ int classify_flow_start(struct classify *c, struct flow *f);
  * result became final with this packet (state freed, f->app filled), else 0.
  */
 int classify_packet(struct classify *c, struct flow *f, const struct pkt_view *pv, uint64_t ts_us);
+
+/* End classification with one of Mimamori's own protocols (CLASSIFY_PROTO_*): state freed. */
+void classify_flow_set(struct classify *c, struct flow *f, uint16_t proto);
 
 /* At flow end: finish classification if still running (nDPI's give-up and guess). */
 void classify_flow_finish(struct classify *c, struct flow *f);

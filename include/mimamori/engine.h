@@ -47,7 +47,7 @@ void engine_finish(struct engine *e, struct capture *cap);
 struct engine_stats {
     struct decode_stats decode;
     struct flow_table_stats flow;
-    uint64_t flow_events[3];
+    uint64_t flow_events[FLOW_EV__COUNT];
 };
 void engine_get_stats(const struct engine *e, struct engine_stats *st);
 

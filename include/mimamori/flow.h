@@ -58,6 +58,7 @@ struct flow_app {
     uint64_t risk;               /* nDPI risk bitmask */
     struct classify_meta *meta;  /* metadata strings, or NULL; owned by the classify module */
     struct classify_flow *state; /* nDPI state while classifying, NULL after */
+    struct medical_flow *med;    /* HL7/DICOM parser state, or NULL; owned by the medical module */
 };
 
 #define FLOW_F_ALERTED   0x01u /* an alert was raised (or folded) on this flow */
@@ -69,6 +70,8 @@ enum flow_event {
     FLOW_EV_STARTED = 0, /* first packet seen */
     FLOW_EV_CLASSIFIED,  /* classification final (or given up) */
     FLOW_EV_ENDED,       /* leaving the table; f->app is final */
+    FLOW_EV_APP,         /* after classification: a protocol parser found something new */
+    FLOW_EV__COUNT
 };
 
 struct flow {

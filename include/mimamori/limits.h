@@ -29,6 +29,9 @@
 #define MM_CLASSIFY_UDP_PKTS 24u
 #define MM_META_MAX_STR      255u /* bytes kept of one metadata string (SNI, host, ...) */
 
+/* Hospital protocols (HL7/MLLP, DICOM) */
+#define MM_MEDICAL_MAX_FLOWS 8192u /* flows followed by the HL7/DICOM parsers at once */
+
 /* Config */
 #define MM_MAX_ZONES       64u /* zones in one site config, implicit ones included */
 #define MM_MAX_ZONE_NAME   32u /* bytes of a zone name, NUL included */
