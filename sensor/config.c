@@ -37,7 +37,7 @@ struct loader {
     struct ywalk w;
     struct mm_config *c;
     int have_home;
-    const struct ynode *maintenance, *suppress, *rules_node;
+    const struct ynode *maintenance, *suppress, *medical, *rules_node;
 };
 
 static char *dup_or_oom(struct loader *L, const struct ynode *n, const char *s)
@@ -628,6 +628,56 @@ static void parse_suppress(struct loader *L, const struct ynode *n)
     }
 }
 
+/* One inventory: a mapping of names (AE titles, applications) to hosts. */
+static void parse_inventory(struct loader *L, const struct ynode *n, const char *what,
+                            size_t max_len, struct config_named_hosts **out, unsigned *count)
+{
+    size_t i;
+
+    if (!ydoc_want(&L->w, n, YN_MAP, what))
+        return;
+    if ((*out = calloc(n->n + 1, sizeof(**out))) == NULL) {
+        ydoc_error(&L->w, n, "out of memory");
+        return;
+    }
+    for (i = 0; i < n->n; i++) {
+        const char *k = ydoc_key(&L->w, n, i);
+        struct config_named_hosts *e;
+        if (k == NULL)
+            continue;
+        if (*k == '\0' || strlen(k) > max_len) {
+            ydoc_error(&L->w, YDOC_KEY(n, i), "'%s' in %s: names are 1 to %zu characters", k, what,
+                       max_len);
+            continue;
+        }
+        e = &(*out)[(*count)++];
+        strcpy(e->name, k);
+        config_parse_hostset(L->c, &L->w, YDOC_VAL(n, i), what, &e->hosts);
+    }
+}
+
+static void parse_medical(struct loader *L, const struct ynode *n)
+{
+    size_t i;
+
+    if (!ydoc_want(&L->w, n, YN_MAP, "medical"))
+        return;
+    for (i = 0; i < n->n; i++) {
+        const char *k = ydoc_key(&L->w, n, i);
+        if (k == NULL)
+            continue;
+        if (strcmp(k, "dicom_ae_titles") == 0)
+            parse_inventory(L, YDOC_VAL(n, i), "medical.dicom_ae_titles", 16, &L->c->dicom_aes,
+                            &L->c->ndicom_aes);
+        else if (strcmp(k, "hl7_applications") == 0)
+            parse_inventory(L, YDOC_VAL(n, i), "medical.hl7_applications", MM_MAX_MEDICAL_NAME - 1,
+                            &L->c->hl7_apps, &L->c->nhl7_apps);
+        else
+            ydoc_error(&L->w, YDOC_KEY(n, i),
+                       "unknown key 'medical.%s' (dicom_ae_titles, hl7_applications)", k);
+    }
+}
+
 static void parse_root(struct loader *L, const struct ynode *root)
 {
     size_t i;
@@ -660,6 +710,8 @@ static void parse_root(struct loader *L, const struct ynode *root)
             L->maintenance = v;
         else if (strcmp(k, "suppress") == 0)
             L->suppress = v;
+        else if (strcmp(k, "medical") == 0)
+            L->medical = v;
         else
             ydoc_error(&L->w, YDOC_KEY(root, i), "unknown key '%s'", k);
     }
@@ -775,6 +827,8 @@ static int config_from_doc(const char *name, struct ydoc *doc, struct mm_config 
     parse_maintenance(&L, L.maintenance);
     if (L.suppress != NULL)
         parse_suppress(&L, L.suppress);
+    if (L.medical != NULL)
+        parse_medical(&L, L.medical);
     ydoc_free(doc);
 
     for (i = 0; !L.have_home && i < sizeof(default_home) / sizeof(default_home[0]); i++) {
@@ -874,6 +928,12 @@ void config_free(struct mm_config *c)
         config_hostset_free(&c->suppress[i].dst);
     }
     free(c->suppress);
+    for (i = 0; i < c->ndicom_aes; i++)
+        config_hostset_free(&c->dicom_aes[i].hosts);
+    free(c->dicom_aes);
+    for (i = 0; i < c->nhl7_apps; i++)
+        config_hostset_free(&c->hl7_apps[i].hosts);
+    free(c->hl7_apps);
     for (i = 0; i < c->nrules; i++)
         free(c->rules[i]);
     free(c->rules);
@@ -979,6 +1039,17 @@ int config_hostset_has(const struct config_hostset *set, const uint8_t addr[16],
     if (zone >= 0 && (set->zones & ZONE_BIT(zone)))
         return 1;
     return set->nets != NULL && zone_map_lookup(set->nets, addr) >= 0;
+}
+
+const struct config_named_hosts *config_named_find(const struct config_named_hosts *list,
+                                                   unsigned n, const char *name)
+{
+    unsigned i;
+
+    for (i = 0; i < n; i++)
+        if (strcmp(list[i].name, name) == 0)
+            return &list[i];
+    return NULL;
 }
 
 int config_is_service(const struct mm_config *c, enum config_service svc, const uint8_t addr[16])

@@ -17,6 +17,7 @@
 #include "mimamori/classify.h"
 #include "mimamori/detect.h"
 #include "mimamori/error.h"
+#include "mimamori/medical.h"
 #include "mimamori/rules.h"
 #include "mimamori/tz.h"
 #include "mimamori/zone.h"
@@ -44,7 +45,7 @@ struct detect {
     const struct dnscache *dns;
     struct track **track; /* per rule, for the counting types */
     int *supp_rule;       /* per suppression: the rule index it silences */
-    unsigned *classified, ncl, *segment, nseg, *ended, nend;
+    unsigned *classified, ncl, *segment, nseg, *ended, nend, *medical, nmed;
     struct fold *folds;
     uint64_t next_sweep_us;
     int svc_proto[SVC__COUNT];
@@ -337,20 +338,27 @@ static void raise_alert(struct detect *d, struct fctx *x, unsigned ri, enum scop
 
 /* --- per-flow rules ------------------------------------------------------------------------- */
 
-static int eval_segmentation(struct detect *d, struct fctx *x, unsigned ri)
+/* Whether one of the rule's allow entries covers the flow. */
+static int allowed(const struct rule *r, const struct fctx *x)
 {
-    const struct rule *r = &d->rs->r[ri];
-    struct evidence ev = {0};
     unsigned i;
 
-    if (!in_scope(r, x) || (x->sz == x->dz && !r->same_zone))
-        return 0;
     for (i = 0; i < r->nallow; i++) {
         const struct rule_allow *a = &r->allow[i];
         if ((a->from == 0 || zin(a->from, x->sz)) && (a->to == 0 || zin(a->to, x->dz)) &&
             rules_match(&a->match, x->f))
-            return 0;
+            return 1;
     }
+    return 0;
+}
+
+static int eval_segmentation(struct detect *d, struct fctx *x, unsigned ri)
+{
+    const struct rule *r = &d->rs->r[ri];
+    struct evidence ev = {0};
+
+    if (!in_scope(r, x) || (x->sz == x->dz && !r->same_zone) || allowed(r, x))
+        return 0;
     ev_add(&ev, "protocol=%s", names(x)->protocol);
     ev_add(&ev, "dest_port=%u", flow_dst_port(x->f));
     ev_add(&ev, "allowed_exceptions=%u", r->nallow);
@@ -782,6 +790,147 @@ static int eval_rogue(struct detect *d, struct fctx *x, unsigned ri)
     return 0;
 }
 
+/* --- hospital protocols -------------------------------------------------------------------- */
+
+/* What identifies a medical flow to a reader: HL7 message type and applications, AE titles. */
+static void ev_medical(struct evidence *ev, const struct flow *f)
+{
+    const struct hl7_info *h = medical_hl7(f);
+    const struct dicom_info *di = medical_dicom(f);
+
+    if (h != NULL && h->have_first) {
+        ev_add(ev, "hl7_message_type=%s", h->first.type);
+        ev_add(ev, "hl7_sending_application=%s", h->first.sending_app);
+        ev_add(ev, "hl7_receiving_application=%s", h->first.receiving_app);
+    } else if (di != NULL && di->assoc != DICOM_ASSOC_NONE) {
+        ev_add(ev, "dicom_calling_ae=%s", di->calling_ae);
+        ev_add(ev, "dicom_called_ae=%s", di->called_ae);
+    }
+}
+
+static int eval_medical_zone(struct detect *d, struct fctx *x, unsigned ri)
+{
+    const struct rule *r = &d->rs->r[ri];
+    struct evidence ev = {0};
+
+    if (medical_proto_of(x->f) == MEDICAL_NONE || !(medical_news(x->f) & MEDICAL_FOUND) ||
+        !in_scope(r, x) || (x->sz == x->dz && !r->same_zone) ||
+        (!rules_match_empty(&r->match) && !rules_match(&r->match, x->f)) || allowed(r, x))
+        return 0;
+    ev_add(&ev, "protocol=%s", names(x)->protocol);
+    ev_add(&ev, "dest_port=%u", flow_dst_port(x->f));
+    ev_add(&ev, "transport=cleartext");
+    ev_medical(&ev, x->f);
+    raise_alert(d, x, ri, SCOPE_PAIR, &ev);
+    return 1;
+}
+
+static int eval_dicom_ae(struct detect *d, struct fctx *x, unsigned ri)
+{
+    static const char *const what[] = {"calling_ae", "called_ae", "move_destination"};
+    const struct rule *r = &d->rs->r[ri];
+    const struct dicom_info *di = medical_dicom(x->f);
+    const struct config_named_hosts *e;
+    unsigned news = medical_news(x->f);
+    struct evidence ev = {0};
+    const uint8_t *host = NULL;
+    const char *ae;
+    int zone = -1;
+
+    if (di == NULL || d->cfg->ndicom_aes == 0 || !in_scope(r, x))
+        return 0;
+    switch (r->ae_check) {
+    case AE_CALLING:
+        if (!(news & DICOM_NEWS_ASSOC_RQ))
+            return 0;
+        ae = di->calling_ae, host = x->src, zone = x->sz;
+        break;
+    case AE_CALLED:
+        if (!(news & DICOM_NEWS_ASSOC_RQ))
+            return 0;
+        ae = di->called_ae, host = x->dst, zone = x->dz;
+        break;
+    default:
+        if (!(news & DICOM_NEWS_MOVE))
+            return 0;
+        ae = di->dests[di->last_dest];
+        break;
+    }
+    e = config_named_find(d->cfg->dicom_aes, d->cfg->ndicom_aes, ae);
+    if (e != NULL && (host == NULL || config_hostset_has(&e->hosts, host, zone)))
+        return 0;
+    ev_add(&ev, "%s=%s", what[r->ae_check], ae);
+    ev_add(&ev, "reason=%s",
+           e == NULL ? "AE title not in medical.dicom_ae_titles"
+                     : "AE title not listed for this host");
+    if (host != NULL)
+        ev_addr(&ev, "host", host);
+    if (r->ae_check != AE_CALLING)
+        ev_add(&ev, "dicom_calling_ae=%s", di->calling_ae);
+    if (r->ae_check != AE_CALLED)
+        ev_add(&ev, "dicom_called_ae=%s", di->called_ae);
+    if (di->impl_version[0] != '\0')
+        ev_add(&ev, "implementation_version=%s", di->impl_version);
+    raise_alert(d, x, ri, SCOPE_PAIR, &ev);
+    return 1;
+}
+
+static int eval_hl7_sender(struct detect *d, struct fctx *x, unsigned ri)
+{
+    const struct rule *r = &d->rs->r[ri];
+    const struct hl7_info *h = medical_hl7(x->f);
+    const struct config_named_hosts *e;
+    struct evidence ev = {0};
+    const uint8_t *host;
+    const char *app;
+    int zone, to_server;
+
+    if (h == NULL || !(medical_news(x->f) & HL7_NEWS_SENDER) || d->cfg->nhl7_apps == 0 ||
+        !in_scope(r, x))
+        return 0;
+    app = h->senders[h->last_sender].app;
+    to_server = h->senders[h->last_sender].dir == FLOW_TOSERVER;
+    host = to_server ? x->src : x->dst;
+    zone = to_server ? x->sz : x->dz;
+    e = config_named_find(d->cfg->hl7_apps, d->cfg->nhl7_apps, app);
+    if (e != NULL && config_hostset_has(&e->hosts, host, zone))
+        return 0;
+    ev_add(&ev, "hl7_sending_application=%s", app[0] != '\0' ? app : "(empty)");
+    ev_add(&ev, "hl7_sending_facility=%s", h->senders[h->last_sender].facility);
+    ev_add(&ev, "reason=%s",
+           e == NULL ? "application not in medical.hl7_applications"
+                     : "application not listed for this host");
+    ev_addr(&ev, "sender", host);
+    if (h->have_first)
+        ev_add(&ev, "hl7_message_type=%s", h->first.type);
+    raise_alert(d, x, ri, SCOPE_PAIR, &ev);
+    return 1;
+}
+
+static int eval_dicom_reject(struct detect *d, struct fctx *x, unsigned ri)
+{
+    const struct rule *r = &d->rs->r[ri];
+    const struct dicom_info *di = medical_dicom(x->f);
+    struct evidence ev = {0};
+    struct track_entry *e;
+    unsigned n;
+
+    if (di == NULL || !(medical_news(x->f) & DICOM_NEWS_ASSOC_RJ) || !in_scope(r, x))
+        return 0;
+    e = detect__track_get(d->track[ri], detect__hash(ri, x->src, 16), x->now);
+    n = detect__track_times(d->track[ri], e, x->f->last_us, (uint64_t)r->window_s * US);
+    if (n < r->threshold)
+        return 0;
+    detect__track_reset(e);
+    ev_add(&ev, "rejections=%u", n);
+    ev_add(&ev, "window_s=%u", r->window_s);
+    ev_add(&ev, "dicom_calling_ae=%s", di->calling_ae);
+    ev_add(&ev, "dicom_called_ae=%s", di->called_ae);
+    ev_add(&ev, "reject_reason=%s", dicom_reject_reason_name(di->rj_source, di->rj_reason));
+    raise_alert(d, x, ri, SCOPE_SRC, &ev);
+    return 1;
+}
+
 typedef int (*eval_fn)(struct detect *, struct fctx *, unsigned);
 
 static const eval_fn evaluators[RULE__COUNT] = {
@@ -798,6 +947,10 @@ static const eval_fn evaluators[RULE__COUNT] = {
     [RULE_BEACONING] = eval_beaconing,
     [RULE_NDPI_RISK] = eval_ndpi_risk,
     [RULE_ROGUE_SERVICE] = eval_rogue,
+    [RULE_MEDICAL_ZONE] = eval_medical_zone,
+    [RULE_DICOM_AE] = eval_dicom_ae,
+    [RULE_HL7_SENDER] = eval_hl7_sender,
+    [RULE_DICOM_REJECT] = eval_dicom_reject,
 };
 
 /* --- events --------------------------------------------------------------------------------- */
@@ -836,7 +989,8 @@ void detect_flow_event(void *ud, enum flow_event ev, struct flow *f, enum flow_e
     (void)reason;
     if (ev == FLOW_EV_STARTED || d->rs == NULL || d->rs->n == 0)
         return;
-    if (ev == FLOW_EV_CLASSIFIED && (f->flags & FLOW_F_EVALUATED))
+    if ((ev == FLOW_EV_CLASSIFIED && (f->flags & FLOW_F_EVALUATED)) ||
+        (ev == FLOW_EV_APP && (d->nmed == 0 || !(f->flags & FLOW_F_EVALUATED))))
         return;
     x.f = f;
     x.src = flow_src_addr(f);
@@ -848,6 +1002,12 @@ void detect_flow_event(void *ud, enum flow_event ev, struct flow *f, enum flow_e
     x.d = d;
     x.named = 0;
     detect_tick(d, x.now);
+    if (ev == FLOW_EV_APP) {
+        unsigned i;
+        for (i = 0; i < d->nmed && !x.local_only; i++)
+            evaluators[d->rs->r[d->medical[i]].type](d, &x, d->medical[i]);
+        return;
+    }
     if (!(f->flags & FLOW_F_EVALUATED))
         on_classified(d, &x);
     if (ev == FLOW_EV_ENDED)
@@ -899,10 +1059,11 @@ int detect_create(struct detect **out, const struct mm_config *cfg, struct eve *
     d->classified = calloc(n + 1, sizeof(unsigned));
     d->segment = calloc(n + 1, sizeof(unsigned));
     d->ended = calloc(n + 1, sizeof(unsigned));
+    d->medical = calloc(n + 1, sizeof(unsigned));
     d->supp_rule = calloc(cfg->nsuppress + 1, sizeof(int));
     d->folds = calloc(MM_DEDUP_SLOTS, sizeof(*d->folds));
     if (d->track == NULL || d->classified == NULL || d->segment == NULL || d->ended == NULL ||
-        d->supp_rule == NULL || d->folds == NULL)
+        d->medical == NULL || d->supp_rule == NULL || d->folds == NULL)
         goto fail;
     for (i = 0; i < n; i++) {
         const struct rule *r = &rs->r[i];
@@ -922,6 +1083,14 @@ int detect_create(struct detect **out, const struct mm_config *cfg, struct eve *
         case RULE_ROGUE_SERVICE:
             d->ended[d->nend++] = i;
             break;
+        case RULE_MEDICAL_ZONE:
+        case RULE_DICOM_AE:
+        case RULE_HL7_SENDER:
+        case RULE_DICOM_REJECT:
+            /* At classification, and again whenever the parser has news. */
+            d->classified[d->ncl++] = i;
+            d->medical[d->nmed++] = i;
+            break;
         default:
             d->classified[d->ncl++] = i;
             break;
@@ -929,7 +1098,8 @@ int detect_create(struct detect **out, const struct mm_config *cfg, struct eve *
         if (r->type == RULE_EXFILTRATION)
             items = MM_EXFIL_BUCKETS;
         if ((r->type == RULE_FANOUT || r->type == RULE_SCAN || r->type == RULE_BRUTE_FORCE ||
-             r->type == RULE_BEACONING || r->type == RULE_EXFILTRATION) &&
+             r->type == RULE_BEACONING || r->type == RULE_EXFILTRATION ||
+             r->type == RULE_DICOM_REJECT) &&
             detect__track_create(&d->track[i], MM_TRACK_SLOTS, items) != 0)
             goto fail;
     }
@@ -956,6 +1126,7 @@ void detect_destroy(struct detect *d)
     free(d->classified);
     free(d->segment);
     free(d->ended);
+    free(d->medical);
     free(d->supp_rule);
     free(d->folds);
     free(d);

@@ -54,6 +54,7 @@ enum rule_key {
     K_SKIP_ALLOWED,
     K_TLS_VERSIONS,
     K_RISKS,
+    K_CHECK,
     K__COUNT
 };
 
@@ -77,18 +78,20 @@ static const struct {
     [K_FROM] = {"from", ALL_TYPES},
     [K_TO] = {"to", ALL_TYPES},
     [K_EXCEPT_FROM] = {"except_from", ALL_TYPES},
-    [K_SAME_ZONE] = {"same_zone", T(SEGMENTATION) | T(LATERAL)},
+    [K_SAME_ZONE] = {"same_zone", T(SEGMENTATION) | T(LATERAL) | T(MEDICAL_ZONE)},
     [K_PROTOCOLS] = {"protocols", T(EGRESS) | T(LATERAL) | T(FANOUT) | T(MAINTENANCE) |
-                                      T(OBSOLETE) | T(BRUTE_FORCE)},
+                                      T(OBSOLETE) | T(BRUTE_FORCE) | T(MEDICAL_ZONE)},
     [K_CATEGORIES] = {"categories", T(EGRESS) | T(LATERAL) | T(FANOUT) | T(MAINTENANCE) |
                                         T(OBSOLETE) | T(BRUTE_FORCE)},
     [K_PORTS] = {"ports", T(EGRESS) | T(LATERAL) | T(FANOUT) | T(MAINTENANCE) | T(OBSOLETE) |
                               T(BRUTE_FORCE)},
     [K_EXCLUDE_PROTOCOLS] = {"exclude_protocols", ALL_TYPES & ~T(SEGMENTATION)},
     [K_EXCLUDE_PORTS] = {"exclude_ports", ALL_TYPES & ~T(SEGMENTATION)},
-    [K_ALLOW] = {"allow", T(SEGMENTATION)},
-    [K_THRESHOLD] = {"threshold", T(FANOUT) | T(SCAN) | T(BRUTE_FORCE) | T(BEACONING)},
-    [K_WINDOW] = {"window", T(FANOUT) | T(SCAN) | T(BRUTE_FORCE) | T(EXFILTRATION)},
+    [K_ALLOW] = {"allow", T(SEGMENTATION) | T(MEDICAL_ZONE)},
+    [K_THRESHOLD] = {"threshold",
+                     T(FANOUT) | T(SCAN) | T(BRUTE_FORCE) | T(BEACONING) | T(DICOM_REJECT)},
+    [K_WINDOW] = {"window",
+                  T(FANOUT) | T(SCAN) | T(BRUTE_FORCE) | T(EXFILTRATION) | T(DICOM_REJECT)},
     [K_BYTES] = {"bytes", T(EXFILTRATION)},
     [K_MAX_DURATION] = {"max_duration", T(BRUTE_FORCE)},
     [K_MIN_INTERVAL] = {"min_interval", T(BEACONING)},
@@ -99,6 +102,7 @@ static const struct {
     [K_SKIP_ALLOWED] = {"skip_allowed", T(EXFILTRATION) | T(BEACONING)},
     [K_TLS_VERSIONS] = {"tls_versions", T(OBSOLETE)},
     [K_RISKS] = {"risks", T(OBSOLETE) | T(NDPI_RISK)},
+    [K_CHECK] = {"check", T(DICOM_AE)},
 };
 
 static const char *const type_names[RULE__COUNT] = {
@@ -428,11 +432,11 @@ static void compile_rule(struct compiler *C, const struct ynode *n, struct rule 
     for (t = 0; t < RULE__COUNT && strcmp(type_names[t], s) != 0; t++)
         ;
     if (t == RULE__COUNT) {
-        ydoc_error(&C->w, at[K_TYPE],
-                   "unknown rule type '%s' (segmentation, egress, dns_resolver, lateral, fanout, "
-                   "remote_maintenance, obsolete, scan, brute_force, exfiltration, beaconing, "
-                   "ndpi_risk, rogue_service)",
-                   s);
+        char known[256] = "";
+        for (t = 0; t < RULE__COUNT; t++)
+            snprintf(known + strlen(known), sizeof(known) - strlen(known), "%s%s",
+                     t > 0 ? ", " : "", type_names[t]);
+        ydoc_error(&C->w, at[K_TYPE], "unknown rule type '%s' (%s)", s, known);
         return;
     }
     r->type = (uint8_t)t;
@@ -590,6 +594,17 @@ static void compile_rule(struct compiler *C, const struct ynode *n, struct rule 
                 r->risks |= 1ULL << k;
         }
     }
+    if (at[K_CHECK] != NULL && (s = ydoc_string(&C->w, at[K_CHECK], "check")) != NULL) {
+        if (strcmp(s, "calling_ae") == 0)
+            r->ae_check = AE_CALLING;
+        else if (strcmp(s, "called_ae") == 0)
+            r->ae_check = AE_CALLED;
+        else if (strcmp(s, "move_destination") == 0)
+            r->ae_check = AE_MOVE_DESTINATION;
+        else
+            ydoc_error(&C->w, at[K_CHECK],
+                       "check must be calling_ae, called_ae or move_destination, not '%s'", s);
+    }
     if (C->w.diag->count != before)
         return;
 
@@ -640,6 +655,21 @@ static void compile_rule(struct compiler *C, const struct ynode *n, struct rule 
     case RULE_ROGUE_SERVICE:
         if (r->services == 0)
             ydoc_error(&C->w, n, "rogue_service rule '%s' needs services", r->key);
+        break;
+    case RULE_MEDICAL_ZONE:
+        for (j = 0; j < r->match.nprotos; j++)
+            if (r->match.protos[j] != CLASSIFY_PROTO_HL7 &&
+                r->match.protos[j] != CLASSIFY_PROTO_DICOM)
+                ydoc_error(&C->w, at[K_PROTOCOLS],
+                           "medical_zone rule '%s': protocols are HL7, DICOM", r->key);
+        break;
+    case RULE_DICOM_AE:
+        if (at[K_CHECK] == NULL)
+            ydoc_error(&C->w, n, "dicom_ae rule '%s' needs check", r->key);
+        break;
+    case RULE_DICOM_REJECT:
+        if (r->threshold == 0 || r->window_s == 0)
+            ydoc_error(&C->w, n, "dicom_reject rule '%s' needs threshold and window", r->key);
         break;
     default:
         break;

@@ -1,9 +1,9 @@
 /*
  * Site configuration: the YAML file of ../shared/docs/contract.md (sensor, home_networks, zones,
  * services, rules, outputs) plus Mimamori's documented extensions (zone egress allowlists,
- * maintenance windows, suppressions, flow). Loading builds one immutable snapshot, rules
- * included; every problem found is reported as "file:line:col: message" and the snapshot is
- * only returned when there are none.
+ * maintenance windows, suppressions, flow, the medical inventory of DICOM AE titles and HL7
+ * applications). Loading builds one immutable snapshot, rules included; every problem found
+ * is reported as "file:line:col: message" and the snapshot is only returned when there are none.
  */
 #ifndef MIMAMORI_CONFIG_H
 #define MIMAMORI_CONFIG_H
@@ -65,6 +65,16 @@ struct config_suppress {
     unsigned line, col;
 };
 
+/*
+ * An entry of the medical inventory: a name the protocol carries (a DICOM AE title, an HL7
+ * sending application) and the hosts that may use it.
+ */
+#define MM_MAX_MEDICAL_NAME 41 /* bytes, NUL included (HL7_NAME_LEN; AE titles are 16) */
+struct config_named_hosts {
+    char name[MM_MAX_MEDICAL_NAME];
+    struct config_hostset hosts;
+};
+
 struct ruleset;
 struct tz;
 
@@ -87,6 +97,10 @@ struct mm_config {
     unsigned nwindows;
     struct config_suppress *suppress;
     unsigned nsuppress;
+    struct config_named_hosts *dicom_aes; /* medical.dicom_ae_titles */
+    unsigned ndicom_aes;
+    struct config_named_hosts *hl7_apps; /* medical.hl7_applications */
+    unsigned nhl7_apps;
     char **rules; /* rule file paths or globs */
     unsigned nrules;
     struct ruleset *ruleset; /* compiled from rules */
@@ -129,6 +143,10 @@ void config_parse_protocols(struct ywalk *w, const struct ynode *n, const char *
 
 /* Whether a host (address and its zone) is in set; an empty set holds every host. */
 int config_hostset_has(const struct config_hostset *set, const uint8_t addr[16], int zone);
+
+/* The inventory entry called name (exactly), or NULL. */
+const struct config_named_hosts *config_named_find(const struct config_named_hosts *list,
+                                                   unsigned n, const char *name);
 
 /* Whether addr is a listed server for svc. */
 int config_is_service(const struct mm_config *c, enum config_service svc, const uint8_t addr[16]);

@@ -28,7 +28,11 @@
     X(EXFILTRATION, "exfiltration")                                                                \
     X(BEACONING, "beaconing")                                                                      \
     X(NDPI_RISK, "ndpi_risk")                                                                      \
-    X(ROGUE_SERVICE, "rogue_service")
+    X(ROGUE_SERVICE, "rogue_service")                                                              \
+    X(MEDICAL_ZONE, "medical_zone")                                                                \
+    X(DICOM_AE, "dicom_ae")                                                                        \
+    X(HL7_SENDER, "hl7_sender")                                                                    \
+    X(DICOM_REJECT, "dicom_reject")
 
 enum rule_type {
 #define X(id, name) RULE_##id,
@@ -81,6 +85,9 @@ struct rule_allow {
 
 enum scan_mode { SCAN_PORTS = 0, SCAN_HOSTS };
 
+/* dicom_ae: which AE title of an association is checked against the site inventory. */
+enum ae_check { AE_CALLING = 0, AE_CALLED, AE_MOVE_DESTINATION };
+
 #define RULE_MAX_MITRE 8
 
 struct rule {
@@ -114,6 +121,7 @@ struct rule {
     uint8_t services;        /* rogue_service: bit per enum config_service */
     uint8_t skip_allowed;    /* exfiltration, beaconing: not to allowlisted destinations */
     uint8_t tls_versions;    /* obsolete: bit per TLS_V_* */
+    uint8_t ae_check;        /* dicom_ae: enum ae_check */
     uint64_t risks;          /* nDPI risk bits */
 };
 

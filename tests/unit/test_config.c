@@ -68,7 +68,13 @@ static const char site[] = "sensor:\n"
                            "    path: /var/log/mimamori/eve.json\n"
                            "flow:\n"
                            "  max_flows: 1000\n"
-                           "  timeouts: {udp: 60, tcp_established: 3600}\n";
+                           "  timeouts: {udp: 60, tcp_established: 3600}\n"
+                           "medical:\n"
+                           "  dicom_ae_titles:\n"
+                           "    CT01: [10.10.3.10]\n"
+                           "    PACS: [emr, 10.20.0.0/16]\n"
+                           "  hl7_applications:\n"
+                           "    HIS: emr\n";
 
 static void test_valid_site(void **state)
 {
@@ -97,6 +103,22 @@ static void test_valid_site(void **state)
     assert_int_equal(c->flow.timeout[FT_UDP], 60);
     assert_int_equal(c->flow.timeout[FT_TCP_EST], 3600);
     assert_int_equal(c->flow.timeout[FT_ICMP], MM_TIMEOUT_ICMP);
+    {
+        const struct config_named_hosts *pacs =
+            config_named_find(c->dicom_aes, c->ndicom_aes, "PACS");
+        uint8_t a[16];
+        assert_int_equal(c->ndicom_aes, 2);
+        assert_non_null(pacs);
+        assert_null(config_named_find(c->dicom_aes, c->ndicom_aes, "pacs")); /* exact case */
+        zone_parse_addr("10.20.5.5", a);
+        assert_true(config_hostset_has(&pacs->hosts, a, zone_of(c, "10.20.5.5")));
+        zone_parse_addr("10.10.1.9", a); /* in zone emr */
+        assert_true(config_hostset_has(&pacs->hosts, a, zone_of(c, "10.10.1.9")));
+        zone_parse_addr("10.10.3.10", a);
+        assert_false(config_hostset_has(&pacs->hosts, a, zone_of(c, "10.10.3.10")));
+        assert_int_equal(c->nhl7_apps, 1);
+        assert_string_equal(c->hl7_apps[0].name, "HIS");
+    }
     config_free(c);
 }
 
@@ -149,6 +171,15 @@ static void test_errors_with_positions(void **state)
     load_bad("sensor:\n  name: a\n  name: b\n", "site.yaml:3:3: duplicate key 'name'");
     load_bad("zones:\n  emr: [\n", "site.yaml:3:1: did not find expected node content while "
                                    "parsing a flow node");
+    load_bad("medical:\n  dicom_ae_titles:\n    CT_SCANNER_NUMBER_1: [10.0.0.1]\n",
+             "site.yaml:3:5: 'CT_SCANNER_NUMBER_1' in medical.dicom_ae_titles: names are 1 to 16 "
+             "characters");
+    load_bad("medical:\n  hl7_applications:\n    HIS: [ward7]\n",
+             "site.yaml:3:11: unknown zone 'ward7' in medical.hl7_applications");
+    load_bad("medical:\n  dicom_aes: {}\n",
+             "site.yaml:2:3: unknown key 'medical.dicom_aes' (dicom_ae_titles, hl7_applications)");
+    load_bad("medical:\n  hl7_applications: [HIS]\n",
+             "site.yaml:2:21: medical.hl7_applications must be a mapping");
 }
 
 static void test_all_errors_reported(void **state)

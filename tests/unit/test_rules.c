@@ -100,6 +100,11 @@ static void test_every_type_valid(void **state)
          RULE_BEACONING},
         {HEAD("ndpi_risk") "    risks: [suspicious_dga_domain]\n", RULE_NDPI_RISK},
         {HEAD("rogue_service") "    services: [dhcp, ntp]\n", RULE_ROGUE_SERVICE},
+        {HEAD("medical_zone") "    from: [internal]\n    to: [internet]\n    protocols: [HL7]\n",
+         RULE_MEDICAL_ZONE},
+        {HEAD("dicom_ae") "    check: move_destination\n", RULE_DICOM_AE},
+        {HEAD("hl7_sender") "    from: [internal]\n", RULE_HL7_SENDER},
+        {HEAD("dicom_reject") "    threshold: 5\n    window: 5m\n", RULE_DICOM_REJECT},
     };
     size_t i;
 
@@ -197,7 +202,19 @@ static void test_errors(void **state)
     load_bad(HEAD("sideways") "", "r.yaml:4:11: unknown rule type 'sideways' (segmentation, "
                                   "egress, dns_resolver, lateral, fanout, remote_maintenance, "
                                   "obsolete, scan, brute_force, exfiltration, beaconing, "
-                                  "ndpi_risk, rogue_service)");
+                                  "ndpi_risk, rogue_service, medical_zone, dicom_ae, hl7_sender, "
+                                  "dicom_reject)");
+    load_bad(HEAD("medical_zone") "    protocols: [HL7, SMBv1]\n",
+             "r.yaml:11:16: medical_zone rule 't.rule': protocols are HL7, DICOM");
+    load_bad(HEAD("dicom_ae") "    from: [internal]\n",
+             "r.yaml:2:5: dicom_ae rule 't.rule' needs check");
+    load_bad(HEAD("dicom_ae") "    check: patient_name\n",
+             "r.yaml:11:12: check must be calling_ae, called_ae or move_destination, not "
+             "'patient_name'");
+    load_bad(HEAD("dicom_reject") "    threshold: 5\n",
+             "r.yaml:2:5: dicom_reject rule 't.rule' needs threshold and window");
+    load_bad(HEAD("hl7_sender") "    check: calling_ae\n",
+             "r.yaml:11:12: 'check' does not apply to rules of type hl7_sender");
 }
 
 static void test_common_errors(void **state)
