@@ -2,13 +2,20 @@
 BUILD ?= build
 DEPS = build-essential cmake pkg-config libpcap-dev libndpi-dev libyaml-dev libjansson-dev \
        libcmocka-dev libgcrypt20-dev libndpi-bin python3 python3-jsonschema tzdata
+# What the tests add: real DICOM peers (dcmtk), namespaces and capture, the fuzzing compiler.
+TEST_DEPS = dcmtk iproute2 tcpdump ethtool clang
 
-.PHONY: deps build demo test sanitize clean
+.PHONY: deps test-deps build demo test sanitize clean
 
 deps:
 	@if [ "$$(id -u)" = 0 ]; then apt-get update -qq && \
 	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(DEPS) >/dev/null; \
 	else echo "not root: assuming the packages are installed: $(DEPS)"; fi
+
+test-deps: deps
+	@if [ "$$(id -u)" = 0 ]; then \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(TEST_DEPS) >/dev/null; \
+	else echo "not root: tests needing $(TEST_DEPS) or root are skipped"; fi
 
 build: deps
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
@@ -17,7 +24,7 @@ build: deps
 demo: build
 	@$(BUILD)/mimamori -r tests/data/demo.pcap --eve - | grep '"event_type":"alert"' 
 
-test: build
+test: test-deps build
 	cmake -S . -B $(BUILD)-asan -DMIMAMORI_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug >/dev/null
 	cmake --build $(BUILD)-asan -j2
 	cd $(BUILD) && ctest -j2 --output-on-failure -E robustness
