@@ -880,30 +880,30 @@ static int eval_hl7_sender(struct detect *d, struct fctx *x, unsigned ri)
     const struct rule *r = &d->rs->r[ri];
     const struct hl7_info *h = medical_hl7(x->f);
     const struct config_named_hosts *e;
+    const struct hl7_sender *s;
     struct evidence ev = {0};
-    const uint8_t *host;
-    const char *app;
-    int zone, to_server;
+    struct fctx y = *x;
 
     if (h == NULL || !(medical_news(x->f) & HL7_NEWS_SENDER) || d->cfg->nhl7_apps == 0 ||
         !in_scope(r, x))
         return 0;
-    app = h->senders[h->last_sender].app;
-    to_server = h->senders[h->last_sender].dir == FLOW_TOSERVER;
-    host = to_server ? x->src : x->dst;
-    zone = to_server ? x->sz : x->dz;
-    e = config_named_find(d->cfg->hl7_apps, d->cfg->nhl7_apps, app);
-    if (e != NULL && config_hostset_has(&e->hosts, host, zone))
+    s = &h->senders[h->last_sender];
+    if (s->dir == FLOW_TOCLIENT) { /* the server sent it (an acknowledgment, mostly) */
+        y.src = x->dst, y.dst = x->src;
+        y.sz = x->dz, y.dz = x->sz;
+    }
+    e = config_named_find(d->cfg->hl7_apps, d->cfg->nhl7_apps, s->app);
+    if (e != NULL && config_hostset_has(&e->hosts, y.src, y.sz))
         return 0;
-    ev_add(&ev, "hl7_sending_application=%s", app[0] != '\0' ? app : "(empty)");
-    ev_add(&ev, "hl7_sending_facility=%s", h->senders[h->last_sender].facility);
+    ev_add(&ev, "hl7_sending_application=%s", s->app[0] != '\0' ? s->app : "(empty)");
+    ev_add(&ev, "hl7_sending_facility=%s", s->facility);
     ev_add(&ev, "reason=%s",
            e == NULL ? "application not in medical.hl7_applications"
                      : "application not listed for this host");
-    ev_addr(&ev, "sender", host);
-    if (h->have_first)
-        ev_add(&ev, "hl7_message_type=%s", h->first.type);
-    raise_alert(d, x, ri, SCOPE_PAIR, &ev);
+    ev_addr(&ev, "sender", y.src);
+    ev_add(&ev, "hl7_message_type=%s", s->type);
+    /* Folded by sender and receiver, whichever end of the connection sent. */
+    raise_alert(d, &y, ri, SCOPE_PAIR, &ev);
     return 1;
 }
 

@@ -186,6 +186,7 @@ static unsigned message_end(struct hl7_stream *s, struct hl7_info *in, int dir)
         }
         memcpy(in->senders[i].app, m->sending_app, HL7_NAME_LEN);
         memcpy(in->senders[i].facility, m->sending_facility, HL7_NAME_LEN);
+        memcpy(in->senders[i].type, m->type, HL7_TYPE_LEN);
         in->senders[i].dir = (uint8_t)(dir & 1);
         in->last_sender = (uint8_t)i;
         news |= HL7_NEWS_SENDER;

@@ -68,9 +68,10 @@ struct hl7_info {
     uint8_t have_first, first_is_ack;
     char types[HL7_MAX_TYPES][HL7_TYPE_LEN];
     uint8_t ntypes, types_dropped;
-    struct {
+    struct hl7_sender {
         char app[HL7_NAME_LEN];
         char facility[HL7_NAME_LEN];
+        char type[HL7_TYPE_LEN]; /* of the message that introduced it */
         uint8_t dir;
     } senders[HL7_MAX_SENDERS];
     uint8_t nsenders;

@@ -35,6 +35,7 @@ FIELDS = [
     "tcp.tcp_flags_ts", "tcp.tcp_flags_tc",
     "tls.sni", "tls.version", "http.hostname", "http.http_user_agent", "dns.rrname",
     "ssh.client.software_version", "ssh.server.software_version", "flow.alerted",
+    "ndpi.hl7", "ndpi.dicom",
 ]
 
 ALERT_FIELDS = [
