@@ -5,7 +5,7 @@ DEPS = build-essential cmake pkg-config libpcap-dev libndpi-dev libyaml-dev libj
 # What the tests add: real DICOM peers (dcmtk), namespaces and capture, the fuzzing compiler.
 TEST_DEPS = dcmtk iproute2 tcpdump ethtool clang
 
-.PHONY: deps test-deps build demo test sanitize clean
+.PHONY: deps test-deps build demo test fuzz sanitize clean
 
 deps:
 	@if [ "$$(id -u)" = 0 ]; then apt-get update -qq && \
@@ -30,5 +30,14 @@ test: test-deps build
 	cd $(BUILD) && ctest -j2 --output-on-failure -E robustness
 	cd $(BUILD)-asan && ctest -j2 --output-on-failure -E 'corpus_vs_ndpireader|false_alerts' 
 
+# libFuzzer on each protocol parser for FUZZ_SECONDS, from the committed seeds.
+FUZZ_SECONDS ?= 60
+fuzz: test-deps
+	CC=clang cmake -S . -B $(BUILD)-fuzz -DMIMAMORI_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	cmake --build $(BUILD)-fuzz -j2 --target fuzz_hl7 fuzz_dicom
+	for p in hl7 dicom; do mkdir -p $(BUILD)-fuzz/corpus/$$p && \
+	    $(BUILD)-fuzz/tests/fuzz_$$p -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+	    $(BUILD)-fuzz/corpus/$$p tests/fuzz/corpus/$$p || exit 1; done
+
 clean:
-	rm -rf $(BUILD) $(BUILD)-asan
+	rm -rf $(BUILD) $(BUILD)-asan $(BUILD)-fuzz

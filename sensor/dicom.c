@@ -336,6 +336,7 @@ static void skip(struct dicom_stream *s, uint32_t n)
 {
     s->skip = n;
     s->need = 0;
+    s->have = 0;
 }
 
 /* A length that does not fit its container: skip the rest of the container. */
