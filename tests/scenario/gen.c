@@ -310,6 +310,129 @@ static const struct msg telnet_msgs[] = {{1, telnet_s, sizeof(telnet_s) - 1, 0},
 
 static const char blob[] = "\x17\x03\x03\x00\x20opaque-application-data-of-a-session..";
 
+/* --- hospital protocols --------------------------------------------------------------------- */
+
+/* One HL7 v2 message in an MLLP frame; the PID segment holds nothing real. */
+static size_t hl7_frame(char *b, size_t size, const char *app, const char *type)
+{
+    int n = snprintf(b, size,
+                     "\x0bMSH|^~\\&|%s|HOSP|PEER|HOSP|20261124140000||%s|1|P|2.5\r"
+                     "PID|1||0000^^^HOSP||TEST^PATIENT\r\x1c\r",
+                     app, type);
+    return (size_t)n;
+}
+
+/* HL7 message from app over MLLP, answered with an ACK from ack_app (NULL: no answer). */
+static void hl7_conv(struct gen *g, const char *cli, uint16_t sp, const char *srv, const char *app,
+                     const char *ack_app)
+{
+    char m1[256], m2[256];
+    struct msg m[2];
+
+    m[0] = (struct msg){0, m1, hl7_frame(m1, sizeof(m1), app, "ADT^A01"), 0};
+    m[1] = (struct msg){1, m2, ack_app ? hl7_frame(m2, sizeof(m2), ack_app, "ACK^A01") : 0, 0};
+    tcp_conv(g, cli, sp, srv, 2575, TCP_CLOSE, m, ack_app ? 2 : 1);
+}
+
+static size_t put_item(uint8_t *p, uint8_t type, const char *v)
+{
+    size_t n = strlen(v);
+
+    p[0] = type;
+    p[1] = 0;
+    put16(p + 2, (uint16_t)n);
+    memcpy(p + 4, v, n);
+    return 4 + n;
+}
+
+/* A-ASSOCIATE-RQ (type 1) or -AC (2) with one presentation context for abstract. */
+static size_t dicom_assoc(uint8_t *p, int type, const char *calling, const char *called,
+                          const char *abstract)
+{
+    uint8_t ctx[128];
+    size_t n = 74, c = 4;
+
+    memset(p, 0, 74);
+    p[0] = (uint8_t)type;
+    put16(p + 6, 1);
+    memset(p + 10, ' ', 32);
+    memcpy(p + 10, called, strlen(called));
+    memcpy(p + 26, calling, strlen(calling));
+    n += put_item(p + n, 0x10, "1.2.840.10008.3.1.1.1");
+    memset(ctx, 0, 4);
+    ctx[0] = 1;
+    if (type == 1)
+        c += put_item(ctx + c, 0x30, abstract);
+    c += put_item(ctx + c, 0x40, "1.2.840.10008.1.2");
+    p[n] = (uint8_t)(type == 1 ? 0x20 : 0x21);
+    p[n + 1] = 0;
+    put16(p + n + 2, (uint16_t)c);
+    memcpy(p + n + 4, ctx, c);
+    n += 4 + c;
+    put32(p + 2, (uint32_t)(n - 6));
+    return n;
+}
+
+/* P-DATA with one command: field, SOP class, and for C-MOVE the destination. */
+static size_t dicom_cmd(uint8_t *p, uint16_t field, const char *sop, const char *dest)
+{
+    size_t n = 12, len = strlen(sop) + (strlen(sop) & 1);
+
+    p[0] = 4, p[1] = 0;
+    p[10] = 1, p[11] = 3;
+    memcpy(p + n, "\x00\x00\x02\x00", 4);
+    p[n + 4] = (uint8_t)len, p[n + 5] = p[n + 6] = p[n + 7] = 0;
+    memset(p + n + 8, 0, len);
+    memcpy(p + n + 8, sop, strlen(sop));
+    n += 8 + len;
+    memcpy(p + n, "\x00\x00\x00\x01\x02\x00\x00\x00", 8);
+    p[n + 8] = (uint8_t)field, p[n + 9] = (uint8_t)(field >> 8);
+    n += 10;
+    if (dest != NULL) {
+        memcpy(p + n, "\x00\x00\x00\x06\x10\x00\x00\x00", 8);
+        memset(p + n + 8, ' ', 16);
+        memcpy(p + n + 8, dest, strlen(dest));
+        n += 24;
+    }
+    put32(p + 2, (uint32_t)(n - 6));
+    put32(p + 6, (uint32_t)(n - 10));
+    return n;
+}
+
+static const char rj_pdu[] = "\x03\x00\x00\x00\x00\x04\x00\x01\x01\x03";
+static const char release_rq[] = "\x05\x00\x00\x00\x00\x04\x00\x00\x00\x00";
+static const char release_rp[] = "\x06\x00\x00\x00\x00\x04\x00\x00\x00\x00";
+
+#define VERIFICATION "1.2.840.10008.1.1"
+#define CT_STORAGE   "1.2.840.10008.5.1.4.1.1.2"
+#define STUDY_MOVE   "1.2.840.10008.5.1.4.1.2.2.2"
+
+/*
+ * A DICOM association from calling to called: rejected, or accepted with one command
+ * (field, SOP class, move destination) and its success response, then released.
+ */
+static void dicom_conv(struct gen *g, const char *cli, uint16_t sp, const char *srv,
+                       const char *calling, const char *called, int rejected, uint16_t field,
+                       const char *sop, const char *dest)
+{
+    static uint8_t rq[512], ac[512], cmd[256], rsp[256];
+    struct msg m[6];
+    unsigned n = 0;
+
+    m[n++] = (struct msg){0, (const char *)rq, dicom_assoc(rq, 1, calling, called, sop), 0};
+    if (rejected) {
+        m[n++] = (struct msg){1, rj_pdu, sizeof(rj_pdu) - 1, 0};
+    } else {
+        m[n++] = (struct msg){1, (const char *)ac, dicom_assoc(ac, 2, calling, called, sop), 0};
+        m[n++] = (struct msg){0, (const char *)cmd, dicom_cmd(cmd, field, sop, dest), 0};
+        m[n++] = (struct msg){1, (const char *)rsp,
+                              dicom_cmd(rsp, (uint16_t)(field | 0x8000), sop, NULL), 0};
+        m[n++] = (struct msg){0, release_rq, sizeof(release_rq) - 1, 0};
+        m[n++] = (struct msg){1, release_rp, sizeof(release_rp) - 1, 0};
+    }
+    tcp_conv(g, cli, sp, srv, 104, TCP_CLOSE, m, n);
+}
+
 /* --- the model hospital --------------------------------------------------------------------- */
 
 static const char site_yaml[] =
@@ -349,7 +472,14 @@ static const char site_yaml[] =
     "      start: 2026-11-25T09:00\n"
     "      end: 2026-11-25T12:00\n"
     "      sources: [10.11.0.7]\n"
-    "      targets: [emr]\n";
+    "      targets: [emr]\n"
+    "medical:\n"
+    "  dicom_ae_titles:\n"
+    "    PACS: [10.2.0.5]\n"
+    "    CT01: [10.3.0.20]\n"
+    "  hl7_applications:\n"
+    "    HIS: [emr]\n"
+    "    LIS: [10.2.0.30]\n";
 
 static void expect(struct gen *g, const char *rule, const char *src, const char *dst, int count)
 {
@@ -662,6 +792,72 @@ static void suppressed(struct gen *g)
     fprintf(g->expect, "suppressed 1\n");
 }
 
+static void medzone_attack(struct gen *g)
+{
+    /* The HIS sends ADT to a host on the internet; the CT sends an image to an office PC. */
+    hl7_conv(g, "10.1.0.10", 52001, "203.0.113.50", "HIS", NULL);
+    dicom_conv(g, "10.3.0.20", 52002, "10.5.0.30", "CT01", "VIEWER", 0, 0x0001, CT_STORAGE, NULL);
+    expect(g, "medical.cleartext_to_internet", "10.1.0.10", "203.0.113.50", 1);
+    expect(g, "egress.unexpected", "10.1.0.10", "203.0.113.50", 1);
+    expect(g, "medical.cleartext_outside_clinical_zones", "10.3.0.20", "10.5.0.30", 1);
+    expect(g, "medical.dicom_unknown_called_ae", "10.3.0.20", "10.5.0.30", 1);
+}
+
+static void medzone_benign(struct gen *g)
+{
+    /* HIS -> LIS across clinical zones, CT -> PACS: what the inventory describes. */
+    hl7_conv(g, "10.1.0.10", 52011, "10.2.0.30", "HIS", "LIS");
+    dicom_conv(g, "10.3.0.20", 52012, "10.2.0.5", "CT01", "PACS", 0, 0x0001, CT_STORAGE, NULL);
+    dicom_conv(g, "10.3.0.20", 52013, "10.2.0.5", "CT01", "PACS", 0, 0x0030, VERIFICATION, NULL);
+}
+
+static void dicom_ae_attack(struct gen *g)
+{
+    /* A clinical PC calls itself CT01, then asks the PACS to move a study to "USBDRIVE". */
+    dicom_conv(g, "10.4.0.77", 52021, "10.2.0.5", "CT01", "PACS", 0, 0x0030, VERIFICATION, NULL);
+    dicom_conv(g, "10.3.0.20", 52022, "10.2.0.5", "CT01", "PACS", 0, 0x0021, STUDY_MOVE,
+               "USBDRIVE");
+    expect(g, "medical.dicom_unknown_calling_ae", "10.4.0.77", "10.2.0.5", 1);
+    expect(g, "medical.dicom_move_unknown_destination", "10.3.0.20", "10.2.0.5", 1);
+}
+
+static void dicom_ae_benign(struct gen *g)
+{
+    dicom_conv(g, "10.3.0.20", 52031, "10.2.0.5", "CT01", "PACS", 0, 0x0021, STUDY_MOVE, "CT01");
+}
+
+static void hl7_sender_attack(struct gen *g)
+{
+    /* A clinical PC sends ADT as "HIS", which the inventory lists for the EMR zone only. */
+    hl7_conv(g, "10.4.0.80", 52041, "10.2.0.30", "HIS", "LIS");
+    expect(g, "medical.hl7_unknown_sender", "10.4.0.80", "10.2.0.30", 1);
+}
+
+static void hl7_sender_benign(struct gen *g)
+{
+    hl7_conv(g, "10.1.0.11", 52051, "10.2.0.30", "HIS", "LIS");
+}
+
+static void dicom_probe_n(struct gen *g, int n)
+{
+    int i;
+
+    for (i = 0; i < n; i++)
+        dicom_conv(g, "10.3.0.20", (uint16_t)(52060 + i), "10.2.0.5", "CT01", "PACS", 1, 0,
+                   VERIFICATION, NULL);
+}
+
+static void dicom_reject_attack(struct gen *g)
+{
+    dicom_probe_n(g, 6);
+    expect(g, "medical.dicom_association_probing", "10.3.0.20", "10.2.0.5", 1);
+}
+
+static void dicom_reject_benign(struct gen *g)
+{
+    dicom_probe_n(g, 2);
+}
+
 /*
  * The quick-start demo (tests/data/demo.pcap): a night on an unzoned RFC 1918 network, so the
  * embedded default configuration alone raises alerts. Expected alerts are for that config.
@@ -677,7 +873,10 @@ static void demo(struct gen *g)
     portscan(g, 25);
     fanout(g, 12);
     tcp_conv(g, "10.4.0.30", 50030, "10.1.0.5", 445, TCP_CLOSE, smb_msgs, 2);
+    dicom_conv(g, "10.3.0.20", 50104, "203.0.113.80", "CT01", "CLOUDPACS", 0, 0x0001, CT_STORAGE,
+               NULL);
     expect(g, "c2.dga_domain", "10.5.0.95", "10.6.0.53", 1);
+    expect(g, "medical.cleartext_to_internet", "10.3.0.20", "203.0.113.80", 1);
     expect(g, "obsolete.telnet", "10.4.0.50", "10.3.0.7", 1);
     expect(g, "obsolete.telnet", "10.4.0.50", "10.3.0.7", 2);
     expect(g, "recon.port_scan", "10.4.0.60", "10.2.0.8", 1);
@@ -720,6 +919,14 @@ static const struct scenario {
     {"dga_benign", dga_benign, NULL, 0},
     {"rogue_attack", rogue_attack, NULL, 0},
     {"rogue_benign", rogue_benign, NULL, 0},
+    {"medical_zone_attack", medzone_attack, NULL, 0},
+    {"medical_zone_benign", medzone_benign, NULL, 0},
+    {"dicom_ae_attack", dicom_ae_attack, NULL, 0},
+    {"dicom_ae_benign", dicom_ae_benign, NULL, 0},
+    {"hl7_sender_attack", hl7_sender_attack, NULL, 0},
+    {"hl7_sender_benign", hl7_sender_benign, NULL, 0},
+    {"dicom_reject_attack", dicom_reject_attack, NULL, 0},
+    {"dicom_reject_benign", dicom_reject_benign, NULL, 0},
     {"demo", demo, NULL, 1},
     {"suppressed", suppressed,
      "suppress:\n"
