@@ -159,9 +159,9 @@ int main(int argc, char **argv)
         return 1;
     if (test_config) {
         printf("%s: configuration OK (%u zones, %u rules, %u maintenance windows, %u "
-               "suppressions)\n",
+               "suppressions, %u DICOM AE titles, %u HL7 applications)\n",
                cfg->source, cfg->nconfigured, cfg->ruleset ? cfg->ruleset->n : 0, cfg->nwindows,
-               cfg->nsuppress);
+               cfg->nsuppress, cfg->ndicom_aes, cfg->nhl7_apps);
         config_free(cfg);
         return 0;
     }
