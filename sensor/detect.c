@@ -3,10 +3,12 @@
  * never was), the per-flow rules run: egress, DNS resolver, lateral movement, fan-out, remote
  * maintenance, obsolete protocols, nDPI risks, beaconing, then segmentation for flows no more
  * specific rule matched. When a flow ends, the rules that need its whole life run: scans,
- * brute force, exfiltration volume, rogue services. An alert first passes the site's
- * suppressions (counted), then folding: the same rule for the same scope within the rule's
- * dedup time becomes one alert, and the repeats are reported with their count when the time is
- * up. Multicast and broadcast destinations are never "the internet".
+ * brute force, exfiltration volume, rogue services. The hospital-protocol rules (medical zones,
+ * DICOM AE titles, HL7 senders, rejected associations) run at classification and again each
+ * time an HL7 or DICOM parser reports news, looking only at what is new. An alert first passes
+ * the site's suppressions (counted), then folding: the same rule for the same scope within the
+ * rule's dedup time becomes one alert, and the repeats are reported with their count when the
+ * time is up. Multicast and broadcast destinations are never "the internet".
  */
 #include <stdarg.h>
 #include <stdio.h>

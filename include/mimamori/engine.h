@@ -1,7 +1,8 @@
 /*
- * The pipeline of one worker: decode, flow table, classification, and the control-plane flow
- * events (started, classified, ended) that handlers subscribe to. The EVE flow record is one
- * such handler; detection rules attach the same way. Packets in, events out; no I/O of its own.
+ * The pipeline of one worker: decode, flow table, classification (nDPI and the HL7/DICOM
+ * parsers), and the control-plane flow events (started, classified, app news, ended) that
+ * handlers subscribe to. The EVE flow record is one such handler; detection rules attach the
+ * same way. Packets in, events out; no I/O of its own.
  */
 #ifndef MIMAMORI_ENGINE_H
 #define MIMAMORI_ENGINE_H

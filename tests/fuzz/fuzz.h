@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -22,5 +23,33 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
         if (!(x))                                                                                  \
             __builtin_trap();                                                                      \
     } while (0)
+
+/* One record: its direction, whether bytes were lost before it, its payload. */
+typedef void (*fuzz_record_fn)(void *ud, int dir, int gap, const uint8_t *p, size_t n);
+
+/* Call fn for each record of an input. */
+static inline void fuzz_records(const uint8_t *data, size_t size, fuzz_record_fn fn, void *ud)
+{
+    size_t i = 0;
+
+    while (i < size) {
+        uint8_t c = data[i++];
+        size_t n = FUZZ_LEN(c);
+        if (n > size - i)
+            n = size - i;
+        fn(ud, FUZZ_DIR(c), FUZZ_GAP(c), data + i, n);
+        i += n;
+    }
+}
+
+/* A kept string: terminated inside its buffer, printable ASCII only. */
+static inline void fuzz_check_str(const char *s, size_t size)
+{
+    size_t n = strnlen(s, size), i;
+
+    FUZZ_ASSERT(n < size);
+    for (i = 0; i < n; i++)
+        FUZZ_ASSERT(s[i] >= 0x20 && s[i] < 0x7f);
+}
 
 #endif

@@ -8,17 +8,20 @@
 #include "fuzz.h"
 #include "mimamori/dicom.h"
 
-static void check_str(const char *s, size_t size)
-{
-    size_t n = strnlen(s, size), i;
+struct state {
+    struct dicom_stream s[2];
+    struct dicom_info in;
+};
 
-    FUZZ_ASSERT(n < size);
-    for (i = 0; i < n; i++)
-        FUZZ_ASSERT(s[i] >= 0x20 && s[i] < 0x7f);
-}
-
-static void check_stream(const struct dicom_stream *s)
+static void record(void *ud, int dir, int gap, const uint8_t *p, size_t n)
 {
+    struct state *st = ud;
+    const struct dicom_stream *s = &st->s[dir];
+
+    if (gap)
+        dicom_gap(&st->s[dir], &st->in);
+    dicom_probe(p, n);
+    dicom_feed(&st->s[dir], &st->in, p, n);
     FUZZ_ASSERT(s->need <= sizeof(s->buf));
     FUZZ_ASSERT(s->have <= s->need);
     FUZZ_ASSERT(!s->in_item || s->sub_left <= s->pdu_left);
@@ -27,37 +30,24 @@ static void check_stream(const struct dicom_stream *s)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    struct dicom_stream s[2];
-    struct dicom_info in;
-    size_t i = 0;
+    static struct state st;
+    const struct dicom_info *in = &st.in;
     unsigned k;
 
-    memset(s, 0, sizeof(s));
-    memset(&in, 0, sizeof(in));
+    memset(&st, 0, sizeof(st));
     dicom_probe(data, size);
-    while (i < size) {
-        uint8_t c = data[i++];
-        size_t n = FUZZ_LEN(c);
-        if (n > size - i)
-            n = size - i;
-        if (FUZZ_GAP(c))
-            dicom_gap(&s[FUZZ_DIR(c)], &in);
-        dicom_probe(data + i, n);
-        dicom_feed(&s[FUZZ_DIR(c)], &in, data + i, n);
-        check_stream(&s[FUZZ_DIR(c)]);
-        i += n;
-    }
-    check_str(in.calling_ae, sizeof(in.calling_ae));
-    check_str(in.called_ae, sizeof(in.called_ae));
-    check_str(in.app_context, sizeof(in.app_context));
-    check_str(in.impl_class, sizeof(in.impl_class));
-    check_str(in.impl_version, sizeof(in.impl_version));
-    FUZZ_ASSERT(in.nsops <= DICOM_MAX_SOP);
-    FUZZ_ASSERT(in.ndests <= DICOM_MAX_DEST);
-    FUZZ_ASSERT(in.ndests == 0 || in.last_dest < in.ndests);
-    for (k = 0; k < in.nsops; k++)
-        check_str(in.sops[k], sizeof(in.sops[k]));
-    for (k = 0; k < in.ndests; k++)
-        check_str(in.dests[k], sizeof(in.dests[k]));
+    fuzz_records(data, size, record, &st);
+    fuzz_check_str(in->calling_ae, sizeof(in->calling_ae));
+    fuzz_check_str(in->called_ae, sizeof(in->called_ae));
+    fuzz_check_str(in->app_context, sizeof(in->app_context));
+    fuzz_check_str(in->impl_class, sizeof(in->impl_class));
+    fuzz_check_str(in->impl_version, sizeof(in->impl_version));
+    FUZZ_ASSERT(in->nsops <= DICOM_MAX_SOP);
+    FUZZ_ASSERT(in->ndests <= DICOM_MAX_DEST);
+    FUZZ_ASSERT(in->ndests == 0 || in->last_dest < in->ndests);
+    for (k = 0; k < in->nsops; k++)
+        fuzz_check_str(in->sops[k], sizeof(in->sops[k]));
+    for (k = 0; k < in->ndests; k++)
+        fuzz_check_str(in->dests[k], sizeof(in->dests[k]));
     return 0;
 }

@@ -13,6 +13,8 @@
 
 #include <cmocka.h>
 
+#include "test_util.h"
+
 #include "mimamori/dicom.h"
 
 /* P-DATA-TF carrying a complete C-ECHO-RQ command set (implicit VR little endian). */
@@ -202,17 +204,6 @@ static void build_rsp(struct buf *out, uint16_t field, uint16_t status)
     pdata(out, 3, 0x03, &cmd);
 }
 
-static int contains(const void *hay, size_t n, const char *needle)
-{
-    const char *h = hay;
-    size_t k = strlen(needle), i;
-
-    for (i = 0; i + k <= n; i++)
-        if (memcmp(h + i, needle, k) == 0)
-            return 1;
-    return 0;
-}
-
 /* --- tests ---------------------------------------------------------------------------------- */
 
 static void test_association(void **state)
@@ -235,8 +226,8 @@ static void test_association(void **state)
     assert_int_equal(in.proposed, 1u << DICOM_SVC_VERIFICATION | 1u << DICOM_SVC_STORAGE |
                                       1u << DICOM_SVC_RETRIEVE);
     assert_int_equal(in.assoc, DICOM_ASSOC_REQUESTED);
-    assert_false(contains(&in, sizeof(in), "secret"));
-    assert_false(contains(&c, sizeof(c), "secret"));
+    assert_false(test_contains(&in, sizeof(in), "secret"));
+    assert_false(test_contains(&c, sizeof(c), "secret"));
     assert_int_equal(dicom_feed(&s, &in, ac.b, ac.n), DICOM_NEWS_ASSOC_AC);
     assert_int_equal(in.assoc, DICOM_ASSOC_ACCEPTED);
     assert_int_equal(in.ctx_accepted, 2);
@@ -269,8 +260,8 @@ static void test_commands(void **state)
     assert_int_equal(in.ndests, 1);
     assert_string_equal(in.dests[in.last_dest], "EVIL_WS");
     assert_string_equal(in.sops[1], "1.2.840.10008.5.1.4.1.2.2.2");
-    assert_false(contains(&in, sizeof(in), "YAMADA"));
-    assert_false(contains(&c, sizeof(c), "YAMADA"));
+    assert_false(test_contains(&in, sizeof(in), "YAMADA"));
+    assert_false(test_contains(&c, sizeof(c), "YAMADA"));
     /* The same destination again is not news. */
     assert_int_equal(dicom_feed(&c, &in, mv.b, mv.n), 0);
 

@@ -12,6 +12,8 @@
 
 #include <cmocka.h>
 
+#include "test_util.h"
+
 #include "mimamori/hl7.h"
 
 /* The ADT^A01 of ../shared/pcaps/medical/hl7.pcap (nDPI's test capture), shortened. */
@@ -35,17 +37,6 @@ static const char ack_ae[] = "\x0b"
                              "MSH|^~\\&|LAB|HOSP|HIS|HOSP|20180129192342||ACK^A01|99|P|2.5.1\r"
                              "MSA|AE|934576120110613083617|Unknown patient MOUSE\r" /* MSA-3 text */
                              "\x1c\r";
-
-static int contains(const void *hay, size_t n, const char *needle)
-{
-    const char *h = hay;
-    size_t k = strlen(needle), i;
-
-    for (i = 0; i + k <= n; i++)
-        if (memcmp(h + i, needle, k) == 0)
-            return 1;
-    return 0;
-}
 
 static unsigned feed(struct hl7_stream *s, struct hl7_info *in, int dir, const char *p, size_t n)
 {
@@ -75,11 +66,11 @@ static void test_adt_fields(void **state)
     for (unsigned i = 0; i < HL7_AN__COUNT; i++)
         assert_int_equal(in.anomalies[i], 0);
     /* Nothing of the patient, the next of kin, the allergy or the control id is kept. */
-    assert_false(contains(&in, sizeof(in), "MOUSE"));
-    assert_false(contains(&in, sizeof(in), "135769"));
-    assert_false(contains(&in, sizeof(in), "Penicillin"));
-    assert_false(contains(&in, sizeof(in), "934576"));
-    assert_false(contains(&s, sizeof(s), "MOUSE"));
+    assert_false(test_contains(&in, sizeof(in), "MOUSE"));
+    assert_false(test_contains(&in, sizeof(in), "135769"));
+    assert_false(test_contains(&in, sizeof(in), "Penicillin"));
+    assert_false(test_contains(&in, sizeof(in), "934576"));
+    assert_false(test_contains(&s, sizeof(s), "MOUSE"));
     /* The same message again is neither a new type nor a new sender. */
     assert_int_equal(feed(&s, &in, 0, adt, sizeof(adt) - 1), 0);
     assert_int_equal(in.messages[0], 2);
@@ -120,7 +111,7 @@ static void test_ack_codes(void **state)
     assert_int_equal(in.acks[HL7_ACK_AE], 1);
     assert_string_equal(in.senders[in.last_sender].app, "LAB");
     assert_int_equal(in.senders[in.last_sender].dir, 1);
-    assert_false(contains(&in, sizeof(in), "Unknown patient"));
+    assert_false(test_contains(&in, sizeof(in), "Unknown patient"));
     /* The first non-acknowledgment stays the flow's first message. */
     assert_string_equal(in.first.type, "ADT^A01");
     news = feed(&s, &in, 1, ack_aa_short, sizeof(ack_aa_short) - 1);
