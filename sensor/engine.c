@@ -137,8 +137,7 @@ static void medical_segment(struct engine *e, struct flow *f, const struct pkt_v
     } else if ((r & MEDICAL_NEWS) && f->app.done) {
         dispatch(e, FLOW_EV_APP, f, FLOW_END_TIMEOUT);
     }
-    if (r != 0)
-        medical_news_clear(f);
+    medical_news_clear(f);
 }
 
 void engine_packet(struct engine *e, const struct capture_pkt *pkt)
@@ -222,9 +221,18 @@ void engine_tick(struct engine *e, uint64_t wall_us, struct capture *cap)
 void engine_finish(struct engine *e, struct capture *cap)
 {
     uint64_t start = e->wall_start_us != 0 ? e->wall_start_us : e->first_us;
+    struct medical_stats ms;
 
     flow_table_flush(e->ft, FLOW_END_SHUTDOWN);
     detect_finish(e->det);
+    /* Suricata's stats schema has no place for these: they go to the diagnostics (-v). */
+    medical_get_stats(e->med, &ms);
+    if (ms.hl7_flows + ms.dicom_flows > 0)
+        log_info("hospital protocols: %llu HL7 and %llu DICOM flows, %llu not followed (limit "
+                 "reached), %llu segments after lost bytes, %llu retransmissions trimmed",
+                 (unsigned long long)ms.hl7_flows, (unsigned long long)ms.dicom_flows,
+                 (unsigned long long)ms.state_failures, (unsigned long long)ms.gaps,
+                 (unsigned long long)ms.retransmitted);
     write_stats(e, cap, e->now_us > start ? (e->now_us - start) / 1000000u : 0, e->now_us);
 }
 
