@@ -149,65 +149,6 @@ struct compiler {
 
 /* --- value parsers -------------------------------------------------------------------------- */
 
-/* "90", "90s", "5m", "2h", "1d" to seconds. */
-static int parse_duration(struct compiler *C, const struct ynode *n, const char *what,
-                          uint32_t *out)
-{
-    const char *s = ydoc_string(&C->w, n, what);
-    char *end;
-    unsigned long v, mul = 1;
-
-    if (s == NULL)
-        return 0;
-    errno = 0;
-    v = strtoul(s, &end, 10);
-    if (*end == 's')
-        end++;
-    else if (*end == 'm')
-        mul = 60, end++;
-    else if (*end == 'h')
-        mul = 3600, end++;
-    else if (*end == 'd')
-        mul = 86400, end++;
-    if (*s < '0' || *s > '9' || *end != '\0' || errno != 0 || v == 0 || v > 30 * 86400 / mul) {
-        ydoc_error(&C->w, n, "%s must be a duration from 1s to 30d (90, 90s, 5m, 2h, 1d), not '%s'",
-                   what, s);
-        return 0;
-    }
-    *out = (uint32_t)(v * mul);
-    return 1;
-}
-
-/* "52428800", "50MB", "50MiB", "2GB" to bytes. */
-static int parse_bytes(struct compiler *C, const struct ynode *n, uint64_t *out)
-{
-    static const struct {
-        const char *suffix;
-        uint64_t mul;
-    } units[] = {{"", 1},          {"B", 1},           {"KB", 1000},
-                 {"MB", 1000000},  {"GB", 1000000000}, {"KiB", 1024},
-                 {"MiB", 1048576}, {"GiB", 1073741824}};
-    const char *s = ydoc_string(&C->w, n, "bytes");
-    char *end;
-    unsigned long long v;
-    size_t i;
-
-    if (s == NULL)
-        return 0;
-    errno = 0;
-    v = strtoull(s, &end, 10);
-    for (i = 0; i < sizeof(units) / sizeof(units[0]); i++)
-        if (strcmp(end, units[i].suffix) == 0)
-            break;
-    if (*s < '0' || *s > '9' || errno != 0 || i == sizeof(units) / sizeof(units[0]) || v == 0 ||
-        v > UINT64_MAX / units[i].mul) {
-        ydoc_error(&C->w, n, "bytes must be a size such as 52428800, 50MB or 50MiB, not '%s'", s);
-        return 0;
-    }
-    *out = v * units[i].mul;
-    return 1;
-}
-
 /* "tcp/445", "udp/53", "tcp/5985-5986", "161" (either protocol). */
 static int parse_port(const char *s, struct rule_port *p)
 {
@@ -497,7 +438,7 @@ static void compile_rule(struct compiler *C, const struct ynode *n, struct rule 
         }
     }
     if (at[K_DEDUP] != NULL)
-        parse_duration(C, at[K_DEDUP], "dedup", &r->dedup_s);
+        ydoc_duration(&C->w, at[K_DEDUP], "dedup", &r->dedup_s);
     if (at[K_ENABLED] != NULL && ydoc_bool(&C->w, at[K_ENABLED], "enabled", &k))
         r->enabled = (uint8_t)k;
     if (at[K_DESCRIPTION] != NULL)
@@ -530,13 +471,13 @@ static void compile_rule(struct compiler *C, const struct ynode *n, struct rule 
         ydoc_uint(&C->w, at[K_THRESHOLD], "threshold", t == RULE_BEACONING ? 4 : 2,
                   MM_TRACK_MAX_ITEMS, &r->threshold);
     if (at[K_WINDOW] != NULL)
-        parse_duration(C, at[K_WINDOW], "window", &r->window_s);
+        ydoc_duration(&C->w, at[K_WINDOW], "window", &r->window_s);
     if (at[K_BYTES] != NULL)
-        parse_bytes(C, at[K_BYTES], &r->bytes);
+        ydoc_size(&C->w, at[K_BYTES], "bytes", &r->bytes);
     if (at[K_MAX_DURATION] != NULL)
-        parse_duration(C, at[K_MAX_DURATION], "max_duration", &r->max_duration_s);
+        ydoc_duration(&C->w, at[K_MAX_DURATION], "max_duration", &r->max_duration_s);
     if (at[K_MIN_INTERVAL] != NULL)
-        parse_duration(C, at[K_MIN_INTERVAL], "min_interval", &r->min_interval_s);
+        ydoc_duration(&C->w, at[K_MIN_INTERVAL], "min_interval", &r->min_interval_s);
     if (at[K_JITTER] != NULL)
         ydoc_uint(&C->w, at[K_JITTER], "jitter (percent)", 1, 100, &r->jitter_pct);
     if (at[K_MODE] != NULL && (s = ydoc_string(&C->w, at[K_MODE], "mode")) != NULL) {

@@ -303,3 +303,61 @@ unsigned ydoc_each_string(struct ywalk *w, const struct ynode *n, const char *wh
     }
     return count;
 }
+
+/* "90", "90s", "5m", "2h", "1d" to seconds. */
+int ydoc_duration(struct ywalk *w, const struct ynode *n, const char *what, uint32_t *out)
+{
+    const char *s = ydoc_string(w, n, what);
+    char *end;
+    unsigned long v, mul = 1;
+
+    if (s == NULL)
+        return 0;
+    errno = 0;
+    v = strtoul(s, &end, 10);
+    if (*end == 's')
+        end++;
+    else if (*end == 'm')
+        mul = 60, end++;
+    else if (*end == 'h')
+        mul = 3600, end++;
+    else if (*end == 'd')
+        mul = 86400, end++;
+    if (*s < '0' || *s > '9' || *end != '\0' || errno != 0 || v == 0 || v > 30 * 86400 / mul) {
+        ydoc_error(w, n, "%s must be a duration from 1s to 30d (90, 90s, 5m, 2h, 1d), not '%s'",
+                   what, s);
+        return 0;
+    }
+    *out = (uint32_t)(v * mul);
+    return 1;
+}
+
+/* "52428800", "50MB", "50MiB", "2GB" to bytes. */
+int ydoc_size(struct ywalk *w, const struct ynode *n, const char *what, uint64_t *out)
+{
+    static const struct {
+        const char *suffix;
+        uint64_t mul;
+    } units[] = {{"", 1},          {"B", 1},           {"KB", 1000},
+                 {"MB", 1000000},  {"GB", 1000000000}, {"KiB", 1024},
+                 {"MiB", 1048576}, {"GiB", 1073741824}};
+    const char *s = ydoc_string(w, n, what);
+    char *end;
+    unsigned long long v;
+    size_t i;
+
+    if (s == NULL)
+        return 0;
+    errno = 0;
+    v = strtoull(s, &end, 10);
+    for (i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+        if (strcmp(end, units[i].suffix) == 0)
+            break;
+    if (*s < '0' || *s > '9' || errno != 0 || i == sizeof(units) / sizeof(units[0]) || v == 0 ||
+        v > UINT64_MAX / units[i].mul) {
+        ydoc_error(w, n, "%s must be a size such as 52428800, 50MB or 50MiB, not '%s'", what, s);
+        return 0;
+    }
+    *out = v * units[i].mul;
+    return 1;
+}

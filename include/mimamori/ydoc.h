@@ -63,6 +63,12 @@ int ydoc_uint(struct ywalk *w, const struct ynode *n, const char *what, unsigned
               unsigned long max, uint32_t *out);
 int ydoc_bool(struct ywalk *w, const struct ynode *n, const char *what, int *out);
 
+/* "90", "90s", "5m", "2h", "1d" (1 s to 30 d) to seconds. */
+int ydoc_duration(struct ywalk *w, const struct ynode *n, const char *what, uint32_t *out);
+
+/* "52428800", "50MB" (10^6), "50MiB" (2^20), also B, KB, GB, KiB, GiB, to bytes (not 0). */
+int ydoc_size(struct ywalk *w, const struct ynode *n, const char *what, uint64_t *out);
+
 /* Key i of a mapping, or NULL (reported) when it is not a string or repeats an earlier key. */
 const char *ydoc_key(struct ywalk *w, const struct ynode *map, size_t i);
 
