@@ -1,7 +1,7 @@
 # Thin wrapper for the README's two commands; the build itself is CMake.
 BUILD ?= build
 DEPS = build-essential cmake pkg-config libpcap-dev libndpi-dev libyaml-dev libjansson-dev \
-       libcmocka-dev libgcrypt20-dev libndpi-bin python3 python3-jsonschema tzdata
+       libcmocka-dev libgcrypt20-dev libssl-dev libndpi-bin python3 python3-jsonschema tzdata
 # What the tests add: real DICOM peers (dcmtk), namespaces and capture, the fuzzing compiler.
 TEST_DEPS = dcmtk iproute2 tcpdump ethtool clang
 

@@ -5,6 +5,7 @@
  * that name zones (maintenance windows, suppressions) are read after the zones. The rule files
  * are compiled last, into the same snapshot, which is returned only when nothing was wrong.
  */
+#include <errno.h>
 #include <glob.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,7 @@
 #include "mimamori/config.h"
 #include "mimamori/error.h"
 #include "mimamori/rules.h"
+#include "mimamori/syslog.h"
 #include "mimamori/tz.h"
 #include "mimamori/zone.h"
 
@@ -309,49 +311,209 @@ static void parse_rules(struct loader *L, const struct ynode *n)
     }
 }
 
+/* An output's "types": alert, flow, stats. */
+static void parse_types(struct loader *L, const struct ynode *n, unsigned *types)
+{
+    static const char *const names[] = {"alert", "flow", "stats"};
+    size_t i;
+    unsigned t;
+
+    if (!ydoc_want(&L->w, n, YN_LIST, "output types"))
+        return;
+    *types = 0;
+    for (i = 0; i < n->n; i++) {
+        const char *s = ydoc_string(&L->w, n->items[i], "an event type");
+        if (s == NULL)
+            continue;
+        for (t = 0; t < 3 && strcmp(s, names[t]) != 0; t++)
+            ;
+        if (t == 3)
+            ydoc_error(&L->w, n->items[i], "unknown event type '%s' (alert, flow, stats)", s);
+        else
+            *types |= 1u << t;
+    }
+    if (n->n == 0)
+        ydoc_error(&L->w, n, "output types is an empty list");
+}
+
+/* A readable file named by a key (TLS material). */
+static char *parse_file(struct loader *L, const struct ynode *v, const char *what)
+{
+    const char *s = ydoc_string(&L->w, v, what);
+
+    if (s == NULL)
+        return NULL;
+    if (access(s, R_OK) != 0) {
+        ydoc_error(&L->w, v, "%s '%s' cannot be read: %s", what, s, strerror(errno));
+        return NULL;
+    }
+    return dup_or_oom(L, v, s);
+}
+
+/* "host:port", "[v6]:port". */
+static int address_valid(const char *a)
+{
+    const char *colon = strrchr(a, ':');
+    char *end;
+    unsigned long port;
+
+    if (colon == NULL || colon == a)
+        return 0;
+    if (a[0] == '[' && colon[-1] != ']')
+        return 0;
+    if (a[0] != '[' && memchr(a, ':', (size_t)(colon - a)) != NULL)
+        return 0; /* a bare IPv6 address needs brackets */
+    port = strtoul(colon + 1, &end, 10);
+    return *end == '\0' && port > 0 && port < 65536;
+}
+
 static void parse_output(struct loader *L, const struct ynode *n, struct config_output *o)
 {
-    const char *type = NULL;
-    const struct ynode *type_node = n;
+    static const char *const file_keys[] = {"type", "path", "types", "rotate_size", "rotate_keep"};
+    static const char *const syslog_keys[] = {"type",     "transport",   "address", "types",
+                                              "facility", "max_message", "ca",      "cert",
+                                              "key",      "server_name"};
+    const char *type = NULL, *s;
+    const struct ynode *type_node = n, *tr_node = n;
+    size_t i, j;
+    int fac;
+    uint32_t u;
+
+    for (i = 0; i < n->n; i++)
+        if (strcmp(YDOC_KEY(n, i)->str, "type") == 0) {
+            type = ydoc_string(&L->w, YDOC_VAL(n, i), "outputs type");
+            type_node = YDOC_VAL(n, i);
+        }
+    if (type == NULL) {
+        ydoc_error(&L->w, type_node, "output has no type (file or syslog)");
+        return;
+    }
+    if (strcmp(type, "file") == 0) {
+        o->type = OUTPUT_FILE;
+        o->types = OUTPUT_EV_ALL;
+        o->rotate_keep = 5;
+    } else if (strcmp(type, "syslog") == 0) {
+        o->type = OUTPUT_SYSLOG;
+        o->types = 1u << OUTPUT_EV_ALERT | 1u << OUTPUT_EV_STATS;
+        o->facility = 16; /* local0 */
+        o->max_message = 8192;
+    } else {
+        ydoc_error(&L->w, type_node, "unknown output type '%s' (file or syslog)", type);
+        return;
+    }
+    for (i = 0; i < n->n; i++) {
+        const char *k = ydoc_key(&L->w, n, i);
+        const struct ynode *v = YDOC_VAL(n, i);
+        const char *const *allowed = o->type == OUTPUT_FILE ? file_keys : syslog_keys;
+        size_t nallowed = o->type == OUTPUT_FILE ? sizeof(file_keys) / sizeof(file_keys[0])
+                                                 : sizeof(syslog_keys) / sizeof(syslog_keys[0]);
+        if (k == NULL || strcmp(k, "type") == 0)
+            continue;
+        for (j = 0; j < nallowed && strcmp(allowed[j], k) != 0; j++)
+            ;
+        if (j == nallowed) {
+            ydoc_error(&L->w, YDOC_KEY(n, i), "unknown key '%s' in a %s output", k, type);
+            continue;
+        }
+        if (strcmp(k, "types") == 0) {
+            parse_types(L, v, &o->types);
+        } else if (strcmp(k, "rotate_size") == 0) {
+            ydoc_size(&L->w, v, "rotate_size", &o->rotate_size);
+        } else if (strcmp(k, "rotate_keep") == 0) {
+            if (ydoc_uint(&L->w, v, "rotate_keep", 1, 100, &u))
+                o->rotate_keep = u;
+        } else if (strcmp(k, "max_message") == 0) {
+            if (ydoc_uint(&L->w, v, "max_message", 480, 65507, &u))
+                o->max_message = u;
+        } else if (strcmp(k, "facility") == 0) {
+            if ((s = ydoc_string(&L->w, v, "facility")) == NULL)
+                continue;
+            if ((fac = syslog_facility(s)) < 0)
+                ydoc_error(&L->w, v,
+                           "unknown facility '%s' (local0..local7, user, daemon, auth, authpriv)",
+                           s);
+            else
+                o->facility = (unsigned)fac;
+        } else if (strcmp(k, "ca") == 0) {
+            o->ca = parse_file(L, v, "ca");
+        } else if (strcmp(k, "cert") == 0) {
+            o->cert = parse_file(L, v, "cert");
+        } else if (strcmp(k, "key") == 0) {
+            o->key = parse_file(L, v, "key");
+        } else if ((s = ydoc_string(&L->w, v, k)) != NULL) {
+            if (strcmp(k, "path") == 0) {
+                o->path = dup_or_oom(L, v, s);
+            } else if (strcmp(k, "server_name") == 0) {
+                o->server_name = dup_or_oom(L, v, s);
+            } else if (strcmp(k, "transport") == 0) {
+                tr_node = v;
+                if (strcmp(s, "udp") != 0 && strcmp(s, "tcp") != 0 && strcmp(s, "tls") != 0)
+                    ydoc_error(&L->w, v, "unknown transport '%s' (udp, tcp or tls)", s);
+                else
+                    o->transport = dup_or_oom(L, v, s);
+            } else if (strcmp(k, "address") == 0) {
+                if (!address_valid(s))
+                    ydoc_error(&L->w, v, "address '%s' must be host:port ([v6]:port)", s);
+                else
+                    o->address = dup_or_oom(L, v, s);
+            }
+        }
+    }
+    if (o->type == OUTPUT_FILE && o->path == NULL)
+        ydoc_error(&L->w, n, "file output needs a path");
+    if (o->type == OUTPUT_SYSLOG) {
+        if (o->transport == NULL && tr_node == n)
+            ydoc_error(&L->w, n, "syslog output needs a transport (udp, tcp or tls)");
+        if (o->address == NULL)
+            ydoc_error(&L->w, n, "syslog output needs an address (host:port)");
+        if (o->transport != NULL && strcmp(o->transport, "tls") != 0 &&
+            (o->ca || o->cert || o->key || o->server_name))
+            ydoc_error(&L->w, n, "ca, cert, key and server_name are for transport tls");
+        if ((o->cert != NULL) != (o->key != NULL))
+            ydoc_error(&L->w, n, "a client certificate needs both cert and key");
+    }
+}
+
+/* delivery: queue_events, spool_directory, spool_max_size, drain_timeout, timeout. */
+static void parse_delivery(struct loader *L, const struct ynode *n)
+{
+    struct config_delivery *d = &L->c->delivery;
+    const char *s;
+    uint32_t u;
     size_t i;
 
+    if (!ydoc_want(&L->w, n, YN_MAP, "delivery"))
+        return;
     for (i = 0; i < n->n; i++) {
-        const char *k = ydoc_key(&L->w, n, i), *s;
+        const char *k = ydoc_key(&L->w, n, i);
         const struct ynode *v = YDOC_VAL(n, i);
         if (k == NULL)
             continue;
-        if (strcmp(k, "type") == 0) {
-            type = ydoc_string(&L->w, v, "outputs type");
-            type_node = v;
-            continue;
+        if (strcmp(k, "queue_events") == 0) {
+            if (ydoc_uint(&L->w, v, "delivery.queue_events", 16, 16777216, &u))
+                d->queue_events = u;
+        } else if (strcmp(k, "spool_directory") == 0) {
+            if ((s = ydoc_string(&L->w, v, "delivery.spool_directory")) == NULL)
+                continue;
+            if (s[0] != '/') {
+                ydoc_error(&L->w, v, "delivery.spool_directory must be an absolute path");
+                continue;
+            }
+            free(d->spool_dir);
+            d->spool_dir = dup_or_oom(L, v, s);
+        } else if (strcmp(k, "spool_max_size") == 0) {
+            ydoc_size(&L->w, v, "delivery.spool_max_size", &d->spool_max);
+        } else if (strcmp(k, "drain_timeout") == 0) {
+            ydoc_duration(&L->w, v, "delivery.drain_timeout", &d->drain_s);
+        } else if (strcmp(k, "timeout") == 0) {
+            if (ydoc_duration(&L->w, v, "delivery.timeout", &u))
+                d->timeout_ms = u * 1000u;
+        } else {
+            ydoc_error(&L->w, YDOC_KEY(n, i),
+                       "unknown key 'delivery.%s' (queue_events, spool_directory, "
+                       "spool_max_size, drain_timeout, timeout)",
+                       k);
         }
-        if (strcmp(k, "path") != 0 && strcmp(k, "transport") != 0 && strcmp(k, "address") != 0) {
-            ydoc_error(&L->w, YDOC_KEY(n, i), "unknown key '%s' in an output", k);
-            continue;
-        }
-        if ((s = ydoc_string(&L->w, v, k)) == NULL)
-            continue;
-        if (strcmp(k, "path") == 0)
-            o->path = dup_or_oom(L, v, s);
-        else if (strcmp(k, "transport") == 0)
-            o->transport = dup_or_oom(L, v, s);
-        else
-            o->address = dup_or_oom(L, v, s);
-    }
-    if (type == NULL) {
-        ydoc_error(&L->w, type_node, "output has no type (file or syslog)");
-    } else if (strcmp(type, "file") == 0) {
-        o->type = OUTPUT_FILE;
-        if (o->path == NULL)
-            ydoc_error(&L->w, n, "file output needs a path");
-        if (o->transport != NULL || o->address != NULL)
-            ydoc_error(&L->w, n, "file output takes only path");
-    } else if (strcmp(type, "syslog") == 0) {
-        o->type = OUTPUT_SYSLOG;
-        /* Accepted by the contract; delivery is not built yet, so refuse rather than drop. */
-        ydoc_error(&L->w, type_node, "syslog output is not available in this version of mimamori");
-    } else {
-        ydoc_error(&L->w, type_node, "unknown output type '%s' (file or syslog)", type);
     }
 }
 
@@ -704,6 +866,8 @@ static void parse_root(struct loader *L, const struct ynode *root)
             parse_rules(L, v);
         else if (strcmp(k, "outputs") == 0)
             parse_outputs(L, v);
+        else if (strcmp(k, "delivery") == 0)
+            parse_delivery(L, v);
         else if (strcmp(k, "flow") == 0)
             parse_flow(L, v);
         else if (strcmp(k, "maintenance") == 0)
@@ -804,7 +968,13 @@ static struct mm_config *config_new(const char *name)
         strcpy(c->sensor_name, "mimamori");
     c->sensor_name[sizeof(c->sensor_name) - 1] = '\0';
     flow_table_config_default(&c->flow);
-    if (c->source == NULL || zone_map_create(&c->zones) != 0 || zone_map_create(&c->home) != 0) {
+    c->delivery.queue_events = MM_OUTPUT_QUEUE;
+    c->delivery.spool_dir = strdup(MM_SPOOL_DIR);
+    c->delivery.spool_max = MM_SPOOL_MAX;
+    c->delivery.drain_s = MM_DRAIN_S;
+    c->delivery.timeout_ms = MM_SYSLOG_TIMEOUT_MS;
+    if (c->source == NULL || c->delivery.spool_dir == NULL || zone_map_create(&c->zones) != 0 ||
+        zone_map_create(&c->home) != 0) {
         config_free(c);
         return NULL;
     }
@@ -941,7 +1111,12 @@ void config_free(struct mm_config *c)
         free(c->outputs[i].path);
         free(c->outputs[i].transport);
         free(c->outputs[i].address);
+        free(c->outputs[i].ca);
+        free(c->outputs[i].cert);
+        free(c->outputs[i].key);
+        free(c->outputs[i].server_name);
     }
+    free(c->delivery.spool_dir);
     free(c->outputs);
     free(c);
 }

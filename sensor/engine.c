@@ -178,6 +178,7 @@ static void write_stats(struct engine *e, struct capture *cap, uint64_t uptime_s
     struct eve_stats st = {0};
     struct eve_detect_stats ds = {0};
     struct detect_stats dst;
+    struct medical_stats ms;
 
     if (e->eve == NULL)
         return;
@@ -197,6 +198,11 @@ static void write_stats(struct engine *e, struct capture *cap, uint64_t uptime_s
     st.capture_errors = cs.errors;
     st.decode = &e->dstats;
     st.flow = &fs;
+    medical_get_stats(e->med, &ms);
+    st.hl7_flows = ms.hl7_flows;
+    st.dicom_flows = ms.dicom_flows;
+    st.medical_not_followed = ms.state_failures;
+    st.medical_gaps = ms.gaps;
     eve_write_stats(e->eve, &e->ectx, &st, ts_us);
 }
 

@@ -3,7 +3,6 @@
  * object, dumped compactly on one line and freed. Field names and shapes follow Suricata's EVE
  * schema; the stats layout reuses its keys so dashboards built for Suricata show our counters.
  */
-#include <errno.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
@@ -16,48 +15,24 @@
 #include "mimamori/rules.h"
 #include "mimamori/error.h"
 #include "mimamori/medical.h"
+#include "mimamori/output.h"
 #include "mimamori/zone.h"
 
-#define EVE_MAX_SINKS 8
-
 struct eve {
-    FILE *fp[EVE_MAX_SINKS];
-    unsigned nsinks;
-    uint64_t written, errors;
+    struct output *out;
+    uint64_t written;
 };
 
-int eve_create(struct eve **out)
+int eve_create(struct eve **out, struct output *o)
 {
-    *out = calloc(1, sizeof(**out));
-    return *out == NULL ? MM_ENOMEM : 0;
-}
-
-int eve_add_file(struct eve *e, const char *path)
-{
-    FILE *fp;
-
-    if (e->nsinks == EVE_MAX_SINKS)
-        return MM_EINVAL;
-    if (strcmp(path, "-") == 0)
-        fp = stdout;
-    else if ((fp = fopen(path, "a")) == NULL)
-        return MM_EIO;
-    e->fp[e->nsinks++] = fp;
+    if ((*out = calloc(1, sizeof(**out))) == NULL)
+        return MM_ENOMEM;
+    (*out)->out = o;
     return 0;
 }
 
 void eve_close(struct eve *e)
 {
-    unsigned i;
-
-    if (e == NULL)
-        return;
-    for (i = 0; i < e->nsinks; i++) {
-        if (e->fp[i] == stdout)
-            fflush(stdout);
-        else
-            fclose(e->fp[i]);
-    }
     free(e);
 }
 
@@ -78,26 +53,17 @@ void eve_format_time(uint64_t ts_us, char *buf, size_t len)
     snprintf(buf, len, "%s.%06u%s", date, (unsigned)(ts_us % 1000000u), zone);
 }
 
-static int emit(struct eve *e, json_t *ev)
+/* Serialise and hand the line to the output stage, which frees it. */
+static int emit(struct eve *e, json_t *ev, unsigned type, unsigned severity, uint64_t ts_us)
 {
     char *line = json_dumps(ev, JSON_COMPACT);
-    int r = 0;
-    unsigned i;
 
     json_decref(ev);
     if (line == NULL)
         return MM_ENOMEM;
-    for (i = 0; i < e->nsinks; i++) {
-        if (fputs(line, e->fp[i]) == EOF || fputc('\n', e->fp[i]) == EOF) {
-            e->errors++;
-            r = MM_EIO;
-        }
-        if (e->fp[i] == stdout)
-            fflush(stdout);
-    }
-    free(line);
+    output_submit(e->out, type, severity, ts_us, line, strlen(line));
     e->written++;
-    return r;
+    return 0;
 }
 
 static json_t *event_new(const struct eve_ctx *ctx, const char *type, uint64_t ts_us)
@@ -441,7 +407,7 @@ int eve_write_flow(struct eve *e, const struct eve_ctx *ctx, const struct flow *
     json_object_set_new(ev, "flow", fo);
     if (f->key.proto == 6)
         json_object_set_new(ev, "tcp", tcp_object(f));
-    return emit(e, ev);
+    return emit(e, ev, OUTPUT_EV_FLOW, 0, f->first_us);
 }
 
 static json_t *string_array(const char *s)
@@ -497,7 +463,7 @@ int eve_write_alert(struct eve *e, const struct eve_ctx *ctx, const struct flow 
                                   (json_int_t)f->pkts[FLOW_TOCLIENT], "bytes_toserver",
                                   (json_int_t)f->bytes[FLOW_TOSERVER], "bytes_toclient",
                                   (json_int_t)f->bytes[FLOW_TOCLIENT], "start", start));
-    return emit(e, ev);
+    return emit(e, ev, OUTPUT_EV_ALERT, r->severity, a->ts_us);
 }
 
 static json_t *decoder_object(const struct decode_stats *d)
@@ -528,6 +494,40 @@ static json_t *decoder_object(const struct decode_stats *d)
         json_object_set_new(l, name, json_integer((json_int_t)d->anomaly[i]));
     }
     json_object_set_new(o, "event", events);
+    return o;
+}
+
+/*
+ * Mimamori's own counters (output delivery, hospital protocol parsers). Suricata's stats schema
+ * has no place for them and closes every object but "ndpi", so they ride there.
+ */
+static json_t *delivery_object(struct eve *e, const struct eve_stats *st)
+{
+    struct output_stats os;
+    json_t *o = json_object(), *arr = json_array();
+    unsigned i;
+
+    output_get_stats(e->out, &os);
+    json_object_set_new(o, "output_queue",
+                        json_pack("{sIsIsI}", "queued", (json_int_t)os.queued, "overflowed",
+                                  (json_int_t)os.overflowed, "overflow_dropped",
+                                  (json_int_t)os.overflow_dropped));
+    for (i = 0; i < os.nsinks; i++) {
+        const struct output_sink_stats *k = &os.sink[i];
+        json_array_append_new(
+            arr, json_pack("{sssbsIsIsIsIsIsIsIsI}", "name", k->name, "up", k->up, "sent",
+                           (json_int_t)k->sent, "spooled", (json_int_t)k->spooled, "replayed",
+                           (json_int_t)k->replayed, "resent", (json_int_t)k->resent, "dropped",
+                           (json_int_t)k->dropped, "errors", (json_int_t)k->errors, "reconnects",
+                           (json_int_t)k->reconnects, "spool_bytes", (json_int_t)k->spool_bytes));
+    }
+    json_object_set_new(o, "outputs", arr);
+    if (st->hl7_flows + st->dicom_flows > 0)
+        json_object_set_new(o, "hospital_protocols",
+                            json_pack("{sIsIsIsI}", "hl7_flows", (json_int_t)st->hl7_flows,
+                                      "dicom_flows", (json_int_t)st->dicom_flows, "not_followed",
+                                      (json_int_t)st->medical_not_followed, "gaps",
+                                      (json_int_t)st->medical_gaps));
     return o;
 }
 
@@ -567,5 +567,6 @@ int eve_write_stats(struct eve *e, const struct eve_ctx *ctx, const struct eve_s
                       "rules_loaded", (json_int_t)st->detect->rules_loaded, "rules_failed",
                       (json_int_t)0, "rules_skipped", (json_int_t)st->detect->rules_disabled));
     json_object_set_new(ev, "stats", s);
-    return emit(e, ev);
+    json_object_set_new(ev, "ndpi", delivery_object(e, st));
+    return emit(e, ev, OUTPUT_EV_STATS, 0, ts_us);
 }

@@ -18,13 +18,21 @@
 #include "mimamori/error.h"
 #include "mimamori/eve.h"
 #include "mimamori/log.h"
+#include "mimamori/output.h"
 #include "mimamori/rules.h"
 
 #define DEFAULT_EVE_PATH "/var/log/mimamori/eve.json"
 #define MAX_FILES        1024
 
-static volatile sig_atomic_t stop_requested;
+static volatile sig_atomic_t stop_requested, hup_requested;
 static struct capture *running_capture;
+
+/* SIGHUP: reopen the output files (logrotate). */
+static void on_hup(int sig)
+{
+    (void)sig;
+    hup_requested = 1;
+}
 
 static void on_stop(int sig)
 {
@@ -69,32 +77,6 @@ static int load_config(const char *path, struct mm_config **cfg)
     return r;
 }
 
-static int open_outputs(struct eve *eve, const struct mm_config *cfg, const char *eve_path)
-{
-    unsigned i;
-
-    if (eve_path != NULL) {
-        if (eve_add_file(eve, eve_path) != 0) {
-            log_warn("cannot open %s", eve_path);
-            return -1;
-        }
-        return 0;
-    }
-    for (i = 0; i < cfg->noutputs; i++) {
-        if (cfg->outputs[i].type != OUTPUT_FILE)
-            continue;
-        if (eve_add_file(eve, cfg->outputs[i].path) != 0) {
-            log_warn("cannot open %s", cfg->outputs[i].path);
-            return -1;
-        }
-    }
-    if (cfg->noutputs == 0 && eve_add_file(eve, DEFAULT_EVE_PATH) != 0) {
-        log_warn("cannot open %s (use --eve PATH or outputs: in the config)", DEFAULT_EVE_PATH);
-        return -1;
-    }
-    return 0;
-}
-
 int main(int argc, char **argv)
 {
     static const struct option longopts[] = {
@@ -109,6 +91,7 @@ int main(int argc, char **argv)
     struct mm_config *cfg = NULL;
     struct capture *cap = NULL;
     struct eve *eve = NULL;
+    struct output *out = NULL;
     struct engine *eng = NULL;
     struct capture_pkt pkt;
     struct sigaction sa;
@@ -182,8 +165,15 @@ int main(int argc, char **argv)
         config_free(cfg);
         return 1;
     }
-    if (eve_create(&eve) != 0 || open_outputs(eve, cfg, eve_path) != 0 ||
-        engine_create(&eng, cfg, eve, capture_iface(cap)) != 0) {
+    /* Without --eve and outputs:, everything goes to the default file. */
+    if (eve_path == NULL && cfg->noutputs == 0)
+        eve_path = DEFAULT_EVE_PATH;
+    if (output_create(&out, cfg, eve_path, iface != NULL, errbuf, sizeof(errbuf)) != 0) {
+        fprintf(stderr, "mimamori: %s\n", errbuf);
+        status = 1;
+        goto done;
+    }
+    if (eve_create(&eve, out) != 0 || engine_create(&eng, cfg, eve, capture_iface(cap)) != 0) {
         status = 1;
         goto done;
     }
@@ -193,6 +183,8 @@ int main(int argc, char **argv)
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    sa.sa_handler = on_hup;
+    sigaction(SIGHUP, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
     running_capture = cap;
 
@@ -213,6 +205,10 @@ int main(int argc, char **argv)
         }
         if (iface != NULL)
             engine_tick(eng, wall_us(), cap);
+        if (hup_requested) {
+            hup_requested = 0;
+            output_reopen(out);
+        }
     }
     running_capture = NULL;
     engine_finish(eng, cap);
@@ -220,6 +216,7 @@ int main(int argc, char **argv)
 done:
     engine_destroy(eng);
     eve_close(eve);
+    output_close(out);
     capture_close(cap);
     config_free(cfg);
     return status;

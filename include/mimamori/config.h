@@ -26,11 +26,33 @@ enum config_service { SVC_DNS = 0, SVC_DHCP, SVC_NTP, SVC__COUNT };
 
 enum config_output_type { OUTPUT_FILE = 0, OUTPUT_SYSLOG };
 
+/* Event types, as bits of an output's types. */
+#define OUTPUT_EV_ALERT 0
+#define OUTPUT_EV_FLOW  1
+#define OUTPUT_EV_STATS 2
+#define OUTPUT_EV_ALL   0x7u
+
 struct config_output {
     enum config_output_type type;
-    char *path;      /* file */
-    char *transport; /* syslog: udp, tcp, tls */
-    char *address;   /* syslog: host:port */
+    unsigned types;        /* bit (1 << OUTPUT_EV_*) per event type it receives */
+    char *path;            /* file */
+    uint64_t rotate_size;  /* file: rotate when it would grow beyond (0: never) */
+    uint32_t rotate_keep;  /* file: rotated files kept */
+    char *transport;       /* syslog: udp, tcp, tls */
+    char *address;         /* syslog: host:port */
+    unsigned facility;     /* syslog facility number */
+    uint32_t max_message;  /* syslog udp: largest datagram */
+    char *ca, *cert, *key; /* tls: trust anchors, client certificate and key */
+    char *server_name;     /* tls: name the server certificate must carry (default: host) */
+};
+
+/* How events reach the outputs (Mimamori extension "delivery:"). */
+struct config_delivery {
+    uint32_t queue_events; /* events waiting for the output thread */
+    char *spool_dir;
+    uint64_t spool_max;  /* bytes per spool file */
+    uint32_t drain_s;    /* at exit, how long to wait for a destination that is down */
+    uint32_t timeout_ms; /* connect and send timeout of syslog destinations */
 };
 
 /* A set of hosts named by zones and networks; empty means "any host". */
@@ -106,6 +128,7 @@ struct mm_config {
     struct ruleset *ruleset; /* compiled from rules */
     struct config_output *outputs;
     unsigned noutputs;
+    struct config_delivery delivery;
     struct flow_table_config flow; /* max_flows and timeouts; callbacks unset */
 };
 

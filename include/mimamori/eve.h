@@ -1,7 +1,8 @@
 /*
  * EVE JSON writer: one JSON object per line, in the shape of Suricata's EVE so that existing SIEM
  * parsers read it unchanged (every event validates against Suricata's schema). Mimamori's own
- * fields go where the schema allows them: nDPI results and the zones of both ends in "ndpi".
+ * fields go where the schema allows them: nDPI results, the zones of both ends, HL7/DICOM
+ * summaries and the delivery counters in "ndpi". Lines go to the output stage (output.h).
  * No payload bytes are ever written.
  */
 #ifndef MIMAMORI_EVE_H
@@ -16,14 +17,10 @@
 #include "mimamori/limits.h"
 
 struct eve;
+struct output;
 
-/* A writer with no destinations yet. 0 or MM_ENOMEM. */
-int eve_create(struct eve **out);
-
-/* Add a file destination, opened for appending ("-" is stdout). 0, or MM_EIO with errno set. */
-int eve_add_file(struct eve *e, const char *path);
-
-/* Flush and close every destination. */
+/* A writer handing its lines to the output stage o. 0 or MM_ENOMEM. */
+int eve_create(struct eve **out, struct output *o);
 void eve_close(struct eve *e);
 uint64_t eve_events_written(const struct eve *e);
 
@@ -63,6 +60,7 @@ struct eve_stats {
     const struct decode_stats *decode;
     const struct flow_table_stats *flow;
     const struct eve_detect_stats *detect; /* or NULL */
+    uint64_t hl7_flows, dicom_flows, medical_not_followed, medical_gaps;
 };
 
 int eve_write_stats(struct eve *e, const struct eve_ctx *ctx, const struct eve_stats *st,

@@ -51,7 +51,12 @@
 #define MM_DNS_CACHE_MAX_S 86400u /* seconds an answer is remembered at most */
 #define MM_DNS_MAX_ANSWERS 32u    /* answer records read from one response */
 
-/* Events */
-#define MM_STATS_INTERVAL 60u /* seconds between stats events in live mode */
+/* Events and their delivery */
+#define MM_STATS_INTERVAL    60u                   /* seconds between stats events, live */
+#define MM_OUTPUT_QUEUE      65536u                /* events waiting for the output thread */
+#define MM_SPOOL_DIR         "/var/spool/mimamori" /* spool files of undelivered events */
+#define MM_SPOOL_MAX         (256ull << 20)        /* bytes per spool file */
+#define MM_DRAIN_S           10u                   /* at exit, wait for a down destination */
+#define MM_SYSLOG_TIMEOUT_MS 5000u                 /* syslog connect and send timeout */
 
 #endif

@@ -1,0 +1,60 @@
+/*
+ * The output stage: events leave the packet path through a bounded queue to one output thread,
+ * which writes them to every destination (file, syslog over UDP, TCP or TLS) that takes their
+ * type. A destination that fails or is too slow is marked down; its events go to its spool on
+ * disk and are sent, in order, once it is back (reconnecting with backoff). Events a broken
+ * stream connection may have lost (unacknowledged bytes, the batch in flight) are sent again.
+ * When the queue is full in live mode the event goes to an overflow spool instead, and
+ * everything after it too until the thread has caught up, so order holds and capture never
+ * waits; reading files, the producer waits instead. Every event is counted as sent, spooled,
+ * replayed or dropped; nothing is dropped silently.
+ */
+#ifndef MIMAMORI_OUTPUT_H
+#define MIMAMORI_OUTPUT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mimamori/config.h"
+
+#define OUTPUT_MAX_SINKS 8
+
+struct output;
+
+/*
+ * Start the stage for cfg's outputs, or for eve_path alone ("-" is stdout) when it is set.
+ * live: never block the caller of output_submit(). 0, or an error with err filled.
+ */
+int output_create(struct output **out, const struct mm_config *cfg, const char *eve_path, int live,
+                  char *err, size_t errlen);
+
+/*
+ * Hand over one EVE line (malloc'd, without newline; the stage frees it) of type OUTPUT_EV_*
+ * with its alert severity (1-3, 0 for other events) and time.
+ */
+void output_submit(struct output *o, unsigned type, unsigned severity, uint64_t ts_us, char *line,
+                   size_t len);
+
+/* Reopen file destinations (after logrotate moved them); done by the output thread. */
+void output_reopen(struct output *o);
+
+/* Deliver what is queued (waiting up to the drain time for destinations that are down), stop
+ * the thread and free. Events still undelivered stay in the spool for the next run. */
+void output_close(struct output *o);
+
+struct output_sink_stats {
+    char name[96];
+    unsigned up;
+    uint64_t sent, spooled, replayed, resent, dropped, errors, reconnects, spool_bytes;
+};
+
+struct output_stats {
+    uint64_t queued;           /* events handed to the stage */
+    uint64_t overflowed;       /* went to the overflow spool because the queue was full */
+    uint64_t overflow_dropped; /* could not be spooled either (counted, logged) */
+    unsigned nsinks;
+    struct output_sink_stats sink[OUTPUT_MAX_SINKS];
+};
+void output_get_stats(struct output *o, struct output_stats *st);
+
+#endif

@@ -1,0 +1,715 @@
+/*
+ * The output thread and its destinations ("sinks"). The queue is a ring of event pointers under
+ * one mutex, held only to push or to take a batch. The thread delivers a batch to each sink in
+ * turn: a sink that is up and has nothing spooled gets the event directly; otherwise the event
+ * is appended to the sink's spool, which is replayed before anything newer once the sink is up
+ * again. Stream sinks keep the messages of the last few megabytes they sent; when a connection
+ * breaks, those the peer had not acknowledged (SIOCOUTQ), and with a send error the whole batch
+ * since the last health check, go back into the spool. Spools are opened only when first
+ * needed.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "mimamori/error.h"
+#include "mimamori/log.h"
+#include "mimamori/output.h"
+#include "mimamori/spool.h"
+#include "mimamori/syslog.h"
+#include "mimamori/tls.h"
+
+#define BATCH          256
+#define RING_MSGS      4096u
+#define RING_BYTES     (8u << 20)
+#define BACKOFF_MIN_MS 500u
+#define BACKOFF_MAX_MS 30000u
+
+static const char *const type_names[] = {"alert", "flow", "stats"};
+
+struct item {
+    char *line;
+    uint32_t len;
+    uint8_t type, sev;
+    uint64_t ts_us;
+};
+
+/* Messages a stream sink sent, with the byte offset each ends at. */
+struct sent {
+    char *msg;
+    size_t len;
+    uint64_t end;
+};
+
+struct sink {
+    int is_file;
+    unsigned types;
+    const struct config_output *co; /* NULL for --eve */
+    char name[96];
+    /* file */
+    char *path;
+    FILE *fp;
+    uint64_t size;
+    /* syslog */
+    struct syslog_target tgt;
+    struct tls_ctx *tls;
+    struct syslog_conn *conn;
+    unsigned facility;
+    uint64_t sent_bytes, checked_bytes; /* stream offset now, and at the last health check */
+    struct sent *ring;
+    unsigned ring_head, ring_n;
+    uint64_t ring_bytes;
+    /* delivery state */
+    int up;
+    uint64_t retry_ms;
+    unsigned backoff_ms;
+    struct spool *spool;
+    int spool_failed;
+    char spool_name[64];
+    struct output_sink_stats st;
+};
+
+struct output {
+    const struct mm_config *cfg;
+    int live;
+    pthread_t thread;
+    int started;
+    pthread_mutex_t mu;
+    pthread_cond_t cv, space;
+    struct item *q;
+    unsigned cap, head, n;
+    int overflowing, stop;
+    struct spool *overflow;
+    int overflow_failed;
+    atomic_int reopen;
+    struct sink sink[OUTPUT_MAX_SINKS];
+    unsigned nsinks;
+    char spool_dir[256];
+    uint64_t spool_max;
+    unsigned drain_s;
+    unsigned procid;
+    uint64_t queued, overflowed, overflow_dropped;
+};
+
+static uint64_t now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* --- spools ----------------------------------------------------------------------------------- */
+
+static struct spool *open_spool(struct output *o, const char *name, int *failed)
+{
+    struct spool *s = NULL;
+    int r;
+
+    if (*failed)
+        return NULL;
+    mkdir(o->spool_dir, 0700);
+    if ((r = spool_open(&s, o->spool_dir, name, o->spool_max)) != 0) {
+        log_warn("cannot open spool %s/%s: events that cannot be delivered are dropped and "
+                 "counted",
+                 o->spool_dir, name);
+        *failed = 1;
+        return NULL;
+    }
+    return s;
+}
+
+/* Put a message in the sink's spool, or count it dropped. */
+static void spool_put(struct output *o, struct sink *k, const char *msg, size_t len)
+{
+    if (k->spool == NULL && (k->spool = open_spool(o, k->spool_name, &k->spool_failed)) == NULL) {
+        k->st.dropped++;
+        return;
+    }
+    if (spool_append(k->spool, msg, len) != 0) {
+        if (k->st.dropped++ == 0)
+            log_warnx("%s: spool full or unwritable, dropping (counted)", k->name);
+        return;
+    }
+    k->st.spooled++;
+}
+
+/* --- sinks ------------------------------------------------------------------------------------ */
+
+static int file_open(struct sink *k)
+{
+    struct stat st;
+
+    if (strcmp(k->path, "-") == 0) {
+        k->fp = stdout;
+        return 0;
+    }
+    if ((k->fp = fopen(k->path, "a")) == NULL)
+        return MM_EIO;
+    k->size = fstat(fileno(k->fp), &st) == 0 ? (uint64_t)st.st_size : 0;
+    return 0;
+}
+
+static void file_close(struct sink *k)
+{
+    if (k->fp == NULL)
+        return;
+    if (k->fp == stdout)
+        fflush(stdout);
+    else
+        fclose(k->fp);
+    k->fp = NULL;
+}
+
+/* Size-based rotation: path -> path.1 -> ... -> path.N (the oldest is removed). */
+static void file_rotate(struct sink *k)
+{
+    char from[4096], to[4096];
+    unsigned i, keep = k->co->rotate_keep;
+
+    file_close(k);
+    for (i = keep; i > 0; i--) {
+        snprintf(to, sizeof(to), "%s.%u", k->path, i);
+        if (i == 1)
+            snprintf(from, sizeof(from), "%s", k->path);
+        else
+            snprintf(from, sizeof(from), "%s.%u", k->path, i - 1);
+        rename(from, to);
+    }
+    if (file_open(k) != 0)
+        k->up = 0;
+}
+
+static void ring_clear(struct sink *k)
+{
+    while (k->ring_n > 0) {
+        free(k->ring[k->ring_head].msg);
+        k->ring_head = (k->ring_head + 1) % RING_MSGS;
+        k->ring_n--;
+    }
+    k->ring_bytes = 0;
+}
+
+static void ring_push(struct sink *k, const char *msg, size_t len)
+{
+    struct sent *e;
+
+    while (k->ring_n > 0 && (k->ring_n == RING_MSGS || k->ring_bytes + len > RING_BYTES)) {
+        e = &k->ring[k->ring_head];
+        k->ring_bytes -= e->len;
+        free(e->msg);
+        k->ring_head = (k->ring_head + 1) % RING_MSGS;
+        k->ring_n--;
+    }
+    e = &k->ring[(k->ring_head + k->ring_n) % RING_MSGS];
+    if ((e->msg = malloc(len)) == NULL)
+        return;
+    memcpy(e->msg, msg, len);
+    e->len = len;
+    e->end = k->sent_bytes;
+    k->ring_bytes += len;
+    k->ring_n++;
+}
+
+static void sink_down(struct output *o, struct sink *k, int send_error)
+{
+    uint64_t keep_from = k->sent_bytes;
+    unsigned i;
+
+    if (k->conn != NULL) {
+        /* What may not have reached the receiver: unacknowledged bytes, and after a send error
+         * everything since the last health check. Those messages are sent again. */
+        uint64_t unacked = syslog_unacked(k->conn);
+        keep_from = k->sent_bytes > unacked ? k->sent_bytes - unacked : 0;
+        if (send_error && k->checked_bytes < keep_from)
+            keep_from = k->checked_bytes;
+        for (i = 0; i < k->ring_n; i++) {
+            const struct sent *e = &k->ring[(k->ring_head + i) % RING_MSGS];
+            if (e->end > keep_from) {
+                spool_put(o, k, e->msg, e->len);
+                k->st.resent++;
+            }
+        }
+        ring_clear(k);
+        syslog_close(k->conn);
+        k->conn = NULL;
+    }
+    if (k->is_file)
+        file_close(k);
+    if (k->up)
+        log_warnx("%s: down, spooling until it is back", k->name);
+    k->up = 0;
+    k->backoff_ms = k->backoff_ms ? k->backoff_ms * 2 : BACKOFF_MIN_MS;
+    if (k->backoff_ms > BACKOFF_MAX_MS)
+        k->backoff_ms = BACKOFF_MAX_MS;
+    k->retry_ms = now_ms() + k->backoff_ms;
+}
+
+static int sink_connect(struct sink *k)
+{
+    char err[256];
+
+    if (k->is_file) {
+        if (file_open(k) != 0) {
+            log_warn("%s: cannot open", k->name);
+            return MM_EIO;
+        }
+    } else {
+        if (syslog_open(&k->conn, &k->tgt, err, sizeof(err)) != 0) {
+            if (k->st.reconnects == 0 && k->st.errors++ == 0)
+                log_warnx("%s: %s", k->name, err);
+            return MM_EIO;
+        }
+        k->sent_bytes = k->checked_bytes = 0;
+        k->st.reconnects++;
+    }
+    if (!k->up && k->st.sent + k->st.spooled > 0)
+        log_info("%s: up", k->name);
+    k->up = 1;
+    k->backoff_ms = 0;
+    return 0;
+}
+
+/* Send one message on a sink that is up; 0, or MM_EIO (the sink is then down). */
+static int sink_send(struct output *o, struct sink *k, const char *msg, size_t len)
+{
+    if (k->is_file) {
+        if (k->co != NULL && k->co->rotate_size > 0 && k->size + len + 1 > k->co->rotate_size &&
+            k->size > 0)
+            file_rotate(k);
+        if (k->fp == NULL || fwrite(msg, 1, len, k->fp) != len || putc('\n', k->fp) == EOF) {
+            k->st.errors++;
+            sink_down(o, k, 1);
+            return MM_EIO;
+        }
+        k->size += len + 1;
+        return 0;
+    }
+    if (syslog_send(k->conn, msg, len) != 0) {
+        k->st.errors++;
+        sink_down(o, k, 1);
+        return MM_EIO;
+    }
+    /* The octet-counting frame is "LEN " before the message. */
+    k->sent_bytes +=
+        len + (k->tgt.transport == SYSLOG_UDP ? 0 : (size_t)snprintf(NULL, 0, "%zu ", len));
+    if (k->tgt.transport != SYSLOG_UDP)
+        ring_push(k, msg, len);
+    return 0;
+}
+
+/* The message a sink sends for an event, in buf (grown as needed); its length. */
+static size_t format(const struct output *o, const struct sink *k, const struct item *it,
+                     char **buf, size_t *cap)
+{
+    /* Alert severity 1/2/3 -> syslog crit/err/warning; other events info. */
+    static const unsigned sev[] = {6, 2, 3, 4};
+    size_t n;
+    unsigned pri;
+
+    if (k->is_file)
+        return 0; /* files take the line as it is */
+    pri = k->facility * 8 + sev[it->sev <= 3 ? it->sev : 0];
+    n = syslog_format(*buf, *cap, pri, it->ts_us, o->cfg->sensor_name, o->procid,
+                      type_names[it->type], it->line, it->len);
+    if (n >= *cap) {
+        char *b = realloc(*buf, n + 1);
+        if (b == NULL)
+            return 0;
+        *buf = b;
+        *cap = n + 1;
+        n = syslog_format(*buf, *cap, pri, it->ts_us, o->cfg->sensor_name, o->procid,
+                          type_names[it->type], it->line, it->len);
+    }
+    return n;
+}
+
+/* Replay a sink's spool while it stays up, at most max messages; returns 1 when emptied. */
+static int replay(struct output *o, struct sink *k, unsigned max)
+{
+    const char *line;
+    size_t len;
+
+    while (k->spool != NULL && max-- > 0) {
+        int r = spool_peek(k->spool, &line, &len);
+        if (r <= 0)
+            return r == 0;
+        if (!k->up || sink_send(o, k, line, len) != 0)
+            return 0;
+        spool_consume(k->spool);
+        k->st.replayed++;
+    }
+    return k->spool == NULL || spool_pending(k->spool) == 0;
+}
+
+/* A sink's turn at a batch of events. */
+static void deliver(struct output *o, struct sink *k, const struct item *items, unsigned n,
+                    char **buf, size_t *cap)
+{
+    unsigned i;
+
+    if (!k->up && now_ms() >= k->retry_ms && sink_connect(k) != 0)
+        sink_down(o, k, 0);
+    if (k->up && k->conn != NULL) {
+        if (!syslog_alive(k->conn))
+            sink_down(o, k, 0);
+        else
+            k->checked_bytes = k->sent_bytes;
+    }
+    if (k->up && k->spool != NULL && spool_pending(k->spool) > 0)
+        replay(o, k, n > 0 ? 4 * BATCH : 16 * BATCH);
+    for (i = 0; i < n; i++) {
+        const struct item *it = &items[i];
+        const char *msg = it->line;
+        size_t len = it->len;
+        if (!(k->types & (1u << it->type)))
+            continue;
+        if (!k->is_file) {
+            if ((len = format(o, k, it, buf, cap)) == 0) {
+                k->st.dropped++;
+                continue;
+            }
+            msg = *buf;
+        }
+        if (!k->is_file && k->tgt.transport == SYSLOG_UDP && len > k->co->max_message) {
+            /* Too big for one datagram: never cut (half a JSON object is useless). */
+            if (k->st.dropped++ == 0)
+                log_warnx("%s: event of %zu bytes exceeds max_message %u, not sent (use tcp or "
+                          "tls for large events)",
+                          k->name, len, k->co->max_message);
+            continue;
+        }
+        if (k->up && (k->spool == NULL || spool_pending(k->spool) == 0) &&
+            sink_send(o, k, msg, len) == 0) {
+            k->st.sent++;
+            continue;
+        }
+        spool_put(o, k, msg, len);
+    }
+    if (k->is_file && k->fp != NULL && fflush(k->fp) != 0) {
+        k->st.errors++;
+        sink_down(o, k, 1);
+    }
+}
+
+/* --- the thread ------------------------------------------------------------------------------- */
+
+static int spools_pending(const struct output *o)
+{
+    unsigned i;
+
+    for (i = 0; i < o->nsinks; i++)
+        if (o->sink[i].spool != NULL && spool_pending(o->sink[i].spool) > 0)
+            return 1;
+    return 0;
+}
+
+/* Take up to BATCH events from the overflow spool (called with the lock held). */
+static unsigned take_overflow(struct output *o, struct item *b)
+{
+    unsigned n = 0;
+    const char *line;
+    size_t len;
+
+    while (n < BATCH && o->overflow != NULL && spool_peek(o->overflow, &line, &len) == 1) {
+        /* "T S TS_US line": type, severity, time. */
+        unsigned type, sev;
+        unsigned long long ts;
+        int off = 0;
+        spool_consume(o->overflow);
+        if (sscanf(line, "%u %u %llu %n", &type, &sev, &ts, &off) != 3 || off <= 0 || type > 2 ||
+            (b[n].line = malloc(len - (size_t)off + 1)) == NULL)
+            continue;
+        memcpy(b[n].line, line + off, len - (size_t)off);
+        b[n].line[len - (size_t)off] = '\0';
+        b[n].len = (uint32_t)(len - (size_t)off);
+        b[n].type = (uint8_t)type;
+        b[n].sev = (uint8_t)sev;
+        b[n].ts_us = ts;
+        n++;
+    }
+    return n;
+}
+
+static void *run(void *arg)
+{
+    struct output *o = arg;
+    struct item batch[BATCH];
+    char *buf = NULL;
+    size_t cap = 0;
+    uint64_t drain_until = 0;
+
+    for (;;) {
+        unsigned n = 0, i;
+        int stopping;
+
+        pthread_mutex_lock(&o->mu);
+        if (o->n == 0 && !o->overflowing && !o->stop) {
+            struct timespec ts;
+            clock_gettime(CLOCK_REALTIME, &ts);
+            ts.tv_nsec += 200 * 1000000L;
+            if (ts.tv_nsec >= 1000000000L) {
+                ts.tv_sec++;
+                ts.tv_nsec -= 1000000000L;
+            }
+            pthread_cond_timedwait(&o->cv, &o->mu, &ts);
+        }
+        while (n < BATCH && o->n > 0) {
+            batch[n++] = o->q[o->head];
+            o->head = (o->head + 1) % o->cap;
+            o->n--;
+        }
+        if (n == 0 && o->overflowing) {
+            n = take_overflow(o, batch);
+            if (n == 0) /* caught up: new events may use the queue again */
+                o->overflowing = 0;
+        }
+        stopping = o->stop && o->n == 0 && !o->overflowing;
+        pthread_cond_broadcast(&o->space);
+        pthread_mutex_unlock(&o->mu);
+
+        if (atomic_exchange(&o->reopen, 0)) {
+            for (i = 0; i < o->nsinks; i++)
+                if (o->sink[i].is_file && o->sink[i].fp != stdout && o->sink[i].up) {
+                    file_close(&o->sink[i]);
+                    if (file_open(&o->sink[i]) != 0)
+                        sink_down(o, &o->sink[i], 0);
+                }
+        }
+        for (i = 0; i < o->nsinks; i++)
+            deliver(o, &o->sink[i], batch, n, &buf, &cap);
+        for (i = 0; i < n; i++)
+            free(batch[i].line);
+        if (stopping && n == 0) {
+            if (drain_until == 0)
+                drain_until = now_ms() + (uint64_t)o->drain_s * 1000u;
+            if (!spools_pending(o) || now_ms() >= drain_until)
+                break;
+            usleep(50 * 1000);
+        }
+    }
+    free(buf);
+    return NULL;
+}
+
+/* --- the stage -------------------------------------------------------------------------------- */
+
+static int add_sink(struct output *o, const struct config_output *co, const char *eve_path,
+                    char *err, size_t errlen)
+{
+    struct sink *k = &o->sink[o->nsinks];
+    char *colon;
+
+    if (o->nsinks == OUTPUT_MAX_SINKS) {
+        snprintf(err, errlen, "at most %u outputs", OUTPUT_MAX_SINKS);
+        return MM_EINVAL;
+    }
+    memset(k, 0, sizeof(*k));
+    k->co = co;
+    if (co == NULL || co->type == OUTPUT_FILE) {
+        k->is_file = 1;
+        k->path = co != NULL ? co->path : (char *)eve_path;
+        k->types = co != NULL ? co->types : OUTPUT_EV_ALL;
+        snprintf(k->name, sizeof(k->name), "file %s", k->path);
+        if (file_open(k) != 0) {
+            snprintf(err, errlen, "cannot open %s: %s", k->path, strerror(errno));
+            return MM_EIO;
+        }
+        k->up = 1;
+    } else {
+        k->types = co->types;
+        k->facility = co->facility;
+        k->tgt.transport = strcmp(co->transport, "udp") == 0   ? SYSLOG_UDP
+                           : strcmp(co->transport, "tls") == 0 ? SYSLOG_TLS
+                                                               : SYSLOG_TCP;
+        snprintf(k->tgt.host, sizeof(k->tgt.host), "%s", co->address);
+        if ((colon = strrchr(k->tgt.host, ':')) != NULL) {
+            *colon = '\0';
+            snprintf(k->tgt.port, sizeof(k->tgt.port), "%s", colon + 1);
+        }
+        if (k->tgt.host[0] == '[') { /* [v6]:port */
+            memmove(k->tgt.host, k->tgt.host + 1, strlen(k->tgt.host));
+            k->tgt.host[strlen(k->tgt.host) - 1] = '\0';
+        }
+        k->tgt.server_name = co->server_name;
+        k->tgt.timeout_ms = o->cfg->delivery.timeout_ms;
+        if (k->tgt.transport == SYSLOG_TLS &&
+            tls_ctx_create(&k->tls, co->ca, co->cert, co->key, err, errlen) != 0)
+            return MM_ECONFIG;
+        k->tgt.tls = k->tls;
+        if ((k->ring = calloc(RING_MSGS, sizeof(*k->ring))) == NULL)
+            return MM_ENOMEM;
+        snprintf(k->name, sizeof(k->name), "syslog %s/%s", co->address, co->transport);
+        if (sink_connect(k) != 0)
+            sink_down(o, k, 0); /* not fatal: spooled until it answers */
+    }
+    snprintf(k->spool_name, sizeof(k->spool_name), "output%u.spool", o->nsinks);
+    k->st.up = (unsigned)k->up;
+    /* A spool left by an earlier run is delivered first. */
+    if (access(o->spool_dir, F_OK) == 0) {
+        char p[512];
+        snprintf(p, sizeof(p), "%s/%s", o->spool_dir, k->spool_name);
+        if (access(p, F_OK) == 0)
+            k->spool = open_spool(o, k->spool_name, &k->spool_failed);
+    }
+    o->nsinks++;
+    return 0;
+}
+
+int output_create(struct output **out, const struct mm_config *cfg, const char *eve_path, int live,
+                  char *err, size_t errlen)
+{
+    struct output *o;
+    unsigned i;
+    int r = 0;
+
+    *out = NULL;
+    if ((o = calloc(1, sizeof(*o))) == NULL)
+        return MM_ENOMEM;
+    o->cfg = cfg;
+    o->live = live;
+    o->cap = cfg->delivery.queue_events;
+    o->spool_max = cfg->delivery.spool_max;
+    o->drain_s = cfg->delivery.drain_s;
+    o->procid = (unsigned)getpid();
+    snprintf(o->spool_dir, sizeof(o->spool_dir), "%s", cfg->delivery.spool_dir);
+    pthread_mutex_init(&o->mu, NULL);
+    pthread_cond_init(&o->cv, NULL);
+    pthread_cond_init(&o->space, NULL);
+    if ((o->q = calloc(o->cap, sizeof(*o->q))) == NULL) {
+        output_close(o);
+        return MM_ENOMEM;
+    }
+    if (eve_path != NULL)
+        r = add_sink(o, NULL, eve_path, err, errlen);
+    for (i = 0; r == 0 && eve_path == NULL && i < cfg->noutputs; i++)
+        r = add_sink(o, &cfg->outputs[i], NULL, err, errlen);
+    if (r == 0 && eve_path == NULL && cfg->noutputs == 0) {
+        snprintf(err, errlen, "no outputs (use --eve PATH or outputs: in the config)");
+        r = MM_ECONFIG;
+    }
+    if (r == 0 && pthread_create(&o->thread, NULL, run, o) != 0) {
+        snprintf(err, errlen, "cannot start the output thread");
+        r = MM_ENOMEM;
+    }
+    if (r != 0) {
+        output_close(o);
+        return r;
+    }
+    o->started = 1;
+    *out = o;
+    return 0;
+}
+
+void output_submit(struct output *o, unsigned type, unsigned severity, uint64_t ts_us, char *line,
+                   size_t len)
+{
+    pthread_mutex_lock(&o->mu);
+    o->queued++;
+    while (!o->live && o->n == o->cap)
+        pthread_cond_wait(&o->space, &o->mu);
+    if (o->overflowing || o->n == o->cap) {
+        /* Live capture never waits: the event, and every one after it until the thread has
+         * caught up, goes to the overflow spool, so the order holds. */
+        char hdr[48];
+        int h =
+            snprintf(hdr, sizeof(hdr), "%u %u %llu ", type, severity, (unsigned long long)ts_us);
+        char *rec = malloc((size_t)h + len);
+        if (o->overflow == NULL)
+            o->overflow = open_spool(o, "overflow.spool", &o->overflow_failed);
+        if (rec != NULL && o->overflow != NULL) {
+            memcpy(rec, hdr, (size_t)h);
+            memcpy(rec + h, line, len);
+        }
+        if (rec != NULL && o->overflow != NULL &&
+            spool_append(o->overflow, rec, (size_t)h + len) == 0) {
+            o->overflowed++;
+            o->overflowing = 1;
+        } else if (o->overflow_dropped++ == 0) {
+            log_warnx("output queue full and overflow spool unavailable: dropping (counted)");
+        }
+        free(rec);
+        free(line);
+    } else {
+        struct item *it = &o->q[(o->head + o->n) % o->cap];
+        it->line = line;
+        it->len = (uint32_t)len;
+        it->type = (uint8_t)type;
+        it->sev = (uint8_t)severity;
+        it->ts_us = ts_us;
+        o->n++;
+    }
+    pthread_cond_signal(&o->cv);
+    pthread_mutex_unlock(&o->mu);
+}
+
+void output_reopen(struct output *o)
+{
+    atomic_store(&o->reopen, 1);
+}
+
+void output_get_stats(struct output *o, struct output_stats *st)
+{
+    unsigned i;
+
+    memset(st, 0, sizeof(*st));
+    pthread_mutex_lock(&o->mu);
+    st->queued = o->queued;
+    st->overflowed = o->overflowed;
+    st->overflow_dropped = o->overflow_dropped;
+    pthread_mutex_unlock(&o->mu);
+    /* Sink counters belong to the output thread; a torn read of a counter is harmless. */
+    st->nsinks = o->nsinks;
+    for (i = 0; i < o->nsinks; i++) {
+        const struct sink *k = &o->sink[i];
+        st->sink[i] = k->st;
+        snprintf(st->sink[i].name, sizeof(st->sink[i].name), "%s", k->name);
+        st->sink[i].up = (unsigned)k->up;
+        st->sink[i].spool_bytes = k->spool != NULL ? spool_pending(k->spool) : 0;
+    }
+}
+
+void output_close(struct output *o)
+{
+    unsigned i;
+
+    if (o == NULL)
+        return;
+    if (o->started) {
+        pthread_mutex_lock(&o->mu);
+        o->stop = 1;
+        pthread_cond_signal(&o->cv);
+        pthread_mutex_unlock(&o->mu);
+        pthread_join(o->thread, NULL);
+    }
+    for (i = 0; i < o->nsinks; i++) {
+        struct sink *k = &o->sink[i];
+        if (k->spool != NULL && spool_pending(k->spool) > 0)
+            log_warnx("%s: %llu bytes of events left in the spool for the next run", k->name,
+                      (unsigned long long)spool_pending(k->spool));
+        if (k->conn != NULL)
+            syslog_close(k->conn);
+        file_close(k);
+        ring_clear(k);
+        free(k->ring);
+        spool_close(k->spool);
+        tls_ctx_destroy(k->tls);
+    }
+    while (o->n > 0) {
+        free(o->q[o->head].line);
+        o->head = (o->head + 1) % o->cap;
+        o->n--;
+    }
+    spool_close(o->overflow);
+    free(o->q);
+    pthread_mutex_destroy(&o->mu);
+    pthread_cond_destroy(&o->cv);
+    pthread_cond_destroy(&o->space);
+    free(o);
+}
