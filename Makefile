@@ -2,8 +2,9 @@
 BUILD ?= build
 DEPS = build-essential cmake pkg-config libpcap-dev libndpi-dev libyaml-dev libjansson-dev \
        libcmocka-dev libgcrypt20-dev libssl-dev libndpi-bin python3 python3-jsonschema tzdata
-# What the tests add: real DICOM peers (dcmtk), namespaces and capture, the fuzzing compiler.
-TEST_DEPS = dcmtk iproute2 tcpdump ethtool clang
+# What the tests add: real DICOM peers (dcmtk), a real rsyslog with TLS, namespaces, capture
+# and replay, the fuzzing compiler.
+TEST_DEPS = dcmtk iproute2 tcpdump ethtool clang rsyslog rsyslog-gnutls openssl tcpreplay
 
 .PHONY: deps test-deps build demo test fuzz sanitize clean
 

@@ -350,6 +350,16 @@ static char *parse_file(struct loader *L, const struct ynode *v, const char *wha
     return dup_or_oom(L, v, s);
 }
 
+static int find_key(const struct ynode *map, const char *key)
+{
+    size_t i;
+
+    for (i = 0; i < map->n; i++)
+        if (strcmp(YDOC_KEY(map, i)->str, key) == 0)
+            return 1;
+    return 0;
+}
+
 /* "host:port", "[v6]:port". */
 static int address_valid(const char *a)
 {
@@ -370,9 +380,9 @@ static int address_valid(const char *a)
 static void parse_output(struct loader *L, const struct ynode *n, struct config_output *o)
 {
     static const char *const file_keys[] = {"type", "path", "types", "rotate_size", "rotate_keep"};
-    static const char *const syslog_keys[] = {"type",     "transport",   "address", "types",
-                                              "facility", "max_message", "ca",      "cert",
-                                              "key",      "server_name"};
+    static const char *const syslog_keys[] = {"type",     "transport",   "address",    "types",
+                                              "facility", "max_message", "max_rate",   "ca",
+                                              "cert",     "key",         "server_name"};
     const char *type = NULL, *s;
     const struct ynode *type_node = n, *tr_node = n;
     size_t i, j;
@@ -397,6 +407,7 @@ static void parse_output(struct loader *L, const struct ynode *n, struct config_
         o->types = 1u << OUTPUT_EV_ALERT | 1u << OUTPUT_EV_STATS;
         o->facility = 16; /* local0 */
         o->max_message = 8192;
+        o->max_rate = 2000;
     } else {
         ydoc_error(&L->w, type_node, "unknown output type '%s' (file or syslog)", type);
         return;
@@ -425,6 +436,9 @@ static void parse_output(struct loader *L, const struct ynode *n, struct config_
         } else if (strcmp(k, "max_message") == 0) {
             if (ydoc_uint(&L->w, v, "max_message", 480, 65507, &u))
                 o->max_message = u;
+        } else if (strcmp(k, "max_rate") == 0) {
+            if (ydoc_uint(&L->w, v, "max_rate", 1, 1000000, &u))
+                o->max_rate = u;
         } else if (strcmp(k, "facility") == 0) {
             if ((s = ydoc_string(&L->w, v, "facility")) == NULL)
                 continue;
@@ -466,6 +480,9 @@ static void parse_output(struct loader *L, const struct ynode *n, struct config_
             ydoc_error(&L->w, n, "syslog output needs a transport (udp, tcp or tls)");
         if (o->address == NULL)
             ydoc_error(&L->w, n, "syslog output needs an address (host:port)");
+        if (o->transport != NULL && strcmp(o->transport, "udp") != 0 &&
+            (find_key(n, "max_message") || find_key(n, "max_rate")))
+            ydoc_error(&L->w, n, "max_message and max_rate are for transport udp");
         if (o->transport != NULL && strcmp(o->transport, "tls") != 0 &&
             (o->ca || o->cert || o->key || o->server_name))
             ydoc_error(&L->w, n, "ca, cert, key and server_name are for transport tls");

@@ -62,6 +62,7 @@ struct sink {
     struct syslog_conn *conn;
     unsigned facility;
     uint64_t sent_bytes, checked_bytes; /* stream offset now, and at the last health check */
+    uint64_t next_ns;                   /* udp: earliest time of the next datagram */
     struct sent *ring;
     unsigned ring_head, ring_n;
     uint64_t ring_bytes;
@@ -276,6 +277,27 @@ static int sink_connect(struct sink *k)
     return 0;
 }
 
+/*
+ * UDP has no flow control: a burst overruns the receiver's socket buffer and is lost without a
+ * trace, so datagrams are spaced to max_rate per second.
+ */
+static void pace(struct sink *k)
+{
+    struct timespec ts;
+    uint64_t now;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    now = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+    if (k->next_ns > now) {
+        uint64_t d = k->next_ns - now;
+        ts.tv_sec = (time_t)(d / 1000000000u);
+        ts.tv_nsec = (long)(d % 1000000000u);
+        nanosleep(&ts, NULL);
+        now = k->next_ns;
+    }
+    k->next_ns = now + 1000000000u / k->co->max_rate;
+}
+
 /* Send one message on a sink that is up; 0, or MM_EIO (the sink is then down). */
 static int sink_send(struct output *o, struct sink *k, const char *msg, size_t len)
 {
@@ -291,6 +313,8 @@ static int sink_send(struct output *o, struct sink *k, const char *msg, size_t l
         k->size += len + 1;
         return 0;
     }
+    if (k->tgt.transport == SYSLOG_UDP)
+        pace(k);
     if (syslog_send(k->conn, msg, len) != 0) {
         k->st.errors++;
         sink_down(o, k, 1);
@@ -357,9 +381,10 @@ static void deliver(struct output *o, struct sink *k, const struct item *items, 
     if (!k->up && now_ms() >= k->retry_ms && sink_connect(k) != 0)
         sink_down(o, k, 0);
     if (k->up && k->conn != NULL) {
-        if (!syslog_alive(k->conn))
+        if (!syslog_alive(k->conn)) {
+            log_info("%s: the receiver closed the connection", k->name);
             sink_down(o, k, 0);
-        else
+        } else
             k->checked_bytes = k->sent_bytes;
     }
     if (k->up && k->spool != NULL && spool_pending(k->spool) > 0)
@@ -690,6 +715,10 @@ void output_close(struct output *o)
     }
     for (i = 0; i < o->nsinks; i++) {
         struct sink *k = &o->sink[i];
+        log_info("%s: sent %llu, spooled %llu, replayed %llu, re-sent %llu, dropped %llu", k->name,
+                 (unsigned long long)k->st.sent, (unsigned long long)k->st.spooled,
+                 (unsigned long long)k->st.replayed, (unsigned long long)k->st.resent,
+                 (unsigned long long)k->st.dropped);
         if (k->spool != NULL && spool_pending(k->spool) > 0)
             log_warnx("%s: %llu bytes of events left in the spool for the next run", k->name,
                       (unsigned long long)spool_pending(k->spool));

@@ -42,6 +42,7 @@ struct config_output {
     char *address;         /* syslog: host:port */
     unsigned facility;     /* syslog facility number */
     uint32_t max_message;  /* syslog udp: largest datagram */
+    uint32_t max_rate;     /* syslog udp: datagrams per second (a burst overruns receivers) */
     char *ca, *cert, *key; /* tls: trust anchors, client certificate and key */
     char *server_name;     /* tls: name the server certificate must carry (default: host) */
 };

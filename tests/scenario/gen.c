@@ -859,6 +859,24 @@ static void dicom_reject_benign(struct gen *g)
 }
 
 /*
+ * Many alerts, one a second: 150 terminals each using Telnet to its own device, an alert
+ * each (the rule reports each server once a day). The delivery tests read it through syslog.
+ */
+static void alert_burst(struct gen *g)
+{
+    char cli[32], srv[32];
+    int i;
+
+    for (i = 0; i < 150; i++) {
+        snprintf(cli, sizeof(cli), "10.4.1.%d", 1 + i);
+        snprintf(srv, sizeof(srv), "10.3.1.%d", 1 + i);
+        tcp_conv(g, cli, (uint16_t)(40000 + i), srv, 23, TCP_CLOSE, telnet_msgs, 3);
+        expect(g, "obsolete.telnet", cli, srv, 1);
+        g->t += SEC;
+    }
+}
+
+/*
  * The quick-start demo (tests/data/demo.pcap): a night on an unzoned RFC 1918 network, so the
  * embedded default configuration alone raises alerts. Expected alerts are for that config.
  */
@@ -928,6 +946,7 @@ static const struct scenario {
     {"dicom_reject_attack", dicom_reject_attack, NULL, 0},
     {"dicom_reject_benign", dicom_reject_benign, NULL, 0},
     {"demo", demo, NULL, 1},
+    {"alert_burst", alert_burst, NULL, 0},
     {"suppressed", suppressed,
      "suppress:\n"
      "  - rule: lateral.admin_protocol_into_core\n"

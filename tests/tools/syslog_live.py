@@ -1,0 +1,331 @@
+#!/usr/bin/python3
+"""Alert delivery to a real rsyslog on loopback: UDP, TCP (octet counting) and TLS, an outage,
+and a full output queue.
+
+usage: syslog_live.py MIMAMORI GENERATOR WORKDIR
+
+1. transports: the generator's alert_burst capture (150 alerts) is read with a file output and
+   three syslog outputs; every alert of the file must reach rsyslog over each transport intact
+   and in order, with the RFC 5424 header rsyslog parsed (host, app-name, msgid, facility,
+   severity, time) matching the event.
+2. outage: the capture is fed to the sensor's standard input in three parts; rsyslog is stopped
+   during the second and started again before the third. Every alert must arrive, in order;
+   duplicates are counted and reported (the README documents when they can happen).
+3. queue full (root, network namespaces, tcpreplay): live capture on a veth pair while the file
+   output is a FIFO nobody reads and the queue holds 16 events. Capture must see every packet,
+   the overflow must be counted, and once the FIFO is read every alert must come out, in order.
+
+Needs rsyslogd with the gtls driver and openssl; exits 77 (skipped) without them. Part 3 is
+skipped (and said so) without root or tcpreplay.
+"""
+import json
+import os
+import shutil
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import threading
+import time
+
+failures = []
+
+
+def check(cond, what):
+    print(("ok   " if cond else "FAIL ") + what, flush=True)
+    if not cond:
+        failures.append(what)
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def make_certs(work):
+    def ossl(*args):
+        subprocess.run(["openssl"] + list(args), check=True, capture_output=True, cwd=work)
+    ossl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem",
+         "-days", "2", "-subj", "/CN=Mimamori test CA")
+    ossl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key", "-out", "server.csr",
+         "-subj", "/CN=localhost")
+    with open(os.path.join(work, "ext.cnf"), "w") as f:
+        f.write("subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\n"
+                "extendedKeyUsage=serverAuth\n")
+    ossl("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
+         "-CAcreateserial", "-out", "server.pem", "-days", "2", "-extfile", "ext.cnf")
+
+
+class Rsyslog:
+    """A private rsyslogd: UDP, TCP and TLS inputs on loopback, one file with what it parsed."""
+
+    def __init__(self, work):
+        self.work = work
+        self.ports = {"udp": free_port(), "tcp": free_port(), "tls": free_port()}
+        self.out = os.path.join(work, "received.txt")
+        self.conf = os.path.join(work, "rsyslog.conf")
+        w = work
+        with open(self.conf, "w") as f:
+            f.write(f"""global(workDirectory="{w}" maxMessageSize="64k"
+       defaultNetstreamDriverCAFile="{w}/ca.pem"
+       defaultNetstreamDriverCertFile="{w}/server.pem"
+       defaultNetstreamDriverKeyFile="{w}/server.key")
+module(load="imudp")
+module(load="imtcp" maxSessions="100")
+input(type="imudp" address="127.0.0.1" port="{self.ports['udp']}" name="udp")
+input(type="imtcp" address="127.0.0.1" port="{self.ports['tcp']}" name="tcp")
+input(type="imtcp" address="127.0.0.1" port="{self.ports['tls']}" name="tls"
+      streamDriver.name="gtls" streamDriver.mode="1" streamDriver.authMode="anon")
+template(name="fields" type="string" string="%inputname%\\t%hostname%\\t%app-name%\\t%msgid%\\t%syslogfacility%\\t%syslogseverity%\\t%timereported:::date-rfc3339%\\t%msg%\\n")
+action(type="omfile" file="{self.out}" template="fields")
+""")
+        self.proc = None
+
+    def start(self):
+        self.proc = subprocess.Popen(["rsyslogd", "-n", "-f", self.conf, "-i",
+                                      os.path.join(self.work, "rsyslog.pid")],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        for _ in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", self.ports["tls"]), timeout=0.2).close()
+                socket.create_connection(("127.0.0.1", self.ports["tcp"]), timeout=0.2).close()
+                return True
+            except OSError:
+                time.sleep(0.1)
+        return False
+
+    def stop(self):
+        if self.proc is not None:
+            self.proc.terminate()
+            self.proc.wait(timeout=20)
+            self.proc = None
+
+    def received(self, transport):
+        if not os.path.exists(self.out):
+            return []
+        rows = []
+        with open(self.out, errors="replace") as f:
+            for line in f:
+                parts = line.rstrip("\n").split("\t", 7)
+                if len(parts) == 8 and parts[0] == transport:
+                    rows.append(parts)
+        return rows
+
+    def wait_for(self, transport, n, timeout=30):
+        end = time.time() + timeout
+        while time.time() < end:
+            if len(self.received(transport)) >= n:
+                return True
+            time.sleep(0.2)
+        return False
+
+
+def alerts_of(path):
+    if not os.path.exists(path):
+        return []
+    return [line.rstrip("\n") for line in open(path) if '"event_type":"alert"' in line]
+
+
+def site(work, name, outputs, extra=""):
+    """The generator's model-hospital site with these outputs."""
+    path = os.path.join(work, name + ".yaml")
+    base = open(os.path.join(work, "scenarios", "alert_burst", "site.yaml")).read()
+    with open(path, "w") as f:
+        f.write(base + "outputs:\n" + outputs + "delivery:\n  spool_directory: " +
+                os.path.join(work, "spool-" + name) + "\n" + extra)
+    return path
+
+
+def rfc3339(eve_ts):
+    """EVE's +0900 offset written as RFC 3339's +09:00."""
+    return eve_ts[:-2] + ":" + eve_ts[-2:]
+
+
+def part_transports(mimamori, work, rs, pcap):
+    eve = os.path.join(work, "transports.json")
+    outputs = (f"  - {{type: file, path: {eve}}}\n"
+               f"  - {{type: syslog, transport: udp, address: '127.0.0.1:{rs.ports['udp']}', types: [alert]}}\n"
+               f"  - {{type: syslog, transport: tcp, address: '127.0.0.1:{rs.ports['tcp']}', types: [alert]}}\n"
+               f"  - {{type: syslog, transport: tls, address: 'localhost:{rs.ports['tls']}', types: [alert],\n"
+               f"      ca: {work}/ca.pem}}\n")
+    cfg = site(work, "transports", outputs)
+    r = subprocess.run([mimamori, "-c", cfg, "-r", pcap], capture_output=True, text=True,
+                       timeout=120)
+    check(r.returncode == 0, "transports: sensor exit 0 " + r.stderr.strip()[-200:])
+    sent = alerts_of(eve)
+    check(len(sent) == 150, f"transports: 150 alerts in the file output ({len(sent)})")
+    for t in ("udp", "tcp", "tls"):
+        rs.wait_for(t, len(sent), timeout=20)
+        got = rs.received(t)
+        check([g[7] for g in got] == sent,
+              f"{t}: all {len(sent)} alerts arrived intact and in order ({len(got)} received)")
+        ok = True
+        for g, line in zip(got, sent):
+            ev = json.loads(line)
+            sev = {1: "2", 2: "3", 3: "4"}[ev["alert"]["severity"]]
+            if (g[1] != "hospital-a-core1" and g[1] != ev["host"]) or g[2] != "mimamori" or \
+                    g[3] != "alert" or g[4] != "16" or g[5] != sev or \
+                    g[6] != rfc3339(ev["timestamp"]):
+                ok = False
+                print("     header mismatch:", g[:7], ev["host"], ev["timestamp"])
+                break
+        check(ok, f"{t}: RFC 5424 header as rsyslog parsed it (host, app, msgid, facility, "
+                  "severity, time)")
+
+
+def pcap_records(path):
+    data = open(path, "rb").read()
+    hdr, off, recs = data[:24], 24, []
+    while off + 16 <= len(data):
+        incl = struct.unpack("<I", data[off + 8:off + 12])[0]
+        recs.append(data[off:off + 16 + incl])
+        off += 16 + incl
+    return hdr, recs
+
+
+def part_outage(mimamori, work, rs, pcap, transport):
+    eve = os.path.join(work, f"outage-{transport}.json")
+    before = len(rs.received(transport))
+    addr = "127.0.0.1" if transport == "tcp" else "localhost"
+    outputs = (f"  - {{type: file, path: {eve}}}\n"
+               f"  - {{type: syslog, transport: {transport}, address: '{addr}:{rs.ports[transport]}',"
+               f" types: [alert, stats]" + (f", ca: {work}/ca.pem" if transport == "tls" else "") +
+               "}\n")
+    cfg = site(work, "outage-" + transport, outputs, "  drain_timeout: 60s\n")
+    hdr, recs = pcap_records(pcap)
+    thirds = [recs[:len(recs) // 3], recs[len(recs) // 3:2 * len(recs) // 3],
+              recs[2 * len(recs) // 3:]]
+    p = subprocess.Popen([mimamori, "-v", "-c", cfg, "-r", "-"], stdin=subprocess.PIPE,
+                         stderr=subprocess.PIPE)
+    p.stdin.write(hdr + b"".join(thirds[0]))
+    p.stdin.flush()
+    end = time.time() + 20
+    while time.time() < end and len(alerts_of(eve)) < 45:  # ~50 conversations in a third
+        time.sleep(0.1)
+    n1 = len(alerts_of(eve))
+    check(rs.wait_for(transport, before + n1, timeout=10),
+          f"{transport} outage: the first {n1} alerts delivered before the outage")
+    rs.stop()
+    time.sleep(0.5)
+    p.stdin.write(b"".join(thirds[1]))  # alerts while rsyslog is down
+    p.stdin.flush()
+    time.sleep(2.5)
+    n2 = len(alerts_of(eve)) - n1
+    check(rs.start(), f"{transport} outage: rsyslog restarted")
+    p.stdin.write(b"".join(thirds[2]))
+    p.stdin.close()
+    err = p.stderr.read().decode(errors="replace")
+    p.wait(timeout=120)
+    check(p.returncode == 0, f"{transport} outage: sensor exit 0")
+    sent = alerts_of(eve)
+    rs.wait_for(transport, before + len(sent), timeout=30)
+    got = [g[7] for g in rs.received(transport)[before:] if '"event_type":"alert"' in g[7]]
+    dups = len(got) - len(set(got))
+    unique = []
+    for g in got:
+        if g not in unique:
+            unique.append(g)
+    check(unique == sent, f"{transport} outage: all {len(sent)} alerts arrived, in order "
+                          f"({n2} produced while rsyslog was down)")
+    # The sensor's own account at exit (-v): "syslog ...: sent N, spooled N, replayed N, ...".
+    summary = [x for x in err.splitlines() if x.startswith("mimamori: syslog") and "sent " in x]
+    nums = dict(zip(["sent", "spooled", "replayed", "re-sent", "dropped"],
+                    [int(w.rstrip(",")) for w in summary[-1].split()[-9::2]])) if summary else {}
+    print(f"     {transport} outage figures: {len(sent)} alerts ({n1} before, {n2} during the "
+          f"outage), syslog {nums}, duplicates received {dups}", flush=True)
+    check(nums.get("dropped") == 0 and nums.get("spooled", 0) > 0 and
+          nums.get("replayed") == nums.get("spooled"),
+          f"{transport} outage: the outage was spooled and replayed, nothing dropped")
+    check("down" in err, f"{transport} outage: the sensor said the destination was down")
+
+
+def part_queue_full(mimamori, work, pcap):
+    if os.geteuid() != 0 or shutil.which("tcpreplay") is None or shutil.which("ip") is None:
+        print("skip queue full: needs root, iproute2 and tcpreplay")
+        return
+    ns = "mm-q-%d" % os.getpid()
+    fifo = os.path.join(work, "eve.fifo")
+    os.mkfifo(fifo)
+    outputs = f"  - {{type: file, path: {fifo}}}\n"
+    cfg = site(work, "queue", outputs, "  queue_events: 16\n")
+    subprocess.run(["ip", "netns", "add", ns], check=True)
+    try:
+        for cmd in (["ip", "-n", ns, "link", "add", "mmq0", "type", "veth", "peer", "name",
+                     "mmq1"],
+                    ["ip", "-n", ns, "link", "set", "mmq0", "up"],
+                    ["ip", "-n", ns, "link", "set", "mmq1", "up"]):
+            subprocess.run(cmd, check=True)
+        # Opening a FIFO for writing waits for a reader: open it, and never read until later.
+        holder = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
+        p = subprocess.Popen(["ip", "netns", "exec", ns, mimamori, "-c", cfg, "-i", "mmq1"],
+                             stderr=subprocess.PIPE)
+        time.sleep(1.5)
+        r = subprocess.run(["ip", "netns", "exec", ns, "tcpreplay", "-i", "mmq0", "--pps",
+                            "2000", pcap], capture_output=True, text=True, timeout=120)
+        check(r.returncode == 0, "queue full: tcpreplay sent the capture")
+        time.sleep(1.0)
+        check(p.poll() is None, "queue full: the sensor is still capturing with its output stuck")
+        lines = []
+
+        def drain():
+            with open(fifo) as f:
+                for line in f:
+                    lines.append(line.rstrip("\n"))
+        reader = threading.Thread(target=drain)
+        reader.start()
+        os.close(holder)
+        time.sleep(1.0)
+        p.send_signal(signal.SIGTERM)
+        p.wait(timeout=60)
+        reader.join(timeout=60)
+        check(p.returncode == 0, "queue full: sensor exit 0")
+        alerts = [json.loads(x) for x in lines if '"event_type":"alert"' in x]
+        servers = [a["dest_ip"] for a in alerts]
+        expect = [f"10.3.1.{i}" for i in range(1, 151)]
+        check(servers == expect, f"queue full: all 150 alerts came out, in order "
+                                 f"({len(alerts)} alerts)")
+        stats = [json.loads(x) for x in lines if '"event_type":"stats"' in x]
+        st = stats[-1] if stats else {}
+        q = st.get("ndpi", {}).get("output_queue", {})
+        cap = st.get("stats", {}).get("capture", {})
+        print(f"     queue full figures: {q}, capture {cap}", flush=True)
+        check(q.get("overflowed", 0) > 0 and q.get("overflow_dropped") == 0,
+              "queue full: overflow counted and spooled, none dropped")
+        check(cap.get("kernel_drops", 1) == 0, "queue full: no packet dropped by the kernel")
+    finally:
+        subprocess.run(["ip", "netns", "del", ns], capture_output=True)
+
+
+def main():
+    if len(sys.argv) != 4:
+        print(__doc__, file=sys.stderr)
+        return 2
+    mimamori, generator, work = sys.argv[1:]
+    if shutil.which("rsyslogd") is None or shutil.which("openssl") is None or \
+            not os.path.exists("/usr/lib/x86_64-linux-gnu/rsyslog/lmnsd_gtls.so"):
+        print("skipped: needs rsyslog, rsyslog-gnutls and openssl")
+        return 77
+    shutil.rmtree(work, ignore_errors=True)
+    os.makedirs(work)
+    subprocess.run([generator, os.path.join(work, "scenarios"), "alert_burst"], check=True)
+    pcap = os.path.join(work, "scenarios", "alert_burst", "input.pcap")
+    make_certs(work)
+    rs = Rsyslog(work)
+    try:
+        check(rs.start(), "rsyslog started")
+        part_transports(mimamori, work, rs, pcap)
+        part_outage(mimamori, work, rs, pcap, "tcp")
+        part_outage(mimamori, work, rs, pcap, "tls")
+    finally:
+        rs.stop()
+    part_queue_full(mimamori, work, pcap)
+    print(f"syslog_live: {len(failures)} failure(s)")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
