@@ -66,6 +66,11 @@ static const char site[] = "sensor:\n"
                            "outputs:\n"
                            "  - type: file\n"
                            "    path: /var/log/mimamori/eve.json\n"
+                           "    rotate_size: 100MiB\n"
+                           "  - {type: syslog, transport: udp, address: '10.1.1.1:514'}\n"
+                           "  - {type: syslog, transport: tls, address: 'siem.example:6514',\n"
+                           "     facility: authpriv, types: [alert]}\n"
+                           "delivery: {queue_events: 4096, drain_timeout: 30s}\n"
                            "flow:\n"
                            "  max_flows: 1000\n"
                            "  timeouts: {udp: 60, tcp_established: 3600}\n"
@@ -97,8 +102,20 @@ static void test_valid_site(void **state)
     assert_int_equal(c->services[SVC_NTP].n, 2);
     assert_int_equal(c->services[SVC_DHCP].n, 0);
     assert_int_equal(c->nrules, 1);
-    assert_int_equal(c->noutputs, 1);
+    assert_int_equal(c->noutputs, 3);
     assert_string_equal(c->outputs[0].path, "/var/log/mimamori/eve.json");
+    assert_int_equal(c->outputs[0].types, OUTPUT_EV_ALL);
+    assert_int_equal(c->outputs[0].rotate_size, 100u << 20);
+    assert_int_equal(c->outputs[1].type, OUTPUT_SYSLOG);
+    assert_int_equal(c->outputs[1].types, 1u << OUTPUT_EV_ALERT | 1u << OUTPUT_EV_STATS);
+    assert_int_equal(c->outputs[1].facility, 16);
+    assert_int_equal(c->outputs[1].max_rate, 2000);
+    assert_string_equal(c->outputs[2].transport, "tls");
+    assert_int_equal(c->outputs[2].facility, 10);
+    assert_int_equal(c->outputs[2].types, 1u << OUTPUT_EV_ALERT);
+    assert_int_equal(c->delivery.queue_events, 4096);
+    assert_string_equal(c->delivery.spool_dir, "/var/spool/mimamori");
+    assert_int_equal(c->delivery.drain_s, 30);
     assert_int_equal(c->flow.max_flows, 1000);
     assert_int_equal(c->flow.timeout[FT_UDP], 60);
     assert_int_equal(c->flow.timeout[FT_TCP_EST], 3600);
@@ -168,6 +185,32 @@ static void test_errors_with_positions(void **state)
     load_bad("services:\n  smtp: [10.0.0.3]\n",
              "site.yaml:2:3: unknown service 'smtp' (known: dns, dhcp, ntp)");
     load_bad("outputs:\n  - type: file\n", "site.yaml:2:5: file output needs a path");
+    load_bad("outputs:\n  - {type: syslog, transport: sctp, address: 'h:514'}\n",
+             "site.yaml:2:31: unknown transport 'sctp' (udp, tcp or tls)");
+    load_bad("outputs:\n  - {type: syslog, transport: tcp, address: siem.example}\n",
+             "site.yaml:2:45: address 'siem.example' must be host:port ([v6]:port)");
+    load_bad("outputs:\n  - {type: syslog, transport: tcp, address: '::1:514'}\n",
+             "site.yaml:2:45: address '::1:514' must be host:port ([v6]:port)");
+    load_bad("outputs:\n  - {type: syslog, address: 'h:514'}\n",
+             "site.yaml:2:5: syslog output needs a transport (udp, tcp or tls)");
+    load_bad("outputs:\n  - {type: syslog, transport: tcp, address: 'h:514', ca: /etc/passwd}\n",
+             "site.yaml:2:5: ca, cert, key and server_name are for transport tls");
+    load_bad("outputs:\n  - {type: syslog, transport: tls, address: 'h:6514', ca: /no/ca.pem}\n",
+             "site.yaml:2:59: ca '/no/ca.pem' cannot be read: No such file or directory");
+    load_bad("outputs:\n  - {type: syslog, transport: tcp, address: 'h:514', max_rate: 10}\n",
+             "site.yaml:2:5: max_message and max_rate are for transport udp");
+    load_bad("outputs:\n  - {type: syslog, transport: udp, address: 'h:514', types: [dns]}\n",
+             "site.yaml:2:62: unknown event type 'dns' (alert, flow, stats)");
+    load_bad("outputs:\n  - {type: syslog, transport: udp, address: 'h:514', facility: kern}\n",
+             "site.yaml:2:64: unknown facility 'kern' (local0..local7, user, daemon, auth, "
+             "authpriv)");
+    load_bad("outputs:\n  - {type: file, path: /tmp/x, address: 'h:514'}\n",
+             "site.yaml:2:32: unknown key 'address' in a file output");
+    load_bad("delivery:\n  spool_directory: spool\n",
+             "site.yaml:2:20: delivery.spool_directory must be an absolute path");
+    load_bad("delivery:\n  queue_events: 2\n",
+             "site.yaml:2:17: delivery.queue_events must be a whole number from 16 to 16777216, "
+             "not '2'");
     load_bad("sensor:\n  name: a\n  name: b\n", "site.yaml:3:3: duplicate key 'name'");
     load_bad("zones:\n  emr: [\n", "site.yaml:3:1: did not find expected node content while "
                                    "parsing a flow node");
