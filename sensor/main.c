@@ -184,6 +184,7 @@ int main(int argc, char **argv)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     sa.sa_handler = on_hup;
+    sa.sa_flags = SA_RESTART; /* a reopen request must not break a blocking read */
     sigaction(SIGHUP, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
     running_capture = cap;

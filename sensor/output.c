@@ -619,6 +619,15 @@ int output_create(struct output **out, const struct mm_config *cfg, const char *
         snprintf(err, errlen, "no outputs (use --eve PATH or outputs: in the config)");
         r = MM_ECONFIG;
     }
+    /* Events a previous run left in the overflow spool go out before anything new. */
+    if (r == 0 && access(o->spool_dir, F_OK) == 0) {
+        char p[512];
+        snprintf(p, sizeof(p), "%s/overflow.spool", o->spool_dir);
+        if (access(p, F_OK) == 0 &&
+            (o->overflow = open_spool(o, "overflow.spool", &o->overflow_failed)) != NULL &&
+            spool_pending(o->overflow) > 0)
+            o->overflowing = 1;
+    }
     if (r == 0 && pthread_create(&o->thread, NULL, run, o) != 0) {
         snprintf(err, errlen, "cannot start the output thread");
         r = MM_ENOMEM;

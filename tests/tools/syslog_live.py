@@ -11,11 +11,13 @@ usage: syslog_live.py MIMAMORI GENERATOR WORKDIR
 2. outage: the capture is fed to the sensor's standard input in three parts; rsyslog is stopped
    during the second and started again before the third. Every alert must arrive, in order;
    duplicates are counted and reported (the README documents when they can happen).
-3. queue full (root, network namespaces, tcpreplay): live capture on a veth pair while the file
+3. restart: with rsyslog down the sensor exits leaving its events in the spool; the next run
+   sends them before its own.
+4. queue full (root, network namespaces, tcpreplay): live capture on a veth pair while the file
    output is a FIFO nobody reads and the queue holds 16 events. Capture must see every packet,
    the overflow must be counted, and once the FIFO is read every alert must come out, in order.
 
-Needs rsyslogd with the gtls driver and openssl; exits 77 (skipped) without them. Part 3 is
+Needs rsyslogd with the gtls driver and openssl; exits 77 (skipped) without them. Part 4 is
 skipped (and said so) without root or tcpreplay.
 """
 import json
@@ -243,6 +245,30 @@ def part_outage(mimamori, work, rs, pcap, transport):
     check("down" in err, f"{transport} outage: the sensor said the destination was down")
 
 
+def part_restart(mimamori, work, rs, pcap):
+    """Events spooled while the receiver is down outlive the sensor and go out first next run."""
+    eve = os.path.join(work, "restart.json")
+    outputs = (f"  - {{type: file, path: {eve}}}\n"
+               f"  - {{type: syslog, transport: tcp, address: '127.0.0.1:{rs.ports['tcp']}',"
+               f" types: [alert]}}\n")
+    cfg = site(work, "restart", outputs, "  drain_timeout: 1s\n")
+    rs.stop()
+    r = subprocess.run([mimamori, "-c", cfg, "-r", pcap], capture_output=True, text=True,
+                       timeout=120)
+    check(r.returncode == 0 and "left in the spool" in r.stderr,
+          "restart: with rsyslog down the sensor exits leaving its events in the spool")
+    check(rs.start(), "restart: rsyslog started")
+    before = len(rs.received("tcp"))
+    r = subprocess.run([mimamori, "-c", cfg, "-r", pcap], capture_output=True, text=True,
+                       timeout=120)
+    sent = alerts_of(eve)
+    rs.wait_for("tcp", before + len(sent), timeout=30)
+    got = [g[7] for g in rs.received("tcp")[before:]]
+    check(len(sent) == 300 and got == sent,
+          f"restart: the {len(sent) // 2} spooled alerts arrived first, then the new ones "
+          f"({len(got)} received)")
+
+
 def part_queue_full(mimamori, work, pcap):
     if os.geteuid() != 0 or shutil.which("tcpreplay") is None or shutil.which("ip") is None:
         print("skip queue full: needs root, iproute2 and tcpreplay")
@@ -320,6 +346,7 @@ def main():
         part_transports(mimamori, work, rs, pcap)
         part_outage(mimamori, work, rs, pcap, "tcp")
         part_outage(mimamori, work, rs, pcap, "tls")
+        part_restart(mimamori, work, rs, pcap)
     finally:
         rs.stop()
     part_queue_full(mimamori, work, pcap)
