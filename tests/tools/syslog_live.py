@@ -13,11 +13,13 @@ usage: syslog_live.py MIMAMORI GENERATOR WORKDIR
    duplicates are counted and reported (the README documents when they can happen).
 3. restart: with rsyslog down the sensor exits leaving its events in the spool; the next run
    sends them before its own.
-4. queue full (root, network namespaces, tcpreplay): live capture on a veth pair while the file
+4. client certificate: a TLS input that requires one (x509/certvalid) takes the sensor's
+   certificate and accepts nothing without it.
+5. queue full (root, network namespaces, tcpreplay): live capture on a veth pair while the file
    output is a FIFO nobody reads and the queue holds 16 events. Capture must see every packet,
    the overflow must be counted, and once the FIFO is read every alert must come out, in order.
 
-Needs rsyslogd with the gtls driver and openssl; exits 77 (skipped) without them. Part 4 is
+Needs rsyslogd with the gtls driver and openssl; exits 77 (skipped) without them. Part 5 is
 skipped (and said so) without root or tcpreplay.
 """
 import json
@@ -60,6 +62,13 @@ def make_certs(work):
                 "extendedKeyUsage=serverAuth\n")
     ossl("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
          "-CAcreateserial", "-out", "server.pem", "-days", "2", "-extfile", "ext.cnf")
+    # The sensor's client certificate, for a receiver that requires one.
+    ossl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "client.key", "-out", "client.csr",
+         "-subj", "/CN=mimamori-sensor")
+    with open(os.path.join(work, "client.cnf"), "w") as f:
+        f.write("basicConstraints=CA:FALSE\nextendedKeyUsage=clientAuth\n")
+    ossl("x509", "-req", "-in", "client.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
+         "-CAcreateserial", "-out", "client.pem", "-days", "2", "-extfile", "client.cnf")
 
 
 class Rsyslog:
@@ -67,7 +76,8 @@ class Rsyslog:
 
     def __init__(self, work):
         self.work = work
-        self.ports = {"udp": free_port(), "tcp": free_port(), "tls": free_port()}
+        self.ports = {"udp": free_port(), "tcp": free_port(), "tls": free_port(),
+                      "mtls": free_port()}
         self.out = os.path.join(work, "received.txt")
         self.conf = os.path.join(work, "rsyslog.conf")
         w = work
@@ -82,6 +92,8 @@ input(type="imudp" address="127.0.0.1" port="{self.ports['udp']}" name="udp")
 input(type="imtcp" address="127.0.0.1" port="{self.ports['tcp']}" name="tcp")
 input(type="imtcp" address="127.0.0.1" port="{self.ports['tls']}" name="tls"
       streamDriver.name="gtls" streamDriver.mode="1" streamDriver.authMode="anon")
+input(type="imtcp" address="127.0.0.1" port="{self.ports['mtls']}" name="mtls"
+      streamDriver.name="gtls" streamDriver.mode="1" streamDriver.authMode="x509/certvalid")
 template(name="fields" type="string" string="%inputname%\\t%hostname%\\t%app-name%\\t%msgid%\\t%syslogfacility%\\t%syslogseverity%\\t%timereported:::date-rfc3339%\\t%msg%\\n")
 action(type="omfile" file="{self.out}" template="fields")
 """)
@@ -177,6 +189,28 @@ def part_transports(mimamori, work, rs, pcap):
                 break
         check(ok, f"{t}: RFC 5424 header as rsyslog parsed it (host, app, msgid, facility, "
                   "severity, time)")
+
+
+def part_client_cert(mimamori, work, rs):
+    """A receiver that requires a client certificate takes the sensor's, and refuses none."""
+    pcap = os.path.join(work, "scenarios", "alert_burst", "input.pcap")
+    for name, extra, want in (("nocert", "", 0),
+                              ("cert", f", cert: {work}/client.pem, key: {work}/client.key", 150)):
+        eve = os.path.join(work, f"mtls-{name}.json")
+        before = len(rs.received("mtls"))
+        outputs = (f"  - {{type: file, path: {eve}, types: [alert]}}\n"
+                   f"  - {{type: syslog, transport: tls, address: 'localhost:{rs.ports['mtls']}',"
+                   f" types: [alert], ca: {work}/ca.pem{extra}}}\n")
+        cfg = site(work, "mtls-" + name, outputs, "  drain_timeout: 1s\n")
+        subprocess.run([mimamori, "-c", cfg, "-r", pcap], capture_output=True, timeout=120)
+        if want:
+            rs.wait_for("mtls", before + want, timeout=20)
+        else:
+            time.sleep(1)
+        got = [g[7] for g in rs.received("mtls")[before:]]
+        check(got == alerts_of(eve)[:want] and len(got) == want,
+              f"client certificate: {'with' if want else 'without'} it, {len(got)} alerts "
+              f"accepted by a receiver that requires one")
 
 
 def pcap_records(path):
@@ -347,6 +381,7 @@ def main():
         part_outage(mimamori, work, rs, pcap, "tcp")
         part_outage(mimamori, work, rs, pcap, "tls")
         part_restart(mimamori, work, rs, pcap)
+        part_client_cert(mimamori, work, rs)
     finally:
         rs.stop()
     part_queue_full(mimamori, work, pcap)
