@@ -3,8 +3,8 @@ BUILD ?= build
 DEPS = build-essential cmake pkg-config libpcap-dev libndpi-dev libyaml-dev libjansson-dev \
        libcmocka-dev libgcrypt20-dev libssl-dev libndpi-bin python3 python3-jsonschema tzdata
 # What the tests add: real DICOM peers (dcmtk), a real rsyslog with TLS, namespaces, capture
-# and replay, the fuzzing compiler.
-TEST_DEPS = dcmtk iproute2 tcpdump ethtool clang rsyslog rsyslog-gnutls openssl tcpreplay
+# and replay. make fuzz adds the fuzzing compiler.
+TEST_DEPS = dcmtk iproute2 tcpdump ethtool rsyslog rsyslog-gnutls openssl tcpreplay
 
 .PHONY: deps test-deps build demo test fuzz sanitize clean
 
@@ -34,6 +34,7 @@ test: test-deps build
 # libFuzzer on each protocol parser for FUZZ_SECONDS, from the committed seeds.
 FUZZ_SECONDS ?= 60
 fuzz: test-deps
+	@if [ "$$(id -u)" = 0 ]; then DEBIAN_FRONTEND=noninteractive apt-get install -y -qq clang >/dev/null; fi
 	CC=clang cmake -S . -B $(BUILD)-fuzz -DMIMAMORI_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 	cmake --build $(BUILD)-fuzz -j2 --target fuzz_hl7 fuzz_dicom
 	for p in hl7 dicom; do mkdir -p $(BUILD)-fuzz/corpus/$$p && \

@@ -355,7 +355,7 @@ static int find_key(const struct ynode *map, const char *key)
     size_t i;
 
     for (i = 0; i < map->n; i++)
-        if (strcmp(YDOC_KEY(map, i)->str, key) == 0)
+        if (YDOC_KEY(map, i)->kind == YN_SCALAR && strcmp(YDOC_KEY(map, i)->str, key) == 0)
             return 1;
     return 0;
 }
@@ -390,7 +390,7 @@ static void parse_output(struct loader *L, const struct ynode *n, struct config_
     uint32_t u;
 
     for (i = 0; i < n->n; i++)
-        if (strcmp(YDOC_KEY(n, i)->str, "type") == 0) {
+        if (YDOC_KEY(n, i)->kind == YN_SCALAR && strcmp(YDOC_KEY(n, i)->str, "type") == 0) {
             type = ydoc_string(&L->w, YDOC_VAL(n, i), "outputs type");
             type_node = YDOC_VAL(n, i);
         }
