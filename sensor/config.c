@@ -315,24 +315,10 @@ static void parse_rules(struct loader *L, const struct ynode *n)
 static void parse_types(struct loader *L, const struct ynode *n, unsigned *types)
 {
     static const char *const names[] = {"alert", "flow", "stats"};
-    size_t i;
-    unsigned t;
 
-    if (!ydoc_want(&L->w, n, YN_LIST, "output types"))
-        return;
     *types = 0;
-    for (i = 0; i < n->n; i++) {
-        const char *s = ydoc_string(&L->w, n->items[i], "an event type");
-        if (s == NULL)
-            continue;
-        for (t = 0; t < 3 && strcmp(s, names[t]) != 0; t++)
-            ;
-        if (t == 3)
-            ydoc_error(&L->w, n->items[i], "unknown event type '%s' (alert, flow, stats)", s);
-        else
-            *types |= 1u << t;
-    }
-    if (n->n == 0)
+    ydoc_flags(&L->w, n, "output types", "event type", names, 3, types);
+    if (n->kind == YN_LIST && n->n == 0)
         ydoc_error(&L->w, n, "output types is an empty list");
 }
 

@@ -496,19 +496,11 @@ static void compile_rule(struct compiler *C, const struct ynode *n, struct rule 
             ydoc_error(&C->w, at[K_MAINT_WINDOW],
                        "maintenance_window must be inside or outside, not '%s'", s);
     }
-    if (at[K_SERVICES] != NULL && ydoc_want(&C->w, at[K_SERVICES], YN_LIST, "services")) {
+    if (at[K_SERVICES] != NULL) {
         static const char *const svc[SVC__COUNT] = {"dns", "dhcp", "ntp"};
-        for (j = 0; j < at[K_SERVICES]->n; j++) {
-            const struct ynode *e = at[K_SERVICES]->items[j];
-            if ((s = ydoc_string(&C->w, e, "a service")) == NULL)
-                continue;
-            for (k = 0; k < SVC__COUNT && strcmp(svc[k], s) != 0; k++)
-                ;
-            if (k == SVC__COUNT)
-                ydoc_error(&C->w, e, "unknown service '%s' (dns, dhcp, ntp)", s);
-            else
-                r->services |= (uint8_t)(1u << k);
-        }
+        unsigned bits = 0;
+        ydoc_flags(&C->w, at[K_SERVICES], "services", "service", svc, SVC__COUNT, &bits);
+        r->services = (uint8_t)bits;
     }
     if (at[K_SKIP_ALLOWED] != NULL && ydoc_bool(&C->w, at[K_SKIP_ALLOWED], "skip_allowed", &k))
         r->skip_allowed = (uint8_t)k;

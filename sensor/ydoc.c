@@ -361,3 +361,34 @@ int ydoc_size(struct ywalk *w, const struct ynode *n, const char *what, uint64_t
     *out = v * units[i].mul;
     return 1;
 }
+
+int ydoc_flags(struct ywalk *w, const struct ynode *n, const char *what, const char *item,
+               const char *const *names, unsigned count, unsigned *bits)
+{
+    char known[256] = "";
+    size_t i;
+    unsigned k;
+    int ok = 1;
+
+    if (!ydoc_want(w, n, YN_LIST, what))
+        return 0;
+    for (k = 0; k < count; k++)
+        snprintf(known + strlen(known), sizeof(known) - strlen(known), "%s%s", k ? ", " : "",
+                 names[k]);
+    for (i = 0; i < n->n; i++) {
+        const char *s = ydoc_string(w, n->items[i], item);
+        if (s == NULL) {
+            ok = 0;
+            continue;
+        }
+        for (k = 0; k < count && strcmp(names[k], s) != 0; k++)
+            ;
+        if (k == count) {
+            ydoc_error(w, n->items[i], "unknown %s '%s' (%s)", item, s, known);
+            ok = 0;
+        } else {
+            *bits |= 1u << k;
+        }
+    }
+    return ok;
+}

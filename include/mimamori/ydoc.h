@@ -69,6 +69,13 @@ int ydoc_duration(struct ywalk *w, const struct ynode *n, const char *what, uint
 /* "52428800", "50MB" (10^6), "50MiB" (2^20), also B, KB, GB, KiB, GiB, to bytes (not 0). */
 int ydoc_size(struct ywalk *w, const struct ynode *n, const char *what, uint64_t *out);
 
+/*
+ * A list of names from a fixed set as bits (bit i: names[i]); an unknown one is reported as
+ * "unknown <item> 'x' (name, name, ...)". Returns 1 when every name was known.
+ */
+int ydoc_flags(struct ywalk *w, const struct ynode *n, const char *what, const char *item,
+               const char *const *names, unsigned count, unsigned *bits);
+
 /* Key i of a mapping, or NULL (reported) when it is not a string or repeats an earlier key. */
 const char *ydoc_key(struct ywalk *w, const struct ynode *map, size_t i);
 
