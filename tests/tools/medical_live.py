@@ -296,7 +296,12 @@ def main():
     shutil.rmtree(work, ignore_errors=True)
     os.makedirs(work)
     try:
-        setup_net()
+        try:
+            setup_net()
+        except subprocess.CalledProcessError as e:
+            print("skipped: cannot create network namespaces here: " +
+                  (e.stderr or b"").decode(errors="replace").strip())
+            return 77
         pcap = make_traffic(work)
     finally:
         teardown_net()
