@@ -4,6 +4,7 @@
  * Timestamps are requested in microseconds whatever the file stores. Link types are mapped to
  * the decoder's; a file with one we do not decode is refused with its name.
  */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -93,8 +94,30 @@ int capture_open_files(struct capture **out, char *const *files, unsigned n, cha
     return 0;
 }
 
-int capture_open_live(struct capture **out, const char *iface, char *errbuf)
+int capture_check_filter(const char *bpf, char *errbuf)
 {
+    pcap_t *p = pcap_open_dead(DLT_EN10MB, 262144);
+    struct bpf_program prog;
+    int r = 0;
+
+    if (p == NULL) {
+        snprintf(errbuf, CAPTURE_ERRBUF_SIZE, "out of memory");
+        return MM_ENOMEM;
+    }
+    if (pcap_compile(p, &prog, bpf, 1, PCAP_NETMASK_UNKNOWN) != 0) {
+        snprintf(errbuf, CAPTURE_ERRBUF_SIZE, "%s", pcap_geterr(p));
+        r = MM_EINVAL;
+    } else {
+        pcap_freecode(&prog);
+    }
+    pcap_close(p);
+    return r;
+}
+
+int capture_open_live(struct capture **out, const char *iface, const struct capture_live_config *lc,
+                      char *errbuf)
+{
+    struct bpf_program prog;
     char perr[PCAP_ERRBUF_SIZE];
     struct capture *c;
     int r, dlt;
@@ -107,16 +130,28 @@ int capture_open_live(struct capture **out, const char *iface, char *errbuf)
         capture_close(c);
         return MM_ECAPTURE;
     }
-    pcap_set_snaplen(c->p, 262144);
-    pcap_set_promisc(c->p, 1);
+    pcap_set_snaplen(c->p, (int)lc->snaplen);
+    pcap_set_promisc(c->p, lc->promisc);
     pcap_set_timeout(c->p, 250);
     pcap_set_tstamp_precision(c->p, PCAP_TSTAMP_PRECISION_MICRO);
+    if (lc->buffer_size > 0)
+        pcap_set_buffer_size(c->p, lc->buffer_size > INT_MAX ? INT_MAX : (int)lc->buffer_size);
     r = pcap_activate(c->p);
     if (r < 0) {
         snprintf(errbuf, CAPTURE_ERRBUF_SIZE, "%s: %s", iface,
                  r == PCAP_ERROR ? pcap_geterr(c->p) : pcap_statustostr(r));
         capture_close(c);
         return MM_ECAPTURE;
+    }
+    if (lc->bpf != NULL) {
+        if (pcap_compile(c->p, &prog, lc->bpf, 1, PCAP_NETMASK_UNKNOWN) != 0 ||
+            pcap_setfilter(c->p, &prog) != 0) {
+            snprintf(errbuf, CAPTURE_ERRBUF_SIZE, "%s: filter '%s': %s", iface, lc->bpf,
+                     pcap_geterr(c->p));
+            capture_close(c);
+            return MM_ECAPTURE;
+        }
+        pcap_freecode(&prog);
     }
     dlt = pcap_datalink(c->p);
     if ((c->link = link_from_dlt(dlt)) == MM_LINK_UNSUPPORTED) {

@@ -76,8 +76,31 @@ static void parse_sensor(struct loader *L, const struct ynode *n)
                 free(L->c->interface);
                 L->c->interface = dup_or_oom(L, v, s);
             }
+        } else if (strcmp(k, "snaplen") == 0) {
+            ydoc_uint(&L->w, v, "sensor.snaplen", 96, 262144, &L->c->live.snaplen);
+        } else if (strcmp(k, "promiscuous") == 0) {
+            ydoc_bool(&L->w, v, "sensor.promiscuous", &L->c->live.promisc);
+        } else if (strcmp(k, "buffer_size") == 0) {
+            ydoc_size(&L->w, v, "sensor.buffer_size", &L->c->live.buffer_size);
+        } else if (strcmp(k, "bpf") == 0) {
+            char err[CAPTURE_ERRBUF_SIZE];
+            if ((s = ydoc_string(&L->w, v, "sensor.bpf")) == NULL)
+                continue;
+            if (capture_check_filter(s, err) != 0)
+                ydoc_error(&L->w, v, "sensor.bpf: %s", err);
+            else
+                L->c->bpf = dup_or_oom(L, v, s);
+        } else if (strcmp(k, "user") == 0 || strcmp(k, "group") == 0) {
+            char **dst = k[0] == 'u' ? &L->c->user : &L->c->group;
+            if ((s = ydoc_string(&L->w, v, k)) == NULL)
+                continue;
+            free(*dst);
+            *dst = dup_or_oom(L, v, s);
         } else {
-            ydoc_error(&L->w, YDOC_KEY(n, i), "unknown key 'sensor.%s'", k);
+            ydoc_error(&L->w, YDOC_KEY(n, i),
+                       "unknown key 'sensor.%s' (name, interface, snaplen, promiscuous, "
+                       "buffer_size, bpf, user, group)",
+                       k);
         }
     }
 }
@@ -971,13 +994,17 @@ static struct mm_config *config_new(const char *name)
         strcpy(c->sensor_name, "mimamori");
     c->sensor_name[sizeof(c->sensor_name) - 1] = '\0';
     flow_table_config_default(&c->flow);
+    c->live.snaplen = MM_SNAPLEN;
+    c->live.promisc = 1;
+    c->live.buffer_size = MM_RING_BYTES;
+    c->user = strdup(MM_DEFAULT_USER);
     c->delivery.queue_events = MM_OUTPUT_QUEUE;
     c->delivery.spool_dir = strdup(MM_SPOOL_DIR);
     c->delivery.spool_max = MM_SPOOL_MAX;
     c->delivery.drain_s = MM_DRAIN_S;
     c->delivery.timeout_ms = MM_SYSLOG_TIMEOUT_MS;
-    if (c->source == NULL || c->delivery.spool_dir == NULL || zone_map_create(&c->zones) != 0 ||
-        zone_map_create(&c->home) != 0) {
+    if (c->source == NULL || c->delivery.spool_dir == NULL || c->user == NULL ||
+        zone_map_create(&c->zones) != 0 || zone_map_create(&c->home) != 0) {
         config_free(c);
         return NULL;
     }
@@ -1002,6 +1029,7 @@ static int config_from_doc(const char *name, struct ydoc *doc, struct mm_config 
         parse_suppress(&L, L.suppress);
     if (L.medical != NULL)
         parse_medical(&L, L.medical);
+    L.c->live.bpf = L.c->bpf;
     ydoc_free(doc);
 
     for (i = 0; !L.have_home && i < sizeof(default_home) / sizeof(default_home[0]); i++) {
@@ -1120,6 +1148,9 @@ void config_free(struct mm_config *c)
         free(c->outputs[i].server_name);
     }
     free(c->delivery.spool_dir);
+    free(c->bpf);
+    free(c->user);
+    free(c->group);
     free(c->outputs);
     free(c);
 }

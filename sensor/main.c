@@ -19,6 +19,7 @@
 #include "mimamori/eve.h"
 #include "mimamori/log.h"
 #include "mimamori/output.h"
+#include "mimamori/privs.h"
 #include "mimamori/rules.h"
 
 #define DEFAULT_EVE_PATH "/var/log/mimamori/eve.json"
@@ -75,6 +76,26 @@ static int load_config(const char *path, struct mm_config **cfg)
         fprintf(stderr, "mimamori: out of memory loading the configuration\n");
     free(diag);
     return r;
+}
+
+/* Drop to sensor.user (root only when the config says so), with no capabilities left. */
+static int become_user(const struct mm_config *cfg, struct output *out, char *err, size_t len)
+{
+    uid_t uid;
+    gid_t gid;
+
+    if (privs_lookup(cfg->user, cfg->group, &uid, &gid, err, len) != 0)
+        return -1;
+    if (geteuid() == 0 && output_give_spool(out, uid, gid) != 0) {
+        snprintf(err, len, "cannot give the spool directory %s to %s", cfg->delivery.spool_dir,
+                 cfg->user);
+        return -1;
+    }
+    if (privs_drop(uid, gid, err, len) != 0)
+        return -1;
+    log_info("running as %s (uid %u, gid %u) without capabilities", cfg->user, (unsigned)uid,
+             (unsigned)gid);
+    return 0;
 }
 
 int main(int argc, char **argv)
@@ -159,7 +180,7 @@ int main(int argc, char **argv)
     }
 
     r = nfiles > 0 ? capture_open_files(&cap, files, nfiles, errbuf)
-                   : capture_open_live(&cap, iface, errbuf);
+                   : capture_open_live(&cap, iface, &cfg->live, errbuf);
     if (r != 0) {
         fprintf(stderr, "mimamori: %s\n", errbuf);
         config_free(cfg);
@@ -174,6 +195,12 @@ int main(int argc, char **argv)
         goto done;
     }
     if (eve_create(&eve, out) != 0 || engine_create(&eng, cfg, eve, capture_iface(cap)) != 0) {
+        status = 1;
+        goto done;
+    }
+    /* A live sensor parses no packet with privileges: everything that needed them is open. */
+    if (iface != NULL && become_user(cfg, out, errbuf, sizeof(errbuf)) != 0) {
+        fprintf(stderr, "mimamori: %s\n", errbuf);
         status = 1;
         goto done;
     }

@@ -683,6 +683,25 @@ void output_submit(struct output *o, unsigned type, unsigned severity, uint64_t 
     pthread_mutex_unlock(&o->mu);
 }
 
+int output_give_spool(struct output *o, uid_t uid, gid_t gid)
+{
+    char p[512];
+    unsigned i;
+
+    mkdir(o->spool_dir, 0700);
+    if (chown(o->spool_dir, uid, gid) != 0)
+        return MM_EIO;
+    for (i = 0; i <= o->nsinks; i++) {
+        if (i < o->nsinks)
+            snprintf(p, sizeof(p), "%s/%s", o->spool_dir, o->sink[i].spool_name);
+        else
+            snprintf(p, sizeof(p), "%s/overflow.spool", o->spool_dir);
+        if (access(p, F_OK) == 0 && chown(p, uid, gid) != 0)
+            return MM_EIO;
+    }
+    return 0;
+}
+
 void output_reopen(struct output *o)
 {
     atomic_store(&o->reopen, 1);

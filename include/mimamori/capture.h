@@ -27,8 +27,20 @@ struct capture_pkt {
  */
 int capture_open_files(struct capture **out, char *const *files, unsigned n, char *errbuf);
 
-/* A live interface, promiscuous, full snap length. 0 or MM_ECAPTURE with errbuf. */
-int capture_open_live(struct capture **out, const char *iface, char *errbuf);
+/* How a live interface is opened (a mirror port: promiscuous, whole frames, a large ring). */
+struct capture_live_config {
+    uint32_t snaplen;     /* bytes kept of each frame */
+    int promisc;          /* promiscuous mode */
+    uint64_t buffer_size; /* kernel ring (TPACKET_V3) in bytes, 0: libpcap's default */
+    const char *bpf;      /* capture filter, or NULL */
+};
+
+/* A live interface. 0 or MM_ECAPTURE with errbuf. */
+int capture_open_live(struct capture **out, const char *iface, const struct capture_live_config *lc,
+                      char *errbuf);
+
+/* Whether a capture filter compiles (for Ethernet frames); 0, or MM_EINVAL with errbuf. */
+int capture_check_filter(const char *bpf, char *errbuf);
 
 /*
  * Next packet: 1 with *pkt filled, 0 when a live read timed out (call again), MM_EEOF at the

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "mimamori/capture.h"
 #include "mimamori/flow.h"
 #include "mimamori/limits.h"
 #include "mimamori/ydoc.h"
@@ -105,6 +106,9 @@ struct mm_config {
     char *source; /* file name, or "(embedded default)" */
     char sensor_name[MM_MAX_SENSOR_NAME];
     char *interface;
+    struct capture_live_config live; /* sensor.snaplen, promiscuous, buffer_size, bpf */
+    char *bpf;                       /* sensor.bpf (live.bpf points here) */
+    char *user, *group;   /* sensor.user/group: who a live sensor runs as after start-up */
     unsigned nzones;      /* including the implicit internet and unzoned */
     unsigned nconfigured; /* zones given in the file */
     char zone_names[MM_MAX_ZONES][MM_MAX_ZONE_NAME];

@@ -312,6 +312,11 @@ def part_queue_full(mimamori, work, pcap):
     os.mkfifo(fifo)
     outputs = f"  - {{type: file, path: {fifo}}}\n"
     cfg = site(work, "queue", outputs, "  queue_events: 16\n")
+    with open(cfg) as f:  # live: run as nobody after start-up
+        text = f.read().replace("sensor: {name: scenario}",
+                                "sensor: {name: scenario, user: nobody, group: nogroup}")
+    with open(cfg, "w") as f:
+        f.write(text)
     made = subprocess.run(["ip", "netns", "add", ns], capture_output=True, text=True)
     if made.returncode != 0:
         print("skip queue full: cannot create network namespaces here: " + made.stderr.strip())

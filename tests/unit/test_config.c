@@ -50,6 +50,10 @@ static int zone_of(const struct mm_config *c, const char *ip)
 static const char site[] = "sensor:\n"
                            "  name: hospital-a-core1\n"
                            "  interface: eth1\n"
+                           "  snaplen: 1600\n"
+                           "  promiscuous: false\n"
+                           "  bpf: not host 10.10.0.5\n"
+                           "  buffer_size: 256MiB\n"
                            "home_networks: [10.0.0.0/8, 192.168.0.0/16]\n"
                            "zones:\n"
                            "  emr:\n"
@@ -116,6 +120,11 @@ static void test_valid_site(void **state)
     assert_int_equal(c->delivery.queue_events, 4096);
     assert_string_equal(c->delivery.spool_dir, "/var/spool/mimamori");
     assert_int_equal(c->delivery.drain_s, 30);
+    assert_int_equal(c->live.snaplen, 1600);
+    assert_false(c->live.promisc);
+    assert_string_equal(c->live.bpf, "not host 10.10.0.5");
+    assert_int_equal(c->live.buffer_size, 256u << 20);
+    assert_string_equal(c->user, "mimamori");
     assert_int_equal(c->flow.max_flows, 1000);
     assert_int_equal(c->flow.timeout[FT_UDP], 60);
     assert_int_equal(c->flow.timeout[FT_TCP_EST], 3600);
@@ -206,6 +215,13 @@ static void test_errors_with_positions(void **state)
              "authpriv)");
     load_bad("outputs:\n  - {type: file, path: /tmp/x, address: 'h:514'}\n",
              "site.yaml:2:32: unknown key 'address' in a file output");
+    load_bad("sensor:\n  bpf: 'tcp port 99999'\n",
+             "site.yaml:2:8: sensor.bpf: illegal port number 99999 > 65535");
+    load_bad("sensor:\n  snaplen: 10\n",
+             "site.yaml:2:12: sensor.snaplen must be a whole number from 96 to 262144, not '10'");
+    load_bad("sensor:\n  colour: red\n",
+             "site.yaml:2:3: unknown key 'sensor.colour' (name, interface, snaplen, promiscuous, "
+             "buffer_size, bpf, user, group)");
     load_bad("delivery:\n  spool_directory: spool\n",
              "site.yaml:2:20: delivery.spool_directory must be an absolute path");
     load_bad("delivery:\n  queue_events: 2\n",

@@ -1,0 +1,120 @@
+#!/usr/bin/python3
+"""The sensor as a live daemon on a veth pair in a network namespace the test creates.
+
+usage: live_daemon.py MIMAMORI DEMO_PCAP WORKDIR
+
+The sensor captures on one end (as user nobody after start-up); tcpreplay sends the demo capture
+into the other. Checked: /proc/PID/status shows the unprivileged uid and gid, no capability in
+any set and no_new_privs; the alerts equal those of the same capture read with -r (rule, hosts,
+count); SIGTERM ends it with exit 0 and every flow written out.
+
+Needs root, iproute2 and tcpreplay; exits 77 (skipped) without them or without permission to
+create network namespaces.
+"""
+import collections
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+failures = []
+
+
+def check(cond, what):
+    print(("ok   " if cond else "FAIL ") + what, flush=True)
+    if not cond:
+        failures.append(what)
+
+
+def alerts(path):
+    out = collections.Counter()
+    for line in open(path):
+        ev = json.loads(line)
+        if ev["event_type"] == "alert":
+            out[(ev["alert"]["metadata"]["rule"][0], ev["src_ip"], ev["dest_ip"],
+                 ev["alert"]["metadata"]["count"][0])] += 1
+    return out
+
+
+def status(pid):
+    fields = {}
+    for line in open(f"/proc/{pid}/status"):
+        k, _, v = line.partition(":")
+        fields[k] = v.split()
+    return fields
+
+
+def main():
+    if len(sys.argv) != 4:
+        print(__doc__, file=sys.stderr)
+        return 2
+    mimamori, pcap, work = sys.argv[1:]
+    if os.geteuid() != 0 or shutil.which("tcpreplay") is None or shutil.which("ip") is None:
+        print("skipped: needs root, iproute2 and tcpreplay")
+        return 77
+    shutil.rmtree(work, ignore_errors=True)
+    os.makedirs(work)
+    site = os.path.join(work, "site.yaml")
+    with open(site, "w") as f:
+        f.write(f"sensor: {{name: live, user: nobody, group: nogroup}}\n"
+                f"delivery: {{spool_directory: {work}/spool}}\n")
+    ref = os.path.join(work, "offline.json")
+    subprocess.run([mimamori, "-c", site, "-r", pcap, "--eve", ref], check=True)
+
+    ns = "mm-live-%d" % os.getpid()
+    made = subprocess.run(["ip", "netns", "add", ns], capture_output=True, text=True)
+    if made.returncode != 0:
+        print("skipped: cannot create network namespaces here: " + made.stderr.strip())
+        return 77
+    try:
+        for cmd in (["ip", "-n", ns, "link", "add", "mmd0", "type", "veth", "peer", "name",
+                     "mmd1"],
+                    ["ip", "-n", ns, "link", "set", "mmd0", "up"],
+                    ["ip", "-n", ns, "link", "set", "mmd1", "up"]):
+            subprocess.run(cmd, check=True)
+        eve = os.path.join(work, "live.json")
+        p = subprocess.Popen(["ip", "netns", "exec", ns, mimamori, "-v", "-c", site, "-i",
+                              "mmd1", "--eve", eve], stderr=subprocess.PIPE, text=True)
+        time.sleep(1.5)
+        check(p.poll() is None, "the daemon is running")
+        st = status(p.pid)
+        check(st.get("Uid") == ["65534"] * 4 and st.get("Gid") == ["65534"] * 4,
+              f"runs as nobody/nogroup (Uid {st.get('Uid')}, Gid {st.get('Gid')})")
+        zero = ["0000000000000000"]
+        check(all(st.get(k) == zero for k in ("CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb")),
+              "no capability in any set: " +
+              " ".join(f"{k}={st.get(k, ['?'])[0]}" for k in ("CapPrm", "CapEff", "CapBnd")))
+        check(st.get("NoNewPrivs") == ["1"], "no_new_privs set")
+        r = subprocess.run(["ip", "netns", "exec", ns, "tcpreplay", "-i", "mmd0", "--pps",
+                            "3000", pcap], capture_output=True, text=True, timeout=120)
+        check(r.returncode == 0, "tcpreplay sent the demo capture")
+        time.sleep(1.0)
+        p.send_signal(signal.SIGTERM)
+        err = p.communicate(timeout=60)[1]
+        check(p.returncode == 0, f"SIGTERM: exit 0 ({p.returncode})")
+        flows = [json.loads(x) for x in open(eve) if '"event_type":"flow"' in x]
+        ref_flows = [json.loads(x) for x in open(ref) if '"event_type":"flow"' in x]
+        key = lambda f: (f["src_ip"], f.get("src_port"), f["dest_ip"], f.get("dest_port"),
+                         f["proto"])
+        # The veth itself adds a few flows of its own (IPv6 neighbour discovery, MLD).
+        missing = set(map(key, ref_flows)) - set(map(key, flows))
+        check(not missing and any(f["flow"]["reason"] == "shutdown" for f in flows),
+              f"SIGTERM: every flow written out ({len(ref_flows)} of the capture, "
+              f"{len(flows)} in all; missing {sorted(missing)[:3]})")
+        want, got = alerts(ref), alerts(eve)
+        check(got == want, f"alerts live equal alerts offline ({sum(got.values())} and "
+                           f"{sum(want.values())})")
+        if got != want:
+            print("     offline only:", dict(want - got), "\n     live only:", dict(got - want))
+        check("running as nobody" in err, "the daemon said whom it runs as")
+    finally:
+        subprocess.run(["ip", "netns", "del", ns], capture_output=True)
+    print(f"live_daemon: {len(failures)} failure(s)")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
