@@ -1,10 +1,10 @@
 # Thin wrapper for the README's two commands; the build itself is CMake.
 BUILD ?= build
 DEPS = build-essential cmake pkg-config libpcap-dev libndpi-dev libyaml-dev libjansson-dev \
-       libcmocka-dev libgcrypt20-dev libssl-dev libndpi-bin python3 python3-jsonschema tzdata
+       libcmocka-dev libgcrypt20-dev libssl-dev libsystemd-dev libndpi-bin python3 python3-jsonschema tzdata
 # What the tests add: real DICOM peers (dcmtk), a real rsyslog with TLS, namespaces, capture
 # and replay. make fuzz adds the fuzzing compiler.
-TEST_DEPS = dcmtk iproute2 tcpdump ethtool rsyslog rsyslog-gnutls openssl tcpreplay
+TEST_DEPS = dcmtk iproute2 tcpdump ethtool rsyslog rsyslog-gnutls openssl tcpreplay systemd
 
 .PHONY: deps test-deps build demo test fuzz sanitize clean
 

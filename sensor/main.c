@@ -18,6 +18,7 @@
 #include "mimamori/error.h"
 #include "mimamori/eve.h"
 #include "mimamori/log.h"
+#include "mimamori/notify.h"
 #include "mimamori/output.h"
 #include "mimamori/privs.h"
 #include "mimamori/rules.h"
@@ -113,6 +114,7 @@ int main(int argc, char **argv)
     struct capture *cap = NULL;
     struct eve *eve = NULL;
     struct output *out = NULL;
+    uint64_t watchdog_us = 0, next_ping_us = 0;
     struct engine *eng = NULL;
     struct capture_pkt pkt;
     struct sigaction sa;
@@ -216,8 +218,14 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     running_capture = cap;
 
-    if (iface != NULL)
+    if (iface != NULL) {
+        char st[128];
         engine_tick(eng, wall_us(), cap);
+        snprintf(st, sizeof(st), "capturing on %s", iface);
+        notify_ready(st);
+        watchdog_us = notify_watchdog_usec() / 2;
+        next_ping_us = wall_us() + watchdog_us;
+    }
     while (!stop_requested) {
         r = capture_next(cap, &pkt, errbuf);
         if (r == 1) {
@@ -231,14 +239,23 @@ int main(int argc, char **argv)
                 break;
             }
         }
-        if (iface != NULL)
-            engine_tick(eng, wall_us(), cap);
+        if (iface != NULL) {
+            uint64_t now = wall_us();
+            engine_tick(eng, now, cap);
+            /* The capture read times out every 250 ms, so the loop comes by often enough. */
+            if (watchdog_us > 0 && now >= next_ping_us) {
+                notify_watchdog();
+                next_ping_us = now + watchdog_us;
+            }
+        }
         if (hup_requested) {
             hup_requested = 0;
             output_reopen(out);
         }
     }
     running_capture = NULL;
+    if (iface != NULL)
+        notify_stopping();
     engine_finish(eng, cap);
 
 done:

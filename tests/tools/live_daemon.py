@@ -16,6 +16,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -76,10 +77,32 @@ def main():
                     ["ip", "-n", ns, "link", "set", "mmd1", "up"]):
             subprocess.run(cmd, check=True)
         eve = os.path.join(work, "live.json")
+        # systemd's side of Type=notify: a datagram socket, and a 1 s watchdog.
+        sock_path = os.path.join(work, "notify.sock")
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        sock.bind(sock_path)
+        os.chmod(sock_path, 0o777)
+        sock.settimeout(0.1)
+        env = dict(os.environ, NOTIFY_SOCKET=sock_path, WATCHDOG_USEC="1000000")
+        env.pop("WATCHDOG_PID", None)
         p = subprocess.Popen(["ip", "netns", "exec", ns, mimamori, "-v", "-c", site, "-i",
-                              "mmd1", "--eve", eve], stderr=subprocess.PIPE, text=True)
+                              "mmd1", "--eve", eve], stderr=subprocess.PIPE, text=True, env=env)
         time.sleep(1.5)
         check(p.poll() is None, "the daemon is running")
+        notes = []
+
+        def collect(seconds):
+            end = time.time() + seconds
+            while time.time() < end:
+                try:
+                    notes.append(sock.recv(4096).decode())
+                except socket.timeout:
+                    pass
+        collect(1.5)
+        check(any(n.startswith("READY=1") for n in notes), "sd_notify: READY=1 sent")
+        check(sum("WATCHDOG=1" in n for n in notes) >= 2,
+              f"sd_notify: watchdog pinged ({sum('WATCHDOG=1' in n for n in notes)} in 1.5 s "
+              f"with a 1 s watchdog)")
         st = status(p.pid)
         check(st.get("Uid") == ["65534"] * 4 and st.get("Gid") == ["65534"] * 4,
               f"runs as nobody/nogroup (Uid {st.get('Uid')}, Gid {st.get('Gid')})")
@@ -94,6 +117,8 @@ def main():
         time.sleep(1.0)
         p.send_signal(signal.SIGTERM)
         err = p.communicate(timeout=60)[1]
+        collect(0.3)
+        check(any("STOPPING=1" in n for n in notes), "sd_notify: STOPPING=1 sent")
         check(p.returncode == 0, f"SIGTERM: exit 0 ({p.returncode})")
         flows = [json.loads(x) for x in open(eve) if '"event_type":"flow"' in x]
         ref_flows = [json.loads(x) for x in open(ref) if '"event_type":"flow"' in x]
