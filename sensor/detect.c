@@ -288,7 +288,7 @@ static void raise_alert(struct detect *d, struct fctx *x, unsigned ri, enum scop
         return;
     }
     x->f->flags |= FLOW_F_ALERTED;
-    memcpy(buf, &ri, sizeof(ri));
+    memcpy(buf, &r->sid, sizeof(r->sid)); /* the rule's id: stable across reloads */
     if (scope != SCOPE_DST)
         memcpy(buf + 4, x->src, 16);
     if (scope != SCOPE_SRC)
@@ -1039,97 +1039,192 @@ void detect_finish(struct detect *d)
 
 /* --- life ----------------------------------------------------------------------------------- */
 
-int detect_create(struct detect **out, const struct mm_config *cfg, struct eve *eve,
-                  const struct eve_ctx *ctx, const struct dnscache *dns)
+/* The per-rule structures of one ruleset: evaluation lists and counters. */
+struct plan {
+    struct track **track;
+    unsigned *classified, ncl, *segment, nseg, *ended, nend, *medical, nmed;
+    int *supp_rule;
+    unsigned rules_loaded, rules_disabled;
+};
+
+static int tracked(const struct rule *r)
 {
-    static const char *const svc_names[SVC__COUNT] = {"DNS", "DHCP", "NTP"};
+    return r->type == RULE_FANOUT || r->type == RULE_SCAN || r->type == RULE_BRUTE_FORCE ||
+           r->type == RULE_BEACONING || r->type == RULE_EXFILTRATION ||
+           r->type == RULE_DICOM_REJECT;
+}
+
+static unsigned track_items(const struct rule *r)
+{
+    return r->type == RULE_EXFILTRATION ? MM_EXFIL_BUCKETS : r->threshold;
+}
+
+static void plan_free(struct plan *p, unsigned nrules)
+{
+    unsigned i;
+
+    for (i = 0; p->track != NULL && i < nrules; i++)
+        detect__track_destroy(p->track[i]);
+    free(p->track);
+    free(p->classified);
+    free(p->segment);
+    free(p->ended);
+    free(p->medical);
+    free(p->supp_rule);
+    memset(p, 0, sizeof(*p));
+}
+
+/*
+ * Plan cfg's ruleset. With old (the running ruleset and its plan), a rule of the same key,
+ * type and counter size takes over the old rule's counters, so a reload loses no state.
+ */
+static int plan_build(struct plan *p, const struct mm_config *cfg, const struct ruleset *old_rs,
+                      struct plan *old)
+{
     const struct ruleset *rs = cfg->ruleset;
     unsigned n = rs != NULL ? rs->n : 0, i;
-    struct detect *d;
 
-    *out = NULL;
-    if ((d = calloc(1, sizeof(*d))) == NULL)
-        return MM_ENOMEM;
-    d->cfg = cfg;
-    d->rs = rs;
-    d->eve = eve;
-    d->ctx = ctx;
-    d->dns = dns;
-    for (i = 0; i < SVC__COUNT; i++)
-        d->svc_proto[i] = classify_lookup_protocol(svc_names[i]);
-    d->track = calloc(n + 1, sizeof(*d->track));
-    d->classified = calloc(n + 1, sizeof(unsigned));
-    d->segment = calloc(n + 1, sizeof(unsigned));
-    d->ended = calloc(n + 1, sizeof(unsigned));
-    d->medical = calloc(n + 1, sizeof(unsigned));
-    d->supp_rule = calloc(cfg->nsuppress + 1, sizeof(int));
-    d->folds = calloc(MM_DEDUP_SLOTS, sizeof(*d->folds));
-    if (d->track == NULL || d->classified == NULL || d->segment == NULL || d->ended == NULL ||
-        d->medical == NULL || d->supp_rule == NULL || d->folds == NULL)
+    memset(p, 0, sizeof(*p));
+    p->track = calloc(n + 1, sizeof(*p->track));
+    p->classified = calloc(n + 1, sizeof(unsigned));
+    p->segment = calloc(n + 1, sizeof(unsigned));
+    p->ended = calloc(n + 1, sizeof(unsigned));
+    p->medical = calloc(n + 1, sizeof(unsigned));
+    p->supp_rule = calloc(cfg->nsuppress + 1, sizeof(int));
+    if (p->track == NULL || p->classified == NULL || p->segment == NULL || p->ended == NULL ||
+        p->medical == NULL || p->supp_rule == NULL)
         goto fail;
     for (i = 0; i < n; i++) {
-        const struct rule *r = &rs->r[i];
-        unsigned items = r->threshold;
+        const struct rule *r = &rs->r[i], *o;
         if (!r->enabled) {
-            d->st.rules_disabled++;
+            p->rules_disabled++;
             continue;
         }
-        d->st.rules_loaded++;
+        p->rules_loaded++;
         switch (r->type) {
         case RULE_SEGMENTATION:
-            d->segment[d->nseg++] = i;
+            p->segment[p->nseg++] = i;
             break;
         case RULE_SCAN:
         case RULE_BRUTE_FORCE:
         case RULE_EXFILTRATION:
         case RULE_ROGUE_SERVICE:
-            d->ended[d->nend++] = i;
+            p->ended[p->nend++] = i;
             break;
         case RULE_MEDICAL_ZONE:
         case RULE_DICOM_AE:
         case RULE_HL7_SENDER:
         case RULE_DICOM_REJECT:
             /* At classification, and again whenever the parser has news. */
-            d->classified[d->ncl++] = i;
-            d->medical[d->nmed++] = i;
+            p->classified[p->ncl++] = i;
+            p->medical[p->nmed++] = i;
             break;
         default:
-            d->classified[d->ncl++] = i;
+            p->classified[p->ncl++] = i;
             break;
         }
-        if (r->type == RULE_EXFILTRATION)
-            items = MM_EXFIL_BUCKETS;
-        if ((r->type == RULE_FANOUT || r->type == RULE_SCAN || r->type == RULE_BRUTE_FORCE ||
-             r->type == RULE_BEACONING || r->type == RULE_EXFILTRATION ||
-             r->type == RULE_DICOM_REJECT) &&
-            detect__track_create(&d->track[i], MM_TRACK_SLOTS, items) != 0)
+        if (!tracked(r))
+            continue;
+        if (old != NULL && (o = rules_find(old_rs, r->key)) != NULL && o->type == r->type &&
+            track_items(o) == track_items(r) && old->track[o - old_rs->r] != NULL) {
+            p->track[i] = old->track[o - old_rs->r];
+            old->track[o - old_rs->r] = NULL;
+        } else if (detect__track_create(&p->track[i], MM_TRACK_SLOTS, track_items(r)) != 0) {
             goto fail;
+        }
     }
     for (i = 0; i < cfg->nsuppress; i++) {
         const struct rule *r = rules_find(rs, cfg->suppress[i].rule);
-        d->supp_rule[i] = r != NULL ? (int)(r - rs->r) : -1;
+        p->supp_rule[i] = r != NULL ? (int)(r - rs->r) : -1;
     }
-    *out = d;
     return 0;
 fail:
-    detect_destroy(d);
+    plan_free(p, n);
     return MM_ENOMEM;
+}
+
+static void plan_install(struct detect *d, struct plan *p)
+{
+    d->track = p->track;
+    d->classified = p->classified, d->ncl = p->ncl;
+    d->segment = p->segment, d->nseg = p->nseg;
+    d->ended = p->ended, d->nend = p->nend;
+    d->medical = p->medical, d->nmed = p->nmed;
+    d->supp_rule = p->supp_rule;
+    d->st.rules_loaded = p->rules_loaded;
+    d->st.rules_disabled = p->rules_disabled;
+}
+
+static struct plan plan_of(const struct detect *d)
+{
+    struct plan p = {d->track, d->classified, d->ncl,  d->segment,   d->nseg, d->ended,
+                     d->nend,  d->medical,    d->nmed, d->supp_rule, 0,       0};
+    return p;
+}
+
+int detect_create(struct detect **out, const struct mm_config *cfg, struct eve *eve,
+                  const struct eve_ctx *ctx, const struct dnscache *dns)
+{
+    static const char *const svc_names[SVC__COUNT] = {"DNS", "DHCP", "NTP"};
+    struct detect *d;
+    struct plan p;
+    unsigned i;
+
+    *out = NULL;
+    if ((d = calloc(1, sizeof(*d))) == NULL)
+        return MM_ENOMEM;
+    d->cfg = cfg;
+    d->rs = cfg->ruleset;
+    d->eve = eve;
+    d->ctx = ctx;
+    d->dns = dns;
+    for (i = 0; i < SVC__COUNT; i++)
+        d->svc_proto[i] = classify_lookup_protocol(svc_names[i]);
+    if ((d->folds = calloc(MM_DEDUP_SLOTS, sizeof(*d->folds))) == NULL ||
+        plan_build(&p, cfg, NULL, NULL) != 0) {
+        free(d->folds);
+        free(d);
+        return MM_ENOMEM;
+    }
+    plan_install(d, &p);
+    *out = d;
+    return 0;
+}
+
+int detect_reload(struct detect *d, const struct mm_config *cfg)
+{
+    struct plan old = plan_of(d), p;
+    unsigned i;
+
+    if (plan_build(&p, cfg, d->rs, &old) != 0)
+        return MM_ENOMEM;
+    /* Folds follow their rule by key; a rule that is gone reports its repeats now. */
+    for (i = 0; i < MM_DEDUP_SLOTS; i++) {
+        struct fold *fo = &d->folds[i];
+        const struct rule *r;
+        if (fo->key == 0)
+            continue;
+        if ((r = rules_find(cfg->ruleset, d->rs->r[fo->rule].key)) != NULL && r->enabled)
+            fo->rule = (unsigned)(r - cfg->ruleset->r);
+        else
+            fold_close(d, fo);
+    }
+    plan_free(&old, d->rs != NULL ? d->rs->n : 0);
+    plan_install(d, &p);
+    d->cfg = cfg;
+    d->rs = cfg->ruleset;
+    d->st.reloads++;
+    return 0;
 }
 
 void detect_destroy(struct detect *d)
 {
-    unsigned i;
+    struct plan p;
 
     if (d == NULL)
         return;
-    for (i = 0; d->track != NULL && d->rs != NULL && i < d->rs->n; i++)
-        detect__track_destroy(d->track[i]);
-    free(d->track);
-    free(d->classified);
-    free(d->segment);
-    free(d->ended);
-    free(d->medical);
-    free(d->supp_rule);
+    p = plan_of(d);
+    plan_free(&p, d->rs != NULL ? d->rs->n : 0);
     free(d->folds);
     free(d);
 }

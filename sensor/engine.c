@@ -35,6 +35,8 @@ struct engine {
     uint64_t wall_start_us; /* first tick, for uptime */
     uint64_t next_stats_us; /* wall clock of the next periodic stats */
     uint64_t flow_events[FLOW_EV__COUNT];
+    uint64_t last_reload_us; /* wall clock of the last snapshot change (start-up first) */
+    unsigned reload_errors;  /* errors of the last failed reload, 0 after a good one */
 };
 
 static void dispatch(struct engine *e, enum flow_event ev, struct flow *f,
@@ -116,6 +118,26 @@ void engine_destroy(struct engine *e)
     free(e);
 }
 
+int engine_reload(struct engine *e, const struct mm_config *cfg, uint64_t wall_us,
+                  unsigned failed_errors)
+{
+    int r;
+
+    (void)failed_errors;
+    if ((r = detect_reload(e->det, cfg)) != 0)
+        return r;
+    e->cfg = cfg;
+    e->ectx.cfg = cfg;
+    e->last_reload_us = wall_us;
+    e->reload_errors = 0;
+    return 0;
+}
+
+void engine_reload_failed(struct engine *e, unsigned errors)
+{
+    e->reload_errors = errors;
+}
+
 int engine_subscribe(struct engine *e, const struct flow_event_handler *h)
 {
     if (e->nhandlers == ENGINE_MAX_HANDLERS)
@@ -187,6 +209,8 @@ static void write_stats(struct engine *e, struct capture *cap, uint64_t uptime_s
     ds.suppressed = dst.suppressed;
     ds.rules_loaded = dst.rules_loaded;
     ds.rules_disabled = dst.rules_disabled;
+    ds.rules_failed = e->reload_errors;
+    ds.last_reload_us = e->last_reload_us;
     st.detect = &ds;
     if (cap != NULL)
         capture_get_stats(cap, &cs);

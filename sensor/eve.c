@@ -559,13 +559,20 @@ int eve_write_stats(struct eve *e, const struct eve_ctx *ctx, const struct eve_s
                   (json_int_t)fs->end_state[FLOW_STATE_NEW], "established",
                   (json_int_t)fs->end_state[FLOW_STATE_ESTABLISHED], "closed",
                   (json_int_t)fs->end_state[FLOW_STATE_CLOSED]));
-    if (st->detect != NULL)
-        json_object_set_new(
-            s, "detect",
-            json_pack("{sIsIs[{sIsIsI}]}", "alert", (json_int_t)st->detect->alerts,
-                      "alerts_suppressed", (json_int_t)st->detect->suppressed, "engines",
-                      "rules_loaded", (json_int_t)st->detect->rules_loaded, "rules_failed",
-                      (json_int_t)0, "rules_skipped", (json_int_t)st->detect->rules_disabled));
+    if (st->detect != NULL) {
+        json_t *eng = json_pack("{sIsIsI}", "rules_loaded", (json_int_t)st->detect->rules_loaded,
+                                "rules_failed", (json_int_t)st->detect->rules_failed,
+                                "rules_skipped", (json_int_t)st->detect->rules_disabled);
+        if (st->detect->last_reload_us != 0) {
+            char t[48];
+            eve_format_time(st->detect->last_reload_us, t, sizeof(t));
+            json_object_set_new(eng, "last_reload", json_string(t));
+        }
+        json_object_set_new(s, "detect",
+                            json_pack("{sIsIs[o]}", "alert", (json_int_t)st->detect->alerts,
+                                      "alerts_suppressed", (json_int_t)st->detect->suppressed,
+                                      "engines", eng));
+    }
     json_object_set_new(ev, "stats", s);
     json_object_set_new(ev, "ndpi", delivery_object(e, st));
     return emit(e, ev, OUTPUT_EV_STATS, 0, ts_us);

@@ -57,7 +57,7 @@ static uint64_t wall_us(void)
     return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
-static int load_config(const char *path, struct mm_config **cfg)
+static int load_config(const char *path, struct mm_config **cfg, unsigned *nerr)
 {
     struct config_diag *diag = calloc(1, sizeof(*diag));
     unsigned i;
@@ -73,10 +73,36 @@ static int load_config(const char *path, struct mm_config **cfg)
     if (diag->count > CONFIG_MAX_DIAGS)
         fprintf(stderr, "%s: %u more errors not shown\n", path ? path : "(embedded default)",
                 diag->count - CONFIG_MAX_DIAGS);
+    if (nerr != NULL)
+        *nerr = diag->count;
     if (r == MM_ENOMEM)
         fprintf(stderr, "mimamori: out of memory loading the configuration\n");
     free(diag);
     return r;
+}
+
+/*
+ * SIGHUP: load the config and rules again into a new snapshot and switch to it only when it
+ * loaded cleanly; otherwise the running one stays, and the errors are printed and counted.
+ */
+static void reload(struct mm_config **cfg, const char *path, struct engine *eng)
+{
+    struct mm_config *next = NULL;
+    unsigned nerr = 0;
+    int r = load_config(path, &next, &nerr);
+
+    if (r == 0 && engine_reload(eng, next, wall_us(), 0) == 0) {
+        config_free(*cfg);
+        *cfg = next;
+        log_warnx("configuration reloaded from %s (%u rules)", next->source,
+                  next->ruleset ? next->ruleset->n : 0);
+        notify_status("configuration reloaded");
+        return;
+    }
+    config_free(next);
+    engine_reload_failed(eng, nerr > 0 ? nerr : 1);
+    log_warnx("reload failed (%u errors): keeping the running configuration", nerr);
+    notify_status("reload failed: running configuration kept");
 }
 
 /* Drop to sensor.user (root only when the config says so), with no capabilities left. */
@@ -161,7 +187,7 @@ int main(int argc, char **argv)
     }
     log_set_verbose(verbose);
 
-    if (load_config(config_path, &cfg) != 0)
+    if (load_config(config_path, &cfg, NULL) != 0)
         return 1;
     if (test_config) {
         printf("%s: configuration OK (%u zones, %u rules, %u maintenance windows, %u "
@@ -251,6 +277,7 @@ int main(int argc, char **argv)
         if (hup_requested) {
             hup_requested = 0;
             output_reopen(out);
+            reload(&cfg, config_path, eng);
         }
     }
     running_capture = NULL;

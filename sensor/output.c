@@ -50,7 +50,11 @@ struct sent {
 struct sink {
     int is_file;
     unsigned types;
-    const struct config_output *co; /* NULL for --eve */
+    const struct config_output *co; /* &oc, or NULL for --eve */
+    struct config_output oc;        /* a copy: the config may be swapped by a reload; its
+                                       strings are not used after start-up but path and
+                                       server_name, which are copied too */
+    char *server_name;
     char name[96];
     /* file */
     char *path;
@@ -95,6 +99,7 @@ struct output {
     uint64_t spool_max;
     unsigned drain_s;
     unsigned procid;
+    char host[MM_MAX_SENSOR_NAME]; /* a copy: the config may be swapped by a reload */
     uint64_t queued, overflowed, overflow_dropped;
 };
 
@@ -340,16 +345,16 @@ static size_t format(const struct output *o, const struct sink *k, const struct 
     if (k->is_file)
         return 0; /* files take the line as it is */
     pri = k->facility * 8 + sev[it->sev <= 3 ? it->sev : 0];
-    n = syslog_format(*buf, *cap, pri, it->ts_us, o->cfg->sensor_name, o->procid,
-                      type_names[it->type], it->line, it->len);
+    n = syslog_format(*buf, *cap, pri, it->ts_us, o->host, o->procid, type_names[it->type],
+                      it->line, it->len);
     if (n >= *cap) {
         char *b = realloc(*buf, n + 1);
         if (b == NULL)
             return 0;
         *buf = b;
         *cap = n + 1;
-        n = syslog_format(*buf, *cap, pri, it->ts_us, o->cfg->sensor_name, o->procid,
-                          type_names[it->type], it->line, it->len);
+        n = syslog_format(*buf, *cap, pri, it->ts_us, o->host, o->procid, type_names[it->type],
+                          it->line, it->len);
     }
     return n;
 }
@@ -536,10 +541,14 @@ static int add_sink(struct output *o, const struct config_output *co, const char
         return MM_EINVAL;
     }
     memset(k, 0, sizeof(*k));
-    k->co = co;
+    if (co != NULL) {
+        k->oc = *co;
+        k->co = &k->oc;
+    }
     if (co == NULL || co->type == OUTPUT_FILE) {
         k->is_file = 1;
-        k->path = co != NULL ? co->path : (char *)eve_path;
+        if ((k->path = strdup(co != NULL ? co->path : eve_path)) == NULL)
+            return MM_ENOMEM;
         k->types = co != NULL ? co->types : OUTPUT_EV_ALL;
         snprintf(k->name, sizeof(k->name), "file %s", k->path);
         if (file_open(k) != 0) {
@@ -562,7 +571,9 @@ static int add_sink(struct output *o, const struct config_output *co, const char
             memmove(k->tgt.host, k->tgt.host + 1, strlen(k->tgt.host));
             k->tgt.host[strlen(k->tgt.host) - 1] = '\0';
         }
-        k->tgt.server_name = co->server_name;
+        if (co->server_name != NULL && (k->server_name = strdup(co->server_name)) == NULL)
+            return MM_ENOMEM;
+        k->tgt.server_name = k->server_name;
         k->tgt.timeout_ms = o->cfg->delivery.timeout_ms;
         if (k->tgt.transport == SYSLOG_TLS &&
             tls_ctx_create(&k->tls, co->ca, co->cert, co->key, err, errlen) != 0)
@@ -603,6 +614,7 @@ int output_create(struct output **out, const struct mm_config *cfg, const char *
     o->spool_max = cfg->delivery.spool_max;
     o->drain_s = cfg->delivery.drain_s;
     o->procid = (unsigned)getpid();
+    snprintf(o->host, sizeof(o->host), "%s", cfg->sensor_name);
     snprintf(o->spool_dir, sizeof(o->spool_dir), "%s", cfg->delivery.spool_dir);
     pthread_mutex_init(&o->mu, NULL);
     pthread_cond_init(&o->cv, NULL);
@@ -688,6 +700,12 @@ int output_give_spool(struct output *o, uid_t uid, gid_t gid)
     char p[512];
     unsigned i;
 
+    /* Output files too, so that a reopen after logrotate can open them again. */
+    for (i = 0; i < o->nsinks; i++)
+        if (o->sink[i].is_file && o->sink[i].fp != NULL && o->sink[i].fp != stdout &&
+            fchown(fileno(o->sink[i].fp), uid, gid) != 0)
+            return MM_EIO;
+
     mkdir(o->spool_dir, 0700);
     if (chown(o->spool_dir, uid, gid) != 0)
         return MM_EIO;
@@ -755,6 +773,8 @@ void output_close(struct output *o)
         file_close(k);
         ring_clear(k);
         free(k->ring);
+        free(k->path);
+        free(k->server_name);
         spool_close(k->spool);
         tls_ctx_destroy(k->tls);
     }

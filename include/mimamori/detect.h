@@ -25,6 +25,14 @@ int detect_create(struct detect **out, const struct mm_config *cfg, struct eve *
                   const struct eve_ctx *ctx, const struct dnscache *dns);
 void detect_destroy(struct detect *d);
 
+/*
+ * Switch to a new config snapshot (cfg must outlive the detector; the caller frees the old one
+ * afterwards). Counters and folds follow their rules by key, so hosts being counted toward a
+ * threshold and folded repeats survive; a rule whose type or threshold changed starts afresh,
+ * and a removed rule reports its folded repeats now. 0 or MM_ENOMEM (nothing changed).
+ */
+int detect_reload(struct detect *d, const struct mm_config *cfg);
+
 /* A flow event (a flow_event_handler function; ud is the detector). */
 void detect_flow_event(void *ud, enum flow_event ev, struct flow *f, enum flow_end_reason reason);
 
@@ -40,6 +48,7 @@ struct detect_stats {
     uint64_t suppressed; /* matches silenced by a suppress entry */
     uint64_t fold_reports, fold_evictions, track_evictions;
     unsigned rules_loaded, rules_disabled;
+    uint64_t reloads;
 };
 void detect_get_stats(const struct detect *d, struct detect_stats *st);
 

@@ -33,6 +33,17 @@ int engine_create(struct engine **out, const struct mm_config *cfg, struct eve *
                   const char *in_iface);
 void engine_destroy(struct engine *e);
 
+/*
+ * Use a new config snapshot from now on (zones, rules, inventories; not the flow table size or
+ * the outputs, which need a restart). Flows and detector state are kept. 0 or MM_ENOMEM (the
+ * old snapshot stays in use). The caller frees the old snapshot afterwards.
+ */
+int engine_reload(struct engine *e, const struct mm_config *cfg, uint64_t wall_us,
+                  unsigned failed_errors);
+
+/* A reload that failed: counted, the running snapshot stays. */
+void engine_reload_failed(struct engine *e, unsigned errors);
+
 /* Subscribe to flow events (at most 8 handlers). 0 or MM_EFULL. */
 int engine_subscribe(struct engine *e, const struct flow_event_handler *h);
 

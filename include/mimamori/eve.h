@@ -51,6 +51,8 @@ int eve_write_alert(struct eve *e, const struct eve_ctx *ctx, const struct flow 
 struct eve_detect_stats {
     uint64_t alerts, suppressed;
     unsigned rules_loaded, rules_disabled;
+    unsigned rules_failed;   /* errors of the last reload, when it failed */
+    uint64_t last_reload_us; /* when the running snapshot was loaded (0: unknown) */
 };
 
 /* The counters a stats event reports. */

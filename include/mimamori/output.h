@@ -36,8 +36,9 @@ int output_create(struct output **out, const struct mm_config *cfg, const char *
 void output_submit(struct output *o, unsigned type, unsigned severity, uint64_t ts_us, char *line,
                    size_t len);
 
-/* Before a privilege drop: create the spool directory and give it (and any spool files in it)
- * to uid/gid, so the stage can keep spooling afterwards. 0 or MM_EIO. */
+/* Before a privilege drop: create the spool directory and give it, any spool files in it and
+ * the output files to uid/gid, so the stage can keep spooling and reopening afterwards.
+ * 0 or MM_EIO. */
 int output_give_spool(struct output *o, uid_t uid, gid_t gid);
 
 /* Reopen file destinations (after logrotate moved them); done by the output thread. */

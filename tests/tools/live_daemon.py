@@ -6,7 +6,9 @@ usage: live_daemon.py MIMAMORI DEMO_PCAP WORKDIR
 The sensor captures on one end (as user nobody after start-up); tcpreplay sends the demo capture
 into the other. Checked: /proc/PID/status shows the unprivileged uid and gid, no capability in
 any set and no_new_privs; the alerts equal those of the same capture read with -r (rule, hosts,
-count); SIGTERM ends it with exit 0 and every flow written out.
+count), across a reload with a broken config (rejected, reported, the running one kept) and
+a good one (taken, detector state kept) in the middle of the replay; SIGTERM ends it with
+exit 0 and every flow written out.
 
 Needs root, iproute2 and tcpreplay; exits 77 (skipped) without them or without permission to
 create network namespaces.
@@ -16,6 +18,7 @@ import json
 import os
 import shutil
 import signal
+import struct
 import socket
 import subprocess
 import sys
@@ -111,9 +114,35 @@ def main():
               "no capability in any set: " +
               " ".join(f"{k}={st.get(k, ['?'])[0]}" for k in ("CapPrm", "CapEff", "CapBnd")))
         check(st.get("NoNewPrivs") == ["1"], "no_new_privs set")
-        r = subprocess.run(["ip", "netns", "exec", ns, "tcpreplay", "-i", "mmd0", "--pps",
-                            "3000", pcap], capture_output=True, text=True, timeout=120)
-        check(r.returncode == 0, "tcpreplay sent the demo capture")
+        # The capture in two halves, with a failed and a good reload between them.
+        data = open(pcap, "rb").read()
+        recs, off = [], 24
+        while off + 16 <= len(data):
+            incl = struct.unpack("<I", data[off + 8:off + 12])[0]
+            recs.append(data[off:off + 16 + incl])
+            off += 16 + incl
+        halves = []
+        for i, part in enumerate((recs[:len(recs) // 2], recs[len(recs) // 2:])):
+            halves.append(os.path.join(work, f"half{i}.pcap"))
+            with open(halves[-1], "wb") as f:
+                f.write(data[:24] + b"".join(part))
+
+        def replay(path):
+            return subprocess.run(["ip", "netns", "exec", ns, "tcpreplay", "-i", "mmd0",
+                                   "--pps", "3000", path], capture_output=True, text=True,
+                                  timeout=120).returncode == 0
+        ok = replay(halves[0])
+        good = open(site).read()
+        with open(site, "w") as f:
+            f.write(good + "zones:\n  emr: {networks: [10.1.0.0/33]}\n")  # a broken change
+        p.send_signal(signal.SIGHUP)
+        time.sleep(1.0)
+        with open(site, "w") as f:
+            f.write(good)
+        p.send_signal(signal.SIGHUP)
+        time.sleep(1.0)
+        ok = replay(halves[1]) and ok
+        check(ok, "tcpreplay sent the demo capture (two halves)")
         time.sleep(1.0)
         p.send_signal(signal.SIGTERM)
         err = p.communicate(timeout=60)[1]
@@ -135,6 +164,16 @@ def main():
         if got != want:
             print("     offline only:", dict(want - got), "\n     live only:", dict(got - want))
         check("running as nobody" in err, "the daemon said whom it runs as")
+        if "keeping the running configuration" not in err:
+            print(err)
+        check(":4:20: bad network '10.1.0.0/33'" in err and
+              "keeping the running configuration" in err,
+              "a broken reload is reported with its position and the running config kept")
+        check("configuration reloaded" in err, "the good reload was taken")
+        stats = [json.loads(x) for x in open(eve) if '"event_type":"stats"' in x]
+        engine = stats[-1]["stats"]["detect"]["engines"][0] if stats else {}
+        check(engine.get("rules_failed") == 0 and "last_reload" in engine,
+              f"stats: the reload recorded ({engine})")
     finally:
         subprocess.run(["ip", "netns", "del", ns], capture_output=True)
     print(f"live_daemon: {len(failures)} failure(s)")
