@@ -18,19 +18,14 @@ import json
 import os
 import shutil
 import signal
-import struct
 import socket
 import subprocess
 import sys
 import time
 
-failures = []
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from livetest import check, failures, pcap_records  # noqa: E402
 
-
-def check(cond, what):
-    print(("ok   " if cond else "FAIL ") + what, flush=True)
-    if not cond:
-        failures.append(what)
 
 
 def alerts(path):
@@ -115,17 +110,12 @@ def main():
               " ".join(f"{k}={st.get(k, ['?'])[0]}" for k in ("CapPrm", "CapEff", "CapBnd")))
         check(st.get("NoNewPrivs") == ["1"], "no_new_privs set")
         # The capture in two halves, with a failed and a good reload between them.
-        data = open(pcap, "rb").read()
-        recs, off = [], 24
-        while off + 16 <= len(data):
-            incl = struct.unpack("<I", data[off + 8:off + 12])[0]
-            recs.append(data[off:off + 16 + incl])
-            off += 16 + incl
+        hdr, recs = pcap_records(pcap)
         halves = []
         for i, part in enumerate((recs[:len(recs) // 2], recs[len(recs) // 2:])):
             halves.append(os.path.join(work, f"half{i}.pcap"))
             with open(halves[-1], "wb") as f:
-                f.write(data[:24] + b"".join(part))
+                f.write(hdr + b"".join(part))
 
         def replay(path):
             return subprocess.run(["ip", "netns", "exec", ns, "tcpreplay", "-i", "mmd0",

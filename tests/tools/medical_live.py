@@ -21,6 +21,9 @@ import subprocess
 import sys
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from livetest import check, failures  # noqa: E402
+
 NS_SRV, NS_CLI = "mm-pacs-%d" % os.getpid(), "mm-mod-%d" % os.getpid()
 SRV, CLI = "10.231.0.1", "10.231.0.2"
 TOOLS = ["ip", "tcpdump", "storescp", "storescu", "echoscu", "movescu", "dcmqrscp", "dump2dcm"]
@@ -78,13 +81,6 @@ ARCHIVE {db} RW (10, 16mb) ANY
 AETable END
 """
 
-failures = []
-
-
-def check(cond, what):
-    print(("ok   " if cond else "FAIL ") + what)
-    if not cond:
-        failures.append(what)
 
 
 def run(*args, ns=None, **kw):

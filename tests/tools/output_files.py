@@ -15,18 +15,13 @@ import json
 import os
 import shutil
 import signal
-import struct
 import subprocess
 import sys
 import time
 
-failures = []
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from livetest import check, failures, pcap_records  # noqa: E402
 
-
-def check(cond, what):
-    print(("ok   " if cond else "FAIL ") + what, flush=True)
-    if not cond:
-        failures.append(what)
 
 
 def events(path):
@@ -63,12 +58,7 @@ def main():
     os.makedirs(work)
     subprocess.run([generator, os.path.join(work, "scenarios"), "alert_burst"], check=True)
     pcap = os.path.join(work, "scenarios", "alert_burst", "input.pcap")
-    data = open(pcap, "rb").read()
-    recs, off = [], 24
-    while off + 16 <= len(data):
-        incl = struct.unpack("<I", data[off + 8:off + 12])[0]
-        recs.append(data[off:off + 16 + incl])
-        off += 16 + incl
+    hdr, recs = pcap_records(pcap)
 
     # The whole run once, for the expected event sequence.
     ref = os.path.join(work, "reference.json")
@@ -80,7 +70,7 @@ def main():
     cfg = site(work, "hup", f"  - {{type: file, path: {eve}}}\n")
     p = subprocess.Popen([mimamori, "-c", cfg, "-r", "-"], stdin=subprocess.PIPE)
     half = len(recs) // 2
-    p.stdin.write(data[:24] + b"".join(recs[:half]))
+    p.stdin.write(hdr + b"".join(recs[:half]))
     p.stdin.flush()
     end = time.time() + 20
     while time.time() < end and len(events(eve)) < 100:
