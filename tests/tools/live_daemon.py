@@ -24,7 +24,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from livetest import check, failures, pcap_records  # noqa: E402
+from livetest import check, failures, netns_veth, pcap_records  # noqa: E402
 
 
 
@@ -64,16 +64,11 @@ def main():
     subprocess.run([mimamori, "-c", site, "-r", pcap, "--eve", ref], check=True)
 
     ns = "mm-live-%d" % os.getpid()
-    made = subprocess.run(["ip", "netns", "add", ns], capture_output=True, text=True)
-    if made.returncode != 0:
-        print("skipped: cannot create network namespaces here: " + made.stderr.strip())
-        return 77
     try:
-        for cmd in (["ip", "-n", ns, "link", "add", "mmd0", "type", "veth", "peer", "name",
-                     "mmd1"],
-                    ["ip", "-n", ns, "link", "set", "mmd0", "up"],
-                    ["ip", "-n", ns, "link", "set", "mmd1", "up"]):
-            subprocess.run(cmd, check=True)
+        why = netns_veth(ns, "mmd0", "mmd1")
+        if why is not None:
+            print("skipped: cannot create a network namespace with a veth pair here: " + why)
+            return 77
         eve = os.path.join(work, "live.json")
         # systemd's side of Type=notify: a datagram socket, and a 1 s watchdog.
         sock_path = os.path.join(work, "notify.sock")

@@ -1,5 +1,7 @@
-"""Helpers shared by the end-to-end test scripts: pass/fail lines and pcap records."""
+"""Helpers shared by the end-to-end test scripts: pass/fail lines, pcap records, a network
+namespace with a veth pair."""
 import struct
+import subprocess
 
 failures = []
 
@@ -20,3 +22,16 @@ def pcap_records(path):
         recs.append(data[off:off + 16 + incl])
         off += 16 + incl
     return hdr, recs
+
+
+def netns_veth(ns, a, b):
+    """Create namespace ns with a veth pair a <-> b, both up. None, or why it could not."""
+    made = subprocess.run(["ip", "netns", "add", ns], capture_output=True, text=True)
+    if made.returncode != 0:
+        return made.stderr.strip()
+    for cmd in (["ip", "-n", ns, "link", "add", a, "type", "veth", "peer", "name", b],
+                ["ip", "-n", ns, "link", "set", a, "up"], ["ip", "-n", ns, "link", "set", b, "up"]):
+        r = subprocess.run(cmd, capture_output=True, text=True)
+        if r.returncode != 0:
+            return r.stderr.strip()
+    return None

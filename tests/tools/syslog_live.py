@@ -33,7 +33,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from livetest import check, failures, pcap_records  # noqa: E402
+from livetest import check, failures, netns_veth, pcap_records  # noqa: E402
 
 
 
@@ -302,16 +302,12 @@ def part_queue_full(mimamori, work, pcap):
                                 "sensor: {name: scenario, user: nobody, group: nogroup}")
     with open(cfg, "w") as f:
         f.write(text)
-    made = subprocess.run(["ip", "netns", "add", ns], capture_output=True, text=True)
-    if made.returncode != 0:
-        print("skip queue full: cannot create network namespaces here: " + made.stderr.strip())
-        return
     try:
-        for cmd in (["ip", "-n", ns, "link", "add", "mmq0", "type", "veth", "peer", "name",
-                     "mmq1"],
-                    ["ip", "-n", ns, "link", "set", "mmq0", "up"],
-                    ["ip", "-n", ns, "link", "set", "mmq1", "up"]):
-            subprocess.run(cmd, check=True)
+        why = netns_veth(ns, "mmq0", "mmq1")
+        if why is not None:
+            print("skip queue full: cannot create a network namespace with a veth pair here: " +
+                  why)
+            return
         # Opening a FIFO for writing waits for a reader: open it, and never read until later.
         holder = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
         p = subprocess.Popen(["ip", "netns", "exec", ns, mimamori, "-v", "-c", cfg, "-i", "mmq1"],
