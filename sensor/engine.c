@@ -118,12 +118,10 @@ void engine_destroy(struct engine *e)
     free(e);
 }
 
-int engine_reload(struct engine *e, const struct mm_config *cfg, uint64_t wall_us,
-                  unsigned failed_errors)
+int engine_reload(struct engine *e, const struct mm_config *cfg, uint64_t wall_us)
 {
     int r;
 
-    (void)failed_errors;
     if ((r = detect_reload(e->det, cfg)) != 0)
         return r;
     e->cfg = cfg;

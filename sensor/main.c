@@ -91,7 +91,7 @@ static void reload(struct mm_config **cfg, const char *path, struct engine *eng)
     unsigned nerr = 0;
     int r = load_config(path, &next, &nerr);
 
-    if (r == 0 && engine_reload(eng, next, wall_us(), 0) == 0) {
+    if (r == 0 && engine_reload(eng, next, wall_us()) == 0) {
         config_free(*cfg);
         *cfg = next;
         log_warnx("configuration reloaded from %s (%u rules)", next->source,

@@ -81,7 +81,6 @@ struct sink {
 };
 
 struct output {
-    const struct mm_config *cfg;
     int live;
     pthread_t thread;
     int started;
@@ -530,8 +529,8 @@ static void *run(void *arg)
 
 /* --- the stage -------------------------------------------------------------------------------- */
 
-static int add_sink(struct output *o, const struct config_output *co, const char *eve_path,
-                    char *err, size_t errlen)
+static int add_sink(struct output *o, const struct mm_config *cfg, const struct config_output *co,
+                    const char *eve_path, char *err, size_t errlen)
 {
     struct sink *k = &o->sink[o->nsinks];
     char *colon;
@@ -574,7 +573,7 @@ static int add_sink(struct output *o, const struct config_output *co, const char
         if (co->server_name != NULL && (k->server_name = strdup(co->server_name)) == NULL)
             return MM_ENOMEM;
         k->tgt.server_name = k->server_name;
-        k->tgt.timeout_ms = o->cfg->delivery.timeout_ms;
+        k->tgt.timeout_ms = cfg->delivery.timeout_ms;
         if (k->tgt.transport == SYSLOG_TLS &&
             tls_ctx_create(&k->tls, co->ca, co->cert, co->key, err, errlen) != 0)
             return MM_ECONFIG;
@@ -586,7 +585,6 @@ static int add_sink(struct output *o, const struct config_output *co, const char
             sink_down(o, k, 0); /* not fatal: spooled until it answers */
     }
     snprintf(k->spool_name, sizeof(k->spool_name), "output%u.spool", o->nsinks);
-    k->st.up = (unsigned)k->up;
     /* A spool left by an earlier run is delivered first. */
     if (access(o->spool_dir, F_OK) == 0) {
         char p[512];
@@ -608,7 +606,6 @@ int output_create(struct output **out, const struct mm_config *cfg, const char *
     *out = NULL;
     if ((o = calloc(1, sizeof(*o))) == NULL)
         return MM_ENOMEM;
-    o->cfg = cfg;
     o->live = live;
     o->cap = cfg->delivery.queue_events;
     o->spool_max = cfg->delivery.spool_max;
@@ -624,9 +621,9 @@ int output_create(struct output **out, const struct mm_config *cfg, const char *
         return MM_ENOMEM;
     }
     if (eve_path != NULL)
-        r = add_sink(o, NULL, eve_path, err, errlen);
+        r = add_sink(o, cfg, NULL, eve_path, err, errlen);
     for (i = 0; r == 0 && eve_path == NULL && i < cfg->noutputs; i++)
-        r = add_sink(o, &cfg->outputs[i], NULL, err, errlen);
+        r = add_sink(o, cfg, &cfg->outputs[i], NULL, err, errlen);
     if (r == 0 && eve_path == NULL && cfg->noutputs == 0) {
         snprintf(err, errlen, "no outputs (use --eve PATH or outputs: in the config)");
         r = MM_ECONFIG;

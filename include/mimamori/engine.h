@@ -38,8 +38,7 @@ void engine_destroy(struct engine *e);
  * the outputs, which need a restart). Flows and detector state are kept. 0 or MM_ENOMEM (the
  * old snapshot stays in use). The caller frees the old snapshot afterwards.
  */
-int engine_reload(struct engine *e, const struct mm_config *cfg, uint64_t wall_us,
-                  unsigned failed_errors);
+int engine_reload(struct engine *e, const struct mm_config *cfg, uint64_t wall_us);
 
 /* A reload that failed: counted, the running snapshot stays. */
 void engine_reload_failed(struct engine *e, unsigned errors);
