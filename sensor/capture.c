@@ -21,6 +21,7 @@ struct capture {
     unsigned nfiles, cur;
     char *iface;
     struct capture_stats st;
+    struct pcap_stat last; /* libpcap's counters are 32-bit and wrap: widened by deltas */
 };
 
 static enum mm_link link_from_dlt(int dlt)
@@ -223,9 +224,11 @@ void capture_get_stats(struct capture *c, struct capture_stats *st)
     struct pcap_stat ps;
 
     if (c->iface != NULL && c->p != NULL && pcap_stats(c->p, &ps) == 0) {
-        c->st.kernel_packets = ps.ps_recv;
-        c->st.kernel_drops = ps.ps_drop;
-        c->st.kernel_ifdrops = ps.ps_ifdrop;
+        /* Unsigned 32-bit differences stay right across one wrap between two reads. */
+        c->st.kernel_packets += (uint32_t)(ps.ps_recv - c->last.ps_recv);
+        c->st.kernel_drops += (uint32_t)(ps.ps_drop - c->last.ps_drop);
+        c->st.kernel_ifdrops += (uint32_t)(ps.ps_ifdrop - c->last.ps_ifdrop);
+        c->last = ps;
     }
     *st = c->st;
     if (c->iface == NULL)

@@ -396,7 +396,7 @@ static int tcp_options_valid(const uint8_t *opt, uint32_t len)
     return 1;
 }
 
-static int decode_tcp(struct decode_ctx *d, const uint8_t *p, uint32_t avail)
+static int decode_tcp(struct decode_ctx *d, const uint8_t *p, uint32_t avail, uint32_t claimed)
 {
     /*
      * RFC 9293:
@@ -427,6 +427,7 @@ static int decode_tcp(struct decode_ctx *d, const uint8_t *p, uint32_t avail)
     pv->tcp_win = decode__rd16(p + 14);
     pv->payload = p + doff;
     pv->payload_len = avail - doff;
+    pv->tcp_seg_len = claimed > doff ? claimed - doff : 0; /* snaplen may have cut the payload */
     pv->flags |= PV_PORTS;
     return DECODE_OK;
 }
@@ -498,7 +499,7 @@ static int decode_l4(struct decode_ctx *d, uint8_t proto, const uint8_t *p, uint
 
     switch (proto) {
     case 6:
-        return decode_tcp(d, p, avail);
+        return decode_tcp(d, p, avail, claimed);
     case 17:
         return decode_udp(d, p, avail, claimed);
     case 132:

@@ -1105,6 +1105,8 @@ static int plan_build(struct plan *p, const struct mm_config *cfg, const struct 
         case RULE_SEGMENTATION:
             p->segment[p->nseg++] = i;
             break;
+        case RULE_HEALTH: /* the health module's */
+            break;
         case RULE_SCAN:
         case RULE_BRUTE_FORCE:
         case RULE_EXFILTRATION:

@@ -12,11 +12,13 @@
 #include "mimamori/dnscache.h"
 #include "mimamori/engine.h"
 #include "mimamori/error.h"
+#include "mimamori/health.h"
 #include "mimamori/limits.h"
 #include "mimamori/log.h"
 #include "mimamori/medical.h"
 
 #define ENGINE_MAX_HANDLERS 8
+#define US                  1000000ull
 
 struct engine {
     const struct mm_config *cfg;
@@ -27,13 +29,18 @@ struct engine {
     struct medical *med;
     struct dnscache *dns;
     struct detect *det;
+    struct health *health;
+    struct capture *cap; /* live: the interface, read for health each second */
     struct decode_stats dstats;
     struct flow_event_handler handlers[ENGINE_MAX_HANDLERS];
     unsigned nhandlers;
-    uint64_t now_us;        /* latest packet time */
-    uint64_t first_us;      /* first packet time */
-    uint64_t wall_start_us; /* first tick, for uptime */
-    uint64_t next_stats_us; /* wall clock of the next periodic stats */
+    uint64_t now_us;                    /* latest packet time */
+    uint64_t first_us;                  /* first packet time */
+    uint64_t wall_start_us;             /* first tick, for uptime */
+    uint64_t next_stats_us;             /* wall clock of the next periodic stats */
+    uint64_t health_us, next_health_us; /* the last and next health samples (wall clock live,
+                                             packet time from files) */
+    int live;
     uint64_t flow_events[FLOW_EV__COUNT];
     uint64_t last_reload_us; /* wall clock of the last snapshot change (start-up first) */
     unsigned reload_errors;  /* errors of the last failed reload, 0 after a good one */
@@ -90,7 +97,9 @@ int engine_create(struct engine **out, const struct mm_config *cfg, struct eve *
         return r;
     }
     e->ectx.cls = e->cls;
-    if ((r = detect_create(&e->det, cfg, eve, &e->ectx, e->dns)) != 0) {
+    e->live = in_iface != NULL;
+    if ((r = detect_create(&e->det, cfg, eve, &e->ectx, e->dns)) != 0 ||
+        (r = health_create(&e->health, cfg, eve, &e->ectx, e->live)) != 0) {
         engine_destroy(e);
         return r;
     }
@@ -112,6 +121,7 @@ void engine_destroy(struct engine *e)
         flow_table_destroy(e->ft);
     }
     detect_destroy(e->det);
+    health_destroy(e->health);
     dnscache_destroy(e->dns);
     classify_destroy(e->cls);
     medical_destroy(e->med);
@@ -122,7 +132,7 @@ int engine_reload(struct engine *e, const struct mm_config *cfg, uint64_t wall_u
 {
     int r;
 
-    if ((r = detect_reload(e->det, cfg)) != 0)
+    if ((r = detect_reload(e->det, cfg)) != 0 || (r = health_reload(e->health, cfg)) != 0)
         return r;
     e->cfg = cfg;
     e->ectx.cfg = cfg;
@@ -160,6 +170,45 @@ static void medical_segment(struct engine *e, struct flow *f, const struct pkt_v
     medical_news_clear(f);
 }
 
+/*
+ * A health sample (the final one at the end of input): the capture's counters, read here when
+ * live (often enough for libpcap's 32-bit counters not to wrap twice), and the flow table's.
+ */
+static void health_now(struct engine *e, uint64_t now_us, int final)
+{
+    struct capture_stats cs = {0};
+    struct flow_table_stats fs;
+    struct health_sample s = {.now_us = now_us, .packets = e->dstats.pkts};
+
+    if (e->cap != NULL)
+        capture_get_stats(e->cap, &cs);
+    flow_table_get_stats(e->ft, &fs);
+    s.kernel_packets = cs.kernel_packets;
+    s.kernel_drops = cs.kernel_drops;
+    s.kernel_ifdrops = cs.kernel_ifdrops;
+    s.ack = &fs.ack;
+    e->health_us = now_us;
+    if (final)
+        health_finish(e->health, &s);
+    else
+        health_sample(e->health, &s);
+}
+
+/*
+ * Packet time stepped back more than a second. From files this is how the capture was recorded
+ * (merged captures often do it): reported, and the timeline stays at its latest. Live it means
+ * the system clock was set back: the flows in the table would look active until the clock
+ * caught up, so they end now and time follows the new clock.
+ */
+static void clock_step_back(struct engine *e, uint64_t ts_us)
+{
+    health_clock(e->health, ts_us, e->now_us);
+    if (!e->live)
+        return;
+    flow_table_flush(e->ft, FLOW_END_FORCED);
+    e->now_us = ts_us;
+}
+
 void engine_packet(struct engine *e, const struct capture_pkt *pkt)
 {
     struct pkt_view pv;
@@ -170,8 +219,14 @@ void engine_packet(struct engine *e, const struct capture_pkt *pkt)
     decode_stats_account(&e->dstats, &pv, r, pkt->wire_len);
     if (e->first_us == 0)
         e->first_us = pkt->ts_us;
+    if (pkt->ts_us + US < e->now_us)
+        clock_step_back(e, pkt->ts_us);
     if (pkt->ts_us > e->now_us)
         e->now_us = pkt->ts_us;
+    if (!e->live && e->now_us >= e->next_health_us) {
+        health_now(e, e->now_us, 0);
+        e->next_health_us = e->now_us + US;
+    }
     if (r == DECODE_OK) {
         f = flow_table_update(e->ft, &pv, pkt->wire_len, pkt->ts_us, &dir, &created);
         if (created) {
@@ -199,6 +254,7 @@ static void write_stats(struct engine *e, struct capture *cap, uint64_t uptime_s
     struct eve_detect_stats ds = {0};
     struct detect_stats dst;
     struct medical_stats ms;
+    struct health_stats hs;
 
     if (e->eve == NULL)
         return;
@@ -208,6 +264,9 @@ static void write_stats(struct engine *e, struct capture *cap, uint64_t uptime_s
     ds.rules_loaded = dst.rules_loaded;
     ds.rules_disabled = dst.rules_disabled;
     ds.rules_failed = e->reload_errors;
+    health_get_stats(e->health, &hs);
+    ds.alerts += hs.alerts;
+    st.clock_steps_back = hs.steps_back;
     ds.last_reload_us = e->last_reload_us;
     st.detect = &ds;
     if (cap != NULL)
@@ -233,7 +292,14 @@ void engine_tick(struct engine *e, uint64_t wall_us, struct capture *cap)
     if (e->wall_start_us == 0) {
         e->wall_start_us = wall_us;
         e->next_stats_us = wall_us + (uint64_t)MM_STATS_INTERVAL * 1000000u;
+        e->cap = cap;
+        health_now(e, wall_us, 0);
+        e->next_health_us = wall_us + US;
         return;
+    }
+    if (wall_us >= e->next_health_us || wall_us + US < e->next_health_us) {
+        health_now(e, wall_us, 0);
+        e->next_health_us = wall_us + US;
     }
     /* With no packets arriving, idle flows still expire by the clock. */
     if (wall_us > e->now_us) {
@@ -251,6 +317,8 @@ void engine_finish(struct engine *e, struct capture *cap)
     uint64_t start = e->wall_start_us != 0 ? e->wall_start_us : e->first_us;
     struct medical_stats ms;
 
+    /* Live, the last sample's wall time; from files, the last packet's. */
+    health_now(e, e->live ? e->health_us : e->now_us, 1);
     flow_table_flush(e->ft, FLOW_END_SHUTDOWN);
     detect_finish(e->det);
     /* Suricata's stats schema has no place for these: they go to the diagnostics (-v). */

@@ -427,7 +427,8 @@ int eve_write_alert(struct eve *e, const struct eve_ctx *ctx, const struct flow 
     json_t *arr;
     unsigned i;
 
-    add_flow_common(ev, ctx, f);
+    if (f != NULL)
+        add_flow_common(ev, ctx, f);
     json_object_set_new(al, "action", json_string("allowed"));
     json_object_set_new(al, "gid", json_integer(1));
     json_object_set_new(al, "signature_id", json_integer(r->sid));
@@ -436,12 +437,14 @@ int eve_write_alert(struct eve *e, const struct eve_ctx *ctx, const struct flow 
     json_object_set_new(al, "category", json_string(rules_category_name(r->category)));
     json_object_set_new(al, "severity", json_integer(r->severity));
     json_object_set_new(md, "rule", string_array(r->key));
-    json_object_set_new(
-        md, "src_zone",
-        string_array(config_zone_name(ctx->cfg, config_zone_of(ctx->cfg, flow_src_addr(f)))));
-    json_object_set_new(
-        md, "dest_zone",
-        string_array(config_zone_name(ctx->cfg, config_zone_of(ctx->cfg, flow_dst_addr(f)))));
+    if (f != NULL) {
+        json_object_set_new(
+            md, "src_zone",
+            string_array(config_zone_name(ctx->cfg, config_zone_of(ctx->cfg, flow_src_addr(f)))));
+        json_object_set_new(
+            md, "dest_zone",
+            string_array(config_zone_name(ctx->cfg, config_zone_of(ctx->cfg, flow_dst_addr(f)))));
+    }
     arr = json_array();
     for (i = 0; i < r->nmitre; i++)
         json_array_append_new(arr, json_string(r->mitre[i]));
@@ -456,6 +459,8 @@ int eve_write_alert(struct eve *e, const struct eve_ctx *ctx, const struct flow 
     json_object_set_new(md, "count", string_array(count));
     json_object_set_new(al, "metadata", md);
     json_object_set_new(ev, "alert", al);
+    if (f == NULL) /* about the sensor itself, not a flow */
+        return emit(e, ev, OUTPUT_EV_ALERT, r->severity, a->ts_us);
     eve_format_time(f->first_us, start, sizeof(start));
     json_object_set_new(ev, "flow",
                         json_pack("{sIsIsIsIss}", "pkts_toserver",
@@ -497,6 +502,24 @@ static json_t *decoder_object(const struct decode_stats *d)
     return o;
 }
 
+static double percent(uint64_t part, uint64_t whole)
+{
+    return whole == 0 ? 0.0 : (double)(uint64_t)(10000.0 * (double)part / (double)whole) / 100.0;
+}
+
+/* What the capture looks like: drops and what TCP acknowledgments say (see health.h). */
+static json_t *capture_object(const struct eve_stats *st)
+{
+    const struct flow_ack_stats *a = &st->flow->ack;
+
+    return json_pack(
+        "{sfsIsIsfsIsIsIsfsI}", "drop_percent", percent(st->kernel_drops, st->kernel_packets),
+        "tcp_acks", (json_int_t)a->acks, "one_way_acks", (json_int_t)a->one_way, "one_way_percent",
+        percent(a->one_way, a->acks), "acks_checked", (json_int_t)a->checked, "ack_gaps",
+        (json_int_t)a->gaps, "gap_bytes", (json_int_t)a->gap_bytes, "upstream_loss_percent",
+        percent(a->gaps, a->checked), "clock_steps_back", (json_int_t)st->clock_steps_back);
+}
+
 /*
  * Mimamori's own counters (output delivery, hospital protocol parsers). Suricata's stats schema
  * has no place for them and closes every object but "ndpi", so they ride there.
@@ -522,6 +545,7 @@ static json_t *delivery_object(struct eve *e, const struct eve_stats *st)
                            (json_int_t)k->reconnects, "spool_bytes", (json_int_t)k->spool_bytes));
     }
     json_object_set_new(o, "outputs", arr);
+    json_object_set_new(o, "capture", capture_object(st));
     if (st->hl7_flows + st->dicom_flows > 0)
         json_object_set_new(o, "hospital_protocols",
                             json_pack("{sIsIsIsI}", "hl7_flows", (json_int_t)st->hl7_flows,

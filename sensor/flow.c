@@ -287,6 +287,72 @@ static int key_build(struct flow_key *k, const struct pkt_view *pv)
     return sender;
 }
 
+static int seq_after(uint32_t a, uint32_t b)
+{
+    return (int32_t)(a - b) > 0;
+}
+
+static void tuple_of(struct flow_tuple *t, const struct pkt_view *pv)
+{
+    memcpy(t->src, pv->src, 16);
+    memcpy(t->dst, pv->dst, 16);
+    t->sport = pv->src_port;
+    t->dport = pv->dst_port;
+}
+
+/* Sequence space [seq, end) of direction dir was seen (end == seq: a bare ACK, a marker). */
+static void seq_seen(struct flow *f, int dir, uint32_t seq, uint32_t end)
+{
+    uint32_t *next = &f->tcp_next[dir], *high = &f->tcp_high[dir], *ooo = &f->tcp_ooo[dir];
+
+    if (f->pkts[dir] == 1) {
+        *next = *high = end;
+        return;
+    }
+    if (!seq_after(seq, *next)) {
+        if (seq_after(end, *next))
+            *next = end;
+        if (seq_after(*high, *next) && !seq_after(*ooo, *next))
+            *next = *high; /* the hole filled up to data seen out of order */
+    } else if (*high == *next || seq_after(*ooo, seq)) {
+        *ooo = seq; /* data beyond a hole */
+    }
+    if (seq_after(end, *high))
+        *high = end;
+    if (seq_after(*next, *high))
+        *high = *next;
+}
+
+/*
+ * What this packet's ACK says about the other direction: acknowledging beyond the contiguous
+ * data seen means the mirror lost some before it reached the sensor. Each hole is counted once
+ * (the mark moves up to the ACK). A RST's ACK field proves nothing.
+ */
+static void tcp_track(struct flow_ack_stats *st, struct flow *f, int dir, const struct pkt_view *pv)
+{
+    uint32_t end = pv->tcp_seq + pv->tcp_seg_len + ((pv->tcp_flags & TCP_SYN) ? 1u : 0u) +
+                   ((pv->tcp_flags & TCP_FIN) ? 1u : 0u);
+    uint32_t a = pv->tcp_ack;
+    int peer = !dir;
+
+    seq_seen(f, dir, pv->tcp_seq, end);
+    if ((pv->tcp_flags & (TCP_ACK | TCP_RST)) != TCP_ACK)
+        return;
+    st->acks++;
+    if (f->pkts[peer] == 0) {
+        st->one_way++;
+        tuple_of(&st->one_way_example, pv);
+        return;
+    }
+    st->checked++;
+    if (!seq_after(a, f->tcp_next[peer]))
+        return;
+    st->gaps++;
+    st->gap_bytes += (uint32_t)(a - f->tcp_next[peer]);
+    tuple_of(&st->gap_example, pv);
+    seq_seen(f, peer, f->tcp_next[peer], a); /* the hole is behind us: counted once */
+}
+
 static void tcp_update(struct flow *f, int dir, uint8_t flags)
 {
     f->tcp_flags[dir] |= flags;
@@ -389,9 +455,10 @@ struct flow *flow_table_update(struct flow_table *t, const struct pkt_view *pv, 
     f->bytes[*dir] += wire_len;
     if (ts_us > f->last_us)
         f->last_us = ts_us;
-    if (pv->proto == 6)
+    if (pv->proto == 6) {
+        tcp_track(&t->st.ack, f, *dir, pv);
         tcp_update(f, *dir, pv->tcp_flags);
-    else if (f->state == FLOW_STATE_NEW && f->pkts[0] > 0 && f->pkts[1] > 0)
+    } else if (f->state == FLOW_STATE_NEW && f->pkts[0] > 0 && f->pkts[1] > 0)
         f->state = FLOW_STATE_ESTABLISHED;
 
     tc = tclass_for(f);

@@ -55,6 +55,8 @@ enum rule_key {
     K_TLS_VERSIONS,
     K_RISKS,
     K_CHECK,
+    K_PERCENT,
+    K_TOLERANCE,
     K__COUNT
 };
 
@@ -88,10 +90,10 @@ static const struct {
     [K_EXCLUDE_PROTOCOLS] = {"exclude_protocols", ALL_TYPES & ~T(SEGMENTATION)},
     [K_EXCLUDE_PORTS] = {"exclude_ports", ALL_TYPES & ~T(SEGMENTATION)},
     [K_ALLOW] = {"allow", T(SEGMENTATION) | T(MEDICAL_ZONE)},
-    [K_THRESHOLD] = {"threshold",
-                     T(FANOUT) | T(SCAN) | T(BRUTE_FORCE) | T(BEACONING) | T(DICOM_REJECT)},
-    [K_WINDOW] = {"window",
-                  T(FANOUT) | T(SCAN) | T(BRUTE_FORCE) | T(EXFILTRATION) | T(DICOM_REJECT)},
+    [K_THRESHOLD] = {"threshold", T(FANOUT) | T(SCAN) | T(BRUTE_FORCE) | T(BEACONING) |
+                                      T(DICOM_REJECT) | T(HEALTH)},
+    [K_WINDOW] = {"window", T(FANOUT) | T(SCAN) | T(BRUTE_FORCE) | T(EXFILTRATION) |
+                                T(DICOM_REJECT) | T(HEALTH)},
     [K_BYTES] = {"bytes", T(EXFILTRATION)},
     [K_MAX_DURATION] = {"max_duration", T(BRUTE_FORCE)},
     [K_MIN_INTERVAL] = {"min_interval", T(BEACONING)},
@@ -102,7 +104,9 @@ static const struct {
     [K_SKIP_ALLOWED] = {"skip_allowed", T(EXFILTRATION) | T(BEACONING)},
     [K_TLS_VERSIONS] = {"tls_versions", T(OBSOLETE)},
     [K_RISKS] = {"risks", T(OBSOLETE) | T(NDPI_RISK)},
-    [K_CHECK] = {"check", T(DICOM_AE)},
+    [K_CHECK] = {"check", T(DICOM_AE) | T(HEALTH)},
+    [K_PERCENT] = {"percent", T(HEALTH)},
+    [K_TOLERANCE] = {"tolerance", T(HEALTH)},
 };
 
 static const char *const type_names[RULE__COUNT] = {
@@ -125,6 +129,17 @@ const char *rules_type_name(enum rule_type t)
 const char *rules_category_name(enum alert_category c)
 {
     return (unsigned)c < CAT__COUNT ? category_names[c] : "unknown";
+}
+
+static const char *const health_check_names[HEALTH__COUNT] = {
+#define X(id, name) name,
+    HEALTH_CHECKS_X(X)
+#undef X
+};
+
+const char *rules_health_check_name(enum health_check c)
+{
+    return (unsigned)c < HEALTH__COUNT ? health_check_names[c] : "unknown";
 }
 
 unsigned rules_tls_version_bit(const char *name)
@@ -373,7 +388,7 @@ static void compile_rule(struct compiler *C, const struct ynode *n, struct rule 
     for (t = 0; t < RULE__COUNT && strcmp(type_names[t], s) != 0; t++)
         ;
     if (t == RULE__COUNT) {
-        char known[256] = "";
+        char known[320] = "";
         for (t = 0; t < RULE__COUNT; t++)
             snprintf(known + strlen(known), sizeof(known) - strlen(known), "%s%s",
                      t > 0 ? ", " : "", type_names[t]);
@@ -423,7 +438,9 @@ static void compile_rule(struct compiler *C, const struct ynode *n, struct rule 
     else
         r->guideline = dup_string(C, at[K_GUIDELINE], "guideline");
     if (at[K_MITRE] == NULL) {
-        ydoc_error(&C->w, n, "rule '%s' needs mitre_attack (technique ids)", r->key);
+        /* A fault of the capture is no adversary's technique, unless a rule says so. */
+        if (t != RULE_HEALTH)
+            ydoc_error(&C->w, n, "rule '%s' needs mitre_attack (technique ids)", r->key);
     } else if (ydoc_want(&C->w, at[K_MITRE], YN_LIST, "mitre_attack")) {
         for (j = 0; j < at[K_MITRE]->n; j++) {
             const struct ynode *e = at[K_MITRE]->items[j];
@@ -468,8 +485,11 @@ static void compile_rule(struct compiler *C, const struct ynode *n, struct rule 
 
     /* Thresholds. */
     if (at[K_THRESHOLD] != NULL)
-        ydoc_uint(&C->w, at[K_THRESHOLD], "threshold", t == RULE_BEACONING ? 4 : 2,
-                  MM_TRACK_MAX_ITEMS, &r->threshold);
+        ydoc_uint(&C->w, at[K_THRESHOLD], "threshold",
+                  t == RULE_BEACONING ? 4
+                  : t == RULE_HEALTH  ? 1
+                                      : 2,
+                  t == RULE_HEALTH ? UINT32_MAX : MM_TRACK_MAX_ITEMS, &r->threshold);
     if (at[K_WINDOW] != NULL)
         ydoc_duration(&C->w, at[K_WINDOW], "window", &r->window_s);
     if (at[K_BYTES] != NULL)
@@ -527,7 +547,20 @@ static void compile_rule(struct compiler *C, const struct ynode *n, struct rule 
                 r->risks |= 1ULL << k;
         }
     }
-    if (at[K_CHECK] != NULL && (s = ydoc_string(&C->w, at[K_CHECK], "check")) != NULL) {
+    if (at[K_PERCENT] != NULL)
+        ydoc_uint(&C->w, at[K_PERCENT], "percent", 1, 100, &r->percent);
+    if (at[K_TOLERANCE] != NULL)
+        ydoc_duration(&C->w, at[K_TOLERANCE], "tolerance", &r->tolerance_s);
+    if (t == RULE_HEALTH && at[K_CHECK] != NULL &&
+        (s = ydoc_string(&C->w, at[K_CHECK], "check")) != NULL) {
+        for (k = 0; k < HEALTH__COUNT && strcmp(health_check_names[k], s) != 0; k++)
+            ;
+        if (k == HEALTH__COUNT)
+            ydoc_error(&C->w, at[K_CHECK],
+                       "check must be silence, one_way, upstream_loss, drops or clock, not '%s'",
+                       s);
+        r->health_check = (uint8_t)k;
+    } else if (at[K_CHECK] != NULL && (s = ydoc_string(&C->w, at[K_CHECK], "check")) != NULL) {
         if (strcmp(s, "calling_ae") == 0)
             r->ae_check = AE_CALLING;
         else if (strcmp(s, "called_ae") == 0)
@@ -603,6 +636,19 @@ static void compile_rule(struct compiler *C, const struct ynode *n, struct rule 
     case RULE_DICOM_REJECT:
         if (r->threshold == 0 || r->window_s == 0)
             ydoc_error(&C->w, n, "dicom_reject rule '%s' needs threshold and window", r->key);
+        break;
+    case RULE_HEALTH:
+        if (at[K_CHECK] == NULL)
+            ydoc_error(&C->w, n, "health rule '%s' needs check", r->key);
+        else if (r->health_check == HEALTH_CLOCK ? at[K_TOLERANCE] == NULL
+                 : r->health_check == HEALTH_SILENCE
+                     ? r->window_s == 0
+                     : r->window_s == 0 || r->threshold == 0 || r->percent == 0)
+            ydoc_error(&C->w, n, "health rule '%s' (check: %s) needs %s", r->key,
+                       health_check_names[r->health_check],
+                       r->health_check == HEALTH_CLOCK     ? "tolerance"
+                       : r->health_check == HEALTH_SILENCE ? "window"
+                                                           : "window, threshold and percent");
         break;
     default:
         break;

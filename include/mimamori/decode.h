@@ -150,6 +150,7 @@ struct pkt_view {
     uint8_t src[16], dst[16];
     uint16_t src_port, dst_port; /* ICMP: type and code */
     uint32_t tcp_seq, tcp_ack;
+    uint32_t tcp_seg_len; /* TCP payload bytes the IP length gives (payload_len may be cut) */
     uint16_t tcp_win;
     uint16_t vlan[2];
     uint8_t vlan_count;

@@ -44,6 +44,7 @@ struct eve_alert {
     const char *evidence[MM_MAX_EVIDENCE]; /* "name=value" */
 };
 
+/* f is NULL for an alert about the sensor itself (no flow fields, no zones). */
 int eve_write_alert(struct eve *e, const struct eve_ctx *ctx, const struct flow *f,
                     const struct eve_alert *a);
 
@@ -63,6 +64,7 @@ struct eve_stats {
     const struct flow_table_stats *flow;
     const struct eve_detect_stats *detect; /* or NULL */
     uint64_t hl7_flows, dicom_flows, medical_not_followed, medical_gaps;
+    uint64_t clock_steps_back; /* packets stamped over a second before the latest */
 };
 
 int eve_write_stats(struct eve *e, const struct eve_ctx *ctx, const struct eve_stats *st,

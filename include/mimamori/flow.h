@@ -87,6 +87,12 @@ struct flow {
     uint8_t flags;                /* FLOW_F_* */
     uint8_t tunnel_depth;
     uint32_t pkts[2]; /* per direction */
+    /*
+     * TCP sequence space per direction: all seen up to next; beyond it a hole, then data seen
+     * out of order from ooo up to high (high == next: none). Enough to tell an acknowledged
+     * hole from reordering without reassembly.
+     */
+    uint32_t tcp_next[2], tcp_high[2], tcp_ooo[2];
     uint64_t bytes[2];
     uint64_t first_us, last_us; /* packet timestamps, microseconds */
     uint64_t id;                /* flow_id: 51 bits, stable for the flow's life */
@@ -103,12 +109,33 @@ struct flow_table_config {
     void *ud;
 };
 
+/* A packet's addresses and ports as sent, to point at an example of what a counter counts. */
+struct flow_tuple {
+    uint8_t src[16], dst[16];
+    uint16_t sport, dport;
+};
+
+/*
+ * What TCP acknowledgments say about the capture (Zeek's capture-loss idea): an ACK for data
+ * the sensor never saw means the mirror lost it upstream; an ACK from a host whose peer is never
+ * seen means only one direction is mirrored.
+ */
+struct flow_ack_stats {
+    uint64_t acks;      /* TCP packets with ACK set (not RST) */
+    uint64_t one_way;   /* ... in a flow whose other direction was never seen */
+    uint64_t checked;   /* ... in a flow with both directions seen */
+    uint64_t gaps;      /* ... of those, acknowledging data never seen */
+    uint64_t gap_bytes; /* bytes acknowledged but never seen */
+    struct flow_tuple one_way_example, gap_example; /* the latest of each */
+};
+
 struct flow_table_stats {
     uint64_t total, tcp, udp, icmpv4, icmpv6, other;
     uint64_t timeouts, evicted, shutdown;
     uint64_t end_state[3]; /* by enum flow_state at the end */
     uint32_t active, max_active;
     uint64_t memuse; /* bytes of pool and hash in use */
+    struct flow_ack_stats ack;
 };
 
 struct flow_table;

@@ -32,7 +32,8 @@
     X(MEDICAL_ZONE, "medical_zone")                                                                \
     X(DICOM_AE, "dicom_ae")                                                                        \
     X(HL7_SENDER, "hl7_sender")                                                                    \
-    X(DICOM_REJECT, "dicom_reject")
+    X(DICOM_REJECT, "dicom_reject")                                                                \
+    X(HEALTH, "health")
 
 enum rule_type {
 #define X(id, name) RULE_##id,
@@ -88,6 +89,21 @@ enum scan_mode { SCAN_PORTS = 0, SCAN_HOSTS };
 /* dicom_ae: which AE title of an association is checked against the site inventory. */
 enum ae_check { AE_CALLING = 0, AE_CALLED, AE_MOVE_DESTINATION };
 
+/* health: what about the capture itself is checked (see health.h). */
+#define HEALTH_CHECKS_X(X)                                                                         \
+    X(SILENCE, "silence")                                                                          \
+    X(ONE_WAY, "one_way")                                                                          \
+    X(UPSTREAM_LOSS, "upstream_loss")                                                              \
+    X(DROPS, "drops")                                                                              \
+    X(CLOCK, "clock")
+
+enum health_check {
+#define X(id, name) HEALTH_##id,
+    HEALTH_CHECKS_X(X)
+#undef X
+        HEALTH__COUNT
+};
+
 #define RULE_MAX_MITRE 8
 
 struct rule {
@@ -122,6 +138,9 @@ struct rule {
     uint8_t skip_allowed;    /* exfiltration, beaconing: not to allowlisted destinations */
     uint8_t tls_versions;    /* obsolete: bit per TLS_V_* */
     uint8_t ae_check;        /* dicom_ae: enum ae_check */
+    uint8_t health_check;    /* health: enum health_check */
+    uint32_t percent;        /* health: share of the window's sample that fires it */
+    uint32_t tolerance_s;    /* health clock: how far back packet time may step unnoticed */
     uint64_t risks;          /* nDPI risk bits */
 };
 
@@ -151,6 +170,7 @@ const struct rule *rules_find(const struct ruleset *rs, const char *key);
 
 const char *rules_type_name(enum rule_type t);
 const char *rules_category_name(enum alert_category c);
+const char *rules_health_check_name(enum health_check c);
 
 /* Whether a flow matches m (an empty match matches every flow). */
 int rules_match(const struct rule_match *m, const struct flow *f);

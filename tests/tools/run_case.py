@@ -91,8 +91,8 @@ def records(events):
     fl.sort(key=lambda e: (e["flow"]["start"], e["src_ip"], e.get("src_port", 0), e["dest_ip"],
                            e.get("dest_port", 0), e["proto"]))
     al = [e for e in events if e["event_type"] == "alert"]
-    al.sort(key=lambda e: (e["timestamp"][:26], e["alert"]["metadata"]["rule"], e["src_ip"],
-                           e.get("src_port", 0), e["dest_ip"], e.get("dest_port", 0)))
+    al.sort(key=lambda e: (e["timestamp"][:26], e["alert"]["metadata"]["rule"], e.get("src_ip", ""),
+                           e.get("src_port", 0), e.get("dest_ip", ""), e.get("dest_port", 0)))
     out = []
     for kind, evs, fields in (("flow", fl, FIELDS), ("alert", al, ALERT_FIELDS)):
         for e in evs:

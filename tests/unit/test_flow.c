@@ -224,6 +224,88 @@ static void test_expire_budget(void **state)
     flow_table_destroy(t);
 }
 
+/* A TCP segment: seq, payload length on the wire, and the ACK it carries. */
+static struct pkt_view seg(int to_server, uint8_t flags, uint32_t seq, uint32_t len, uint32_t ack)
+{
+    struct pkt_view pv = to_server ? view("10.0.0.1", "10.0.0.2", 6, 40000, 80, flags)
+                                   : view("10.0.0.2", "10.0.0.1", 6, 80, 40000, flags);
+    pv.tcp_seq = seq;
+    pv.tcp_seg_len = len;
+    pv.tcp_ack = ack;
+    return pv;
+}
+
+static void feed(struct flow_table *t, struct pkt_view pv, uint64_t ts)
+{
+    int dir, created;
+
+    flow_table_update(t, &pv, 60, ts, &dir, &created);
+}
+
+static struct flow_ack_stats acks(struct flow_table *t)
+{
+    struct flow_table_stats st;
+
+    flow_table_get_stats(t, &st);
+    return st.ack;
+}
+
+static void test_acks_for_unseen_data(void **state)
+{
+    struct ended e = {0};
+    struct flow_table *t = table(&e, 64);
+    const uint32_t c = 0xfffffff0u, s = 5000; /* the client's sequence wraps on the way */
+
+    (void)state;
+    feed(t, seg(1, TCP_SYN, c, 0, 0), S(1));
+    feed(t, seg(0, TCP_SYN | TCP_ACK, s, 0, c + 1), S(1));
+    feed(t, seg(1, TCP_ACK, c + 1, 100, s + 1), S(1));
+    assert_int_equal(acks(t).checked, 2);
+    assert_int_equal(acks(t).gaps, 0);
+    /* Server data: 1000 bytes seen, 1000 lost, 1000 seen; the client acknowledges all. */
+    feed(t, seg(0, TCP_ACK, s + 1, 1000, c + 101), S(2));
+    feed(t, seg(0, TCP_ACK, s + 2001, 1000, c + 101), S(2));
+    feed(t, seg(1, TCP_ACK, c + 101, 0, s + 3001), S(2));
+    assert_int_equal(acks(t).gaps, 1);
+    assert_int_equal(acks(t).gap_bytes, 2000); /* estimate: from the hole to the ACK */
+    /* Reordered, not lost: the later segment first, then the earlier; the ACK is no gap. */
+    feed(t, seg(0, TCP_ACK, s + 4001, 1000, c + 101), S(3));
+    feed(t, seg(0, TCP_ACK, s + 3001, 1000, c + 101), S(3));
+    feed(t, seg(1, TCP_ACK, c + 101, 0, s + 5001), S(3));
+    assert_int_equal(acks(t).gaps, 1);
+    /* Client data across the wrap, acknowledged in order. */
+    feed(t, seg(1, TCP_ACK, c + 101, 500, s + 5001), S(4));
+    feed(t, seg(0, TCP_ACK, s + 5001, 0, c + 601), S(4));
+    assert_int_equal(acks(t).gaps, 1);
+    /* The tail lost: acknowledged beyond anything seen, counted once. */
+    feed(t, seg(0, TCP_ACK, s + 5001, 0, c + 901), S(5));
+    feed(t, seg(0, TCP_ACK, s + 5001, 0, c + 901), S(5));
+    assert_int_equal(acks(t).gaps, 2);
+    /* A RST's ACK field proves nothing. */
+    feed(t, seg(0, TCP_RST | TCP_ACK, s + 5001, 0, c + 99999), S(6));
+    assert_int_equal(acks(t).gaps, 2);
+    assert_int_equal(acks(t).one_way, 0);
+    flow_table_destroy(t);
+}
+
+static void test_acks_one_way(void **state)
+{
+    struct ended e = {0};
+    struct flow_table *t = table(&e, 64);
+    uint32_t i;
+
+    (void)state;
+    /* Only the client's side mirrored: its ACKs answer a server never seen. */
+    for (i = 0; i < 10; i++)
+        feed(t, seg(1, TCP_ACK | TCP_PSH, 1000 + i * 100, 100, 7000 + i * 50), S(1 + i));
+    assert_int_equal(acks(t).acks, 10);
+    assert_int_equal(acks(t).one_way, 10);
+    assert_int_equal(acks(t).checked, 0);
+    assert_int_equal(acks(t).one_way_example.sport, 40000);
+    assert_int_equal(acks(t).one_way_example.dport, 80);
+    flow_table_destroy(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -234,6 +316,8 @@ int main(void)
         cmocka_unit_test(test_eviction_when_full),
         cmocka_unit_test(test_vlan_separates_flows),
         cmocka_unit_test(test_expire_budget),
+        cmocka_unit_test(test_acks_for_unseen_data),
+        cmocka_unit_test(test_acks_one_way),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,356 @@
+/*
+ * The health checks. Each enabled health rule has a small state: the window it is measuring
+ * (start time and the counters at its start), and whether its condition holds and when it last
+ * alerted. The ratio checks (one_way, upstream_loss, drops) compare counter deltas over a
+ * window once it has at least `threshold` events in its denominator; silence compares the wall
+ * clock with the last time the packet count moved; clock is told by the engine about each step
+ * back. Nothing here allocates except at create and reload.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mimamori/error.h"
+#include "mimamori/health.h"
+#include "mimamori/limits.h"
+#include "mimamori/log.h"
+#include "mimamori/rules.h"
+#include "mimamori/zone.h"
+
+#define US 1000000ull
+
+struct hrule {
+    const struct rule *r;
+    uint64_t window_start_us;
+    int windowed; /* a window is being measured */
+    uint64_t base_num, base_den;
+    uint64_t last_packets, last_change_us; /* silence */
+    uint64_t since_us;                     /* when the condition began */
+    uint64_t alerted_us;                   /* the last alert or reminder */
+    uint64_t held;                         /* checks it held since that alert */
+    int active;
+};
+
+struct health {
+    struct eve *eve;
+    const struct eve_ctx *ctx;
+    int live;
+    struct hrule *hr;
+    unsigned n;
+    struct health_stats st;
+};
+
+struct hev {
+    char buf[MM_EVIDENCE_LEN];
+    const char *s[MM_MAX_EVIDENCE];
+    unsigned len, n;
+};
+
+static void hev_add(struct hev *ev, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void hev_add(struct hev *ev, const char *fmt, ...)
+{
+    va_list ap;
+    int w;
+
+    if (ev->n == MM_MAX_EVIDENCE || ev->len >= sizeof(ev->buf))
+        return;
+    va_start(ap, fmt);
+    w = vsnprintf(ev->buf + ev->len, sizeof(ev->buf) - ev->len, fmt, ap);
+    va_end(ap);
+    if (w < 0 || (size_t)w >= sizeof(ev->buf) - ev->len)
+        return; /* does not fit: left out whole rather than cut */
+    ev->s[ev->n++] = ev->buf + ev->len;
+    ev->len += (unsigned)w + 1;
+}
+
+static void hev_time(struct hev *ev, const char *name, uint64_t us)
+{
+    char t[48];
+
+    eve_format_time(us, t, sizeof(t));
+    hev_add(ev, "%s=%s", name, t);
+}
+
+static void hev_tuple(struct hev *ev, const char *name, const struct flow_tuple *t)
+{
+    char a[48], b[48];
+
+    hev_add(ev, "%s=%s:%u->%s:%u", name, zone_addr_str(t->src, a, sizeof(a)), t->sport,
+            zone_addr_str(t->dst, b, sizeof(b)), t->dport);
+}
+
+/* Hundredths of a percent, printed as a decimal. */
+static void hev_pct(struct hev *ev, const char *name, uint64_t part, uint64_t whole)
+{
+    uint64_t c = whole == 0 ? 0 : part * 10000u / whole;
+
+    hev_add(ev, "%s=%llu.%02llu", name, (unsigned long long)(c / 100),
+            (unsigned long long)(c % 100));
+}
+
+/* The condition of hr holds at now_us: alert when it begins, remind each dedup period. */
+static void fire(struct health *h, struct hrule *hr, uint64_t now_us, struct hev *ev)
+{
+    const struct rule *r = hr->r;
+    struct eve_alert a = {.rule = r, .ts_us = now_us};
+    unsigned i;
+
+    if (!hr->active) {
+        hr->active = 1;
+        hr->since_us = now_us;
+        hr->held = 0;
+        h->st.active++;
+    } else if (now_us < hr->alerted_us + (uint64_t)r->dedup_s * US) {
+        hr->held++;
+        return;
+    }
+    if (h->ctx->in_iface != NULL)
+        hev_add(ev, "interface=%s", h->ctx->in_iface);
+    if (hr->since_us != now_us)
+        hev_time(ev, "since", hr->since_us);
+    a.count = hr->held + 1;
+    for (i = 0; i < ev->n; i++)
+        a.evidence[a.nevidence++] = ev->s[i];
+    hr->alerted_us = now_us;
+    hr->held = 0;
+    h->st.alerts++;
+    log_warnx("sensor health: %s (%s)", r->signature, ev->n > 0 ? ev->s[0] : r->key);
+    if (h->eve != NULL)
+        eve_write_alert(h->eve, h->ctx, NULL, &a);
+}
+
+static void clear(struct health *h, struct hrule *hr, uint64_t now_us)
+{
+    if (!hr->active)
+        return;
+    hr->active = 0;
+    h->st.active--;
+    log_info("sensor health: %s: over after %llu s", hr->r->key,
+             (unsigned long long)(now_us > hr->since_us ? (now_us - hr->since_us) / US : 0));
+}
+
+/* The counters a ratio check divides, as of sample s. */
+static void ratio_of(const struct rule *r, const struct health_sample *s, uint64_t *num,
+                     uint64_t *den)
+{
+    switch (r->health_check) {
+    case HEALTH_ONE_WAY:
+        *num = s->ack->one_way, *den = s->ack->acks;
+        break;
+    case HEALTH_UPSTREAM_LOSS:
+        *num = s->ack->gaps, *den = s->ack->checked;
+        break;
+    default: /* HEALTH_DROPS */
+        *num = s->kernel_drops, *den = s->kernel_packets;
+        break;
+    }
+}
+
+/* Judge the window of a ratio check that ends at s (or is cut short by the end of input). */
+static void judge(struct health *h, struct hrule *hr, const struct health_sample *s)
+{
+    const struct rule *r = hr->r;
+    uint64_t num, den, dn, dd;
+    struct hev ev = {0};
+
+    ratio_of(r, s, &num, &den);
+    dn = num - hr->base_num;
+    dd = den - hr->base_den;
+    if (dd < r->threshold) /* too little to go by: no verdict either way */
+        return;
+    if (dn * 100u < (uint64_t)r->percent * dd) {
+        clear(h, hr, s->now_us);
+        return;
+    }
+    switch (r->health_check) {
+    case HEALTH_ONE_WAY:
+        hev_pct(&ev, "one_way_percent", dn, dd);
+        hev_add(&ev, "tcp_acks=%llu", (unsigned long long)dd);
+        hev_tuple(&ev, "example", &s->ack->one_way_example);
+        break;
+    case HEALTH_UPSTREAM_LOSS:
+        hev_pct(&ev, "loss_percent", dn, dd);
+        hev_add(&ev, "acks_for_unseen_data=%llu", (unsigned long long)dn);
+        hev_add(&ev, "tcp_acks=%llu", (unsigned long long)dd);
+        hev_tuple(&ev, "example", &s->ack->gap_example);
+        break;
+    default:
+        hev_pct(&ev, "drop_percent", dn, dd);
+        hev_add(&ev, "kernel_drops=%llu", (unsigned long long)dn);
+        hev_add(&ev, "kernel_packets=%llu", (unsigned long long)dd);
+        break;
+    }
+    hev_add(&ev, "window_s=%llu",
+            (unsigned long long)((s->now_us - hr->window_start_us + US / 2) / US));
+    fire(h, hr, s->now_us, &ev);
+}
+
+static void window_start(struct hrule *hr, const struct health_sample *s)
+{
+    hr->window_start_us = s->now_us;
+    hr->windowed = 1;
+    ratio_of(hr->r, s, &hr->base_num, &hr->base_den);
+}
+
+static void check_silence(struct health *h, struct hrule *hr, const struct health_sample *s)
+{
+    struct hev ev = {0};
+
+    if (hr->last_change_us == 0 || s->packets != hr->last_packets ||
+        s->now_us < hr->last_change_us) {
+        hr->last_packets = s->packets;
+        hr->last_change_us = s->now_us;
+        clear(h, hr, s->now_us);
+        return;
+    }
+    if (s->now_us - hr->last_change_us < (uint64_t)hr->r->window_s * US)
+        return;
+    hev_add(&ev, "silent_s=%llu", (unsigned long long)((s->now_us - hr->last_change_us) / US));
+    hev_add(&ev, "packets_total=%llu", (unsigned long long)s->packets);
+    hev_time(&ev, "last_change", hr->last_change_us);
+    fire(h, hr, s->now_us, &ev);
+}
+
+void health_sample(struct health *h, const struct health_sample *s)
+{
+    unsigned i;
+
+    for (i = 0; i < h->n; i++) {
+        struct hrule *hr = &h->hr[i];
+        switch (hr->r->health_check) {
+        case HEALTH_SILENCE:
+            if (h->live)
+                check_silence(h, hr, s);
+            break;
+        case HEALTH_CLOCK:
+            break;
+        case HEALTH_DROPS:
+            if (!h->live)
+                break;
+            /* fall through */
+        default:
+            if (!hr->windowed || s->now_us < hr->window_start_us) {
+                window_start(hr, s);
+            } else if (s->now_us - hr->window_start_us >= (uint64_t)hr->r->window_s * US) {
+                judge(h, hr, s);
+                window_start(hr, s);
+            }
+        }
+    }
+}
+
+void health_finish(struct health *h, const struct health_sample *s)
+{
+    unsigned i;
+
+    for (i = 0; i < h->n; i++) {
+        struct hrule *hr = &h->hr[i];
+        int ratio = hr->r->health_check == HEALTH_ONE_WAY ||
+                    hr->r->health_check == HEALTH_UPSTREAM_LOSS ||
+                    (hr->r->health_check == HEALTH_DROPS && h->live);
+        if (ratio && hr->windowed && s->now_us >= hr->window_start_us)
+            judge(h, hr, s);
+    }
+}
+
+void health_clock(struct health *h, uint64_t ts_us, uint64_t latest_us)
+{
+    unsigned i;
+
+    h->st.steps_back++;
+    if (!h->live) /* a file holds another machine's clock: counted, not the sensor's fault */
+        return;
+    for (i = 0; i < h->n; i++) {
+        struct hrule *hr = &h->hr[i];
+        struct hev ev = {0};
+        uint64_t back = latest_us - ts_us;
+        if (hr->r->health_check != HEALTH_CLOCK || back <= (uint64_t)hr->r->tolerance_s * US)
+            continue;
+        hev_add(&ev, "step_back_s=%llu.%06llu", (unsigned long long)(back / US),
+                (unsigned long long)(back % US));
+        hev_time(&ev, "packet_time", ts_us);
+        hev_time(&ev, "latest_packet_time", latest_us);
+        /* Judged on the later clock: repeats of one step fold until it has passed dedup. */
+        fire(h, hr, latest_us, &ev);
+    }
+}
+
+/* The health rules of cfg, with the state of old rules of the same key and check. */
+static int build(struct health *h, const struct mm_config *cfg, struct hrule **out, unsigned *nout)
+{
+    const struct ruleset *rs = cfg->ruleset;
+    struct hrule *hr;
+    unsigned i, j, n = 0;
+
+    for (i = 0; rs != NULL && i < rs->n; i++)
+        n += rs->r[i].type == RULE_HEALTH && rs->r[i].enabled;
+    if ((hr = calloc(n + 1, sizeof(*hr))) == NULL)
+        return MM_ENOMEM;
+    n = 0;
+    for (i = 0; rs != NULL && i < rs->n; i++) {
+        const struct rule *r = &rs->r[i];
+        if (r->type != RULE_HEALTH || !r->enabled)
+            continue;
+        for (j = 0; j < h->n; j++)
+            if (strcmp(h->hr[j].r->key, r->key) == 0 && h->hr[j].r->health_check == r->health_check)
+                break;
+        if (j < h->n) {
+            hr[n] = h->hr[j];
+            h->hr[j].active = 0; /* carried over: not to be counted as ended */
+        }
+        hr[n++].r = r;
+    }
+    *out = hr;
+    *nout = n;
+    return 0;
+}
+
+int health_create(struct health **out, const struct mm_config *cfg, struct eve *eve,
+                  const struct eve_ctx *ctx, int live)
+{
+    struct health *h;
+
+    *out = NULL;
+    if ((h = calloc(1, sizeof(*h))) == NULL)
+        return MM_ENOMEM;
+    h->eve = eve;
+    h->ctx = ctx;
+    h->live = live;
+    if (health_reload(h, cfg) != 0) {
+        free(h);
+        return MM_ENOMEM;
+    }
+    *out = h;
+    return 0;
+}
+
+int health_reload(struct health *h, const struct mm_config *cfg)
+{
+    struct hrule *hr;
+    unsigned n, i;
+
+    if (build(h, cfg, &hr, &n) != 0)
+        return MM_ENOMEM;
+    for (i = 0; i < h->n; i++) /* conditions of removed rules end here */
+        if (h->hr[i].active)
+            h->st.active--;
+    free(h->hr);
+    h->hr = hr;
+    h->n = n;
+    return 0;
+}
+
+void health_destroy(struct health *h)
+{
+    if (h == NULL)
+        return;
+    free(h->hr);
+    free(h);
+}
+
+void health_get_stats(const struct health *h, struct health_stats *st)
+{
+    *st = h->st;
+}
