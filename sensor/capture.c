@@ -5,6 +5,7 @@
  * the decoder's; a file with one we do not decode is refused with its name.
  */
 #include <limits.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,12 +15,16 @@
 #include "mimamori/capture.h"
 #include "mimamori/error.h"
 
+#define CAPTURE_TIMEOUT_MS 250 /* live: longest wait before capture_next() returns 0 */
+
 struct capture {
     pcap_t *p;
     enum mm_link link;
     char *const *files;
     unsigned nfiles, cur;
     char *iface;
+    int fd;     /* live: to wait on in poll() */
+    int waited; /* live: poll() has run since the last packet */
     struct capture_stats st;
     struct pcap_stat last; /* libpcap's counters are 32-bit and wrap: widened by deltas */
 };
@@ -133,7 +138,7 @@ int capture_open_live(struct capture **out, const char *iface, const struct capt
     }
     pcap_set_snaplen(c->p, (int)lc->snaplen);
     pcap_set_promisc(c->p, lc->promisc);
-    pcap_set_timeout(c->p, 250);
+    pcap_set_timeout(c->p, CAPTURE_TIMEOUT_MS);
     pcap_set_tstamp_precision(c->p, PCAP_TSTAMP_PRECISION_MICRO);
     if (lc->buffer_size > 0)
         pcap_set_buffer_size(c->p, lc->buffer_size > INT_MAX ? INT_MAX : (int)lc->buffer_size);
@@ -153,6 +158,17 @@ int capture_open_live(struct capture **out, const char *iface, const struct capt
             return MM_ECAPTURE;
         }
         pcap_freecode(&prog);
+    }
+    /*
+     * With TPACKET_V3 the kernel hands over a block only once it holds packets, so a blocking
+     * read on a silent interface never returns: read without blocking and wait in poll() with
+     * our own timeout, so a quiet mirror port is noticed and the watchdog still fed.
+     */
+    if (pcap_setnonblock(c->p, 1, perr) != 0 || (c->fd = pcap_get_selectable_fd(c->p)) < 0) {
+        snprintf(errbuf, CAPTURE_ERRBUF_SIZE, "%s: cannot read without blocking: %s", iface,
+                 pcap_geterr(c->p));
+        capture_close(c);
+        return MM_ECAPTURE;
     }
     dlt = pcap_datalink(c->p);
     if ((c->link = link_from_dlt(dlt)) == MM_LINK_UNSUPPORTED) {
@@ -182,10 +198,22 @@ int capture_next(struct capture *c, struct capture_pkt *pkt, char *errbuf)
             pkt->ts_us = (uint64_t)h->ts.tv_sec * 1000000u + (uint64_t)h->ts.tv_usec;
             pkt->link = c->link;
             c->st.packets++;
+            c->waited = 0;
             return 1;
         }
-        if (r == 0)
-            return 0; /* live timeout */
+        if (r == 0) { /* live, nothing ready: wait once, then report the timeout */
+            struct pollfd pfd = {.fd = c->fd, .events = POLLIN};
+            if (c->waited) {
+                c->waited = 0;
+                return 0;
+            }
+            c->waited = 1;
+            if (poll(&pfd, 1, CAPTURE_TIMEOUT_MS) < 0) {
+                c->waited = 0;
+                return 0; /* a signal: let the caller look at its flags */
+            }
+            continue;
+        }
         if (r == PCAP_ERROR_BREAK && c->iface != NULL)
             return MM_EEOF;
         if (r == PCAP_ERROR) {

@@ -29,6 +29,10 @@ def netns_veth(ns, a, b):
     made = subprocess.run(["ip", "netns", "add", ns], capture_output=True, text=True)
     if made.returncode != 0:
         return made.stderr.strip()
+    # No IPv6 on the new links: no neighbour discovery or MLD of their own on a test's wire.
+    for k in ("all", "default"):
+        subprocess.run(["ip", "netns", "exec", ns, "sysctl", "-qw",
+                        f"net.ipv6.conf.{k}.disable_ipv6=1"], capture_output=True)
     for cmd in (["ip", "-n", ns, "link", "add", a, "type", "veth", "peer", "name", b],
                 ["ip", "-n", ns, "link", "set", a, "up"], ["ip", "-n", ns, "link", "set", b, "up"]):
         r = subprocess.run(cmd, capture_output=True, text=True)
