@@ -2,7 +2,9 @@
  * The libpcap wrapper (the only file that includes pcap.h). Files are checked when opened, so
  * a typo in the fifth -r fails before the first packet, and are then read one after another.
  * Timestamps are requested in microseconds whatever the file stores. Link types are mapped to
- * the decoder's; a file with one we do not decode is refused with its name.
+ * the decoder's; a file with one we do not decode is refused with its name. Live, several
+ * interfaces are read in turn, one packet each, without blocking, and waited on together in
+ * poll(); each keeps its own counters.
  */
 #include <limits.h>
 #include <poll.h>
@@ -17,16 +19,25 @@
 
 #define CAPTURE_TIMEOUT_MS 250 /* live: longest wait before capture_next() returns 0 */
 
-struct capture {
+/* One live interface. */
+struct live {
     pcap_t *p;
+    int fd; /* to wait on in poll() */
+    char *name;
+    enum mm_link link;
+    struct capture_stats st;
+    struct pcap_stat last; /* libpcap's counters are 32-bit and wrap: widened by deltas */
+};
+
+struct capture {
+    pcap_t *p; /* the file being read */
     enum mm_link link;
     char *const *files;
     unsigned nfiles, cur;
-    char *iface;
-    int fd;     /* live: to wait on in poll() */
-    int waited; /* live: poll() has run since the last packet */
+    struct live live[CAPTURE_MAX_IFACES];
+    unsigned nlive, turn; /* live interfaces; the one to read first next time */
+    int waited;           /* live: poll() has run since the last packet */
     struct capture_stats st;
-    struct pcap_stat last; /* libpcap's counters are 32-bit and wrap: widened by deltas */
 };
 
 static enum mm_link link_from_dlt(int dlt)
@@ -120,41 +131,34 @@ int capture_check_filter(const char *bpf, char *errbuf)
     return r;
 }
 
-int capture_open_live(struct capture **out, const char *iface, const struct capture_live_config *lc,
-                      char *errbuf)
+static int open_one(struct live *l, const char *iface, const struct capture_live_config *lc,
+                    char *errbuf)
 {
     struct bpf_program prog;
     char perr[PCAP_ERRBUF_SIZE];
-    struct capture *c;
     int r, dlt;
 
-    *out = NULL;
-    if ((c = calloc(1, sizeof(*c))) == NULL)
-        return MM_ENOMEM;
-    if ((c->iface = strdup(iface)) == NULL || (c->p = pcap_create(iface, perr)) == NULL) {
-        snprintf(errbuf, CAPTURE_ERRBUF_SIZE, "%s: %s", iface, c->iface ? perr : "out of memory");
-        capture_close(c);
+    if ((l->name = strdup(iface)) == NULL || (l->p = pcap_create(iface, perr)) == NULL) {
+        snprintf(errbuf, CAPTURE_ERRBUF_SIZE, "%s: %s", iface, l->name ? perr : "out of memory");
         return MM_ECAPTURE;
     }
-    pcap_set_snaplen(c->p, (int)lc->snaplen);
-    pcap_set_promisc(c->p, lc->promisc);
-    pcap_set_timeout(c->p, CAPTURE_TIMEOUT_MS);
-    pcap_set_tstamp_precision(c->p, PCAP_TSTAMP_PRECISION_MICRO);
+    pcap_set_snaplen(l->p, (int)lc->snaplen);
+    pcap_set_promisc(l->p, lc->promisc);
+    pcap_set_timeout(l->p, CAPTURE_TIMEOUT_MS);
+    pcap_set_tstamp_precision(l->p, PCAP_TSTAMP_PRECISION_MICRO);
     if (lc->buffer_size > 0)
-        pcap_set_buffer_size(c->p, lc->buffer_size > INT_MAX ? INT_MAX : (int)lc->buffer_size);
-    r = pcap_activate(c->p);
+        pcap_set_buffer_size(l->p, lc->buffer_size > INT_MAX ? INT_MAX : (int)lc->buffer_size);
+    r = pcap_activate(l->p);
     if (r < 0) {
         snprintf(errbuf, CAPTURE_ERRBUF_SIZE, "%s: %s", iface,
-                 r == PCAP_ERROR ? pcap_geterr(c->p) : pcap_statustostr(r));
-        capture_close(c);
+                 r == PCAP_ERROR ? pcap_geterr(l->p) : pcap_statustostr(r));
         return MM_ECAPTURE;
     }
     if (lc->bpf != NULL) {
-        if (pcap_compile(c->p, &prog, lc->bpf, 1, PCAP_NETMASK_UNKNOWN) != 0 ||
-            pcap_setfilter(c->p, &prog) != 0) {
+        if (pcap_compile(l->p, &prog, lc->bpf, 1, PCAP_NETMASK_UNKNOWN) != 0 ||
+            pcap_setfilter(l->p, &prog) != 0) {
             snprintf(errbuf, CAPTURE_ERRBUF_SIZE, "%s: filter '%s': %s", iface, lc->bpf,
-                     pcap_geterr(c->p));
-            capture_close(c);
+                     pcap_geterr(l->p));
             return MM_ECAPTURE;
         }
         pcap_freecode(&prog);
@@ -164,20 +168,92 @@ int capture_open_live(struct capture **out, const char *iface, const struct capt
      * read on a silent interface never returns: read without blocking and wait in poll() with
      * our own timeout, so a quiet mirror port is noticed and the watchdog still fed.
      */
-    if (pcap_setnonblock(c->p, 1, perr) != 0 || (c->fd = pcap_get_selectable_fd(c->p)) < 0) {
+    if (pcap_setnonblock(l->p, 1, perr) != 0 || (l->fd = pcap_get_selectable_fd(l->p)) < 0) {
         snprintf(errbuf, CAPTURE_ERRBUF_SIZE, "%s: cannot read without blocking: %s", iface,
-                 pcap_geterr(c->p));
-        capture_close(c);
+                 pcap_geterr(l->p));
         return MM_ECAPTURE;
     }
-    dlt = pcap_datalink(c->p);
-    if ((c->link = link_from_dlt(dlt)) == MM_LINK_UNSUPPORTED) {
+    dlt = pcap_datalink(l->p);
+    if ((l->link = link_from_dlt(dlt)) == MM_LINK_UNSUPPORTED) {
         snprintf(errbuf, CAPTURE_ERRBUF_SIZE, "%s: link type %d is not supported", iface, dlt);
-        capture_close(c);
         return MM_EUNSUPPORTED;
+    }
+    return 0;
+}
+
+int capture_open_live(struct capture **out, const char *const *ifaces, unsigned n,
+                      const struct capture_live_config *lc, char *errbuf)
+{
+    struct capture *c;
+    unsigned i;
+    int r;
+
+    *out = NULL;
+    if (n == 0 || n > CAPTURE_MAX_IFACES) {
+        snprintf(errbuf, CAPTURE_ERRBUF_SIZE, "between 1 and %d interfaces, not %u",
+                 CAPTURE_MAX_IFACES, n);
+        return MM_EINVAL;
+    }
+    if ((c = calloc(1, sizeof(*c))) == NULL)
+        return MM_ENOMEM;
+    for (i = 0; i < n; i++) {
+        c->nlive++;
+        if ((r = open_one(&c->live[i], ifaces[i], lc, errbuf)) != 0) {
+            capture_close(c);
+            return r;
+        }
     }
     *out = c;
     return 0;
+}
+
+/* Live: the next packet of any interface, taking them in turn; 0 after one wait in vain. */
+static int next_live(struct capture *c, struct capture_pkt *pkt, char *errbuf)
+{
+    struct pollfd pfd[CAPTURE_MAX_IFACES];
+    struct pcap_pkthdr *h;
+    const u_char *data;
+    unsigned k;
+
+    for (;;) {
+        for (k = 0; k < c->nlive; k++) {
+            unsigned i = (c->turn + k) % c->nlive;
+            struct live *l = &c->live[i];
+            int r = pcap_next_ex(l->p, &h, &data);
+            if (r == 1) {
+                pkt->data = data;
+                pkt->caplen = h->caplen;
+                pkt->wire_len = h->len < h->caplen ? h->caplen : h->len;
+                pkt->ts_us = (uint64_t)h->ts.tv_sec * 1000000u + (uint64_t)h->ts.tv_usec;
+                pkt->link = l->link;
+                pkt->iface = (uint8_t)i;
+                l->st.packets++;
+                c->turn = (i + 1) % c->nlive;
+                c->waited = 0;
+                return 1;
+            }
+            if (r == PCAP_ERROR_BREAK)
+                return MM_EEOF;
+            if (r < 0) {
+                l->st.errors++;
+                snprintf(errbuf, CAPTURE_ERRBUF_SIZE, "%s: %s", l->name, pcap_geterr(l->p));
+                return MM_ECAPTURE;
+            }
+        }
+        if (c->waited) {
+            c->waited = 0;
+            return 0;
+        }
+        for (k = 0; k < c->nlive; k++) {
+            pfd[k].fd = c->live[k].fd;
+            pfd[k].events = POLLIN;
+        }
+        c->waited = 1;
+        if (poll(pfd, c->nlive, CAPTURE_TIMEOUT_MS) < 0) {
+            c->waited = 0;
+            return 0; /* a signal: let the caller look at its flags */
+        }
+    }
 }
 
 int capture_next(struct capture *c, struct capture_pkt *pkt, char *errbuf)
@@ -186,6 +262,8 @@ int capture_next(struct capture *c, struct capture_pkt *pkt, char *errbuf)
     const u_char *data;
 
     errbuf[0] = '\0';
+    if (c->nlive > 0)
+        return next_live(c, pkt, errbuf);
     for (;;) {
         int r;
         if (c->p == NULL)
@@ -197,37 +275,17 @@ int capture_next(struct capture *c, struct capture_pkt *pkt, char *errbuf)
             pkt->wire_len = h->len < h->caplen ? h->caplen : h->len;
             pkt->ts_us = (uint64_t)h->ts.tv_sec * 1000000u + (uint64_t)h->ts.tv_usec;
             pkt->link = c->link;
+            pkt->iface = 0;
             c->st.packets++;
-            c->waited = 0;
             return 1;
         }
-        if (r == 0) { /* live, nothing ready: wait once, then report the timeout */
-            struct pollfd pfd = {.fd = c->fd, .events = POLLIN};
-            if (c->waited) {
-                c->waited = 0;
-                return 0;
-            }
-            c->waited = 1;
-            if (poll(&pfd, 1, CAPTURE_TIMEOUT_MS) < 0) {
-                c->waited = 0;
-                return 0; /* a signal: let the caller look at its flags */
-            }
-            continue;
-        }
-        if (r == PCAP_ERROR_BREAK && c->iface != NULL)
-            return MM_EEOF;
         if (r == PCAP_ERROR) {
             c->st.errors++;
-            snprintf(errbuf, CAPTURE_ERRBUF_SIZE, "%s: %s", c->iface ? c->iface : c->files[c->cur],
-                     pcap_geterr(c->p));
-            if (c->iface != NULL)
-                return MM_ECAPTURE;
+            snprintf(errbuf, CAPTURE_ERRBUF_SIZE, "%s: %s", c->files[c->cur], pcap_geterr(c->p));
         }
         /* End of this file (or a damaged one): on to the next. */
         pcap_close(c->p);
         c->p = NULL;
-        if (c->iface != NULL)
-            return MM_EEOF;
         while (++c->cur < c->nfiles) {
             char eb[CAPTURE_ERRBUF_SIZE];
             if (open_file(c, c->files[c->cur], eb) == 0)
@@ -243,42 +301,78 @@ int capture_next(struct capture *c, struct capture_pkt *pkt, char *errbuf)
 
 void capture_break(struct capture *c)
 {
-    if (c != NULL && c->p != NULL)
+    unsigned i;
+
+    if (c == NULL)
+        return;
+    for (i = 0; i < c->nlive; i++)
+        if (c->live[i].p != NULL)
+            pcap_breakloop(c->live[i].p);
+    if (c->p != NULL)
         pcap_breakloop(c->p);
+}
+
+static void live_stats(struct live *l)
+{
+    struct pcap_stat ps;
+
+    if (l->p != NULL && pcap_stats(l->p, &ps) == 0) {
+        /* Unsigned 32-bit differences stay right across one wrap between two reads. */
+        l->st.kernel_packets += (uint32_t)(ps.ps_recv - l->last.ps_recv);
+        l->st.kernel_drops += (uint32_t)(ps.ps_drop - l->last.ps_drop);
+        l->st.kernel_ifdrops += (uint32_t)(ps.ps_ifdrop - l->last.ps_ifdrop);
+        l->last = ps;
+    }
 }
 
 void capture_get_stats(struct capture *c, struct capture_stats *st)
 {
-    struct pcap_stat ps;
+    unsigned i;
 
-    if (c->iface != NULL && c->p != NULL && pcap_stats(c->p, &ps) == 0) {
-        /* Unsigned 32-bit differences stay right across one wrap between two reads. */
-        c->st.kernel_packets += (uint32_t)(ps.ps_recv - c->last.ps_recv);
-        c->st.kernel_drops += (uint32_t)(ps.ps_drop - c->last.ps_drop);
-        c->st.kernel_ifdrops += (uint32_t)(ps.ps_ifdrop - c->last.ps_ifdrop);
-        c->last = ps;
-    }
     *st = c->st;
-    if (c->iface == NULL)
+    if (c->nlive == 0) {
         st->kernel_packets = c->st.packets;
+        return;
+    }
+    for (i = 0; i < c->nlive; i++) {
+        live_stats(&c->live[i]);
+        st->packets += c->live[i].st.packets;
+        st->kernel_packets += c->live[i].st.kernel_packets;
+        st->kernel_drops += c->live[i].st.kernel_drops;
+        st->kernel_ifdrops += c->live[i].st.kernel_ifdrops;
+        st->errors += c->live[i].st.errors;
+    }
 }
 
-const char *capture_iface(const struct capture *c)
+unsigned capture_ifaces(struct capture *c, struct capture_iface *out)
 {
-    return c->iface;
+    unsigned i;
+
+    for (i = 0; i < c->nlive; i++) {
+        live_stats(&c->live[i]);
+        out[i].name = c->live[i].name;
+        out[i].st = c->live[i].st;
+    }
+    return c->nlive;
 }
 
 const char *capture_current_file(const struct capture *c)
 {
-    return c->iface == NULL && c->cur < c->nfiles ? c->files[c->cur] : NULL;
+    return c->nlive == 0 && c->cur < c->nfiles ? c->files[c->cur] : NULL;
 }
 
 void capture_close(struct capture *c)
 {
+    unsigned i;
+
     if (c == NULL)
         return;
     if (c->p != NULL)
         pcap_close(c->p);
-    free(c->iface);
+    for (i = 0; i < c->nlive; i++) {
+        if (c->live[i].p != NULL)
+            pcap_close(c->live[i].p);
+        free(c->live[i].name);
+    }
     free(c);
 }

@@ -52,6 +52,34 @@ static char *dup_or_oom(struct loader *L, const struct ynode *n, const char *s)
 
 /* --- sections ----------------------------------------------------------------------------- */
 
+/* sensor.interface: a name, or a list of them (read by one process). */
+static void parse_interfaces(struct loader *L, const struct ynode *v)
+{
+    const struct ynode *const *items = &v;
+    size_t n = 1, i, j;
+    const char *s;
+
+    while (L->c->ninterfaces > 0)
+        free(L->c->interfaces[--L->c->ninterfaces]);
+    if (v->kind == YN_LIST) {
+        items = (const struct ynode *const *)v->items;
+        n = v->n;
+        if (n == 0 || n > MM_MAX_IFACES) {
+            ydoc_error(&L->w, v, "sensor.interface lists 1 to %u interfaces", MM_MAX_IFACES);
+            return;
+        }
+    }
+    for (i = 0; i < n; i++) {
+        if ((s = ydoc_string(&L->w, items[i], "sensor.interface")) == NULL)
+            continue;
+        for (j = 0; j < L->c->ninterfaces; j++)
+            if (strcmp(L->c->interfaces[j], s) == 0)
+                ydoc_error(&L->w, items[i], "interface '%s' is listed twice", s);
+        if (j == L->c->ninterfaces && (L->c->interfaces[j] = dup_or_oom(L, items[i], s)) != NULL)
+            L->c->ninterfaces++;
+    }
+}
+
 static void parse_sensor(struct loader *L, const struct ynode *n)
 {
     size_t i;
@@ -72,10 +100,7 @@ static void parse_sensor(struct loader *L, const struct ynode *n)
             else
                 strcpy(L->c->sensor_name, s);
         } else if (strcmp(k, "interface") == 0) {
-            if ((s = ydoc_string(&L->w, v, "sensor.interface")) != NULL) {
-                free(L->c->interface);
-                L->c->interface = dup_or_oom(L, v, s);
-            }
+            parse_interfaces(L, v);
         } else if (strcmp(k, "snaplen") == 0) {
             ydoc_uint(&L->w, v, "sensor.snaplen", 96, 262144, &L->c->live.snaplen);
         } else if (strcmp(k, "promiscuous") == 0) {
@@ -1104,7 +1129,8 @@ void config_free(struct mm_config *c)
         return;
     rules_free(c->ruleset);
     free(c->source);
-    free(c->interface);
+    for (i = 0; i < c->ninterfaces; i++)
+        free(c->interfaces[i]);
     zone_map_destroy(c->zones);
     zone_map_destroy(c->home);
     for (i = 0; i < MM_MAX_ZONES; i++) {

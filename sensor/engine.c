@@ -74,7 +74,7 @@ static void on_flow_end(void *ud, struct flow *f, enum flow_end_reason reason)
 }
 
 int engine_create(struct engine **out, const struct mm_config *cfg, struct eve *eve,
-                  const char *in_iface)
+                  const char *const *ifaces, unsigned nifaces)
 {
     struct engine *e;
     struct flow_table_config fc = cfg->flow;
@@ -89,7 +89,9 @@ int engine_create(struct engine **out, const struct mm_config *cfg, struct eve *
     fc.on_end = on_flow_end;
     fc.ud = e;
     e->ectx.cfg = cfg;
-    e->ectx.in_iface = in_iface;
+    for (e->ectx.nifaces = 0; e->ectx.nifaces < nifaces && e->ectx.nifaces < MM_MAX_IFACES;
+         e->ectx.nifaces++)
+        e->ectx.ifaces[e->ectx.nifaces] = ifaces[e->ectx.nifaces];
     if ((r = flow_table_create(&e->ft, &fc)) != 0 || (r = classify_create(&e->cls)) != 0 ||
         (r = medical_create(&e->med, MM_MEDICAL_MAX_FLOWS)) != 0 ||
         (r = dnscache_create(&e->dns, MM_DNS_CACHE_SLOTS)) != 0) {
@@ -97,7 +99,7 @@ int engine_create(struct engine **out, const struct mm_config *cfg, struct eve *
         return r;
     }
     e->ectx.cls = e->cls;
-    e->live = in_iface != NULL;
+    e->live = nifaces > 0;
     if ((r = detect_create(&e->det, cfg, eve, &e->ectx, e->dns)) != 0 ||
         (r = health_create(&e->health, cfg, eve, &e->ectx, e->live)) != 0) {
         engine_destroy(e);
@@ -176,17 +178,25 @@ static void medical_segment(struct engine *e, struct flow *f, const struct pkt_v
  */
 static void health_now(struct engine *e, uint64_t now_us, int final)
 {
-    struct capture_stats cs = {0};
+    struct capture_iface ci[CAPTURE_MAX_IFACES];
     struct flow_table_stats fs;
-    struct health_sample s = {.now_us = now_us, .packets = e->dstats.pkts};
+    struct health_sample s = {.now_us = now_us, .n = 1};
+    unsigned i;
 
-    if (e->cap != NULL)
-        capture_get_stats(e->cap, &cs);
     flow_table_get_stats(e->ft, &fs);
-    s.kernel_packets = cs.kernel_packets;
-    s.kernel_drops = cs.kernel_drops;
-    s.kernel_ifdrops = cs.kernel_ifdrops;
-    s.ack = &fs.ack;
+    s.ifc[0].packets = e->dstats.pkts;
+    s.ifc[0].ack = &fs.ack[0];
+    if (e->cap != NULL && (s.n = capture_ifaces(e->cap, ci)) > 0) {
+        for (i = 0; i < s.n; i++) {
+            s.ifc[i].name = ci[i].name;
+            s.ifc[i].packets = ci[i].st.packets;
+            s.ifc[i].kernel_packets = ci[i].st.kernel_packets;
+            s.ifc[i].kernel_drops = ci[i].st.kernel_drops;
+            s.ifc[i].ack = &fs.ack[i];
+        }
+    } else {
+        s.n = 1;
+    }
     e->health_us = now_us;
     if (final)
         health_finish(e->health, &s);
@@ -216,6 +226,7 @@ void engine_packet(struct engine *e, const struct capture_pkt *pkt)
     int r, dir, created;
 
     r = decode_packet(&pv, pkt->link, pkt->data, pkt->caplen, pkt->wire_len);
+    pv.iface = pkt->iface;
     decode_stats_account(&e->dstats, &pv, r, pkt->wire_len);
     if (e->first_us == 0)
         e->first_us = pkt->ts_us;
@@ -269,8 +280,19 @@ static void write_stats(struct engine *e, struct capture *cap, uint64_t uptime_s
     st.clock_steps_back = hs.steps_back;
     ds.last_reload_us = e->last_reload_us;
     st.detect = &ds;
-    if (cap != NULL)
+    if (cap != NULL) {
+        struct capture_iface ci[CAPTURE_MAX_IFACES];
+        unsigned i;
         capture_get_stats(cap, &cs);
+        st.nifaces = capture_ifaces(cap, ci);
+        for (i = 0; i < st.nifaces; i++) {
+            st.ifaces[i].name = ci[i].name;
+            st.ifaces[i].packets = ci[i].st.packets;
+            st.ifaces[i].kernel_packets = ci[i].st.kernel_packets;
+            st.ifaces[i].kernel_drops = ci[i].st.kernel_drops;
+            st.ifaces[i].kernel_ifdrops = ci[i].st.kernel_ifdrops;
+        }
+    }
     flow_table_get_stats(e->ft, &fs);
     st.uptime_s = uptime_s;
     st.kernel_packets = cs.kernel_packets;

@@ -75,8 +75,8 @@ static json_t *event_new(const struct eve_ctx *ctx, const char *type, uint64_t t
     json_object_set_new(ev, "timestamp", json_string(ts));
     json_object_set_new(ev, "event_type", json_string(type));
     json_object_set_new(ev, "host", json_string(ctx->cfg->sensor_name));
-    if (ctx->in_iface != NULL)
-        json_object_set_new(ev, "in_iface", json_string(ctx->in_iface));
+    if (ctx->nifaces == 1) /* with several, the flow's (or the alert's) own is set later */
+        json_object_set_new(ev, "in_iface", json_string(ctx->ifaces[0]));
     return ev;
 }
 
@@ -346,6 +346,8 @@ static void add_flow_common(json_t *ev, const struct eve_ctx *ctx, const struct 
     uint16_t sp = icmp ? f->icmp_type : flow_src_port(f);
     uint16_t dp = icmp ? f->icmp_code : flow_dst_port(f);
 
+    if (ctx->nifaces > 1 && f->iface < ctx->nifaces)
+        json_object_set_new(ev, "in_iface", json_string(ctx->ifaces[f->iface]));
     json_object_set_new(ev, "flow_id", json_integer((json_int_t)f->id));
     json_object_set_new(ev, "src_ip", json_string(zone_addr_str(flow_src_addr(f), a, sizeof(a))));
     if (has_ports)
@@ -429,6 +431,8 @@ int eve_write_alert(struct eve *e, const struct eve_ctx *ctx, const struct flow 
 
     if (f != NULL)
         add_flow_common(ev, ctx, f);
+    else if (a->iface >= 0 && (unsigned)a->iface < ctx->nifaces)
+        json_object_set_new(ev, "in_iface", json_string(ctx->ifaces[a->iface]));
     json_object_set_new(al, "action", json_string("allowed"));
     json_object_set_new(al, "gid", json_integer(1));
     json_object_set_new(al, "signature_id", json_integer(r->sid));
@@ -507,17 +511,47 @@ static double percent(uint64_t part, uint64_t whole)
     return whole == 0 ? 0.0 : (double)(uint64_t)(10000.0 * (double)part / (double)whole) / 100.0;
 }
 
-/* What the capture looks like: drops and what TCP acknowledgments say (see health.h). */
+/* A capture's health figures: drops and what TCP acknowledgments say (see health.h). */
+static json_t *health_figures(uint64_t kernel_packets, uint64_t kernel_drops,
+                              const struct flow_ack_stats *a)
+{
+    return json_pack("{sfsIsIsfsIsIsIsf}", "drop_percent", percent(kernel_drops, kernel_packets),
+                     "tcp_acks", (json_int_t)a->acks, "one_way_acks", (json_int_t)a->one_way,
+                     "one_way_percent", percent(a->one_way, a->acks), "acks_checked",
+                     (json_int_t)a->checked, "ack_gaps", (json_int_t)a->gaps, "gap_bytes",
+                     (json_int_t)a->gap_bytes, "upstream_loss_percent",
+                     percent(a->gaps, a->checked));
+}
+
+/* The capture as a whole, and each live interface on its own. */
 static json_t *capture_object(const struct eve_stats *st)
 {
-    const struct flow_ack_stats *a = &st->flow->ack;
+    struct flow_ack_stats sum = {0};
+    json_t *o, *arr;
+    unsigned i;
 
-    return json_pack(
-        "{sfsIsIsfsIsIsIsfsI}", "drop_percent", percent(st->kernel_drops, st->kernel_packets),
-        "tcp_acks", (json_int_t)a->acks, "one_way_acks", (json_int_t)a->one_way, "one_way_percent",
-        percent(a->one_way, a->acks), "acks_checked", (json_int_t)a->checked, "ack_gaps",
-        (json_int_t)a->gaps, "gap_bytes", (json_int_t)a->gap_bytes, "upstream_loss_percent",
-        percent(a->gaps, a->checked), "clock_steps_back", (json_int_t)st->clock_steps_back);
+    for (i = 0; i < MM_MAX_IFACES; i++) {
+        const struct flow_ack_stats *a = &st->flow->ack[i];
+        sum.acks += a->acks, sum.one_way += a->one_way, sum.checked += a->checked;
+        sum.gaps += a->gaps, sum.gap_bytes += a->gap_bytes;
+    }
+    o = health_figures(st->kernel_packets, st->kernel_drops, &sum);
+    json_object_set_new(o, "clock_steps_back", json_integer((json_int_t)st->clock_steps_back));
+    if (st->nifaces == 0)
+        return o;
+    arr = json_array();
+    for (i = 0; i < st->nifaces; i++) {
+        const struct eve_iface_stats *f = &st->ifaces[i];
+        json_t *x = health_figures(f->kernel_packets, f->kernel_drops, &st->flow->ack[i]);
+        json_object_set_new(x, "name", json_string(f->name));
+        json_object_set_new(x, "packets", json_integer((json_int_t)f->packets));
+        json_object_set_new(x, "kernel_packets", json_integer((json_int_t)f->kernel_packets));
+        json_object_set_new(x, "kernel_drops", json_integer((json_int_t)f->kernel_drops));
+        json_object_set_new(x, "kernel_ifdrops", json_integer((json_int_t)f->kernel_ifdrops));
+        json_array_append_new(arr, x);
+    }
+    json_object_set_new(o, "interfaces", arr);
+    return o;
 }
 
 /*

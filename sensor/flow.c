@@ -417,6 +417,7 @@ struct flow *flow_table_update(struct flow_table *t, const struct pkt_view *pv, 
         f->icmp_type = pv->icmp_type;
         f->icmp_code = pv->icmp_code;
         f->tunnel_depth = pv->tunnel_depth;
+        f->iface = pv->iface;
         f->first_us = ts_us;
         f->id = mix64(h ^ mix64(ts_us) ^ 0x6d696d616d6f7269ULL) & ((1ULL << 51) - 1);
         f->state = FLOW_STATE_NEW;
@@ -456,7 +457,7 @@ struct flow *flow_table_update(struct flow_table *t, const struct pkt_view *pv, 
     if (ts_us > f->last_us)
         f->last_us = ts_us;
     if (pv->proto == 6) {
-        tcp_track(&t->st.ack, f, *dir, pv);
+        tcp_track(&t->st.ack[pv->iface % MM_MAX_IFACES], f, *dir, pv);
         tcp_update(f, *dir, pv->tcp_flags);
     } else if (f->state == FLOW_STATE_NEW && f->pkts[0] > 0 && f->pkts[1] > 0)
         f->state = FLOW_STATE_ESTABLISHED;

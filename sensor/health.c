@@ -1,10 +1,10 @@
 /*
- * The health checks. Each enabled health rule has a small state: the window it is measuring
- * (start time and the counters at its start), and whether its condition holds and when it last
- * alerted. The ratio checks (one_way, upstream_loss, drops) compare counter deltas over a
- * window once it has at least `threshold` events in its denominator; silence compares the wall
- * clock with the last time the packet count moved; clock is told by the engine about each step
- * back. Nothing here allocates except at create and reload.
+ * The health checks. Each enabled health rule has a small state per capture interface (clock:
+ * one): the window it is measuring (start time and the counters at its start), and whether its
+ * condition holds and when it last alerted. The ratio checks (one_way, upstream_loss, drops)
+ * compare counter deltas over a window once it has at least `threshold` events in its denominator;
+ * silence compares the wall clock with the last time the packet count moved; clock is told by the
+ * engine about each step back. Nothing here allocates except at create and reload.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -20,8 +20,8 @@
 
 #define US 1000000ull
 
-struct hrule {
-    const struct rule *r;
+/* One rule's state on one interface. */
+struct hstate {
     uint64_t window_start_us;
     int windowed; /* a window is being measured */
     uint64_t base_num, base_den;
@@ -30,6 +30,11 @@ struct hrule {
     uint64_t alerted_us;                   /* the last alert or reminder */
     uint64_t held;                         /* checks it held since that alert */
     int active;
+};
+
+struct hrule {
+    const struct rule *r;
+    struct hstate s[MM_MAX_IFACES];
 };
 
 struct health {
@@ -90,91 +95,95 @@ static void hev_pct(struct hev *ev, const char *name, uint64_t part, uint64_t wh
             (unsigned long long)(c % 100));
 }
 
-/* The condition of hr holds at now_us: alert when it begins, remind each dedup period. */
-static void fire(struct health *h, struct hrule *hr, uint64_t now_us, struct hev *ev)
+/*
+ * The condition of rule r holds on interface i (-1: not about one) at now_us: alert when it
+ * begins, remind each dedup period.
+ */
+static void fire(struct health *h, const struct rule *r, struct hstate *hs, int i, uint64_t now_us,
+                 struct hev *ev)
 {
-    const struct rule *r = hr->r;
-    struct eve_alert a = {.rule = r, .ts_us = now_us};
-    unsigned i;
+    struct eve_alert a = {.rule = r, .ts_us = now_us, .iface = i};
+    unsigned k;
 
-    if (!hr->active) {
-        hr->active = 1;
-        hr->since_us = now_us;
-        hr->held = 0;
+    if (!hs->active) {
+        hs->active = 1;
+        hs->since_us = now_us;
+        hs->held = 0;
         h->st.active++;
-    } else if (now_us < hr->alerted_us + (uint64_t)r->dedup_s * US) {
-        hr->held++;
+    } else if (now_us < hs->alerted_us + (uint64_t)r->dedup_s * US) {
+        hs->held++;
         return;
     }
-    if (h->ctx->in_iface != NULL)
-        hev_add(ev, "interface=%s", h->ctx->in_iface);
-    if (hr->since_us != now_us)
-        hev_time(ev, "since", hr->since_us);
-    a.count = hr->held + 1;
-    for (i = 0; i < ev->n; i++)
-        a.evidence[a.nevidence++] = ev->s[i];
-    hr->alerted_us = now_us;
-    hr->held = 0;
+    if (i >= 0 && (unsigned)i < h->ctx->nifaces)
+        hev_add(ev, "interface=%s", h->ctx->ifaces[i]);
+    if (hs->since_us != now_us)
+        hev_time(ev, "since", hs->since_us);
+    a.count = hs->held + 1;
+    for (k = 0; k < ev->n; k++)
+        a.evidence[a.nevidence++] = ev->s[k];
+    hs->alerted_us = now_us;
+    hs->held = 0;
     h->st.alerts++;
     log_warnx("sensor health: %s (%s)", r->signature, ev->n > 0 ? ev->s[0] : r->key);
     if (h->eve != NULL)
         eve_write_alert(h->eve, h->ctx, NULL, &a);
 }
 
-static void clear(struct health *h, struct hrule *hr, uint64_t now_us)
+static void clear(struct health *h, const struct rule *r, struct hstate *hs, uint64_t now_us)
 {
-    if (!hr->active)
+    if (!hs->active)
         return;
-    hr->active = 0;
+    hs->active = 0;
     h->st.active--;
-    log_info("sensor health: %s: over after %llu s", hr->r->key,
-             (unsigned long long)(now_us > hr->since_us ? (now_us - hr->since_us) / US : 0));
+    log_info("sensor health: %s: over after %llu s", r->key,
+             (unsigned long long)(now_us > hs->since_us ? (now_us - hs->since_us) / US : 0));
 }
 
-/* The counters a ratio check divides, as of sample s. */
-static void ratio_of(const struct rule *r, const struct health_sample *s, uint64_t *num,
+/* The counters a ratio check divides, on one interface. */
+static void ratio_of(const struct rule *r, const struct health_iface *f, uint64_t *num,
                      uint64_t *den)
 {
     switch (r->health_check) {
     case HEALTH_ONE_WAY:
-        *num = s->ack->one_way, *den = s->ack->acks;
+        *num = f->ack->one_way, *den = f->ack->acks;
         break;
     case HEALTH_UPSTREAM_LOSS:
-        *num = s->ack->gaps, *den = s->ack->checked;
+        *num = f->ack->gaps, *den = f->ack->checked;
         break;
     default: /* HEALTH_DROPS */
-        *num = s->kernel_drops, *den = s->kernel_packets;
+        *num = f->kernel_drops, *den = f->kernel_packets;
         break;
     }
 }
 
-/* Judge the window of a ratio check that ends at s (or is cut short by the end of input). */
-static void judge(struct health *h, struct hrule *hr, const struct health_sample *s)
+/* Judge the window of a ratio check that ends now (or is cut short by the end of input). */
+static void judge(struct health *h, const struct rule *r, struct hstate *hs, int i,
+                  const struct health_sample *s)
 {
-    const struct rule *r = hr->r;
+    const struct health_iface *f = &s->ifc[i];
     uint64_t num, den, dn, dd;
     struct hev ev = {0};
 
-    ratio_of(r, s, &num, &den);
-    dn = num - hr->base_num;
-    dd = den - hr->base_den;
+    ratio_of(r, f, &num, &den);
+    dn = num - hs->base_num;
+    dd = den - hs->base_den;
     if (dd < r->threshold) /* too little to go by: no verdict either way */
         return;
     if (dn * 100u < (uint64_t)r->percent * dd) {
-        clear(h, hr, s->now_us);
+        clear(h, r, hs, s->now_us);
         return;
     }
     switch (r->health_check) {
     case HEALTH_ONE_WAY:
         hev_pct(&ev, "one_way_percent", dn, dd);
         hev_add(&ev, "tcp_acks=%llu", (unsigned long long)dd);
-        hev_tuple(&ev, "example", &s->ack->one_way_example);
+        hev_tuple(&ev, "example", &f->ack->one_way_example);
         break;
     case HEALTH_UPSTREAM_LOSS:
         hev_pct(&ev, "loss_percent", dn, dd);
         hev_add(&ev, "acks_for_unseen_data=%llu", (unsigned long long)dn);
         hev_add(&ev, "tcp_acks=%llu", (unsigned long long)dd);
-        hev_tuple(&ev, "example", &s->ack->gap_example);
+        hev_tuple(&ev, "example", &f->ack->gap_example);
         break;
     default:
         hev_pct(&ev, "drop_percent", dn, dd);
@@ -183,59 +192,63 @@ static void judge(struct health *h, struct hrule *hr, const struct health_sample
         break;
     }
     hev_add(&ev, "window_s=%llu",
-            (unsigned long long)((s->now_us - hr->window_start_us + US / 2) / US));
-    fire(h, hr, s->now_us, &ev);
+            (unsigned long long)((s->now_us - hs->window_start_us + US / 2) / US));
+    fire(h, r, hs, h->live ? i : -1, s->now_us, &ev);
 }
 
-static void window_start(struct hrule *hr, const struct health_sample *s)
+static void window_start(const struct rule *r, struct hstate *hs, const struct health_iface *f,
+                         uint64_t now_us)
 {
-    hr->window_start_us = s->now_us;
-    hr->windowed = 1;
-    ratio_of(hr->r, s, &hr->base_num, &hr->base_den);
+    hs->window_start_us = now_us;
+    hs->windowed = 1;
+    ratio_of(r, f, &hs->base_num, &hs->base_den);
 }
 
-static void check_silence(struct health *h, struct hrule *hr, const struct health_sample *s)
+static void check_silence(struct health *h, const struct rule *r, struct hstate *hs, int i,
+                          const struct health_sample *s)
 {
+    const struct health_iface *f = &s->ifc[i];
     struct hev ev = {0};
 
-    if (hr->last_change_us == 0 || s->packets != hr->last_packets ||
-        s->now_us < hr->last_change_us) {
-        hr->last_packets = s->packets;
-        hr->last_change_us = s->now_us;
-        clear(h, hr, s->now_us);
+    if (hs->last_change_us == 0 || f->packets != hs->last_packets ||
+        s->now_us < hs->last_change_us) {
+        hs->last_packets = f->packets;
+        hs->last_change_us = s->now_us;
+        clear(h, r, hs, s->now_us);
         return;
     }
-    if (s->now_us - hr->last_change_us < (uint64_t)hr->r->window_s * US)
+    if (s->now_us - hs->last_change_us < (uint64_t)r->window_s * US)
         return;
-    hev_add(&ev, "silent_s=%llu", (unsigned long long)((s->now_us - hr->last_change_us) / US));
-    hev_add(&ev, "packets_total=%llu", (unsigned long long)s->packets);
-    hev_time(&ev, "last_change", hr->last_change_us);
-    fire(h, hr, s->now_us, &ev);
+    hev_add(&ev, "silent_s=%llu", (unsigned long long)((s->now_us - hs->last_change_us) / US));
+    hev_add(&ev, "packets_total=%llu", (unsigned long long)f->packets);
+    hev_time(&ev, "last_change", hs->last_change_us);
+    fire(h, r, hs, i, s->now_us, &ev);
+}
+
+/* Whether rule r is judged from windows of counters (in this mode). */
+static int windowed_check(const struct health *h, const struct rule *r)
+{
+    return r->health_check == HEALTH_ONE_WAY || r->health_check == HEALTH_UPSTREAM_LOSS ||
+           (r->health_check == HEALTH_DROPS && h->live);
 }
 
 void health_sample(struct health *h, const struct health_sample *s)
 {
-    unsigned i;
+    unsigned k, i;
 
-    for (i = 0; i < h->n; i++) {
-        struct hrule *hr = &h->hr[i];
-        switch (hr->r->health_check) {
-        case HEALTH_SILENCE:
-            if (h->live)
-                check_silence(h, hr, s);
-            break;
-        case HEALTH_CLOCK:
-            break;
-        case HEALTH_DROPS:
-            if (!h->live)
-                break;
-            /* fall through */
-        default:
-            if (!hr->windowed || s->now_us < hr->window_start_us) {
-                window_start(hr, s);
-            } else if (s->now_us - hr->window_start_us >= (uint64_t)hr->r->window_s * US) {
-                judge(h, hr, s);
-                window_start(hr, s);
+    for (k = 0; k < h->n; k++) {
+        const struct rule *r = h->hr[k].r;
+        for (i = 0; i < s->n && i < MM_MAX_IFACES; i++) {
+            struct hstate *hs = &h->hr[k].s[i];
+            if (r->health_check == HEALTH_SILENCE && h->live) {
+                check_silence(h, r, hs, (int)i, s);
+            } else if (windowed_check(h, r)) {
+                if (!hs->windowed || s->now_us < hs->window_start_us) {
+                    window_start(r, hs, &s->ifc[i], s->now_us);
+                } else if (s->now_us - hs->window_start_us >= (uint64_t)r->window_s * US) {
+                    judge(h, r, hs, (int)i, s);
+                    window_start(r, hs, &s->ifc[i], s->now_us);
+                }
             }
         }
     }
@@ -243,38 +256,45 @@ void health_sample(struct health *h, const struct health_sample *s)
 
 void health_finish(struct health *h, const struct health_sample *s)
 {
-    unsigned i;
+    unsigned k, i;
 
-    for (i = 0; i < h->n; i++) {
-        struct hrule *hr = &h->hr[i];
-        int ratio = hr->r->health_check == HEALTH_ONE_WAY ||
-                    hr->r->health_check == HEALTH_UPSTREAM_LOSS ||
-                    (hr->r->health_check == HEALTH_DROPS && h->live);
-        if (ratio && hr->windowed && s->now_us >= hr->window_start_us)
-            judge(h, hr, s);
-    }
+    for (k = 0; k < h->n; k++)
+        for (i = 0; i < s->n && i < MM_MAX_IFACES; i++) {
+            struct hstate *hs = &h->hr[k].s[i];
+            if (windowed_check(h, h->hr[k].r) && hs->windowed && s->now_us >= hs->window_start_us)
+                judge(h, h->hr[k].r, hs, (int)i, s);
+        }
 }
 
 void health_clock(struct health *h, uint64_t ts_us, uint64_t latest_us)
 {
-    unsigned i;
+    unsigned k;
 
     h->st.steps_back++;
     if (!h->live) /* a file holds another machine's clock: counted, not the sensor's fault */
         return;
-    for (i = 0; i < h->n; i++) {
-        struct hrule *hr = &h->hr[i];
+    for (k = 0; k < h->n; k++) {
+        const struct rule *r = h->hr[k].r;
         struct hev ev = {0};
         uint64_t back = latest_us - ts_us;
-        if (hr->r->health_check != HEALTH_CLOCK || back <= (uint64_t)hr->r->tolerance_s * US)
+        if (r->health_check != HEALTH_CLOCK || back <= (uint64_t)r->tolerance_s * US)
             continue;
         hev_add(&ev, "step_back_s=%llu.%06llu", (unsigned long long)(back / US),
                 (unsigned long long)(back % US));
         hev_time(&ev, "packet_time", ts_us);
         hev_time(&ev, "latest_packet_time", latest_us);
         /* Judged on the later clock: repeats of one step fold until it has passed dedup. */
-        fire(h, hr, latest_us, &ev);
+        fire(h, r, &h->hr[k].s[0], -1, latest_us, &ev);
     }
+}
+
+static unsigned active_in(const struct hrule *hr)
+{
+    unsigned i, n = 0;
+
+    for (i = 0; i < MM_MAX_IFACES; i++)
+        n += hr->s[i].active != 0;
+    return n;
 }
 
 /* The health rules of cfg, with the state of old rules of the same key and check. */
@@ -294,11 +314,12 @@ static int build(struct health *h, const struct mm_config *cfg, struct hrule **o
         if (r->type != RULE_HEALTH || !r->enabled)
             continue;
         for (j = 0; j < h->n; j++)
-            if (strcmp(h->hr[j].r->key, r->key) == 0 && h->hr[j].r->health_check == r->health_check)
+            if (h->hr[j].r != NULL && strcmp(h->hr[j].r->key, r->key) == 0 &&
+                h->hr[j].r->health_check == r->health_check)
                 break;
         if (j < h->n) {
             hr[n] = h->hr[j];
-            h->hr[j].active = 0; /* carried over: not to be counted as ended */
+            h->hr[j].r = NULL; /* carried over: its conditions go on */
         }
         hr[n++].r = r;
     }
@@ -334,8 +355,8 @@ int health_reload(struct health *h, const struct mm_config *cfg)
     if (build(h, cfg, &hr, &n) != 0)
         return MM_ENOMEM;
     for (i = 0; i < h->n; i++) /* conditions of removed rules end here */
-        if (h->hr[i].active)
-            h->st.active--;
+        if (h->hr[i].r != NULL)
+            h->st.active -= active_in(&h->hr[i]);
     free(h->hr);
     h->hr = hr;
     h->n = n;

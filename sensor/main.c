@@ -45,9 +45,10 @@ static void on_stop(int sig)
 
 static void usage(FILE *fp)
 {
-    fprintf(fp, "usage: mimamori [-c CONFIG] (-r CAPTURE [-r CAPTURE ...] | -i INTERFACE)\n"
-                "                [--eve PATH] [--test-config] [-v]\n"
-                "       mimamori --version\n");
+    fprintf(fp,
+            "usage: mimamori [-c CONFIG] (-r CAPTURE [-r CAPTURE ...] | -i INTERFACE [-i ...])\n"
+            "                [--eve PATH] [--test-config] [-v]\n"
+            "       mimamori --version\n");
 }
 
 static uint64_t wall_us(void)
@@ -134,7 +135,9 @@ int main(int argc, char **argv)
     };
     char *files[MAX_FILES];
     unsigned nfiles = 0;
-    const char *config_path = NULL, *iface = NULL, *eve_path = NULL;
+    const char *config_path = NULL, *eve_path = NULL, *ifaces[MM_MAX_IFACES];
+    unsigned nifaces = 0, i;
+    char ifnames[128] = "", ifstore[MM_MAX_IFACES][64];
     int test_config = 0, verbose = 0, ch, r, status = 0;
     struct mm_config *cfg = NULL;
     struct capture *cap = NULL;
@@ -159,7 +162,11 @@ int main(int argc, char **argv)
             files[nfiles++] = optarg;
             break;
         case 'i':
-            iface = optarg;
+            if (nifaces == MM_MAX_IFACES) {
+                fprintf(stderr, "mimamori: at most %u interfaces\n", MM_MAX_IFACES);
+                return 2;
+            }
+            ifaces[nifaces++] = optarg;
             break;
         case 'E':
             eve_path = optarg;
@@ -181,7 +188,7 @@ int main(int argc, char **argv)
             return 2;
         }
     }
-    if (optind < argc || (nfiles > 0 && iface != NULL)) {
+    if (optind < argc || (nfiles > 0 && nifaces > 0)) {
         usage(stderr);
         return 2;
     }
@@ -197,9 +204,14 @@ int main(int argc, char **argv)
         config_free(cfg);
         return 0;
     }
-    if (nfiles == 0 && iface == NULL)
-        iface = cfg->interface;
-    if (nfiles == 0 && iface == NULL) {
+    /* Copied: the names must outlive a reload, which frees the config they came from. */
+    for (i = 0; nfiles == 0 && nifaces == 0 && i < cfg->ninterfaces; i++) {
+        snprintf(ifstore[i], sizeof(ifstore[i]), "%s", cfg->interfaces[i]);
+        ifaces[i] = ifstore[i];
+    }
+    if (nfiles == 0 && nifaces == 0)
+        nifaces = cfg->ninterfaces;
+    if (nfiles == 0 && nifaces == 0) {
         fprintf(stderr, "mimamori: nothing to read: give -r CAPTURE or -i INTERFACE "
                         "(or sensor.interface in the config)\n");
         usage(stderr);
@@ -208,7 +220,7 @@ int main(int argc, char **argv)
     }
 
     r = nfiles > 0 ? capture_open_files(&cap, files, nfiles, errbuf)
-                   : capture_open_live(&cap, iface, &cfg->live, errbuf);
+                   : capture_open_live(&cap, ifaces, nifaces, &cfg->live, errbuf);
     if (r != 0) {
         fprintf(stderr, "mimamori: %s\n", errbuf);
         config_free(cfg);
@@ -217,17 +229,17 @@ int main(int argc, char **argv)
     /* Without --eve and outputs:, everything goes to the default file. */
     if (eve_path == NULL && cfg->noutputs == 0)
         eve_path = DEFAULT_EVE_PATH;
-    if (output_create(&out, cfg, eve_path, iface != NULL, errbuf, sizeof(errbuf)) != 0) {
+    if (output_create(&out, cfg, eve_path, nifaces > 0, errbuf, sizeof(errbuf)) != 0) {
         fprintf(stderr, "mimamori: %s\n", errbuf);
         status = 1;
         goto done;
     }
-    if (eve_create(&eve, out) != 0 || engine_create(&eng, cfg, eve, capture_iface(cap)) != 0) {
+    if (eve_create(&eve, out) != 0 || engine_create(&eng, cfg, eve, ifaces, nifaces) != 0) {
         status = 1;
         goto done;
     }
     /* A live sensor parses no packet with privileges: everything that needed them is open. */
-    if (iface != NULL && become_user(cfg, out, errbuf, sizeof(errbuf)) != 0) {
+    if (nifaces > 0 && become_user(cfg, out, errbuf, sizeof(errbuf)) != 0) {
         fprintf(stderr, "mimamori: %s\n", errbuf);
         status = 1;
         goto done;
@@ -244,10 +256,13 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     running_capture = cap;
 
-    if (iface != NULL) {
-        char st[128];
+    if (nifaces > 0) {
+        char st[160];
+        for (i = 0; i < nifaces; i++)
+            snprintf(ifnames + strlen(ifnames), sizeof(ifnames) - strlen(ifnames), "%s%s",
+                     i > 0 ? ", " : "", ifaces[i]);
         engine_tick(eng, wall_us(), cap);
-        snprintf(st, sizeof(st), "capturing on %s", iface);
+        snprintf(st, sizeof(st), "capturing on %s", ifnames);
         notify_ready(st);
         watchdog_us = notify_watchdog_usec() / 2;
         next_ping_us = wall_us() + watchdog_us;
@@ -260,12 +275,12 @@ int main(int argc, char **argv)
             break;
         } else if (r == MM_ECAPTURE) {
             log_warnx("%s", errbuf);
-            if (iface != NULL) {
+            if (nifaces > 0) {
                 status = 1;
                 break;
             }
         }
-        if (iface != NULL) {
+        if (nifaces > 0) {
             uint64_t now = wall_us();
             engine_tick(eng, now, cap);
             /* The capture read times out every 250 ms, so the loop comes by often enough. */
@@ -281,7 +296,7 @@ int main(int argc, char **argv)
         }
     }
     running_capture = NULL;
-    if (iface != NULL)
+    if (nifaces > 0)
         notify_stopping();
     engine_finish(eng, cap);
 

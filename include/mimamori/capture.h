@@ -9,8 +9,10 @@
 #include <stdint.h>
 
 #include "mimamori/decode.h"
+#include "mimamori/limits.h"
 
 #define CAPTURE_ERRBUF_SIZE 512
+#define CAPTURE_MAX_IFACES  MM_MAX_IFACES
 
 struct capture;
 
@@ -19,6 +21,7 @@ struct capture_pkt {
     uint32_t caplen, wire_len;
     uint64_t ts_us;
     enum mm_link link;
+    uint8_t iface; /* live: index of the interface it came from (0 for files) */
 };
 
 /*
@@ -35,9 +38,12 @@ struct capture_live_config {
     const char *bpf;      /* capture filter, or NULL */
 };
 
-/* A live interface. 0 or MM_ECAPTURE with errbuf. */
-int capture_open_live(struct capture **out, const char *iface, const struct capture_live_config *lc,
-                      char *errbuf);
+/*
+ * Live interfaces (1 to CAPTURE_MAX_IFACES), all opened alike, read in turn. 0 or MM_ECAPTURE
+ * with errbuf naming the interface.
+ */
+int capture_open_live(struct capture **out, const char *const *ifaces, unsigned n,
+                      const struct capture_live_config *lc, char *errbuf);
 
 /* Whether a capture filter compiles (for Ethernet frames); 0, or MM_EINVAL with errbuf. */
 int capture_check_filter(const char *bpf, char *errbuf);
@@ -49,7 +55,7 @@ int capture_check_filter(const char *bpf, char *errbuf);
  */
 int capture_next(struct capture *c, struct capture_pkt *pkt, char *errbuf);
 
-/* Stop a blocking live read from a signal handler. */
+/* Stop reading (from a signal handler): the next capture_next() returns MM_EEOF. */
 void capture_break(struct capture *c);
 
 struct capture_stats {
@@ -60,8 +66,12 @@ struct capture_stats {
 };
 void capture_get_stats(struct capture *c, struct capture_stats *st);
 
-/* The live interface's name, or NULL for files. */
-const char *capture_iface(const struct capture *c);
+/* Live: each interface's name and counters (out has CAPTURE_MAX_IFACES); 0 for files. */
+struct capture_iface {
+    const char *name;
+    struct capture_stats st;
+};
+unsigned capture_ifaces(struct capture *c, struct capture_iface *out);
 
 /* The file being read, or NULL. */
 const char *capture_current_file(const struct capture *c);

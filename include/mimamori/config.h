@@ -105,7 +105,8 @@ struct tz;
 struct mm_config {
     char *source; /* file name, or "(embedded default)" */
     char sensor_name[MM_MAX_SENSOR_NAME];
-    char *interface;
+    char *interfaces[MM_MAX_IFACES]; /* sensor.interface: one name or a list */
+    unsigned ninterfaces;
     struct capture_live_config live; /* sensor.snaplen, promiscuous, buffer_size, bpf */
     char *bpf;                       /* sensor.bpf (live.bpf points here) */
     char *user, *group;   /* sensor.user/group: who a live sensor runs as after start-up */

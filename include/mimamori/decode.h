@@ -161,6 +161,7 @@ struct pkt_view {
     uint8_t tunnel_depth; /* tunnel layers unwrapped */
     uint8_t flags;        /* PV_* */
     uint8_t anomaly;      /* enum decode_anomaly */
+    uint8_t iface;        /* capture interface index: set by the caller, not the decoder */
     uint64_t seen;        /* bit (1 << DC_x) per layer seen */
 };
 

@@ -26,11 +26,11 @@ struct flow_event_handler {
 struct engine;
 
 /*
- * cfg must outlive the engine; eve may be NULL (no records written). in_iface names the live
- * interface for events, or NULL.
+ * cfg must outlive the engine; eve may be NULL (no records written). ifaces name the nifaces
+ * live interfaces (packets carry their index), none when reading files.
  */
 int engine_create(struct engine **out, const struct mm_config *cfg, struct eve *eve,
-                  const char *in_iface);
+                  const char *const *ifaces, unsigned nifaces);
 void engine_destroy(struct engine *e);
 
 /*

@@ -28,7 +28,8 @@ uint64_t eve_events_written(const struct eve *e);
 struct eve_ctx {
     const struct mm_config *cfg;
     const struct classify *cls;
-    const char *in_iface; /* live interface, or NULL */
+    const char *ifaces[MM_MAX_IFACES]; /* live interfaces (in_iface), none for files */
+    unsigned nifaces;
 };
 
 int eve_write_flow(struct eve *e, const struct eve_ctx *ctx, const struct flow *f,
@@ -40,6 +41,7 @@ struct eve_alert {
     const struct rule *rule;
     uint64_t ts_us;
     uint64_t count; /* occurrences this event stands for */
+    int iface;      /* without a flow: the live interface it is about, or -1 */
     unsigned nevidence;
     const char *evidence[MM_MAX_EVIDENCE]; /* "name=value" */
 };
@@ -56,6 +58,12 @@ struct eve_detect_stats {
     uint64_t last_reload_us; /* when the running snapshot was loaded (0: unknown) */
 };
 
+/* One live interface's capture counters. */
+struct eve_iface_stats {
+    const char *name;
+    uint64_t packets, kernel_packets, kernel_drops, kernel_ifdrops;
+};
+
 /* The counters a stats event reports. */
 struct eve_stats {
     uint64_t uptime_s;
@@ -65,6 +73,8 @@ struct eve_stats {
     const struct eve_detect_stats *detect; /* or NULL */
     uint64_t hl7_flows, dicom_flows, medical_not_followed, medical_gaps;
     uint64_t clock_steps_back; /* packets stamped over a second before the latest */
+    unsigned nifaces;          /* live interfaces, each with its counters */
+    struct eve_iface_stats ifaces[MM_MAX_IFACES];
 };
 
 int eve_write_stats(struct eve *e, const struct eve_ctx *ctx, const struct eve_stats *st,

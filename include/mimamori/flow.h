@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "mimamori/decode.h"
+#include "mimamori/limits.h"
 
 enum flow_state {
     FLOW_STATE_NEW = 0,     /* one direction only, or TCP handshake not completed */
@@ -86,6 +87,7 @@ struct flow {
     uint8_t icmp_type, icmp_code; /* of the first packet, for the Community ID */
     uint8_t flags;                /* FLOW_F_* */
     uint8_t tunnel_depth;
+    uint8_t iface;    /* capture interface of its first packet */
     uint32_t pkts[2]; /* per direction */
     /*
      * TCP sequence space per direction: all seen up to next; beyond it a hole, then data seen
@@ -134,8 +136,8 @@ struct flow_table_stats {
     uint64_t timeouts, evicted, shutdown;
     uint64_t end_state[3]; /* by enum flow_state at the end */
     uint32_t active, max_active;
-    uint64_t memuse; /* bytes of pool and hash in use */
-    struct flow_ack_stats ack;
+    uint64_t memuse;                          /* bytes of pool and hash in use */
+    struct flow_ack_stats ack[MM_MAX_IFACES]; /* by the capture interface of the packets */
 };
 
 struct flow_table;

@@ -6,6 +6,8 @@
  * fixed windows, of wall time live and of packet time from files; a step back of packet time
  * is checked on every packet, live. A condition raises one alert when it begins and a reminder each
  * dedup period while it lasts (its count says for how many checks it held); its end is logged.
+ * Every check but clock is kept per capture interface, so one dead mirror port among several
+ * is named.
  */
 #ifndef MIMAMORI_HEALTH_H
 #define MIMAMORI_HEALTH_H
@@ -15,20 +17,27 @@
 #include "mimamori/config.h"
 #include "mimamori/eve.h"
 #include "mimamori/flow.h"
+#include "mimamori/limits.h"
 
 struct health;
 
-/* What the engine knows about the capture at one moment. */
+/* What the engine knows about one capture interface at one moment. */
+struct health_iface {
+    const char *name;                      /* live interface, NULL for files */
+    uint64_t packets;                      /* delivered to the sensor so far */
+    uint64_t kernel_packets, kernel_drops; /* live only */
+    const struct flow_ack_stats *ack;      /* of the packets from this interface */
+};
+
 struct health_sample {
-    uint64_t now_us;  /* wall clock (live) or the latest packet time (files) */
-    uint64_t packets; /* delivered to the sensor so far */
-    uint64_t kernel_packets, kernel_drops, kernel_ifdrops; /* live only */
-    const struct flow_ack_stats *ack;
+    uint64_t now_us; /* wall clock (live) or the latest packet time (files) */
+    unsigned n;      /* interfaces (one for files) */
+    struct health_iface ifc[MM_MAX_IFACES];
 };
 
 /*
  * Health checks for the health rules of cfg->ruleset, writing alerts to eve (may be NULL) with
- * ctx (whose in_iface names the interface). live: silence and drops are checked only live.
+ * ctx (whose ifaces name the interfaces). live: silence, drops and clock are checked only live.
  * 0 or MM_ENOMEM.
  */
 int health_create(struct health **out, const struct mm_config *cfg, struct eve *eve,

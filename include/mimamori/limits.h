@@ -33,6 +33,7 @@
 #define MM_MEDICAL_MAX_FLOWS 8192u /* flows followed by the HL7/DICOM parsers at once */
 
 /* Live capture and the daemon */
+#define MM_MAX_IFACES   8u            /* live interfaces in one process */
 #define MM_SNAPLEN      262144u       /* bytes kept of each frame */
 #define MM_RING_BYTES   (64ull << 20) /* kernel capture ring (TPACKET_V3) */
 #define MM_DEFAULT_USER "mimamori"    /* a live sensor runs as this user after opening */

@@ -3,15 +3,17 @@
 
 usage: health_live.py MIMAMORI WORKDIR
 
-The sensor captures on one end with a rules file of short health windows; the test first sends
-nothing, then replays into the other end three captures it builds of the same kind of traffic
+The sensor captures on two interfaces in one process (one end of each of two veth pairs) with a
+rules file of short health windows; the test first sends nothing, then replays into the other
+end of the first pair three captures it builds of the same kind of traffic
 (20 TCP connections, each a request answered by ten 1000-byte segments that the client
 acknowledges every second segment): complete; only the client's side (a mirror that misses
 the return path); and with two of each server's segments removed (lost before the sensor).
-Checked, by the time of each alert: the silent interface is reported before any traffic; the
+Checked, by the time of each alert: each silent interface is reported before any traffic, the
+second (never used) exactly once, by name; flows name their interface; the
 complete capture raises no one-way or loss alert; the client-only capture raises the one-way
 alert naming one of its connections; the thinned one raises the loss alert, and the stats
-count exactly the 40 acknowledged holes.
+count exactly the 40 acknowledged holes, per interface as well.
 
 Needs root, iproute2 and tcpreplay; exits 77 (skipped) without them or without permission to
 create network namespaces.
@@ -27,7 +29,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from livetest import check, failures, netns_veth  # noqa: E402
+from livetest import check, failures, netns_veth, veth  # noqa: E402
 
 RULES = """rules:
 """ + "".join(f"""  - key: t.{key}
@@ -125,14 +127,15 @@ def main():
 
     ns = "mm-health-%d" % os.getpid()
     try:
-        why = netns_veth(ns, "mmh0", "mmh1")
+        why = netns_veth(ns, "mmh0", "mmh1") or veth(ns, "mmh2", "mmh3")
         if why is not None:
             print("skipped: cannot create a network namespace with a veth pair here: " + why)
             return 77
         eve = os.path.join(work, "eve.json")
         start = time.time()
+        # Two mirror ports in one process; mmh3 never gets a packet.
         p = subprocess.Popen(["ip", "netns", "exec", ns, mimamori, "-c", site, "-i", "mmh1",
-                              "--eve", eve], stderr=subprocess.PIPE, text=True)
+                              "-i", "mmh3", "--eve", eve], stderr=subprocess.PIPE, text=True)
         # Nothing is sent: the silence alert must come on its own (3 s window, 1 s samples).
         end = time.time() + 30
         while time.time() < end and not (os.path.exists(eve) and
@@ -152,8 +155,9 @@ def main():
 
         def within(rule, lo, hi):
             return [a for a in got if a[1] == rule and lo <= a[0] < hi]
-        quiet = within("t.silence", start, phase["full"])
-        check(len(quiet) == 1 and "interface=mmh1" in quiet[0][2] and
+        quiet = [a for a in within("t.silence", start, phase["full"])
+                 if "interface=mmh1" in a[2]]
+        check(len(quiet) == 1 and
               any(e.startswith("silent_s=") and int(e[9:]) >= 3 for e in quiet[0][2]) and
               "packets_total=0" in quiet[0][2],
               f"a silent interface is reported before any traffic ({[a[2] for a in quiet]})")
@@ -161,6 +165,12 @@ def main():
               quiet and quiet[0][3]["alert"]["category"] == "Sensor health" and
               quiet[0][3].get("in_iface") == "mmh1",
               "the health alert is about the sensor: category, in_iface, no flow fields")
+        dead = [a for a in got if a[1] == "t.silence" and "interface=mmh3" in a[2]]
+        check(len(dead) == 1 and dead[0][3].get("in_iface") == "mmh3",
+              f"the port that never saw a packet is reported once, by name ({len(dead)})")
+        flows = [json.loads(x) for x in open(eve) if '"event_type":"flow"' in x]
+        check(flows and all(f.get("in_iface") == "mmh1" for f in flows),
+              f"every flow names the interface it came from ({len(flows)} flows)")
         noisy = within("t.one_way", phase["full"], phase["one_way"]) + \
             within("t.loss", phase["full"], phase["one_way"])
         check(not noisy, f"complete traffic raises no one-way or loss alert ({noisy})")
@@ -178,6 +188,10 @@ def main():
               "lost segments are not taken for one-way traffic")
         stats = [json.loads(x) for x in open(eve) if '"event_type":"stats"' in x]
         cap = stats[-1]["ndpi"]["capture"] if stats else {}
+        ports = {i["name"]: i for i in cap.get("interfaces", [])}
+        check(set(ports) == {"mmh1", "mmh3"} and ports["mmh1"]["packets"] > 0 and
+              ports["mmh3"]["packets"] == 0 and ports["mmh1"]["ack_gaps"] == 40,
+              f"stats: counters per interface ({ports})")
         check(cap.get("ack_gaps") == 40 and cap.get("one_way_acks") == 20 * 9,
               f"stats: 40 holes acknowledged, 180 one-way ACKs ({cap})")
         check("sensor health: silence (silent_s=" in err, "the health alert is also logged")

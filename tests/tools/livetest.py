@@ -33,6 +33,11 @@ def netns_veth(ns, a, b):
     for k in ("all", "default"):
         subprocess.run(["ip", "netns", "exec", ns, "sysctl", "-qw",
                         f"net.ipv6.conf.{k}.disable_ipv6=1"], capture_output=True)
+    return veth(ns, a, b)
+
+
+def veth(ns, a, b):
+    """Add a veth pair a <-> b, both up, to namespace ns. None, or why it could not."""
     for cmd in (["ip", "-n", ns, "link", "add", a, "type", "veth", "peer", "name", b],
                 ["ip", "-n", ns, "link", "set", a, "up"], ["ip", "-n", ns, "link", "set", b, "up"]):
         r = subprocess.run(cmd, capture_output=True, text=True)

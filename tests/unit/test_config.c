@@ -91,7 +91,8 @@ static void test_valid_site(void **state)
 
     (void)state;
     assert_string_equal(c->sensor_name, "hospital-a-core1");
-    assert_string_equal(c->interface, "eth1");
+    assert_int_equal(c->ninterfaces, 1);
+    assert_string_equal(c->interfaces[0], "eth1");
     assert_int_equal(c->nconfigured, 3);
     assert_int_equal(c->nzones, 2 + 3 + 8); /* implicit, configured, other standard names */
     assert_string_equal(config_zone_name(c, zone_of(c, "10.10.1.7")), "emr");

@@ -247,7 +247,7 @@ static struct flow_ack_stats acks(struct flow_table *t)
     struct flow_table_stats st;
 
     flow_table_get_stats(t, &st);
-    return st.ack;
+    return st.ack[0];
 }
 
 static void test_acks_for_unseen_data(void **state)

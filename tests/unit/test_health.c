@@ -51,7 +51,7 @@ struct fixture {
     struct health *h;
     char path[64];
     struct flow_ack_stats ack;
-    struct health_sample s;
+    struct health_sample s; /* one interface: s.ifc[0] */
 };
 
 static struct fixture *open_fixture(int live)
@@ -75,9 +75,11 @@ static struct fixture *open_fixture(int live)
     assert_int_equal(output_create(&x->out, x->cfg, x->path, 0, err, sizeof(err)), 0);
     assert_int_equal(eve_create(&x->eve, x->out), 0);
     x->ctx.cfg = x->cfg;
-    x->ctx.in_iface = live ? "mirror0" : NULL;
+    x->ctx.ifaces[0] = "mirror0";
+    x->ctx.nifaces = live ? 1 : 0;
     assert_int_equal(health_create(&x->h, x->cfg, x->eve, &x->ctx, live), 0);
-    x->s.ack = &x->ack;
+    x->s.n = 1;
+    x->s.ifc[0].ack = &x->ack;
     return x;
 }
 
@@ -125,7 +127,7 @@ static void test_silence(void **state)
     char *text;
 
     (void)state;
-    x->s.packets = 5;
+    x->s.ifc[0].packets = 5;
     for (t = 1000; t <= 1009; t++) /* silent, but not yet for 10 s */
         sample(x, t);
     health_get_stats(x->h, &st);
@@ -139,7 +141,7 @@ static void test_silence(void **state)
         sample(x, t);
     health_get_stats(x->h, &st);
     assert_int_equal(st.alerts, 2);
-    x->s.packets = 6; /* traffic again: over */
+    x->s.ifc[0].packets = 6; /* traffic again: over */
     sample(x, t++);
     health_get_stats(x->h, &st);
     assert_int_equal(st.active, 0);
@@ -157,6 +159,29 @@ static void test_silence(void **state)
     assert_int_equal(count(text, "\"in_iface\":\"mirror0\""), 3);
     assert_int_equal(count(text, "src_ip"), 0); /* about the sensor, not a flow */
     assert_int_equal(count(text, "src_zone"), 0);
+    free(text);
+}
+
+static void test_silence_per_interface(void **state)
+{
+    struct fixture *x = open_fixture(1);
+    uint64_t t;
+    char *text;
+
+    (void)state;
+    x->ctx.ifaces[1] = "mirror1";
+    x->ctx.nifaces = 2;
+    x->s.n = 2;
+    x->s.ifc[1].ack = &x->ack;
+    for (t = 1000; t <= 1015; t++) { /* mirror0 busy, mirror1 silent */
+        x->s.ifc[0].packets += 100;
+        sample(x, t);
+    }
+    text = close_fixture(x);
+    assert_int_equal(count(text, "\"event_type\":\"alert\""), 1);
+    assert_int_equal(count(text, "\"interface=mirror1\""), 1);
+    assert_int_equal(count(text, "\"in_iface\":\"mirror1\""), 1);
+    assert_int_equal(count(text, "mirror0"), 0);
     free(text);
 }
 
@@ -227,11 +252,11 @@ static void test_upstream_loss_and_drops(void **state)
     (void)state;
     for (i = 0; i < 2; i++) {
         struct fixture *x = both[i];
-        x->s.packets = 1;
+        x->s.ifc[0].packets = 1;
         sample(x, 0);
-        x->ack.checked = 1000, x->ack.gaps = 60;              /* 6 % of ACKs for data never seen */
-        x->s.kernel_packets = 10000, x->s.kernel_drops = 200; /* 2 % dropped */
-        x->s.packets = 2;
+        x->ack.checked = 1000, x->ack.gaps = 60; /* 6 % of ACKs for data never seen */
+        x->s.ifc[0].kernel_packets = 10000, x->s.ifc[0].kernel_drops = 200; /* 2 % dropped */
+        x->s.ifc[0].packets = 2;
         sample(x, 10);
     }
     health_get_stats(live->h, &st);
@@ -343,9 +368,13 @@ static void test_rule_errors(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_silence),     cmocka_unit_test(test_silence_not_from_files),
-        cmocka_unit_test(test_one_way),     cmocka_unit_test(test_upstream_loss_and_drops),
-        cmocka_unit_test(test_clock),       cmocka_unit_test(test_reload_keeps_state),
+        cmocka_unit_test(test_silence),
+        cmocka_unit_test(test_silence_per_interface),
+        cmocka_unit_test(test_silence_not_from_files),
+        cmocka_unit_test(test_one_way),
+        cmocka_unit_test(test_upstream_loss_and_drops),
+        cmocka_unit_test(test_clock),
+        cmocka_unit_test(test_reload_keeps_state),
         cmocka_unit_test(test_rule_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
