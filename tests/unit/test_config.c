@@ -93,6 +93,12 @@ static void test_valid_site(void **state)
     assert_string_equal(c->sensor_name, "hospital-a-core1");
     assert_int_equal(c->ninterfaces, 1);
     assert_string_equal(c->interfaces[0], "eth1");
+    config_free(c);
+    c = load_ok("sensor: {interface: [eth1, eth2]}\n");
+    assert_int_equal(c->ninterfaces, 2);
+    assert_string_equal(c->interfaces[1], "eth2");
+    config_free(c);
+    c = load_ok(site);
     assert_int_equal(c->nconfigured, 3);
     assert_int_equal(c->nzones, 2 + 3 + 8); /* implicit, configured, other standard names */
     assert_string_equal(config_zone_name(c, zone_of(c, "10.10.1.7")), "emr");
@@ -169,6 +175,10 @@ static void test_errors_with_positions(void **state)
 {
     (void)state;
     load_bad("sensor:\n  name: a\nzonez: {}\n", "site.yaml:3:1: unknown key 'zonez'");
+    load_bad("sensor: {interface: [eth1, eth2, eth1]}\n",
+             "site.yaml:1:34: interface 'eth1' is listed twice");
+    load_bad("sensor: {interface: []}\n",
+             "site.yaml:1:21: sensor.interface lists 1 to 8 interfaces");
     load_bad("zones:\n  emr:\n    networks: [10.1.0.0/33]\n",
              "site.yaml:3:16: bad network '10.1.0.0/33' in zones.emr: prefix length must be "
              "0-32");
