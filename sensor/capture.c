@@ -6,6 +6,7 @@
  * interfaces are read in turn, one packet each, without blocking, and waited on together in
  * poll(); each keeps its own counters.
  */
+#include <errno.h>
 #include <limits.h>
 #include <poll.h>
 #include <stdio.h>
@@ -17,7 +18,8 @@
 #include "mimamori/capture.h"
 #include "mimamori/error.h"
 
-#define CAPTURE_TIMEOUT_MS 250 /* live: longest wait before capture_next() returns 0 */
+#define CAPTURE_FILE_BUFFER (1u << 20) /* stdio buffer of a capture file */
+#define CAPTURE_TIMEOUT_MS  250        /* live: longest wait before capture_next() returns 0 */
 
 /* One live interface. */
 struct live {
@@ -69,10 +71,18 @@ static enum mm_link link_from_dlt(int dlt)
 static int open_file(struct capture *c, const char *path, char *errbuf)
 {
     char perr[PCAP_ERRBUF_SIZE];
-    pcap_t *p = pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_MICRO, perr);
+    FILE *fp = fopen(path, "rb");
+    pcap_t *p;
     int dlt;
 
-    if (p == NULL) {
+    if (fp == NULL) {
+        snprintf(errbuf, CAPTURE_ERRBUF_SIZE, "%s: %s", path, strerror(errno));
+        return MM_ECAPTURE;
+    }
+    /* libpcap reads a record at a time: a large stdio buffer saves most of the system calls. */
+    setvbuf(fp, NULL, _IOFBF, CAPTURE_FILE_BUFFER);
+    p = pcap_fopen_offline_with_tstamp_precision(fp, PCAP_TSTAMP_PRECISION_MICRO, perr);
+    if (p == NULL) { /* libpcap has closed fp */
         snprintf(errbuf, CAPTURE_ERRBUF_SIZE, "%s: %s", path, perr);
         return MM_ECAPTURE;
     }
@@ -207,6 +217,17 @@ int capture_open_live(struct capture **out, const char *const *ifaces, unsigned 
     return 0;
 }
 
+static void fill(struct capture_pkt *pkt, const struct pcap_pkthdr *h, const u_char *data,
+                 enum mm_link link, unsigned iface)
+{
+    pkt->data = data;
+    pkt->caplen = h->caplen;
+    pkt->wire_len = h->len < h->caplen ? h->caplen : h->len;
+    pkt->ts_us = (uint64_t)h->ts.tv_sec * 1000000u + (uint64_t)h->ts.tv_usec;
+    pkt->link = link;
+    pkt->iface = (uint8_t)iface;
+}
+
 /* Live: the next packet of any interface, taking them in turn; 0 after one wait in vain. */
 static int next_live(struct capture *c, struct capture_pkt *pkt, char *errbuf)
 {
@@ -221,12 +242,7 @@ static int next_live(struct capture *c, struct capture_pkt *pkt, char *errbuf)
             struct live *l = &c->live[i];
             int r = pcap_next_ex(l->p, &h, &data);
             if (r == 1) {
-                pkt->data = data;
-                pkt->caplen = h->caplen;
-                pkt->wire_len = h->len < h->caplen ? h->caplen : h->len;
-                pkt->ts_us = (uint64_t)h->ts.tv_sec * 1000000u + (uint64_t)h->ts.tv_usec;
-                pkt->link = l->link;
-                pkt->iface = (uint8_t)i;
+                fill(pkt, h, data, l->link, i);
                 l->st.packets++;
                 c->turn = (i + 1) % c->nlive;
                 c->waited = 0;
@@ -270,12 +286,7 @@ int capture_next(struct capture *c, struct capture_pkt *pkt, char *errbuf)
             return MM_EEOF;
         r = pcap_next_ex(c->p, &h, &data);
         if (r == 1) {
-            pkt->data = data;
-            pkt->caplen = h->caplen;
-            pkt->wire_len = h->len < h->caplen ? h->caplen : h->len;
-            pkt->ts_us = (uint64_t)h->ts.tv_sec * 1000000u + (uint64_t)h->ts.tv_usec;
-            pkt->link = c->link;
-            pkt->iface = 0;
+            fill(pkt, h, data, c->link, 0);
             c->st.packets++;
             return 1;
         }

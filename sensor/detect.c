@@ -50,6 +50,7 @@ struct detect {
     unsigned *classified, ncl, *segment, nseg, *ended, nend, *medical, nmed;
     struct fold *folds;
     uint64_t next_sweep_us;
+    uint64_t next_expiry_us; /* earliest end of an open fold (UINT64_MAX: none) */
     int svc_proto[SVC__COUNT];
     struct detect_stats st;
 };
@@ -330,6 +331,8 @@ static void raise_alert(struct detect *d, struct fctx *x, unsigned ri, enum scop
     victim->count = 1;
     victim->first_us = victim->last_us = x->now;
     victim->expires_us = x->now + (uint64_t)r->dedup_s * US;
+    if (victim->expires_us < d->next_expiry_us)
+        d->next_expiry_us = victim->expires_us;
     victim->flow = *x->f;
     victim->flow.app.meta = NULL;
     victim->flow.app.state = NULL;
@@ -1020,12 +1023,20 @@ void detect_tick(struct detect *d, uint64_t now_us)
 {
     unsigned i;
 
-    if (now_us < d->next_sweep_us)
+    /* Called per packet: nothing to do until a fold's window has passed, checked once a second. */
+    if (now_us < d->next_sweep_us || now_us < d->next_expiry_us)
         return;
     d->next_sweep_us = now_us + US;
-    for (i = 0; i < MM_DEDUP_SLOTS; i++)
-        if (d->folds[i].key != 0 && d->folds[i].expires_us <= now_us)
-            fold_close(d, &d->folds[i]);
+    d->next_expiry_us = UINT64_MAX;
+    for (i = 0; i < MM_DEDUP_SLOTS; i++) {
+        struct fold *fo = &d->folds[i];
+        if (fo->key == 0)
+            continue;
+        if (fo->expires_us <= now_us)
+            fold_close(d, fo);
+        else if (fo->expires_us < d->next_expiry_us)
+            d->next_expiry_us = fo->expires_us;
+    }
 }
 
 void detect_finish(struct detect *d)
@@ -1180,6 +1191,7 @@ int detect_create(struct detect **out, const struct mm_config *cfg, struct eve *
     d->eve = eve;
     d->ctx = ctx;
     d->dns = dns;
+    d->next_expiry_us = UINT64_MAX;
     for (i = 0; i < SVC__COUNT; i++)
         d->svc_proto[i] = classify_lookup_protocol(svc_names[i]);
     if ((d->folds = calloc(MM_DEDUP_SLOTS, sizeof(*d->folds))) == NULL ||

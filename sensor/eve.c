@@ -21,6 +21,8 @@
 struct eve {
     struct output *out;
     uint64_t written;
+    char *buf; /* serialisation buffer, grown to the largest event */
+    size_t cap;
 };
 
 int eve_create(struct eve **out, struct output *o)
@@ -33,6 +35,8 @@ int eve_create(struct eve **out, struct output *o)
 
 void eve_close(struct eve *e)
 {
+    if (e != NULL)
+        free(e->buf);
     free(e);
 }
 
@@ -43,25 +47,43 @@ uint64_t eve_events_written(const struct eve *e)
 
 void eve_format_time(uint64_t ts_us, char *buf, size_t len)
 {
+    /* Events come in runs within one second: the calendar is worked out once per second. */
+    static _Thread_local time_t cached = (time_t)-1;
+    static _Thread_local char date[32], zone[8];
     time_t sec = (time_t)(ts_us / 1000000u);
-    struct tm tm;
-    char date[32], zone[8];
 
-    localtime_r(&sec, &tm);
-    strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%S", &tm);
-    strftime(zone, sizeof(zone), "%z", &tm);
+    if (sec != cached) {
+        struct tm tm;
+        localtime_r(&sec, &tm);
+        strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%S", &tm);
+        strftime(zone, sizeof(zone), "%z", &tm);
+        cached = sec;
+    }
     snprintf(buf, len, "%s.%06u%s", date, (unsigned)(ts_us % 1000000u), zone);
 }
 
 /* Serialise and hand the line to the output stage, which frees it. */
 static int emit(struct eve *e, json_t *ev, unsigned type, unsigned severity, uint64_t ts_us)
 {
-    char *line = json_dumps(ev, JSON_COMPACT);
+    size_t n = json_dumpb(ev, e->buf, e->cap, JSON_COMPACT);
+    char *line;
 
+    if (n > e->cap) { /* the first event this large: grow and serialise again */
+        char *b = realloc(e->buf, n + 4096);
+        if (b == NULL) {
+            json_decref(ev);
+            return MM_ENOMEM;
+        }
+        e->buf = b;
+        e->cap = n + 4096;
+        n = json_dumpb(ev, e->buf, e->cap, JSON_COMPACT);
+    }
     json_decref(ev);
-    if (line == NULL)
+    if (n == 0 || (line = malloc(n + 1)) == NULL)
         return MM_ENOMEM;
-    output_submit(e->out, type, severity, ts_us, line, strlen(line));
+    memcpy(line, e->buf, n);
+    line[n] = '\0';
+    output_submit(e->out, type, severity, ts_us, line, n);
     e->written++;
     return 0;
 }

@@ -124,7 +124,10 @@ static void fire(struct health *h, const struct rule *r, struct hstate *hs, int 
     hs->alerted_us = now_us;
     hs->held = 0;
     h->st.alerts++;
-    log_warnx("sensor health: %s (%s)", r->signature, ev->n > 0 ? ev->s[0] : r->key);
+    if (h->live) /* from files it is about the recording: only with -v */
+        log_warnx("sensor health: %s (%s)", r->signature, ev->n > 0 ? ev->s[0] : r->key);
+    else
+        log_info("sensor health: %s (%s)", r->signature, ev->n > 0 ? ev->s[0] : r->key);
     if (h->eve != NULL)
         eve_write_alert(h->eve, h->ctx, NULL, &a);
 }

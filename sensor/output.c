@@ -25,11 +25,12 @@
 #include "mimamori/syslog.h"
 #include "mimamori/tls.h"
 
-#define BATCH          256
-#define RING_MSGS      4096u
-#define RING_BYTES     (8u << 20)
-#define BACKOFF_MIN_MS 500u
-#define BACKOFF_MAX_MS 30000u
+#define OUTPUT_LINGER_MS 50 /* longest an event waits for the output thread */
+#define BATCH            256
+#define RING_MSGS        4096u
+#define RING_BYTES       (8u << 20)
+#define BACKOFF_MIN_MS   500u
+#define BACKOFF_MAX_MS   30000u
 
 static const char *const type_names[] = {"alert", "flow", "stats"};
 
@@ -89,6 +90,7 @@ struct output {
     struct item *q;
     unsigned cap, head, n;
     int overflowing, stop;
+    int waiting; /* the thread is asleep on cv */
     struct spool *overflow;
     int overflow_failed;
     atomic_int reopen;
@@ -482,12 +484,14 @@ static void *run(void *arg)
         if (o->n == 0 && !o->overflowing && !o->stop) {
             struct timespec ts;
             clock_gettime(CLOCK_REALTIME, &ts);
-            ts.tv_nsec += 200 * 1000000L;
+            ts.tv_nsec += OUTPUT_LINGER_MS * 1000000L;
             if (ts.tv_nsec >= 1000000000L) {
                 ts.tv_sec++;
                 ts.tv_nsec -= 1000000000L;
             }
+            o->waiting = 1;
             pthread_cond_timedwait(&o->cv, &o->mu, &ts);
+            o->waiting = 0;
         }
         while (n < BATCH && o->n > 0) {
             batch[n++] = o->q[o->head];
@@ -688,7 +692,14 @@ void output_submit(struct output *o, unsigned type, unsigned severity, uint64_t 
         it->ts_us = ts_us;
         o->n++;
     }
-    pthread_cond_signal(&o->cv);
+    /*
+     * Waking the thread for every event costs more than writing it: it comes by itself every
+     * OUTPUT_LINGER_MS and is woken early only for a batch's worth, a filling queue, an
+     * overflow, or (live) an alert.
+     */
+    if (o->waiting && (o->n >= BATCH / 2 || o->n >= o->cap / 2 || o->overflowing ||
+                       (o->live && type == OUTPUT_EV_ALERT)))
+        pthread_cond_signal(&o->cv);
     pthread_mutex_unlock(&o->mu);
 }
 

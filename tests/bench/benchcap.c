@@ -1,0 +1,170 @@
+/*
+ * The benchmark's capture tool. `make`: a benchmark capture of real traffic at scale, from the
+ * given Ethernet captures repeated COPIES times, each copy's IPv4 addresses moved to their own
+ * range (second octet + copy) so its flows are new, on one time line (each file's gaps kept,
+ * capped at a second). `flows`: N one-packet DNS query flows (distinct sources), for memory
+ * per flow. `read`: the bare libpcap read loop over a file, the floor every reader stands on.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <pcap/pcap.h>
+
+static int usage(void)
+{
+    fprintf(stderr, "usage: mimamori-bench make OUT COPIES IN.pcap...\n"
+                    "       mimamori-bench flows OUT N\n"
+                    "       mimamori-bench read FILE\n");
+    return 2;
+}
+
+/* IPv4 inside Ethernet (with up to two VLAN tags): move both addresses to copy k's range. */
+static void shift_ipv4(u_char *p, uint32_t caplen, unsigned k)
+{
+    uint32_t off = 12;
+    uint16_t type;
+
+    if (caplen < 14)
+        return;
+    type = (uint16_t)(p[off] << 8 | p[off + 1]);
+    while ((type == 0x8100 || type == 0x88a8) && off + 6 <= caplen) {
+        off += 4;
+        type = (uint16_t)(p[off] << 8 | p[off + 1]);
+    }
+    off += 2;
+    if (type != 0x0800 || off + 20 > caplen || (p[off] >> 4) != 4)
+        return;
+    p[off + 13] = (u_char)(p[off + 13] + k);
+    p[off + 17] = (u_char)(p[off + 17] + k);
+}
+
+static int make(const char *out, unsigned copies, char **in, int nin)
+{
+    char err[PCAP_ERRBUF_SIZE];
+    pcap_t *dead = pcap_open_dead(DLT_EN10MB, 262144);
+    pcap_dumper_t *d = pcap_dump_open(dead, out);
+    struct timeval now = {.tv_sec = 1767225600}; /* 2026-01-01 */
+    uint64_t packets = 0;
+    unsigned k;
+    int i;
+
+    if (d == NULL) {
+        fprintf(stderr, "%s: %s\n", out, pcap_geterr(dead));
+        return 1;
+    }
+    for (k = 0; k < copies; k++) {
+        for (i = 0; i < nin; i++) {
+            pcap_t *p = pcap_open_offline(in[i], err);
+            struct pcap_pkthdr *h, oh;
+            const u_char *data;
+            struct timeval prev = {0};
+            static u_char buf[262144];
+            if (p == NULL || pcap_datalink(p) != DLT_EN10MB) {
+                if (p != NULL)
+                    pcap_close(p);
+                continue;
+            }
+            while (pcap_next_ex(p, &h, &data) == 1) {
+                int64_t gap = prev.tv_sec == 0 ? 0
+                                               : (int64_t)(h->ts.tv_sec - prev.tv_sec) * 1000000 +
+                                                     (h->ts.tv_usec - prev.tv_usec);
+                uint32_t n = h->caplen < sizeof(buf) ? h->caplen : sizeof(buf);
+                prev = h->ts;
+                gap = gap < 0 ? 0 : gap > 1000000 ? 1000000 : gap;
+                now.tv_usec += gap;
+                now.tv_sec += now.tv_usec / 1000000;
+                now.tv_usec %= 1000000;
+                memcpy(buf, data, n);
+                shift_ipv4(buf, n, k);
+                oh.ts = now;
+                oh.caplen = n;
+                oh.len = h->len;
+                pcap_dump((u_char *)d, &oh, buf);
+                packets++;
+            }
+            pcap_close(p);
+            now.tv_usec += 1000; /* files a millisecond apart */
+        }
+    }
+    pcap_dump_close(d);
+    pcap_close(dead);
+    printf("%" PRIu64 " packets\n", packets);
+    return 0;
+}
+
+/* N UDP DNS queries, each from its own address and port: N flows nDPI classifies at once. */
+static int flows(const char *out, unsigned long n)
+{
+    pcap_t *dead = pcap_open_dead(DLT_EN10MB, 262144);
+    pcap_dumper_t *d = pcap_dump_open(dead, out);
+    static const u_char query[] = {0x12, 0x34, 0x01, 0x00, 0,   1,   0,   0,   0, 0, 0, 0, 3, 'p',
+                                   'a',  'c',  's',  4,    'h', 'o', 's', 'p', 0, 0, 1, 0, 1};
+    u_char f[14 + 20 + 8 + sizeof(query)] = {0};
+    struct pcap_pkthdr h = {.caplen = sizeof(f), .len = sizeof(f)};
+    unsigned long i;
+
+    if (d == NULL) {
+        fprintf(stderr, "%s: %s\n", out, pcap_geterr(dead));
+        return 1;
+    }
+    memcpy(f, "\x02\0\0\0\0\x02\x02\0\0\0\0\x01\x08\x00", 14);
+    f[14] = 0x45;
+    f[16] = 0, f[17] = (u_char)(20 + 8 + sizeof(query));
+    f[22] = 64, f[23] = 17;
+    f[26] = 10, f[30] = 10, f[31] = 1, f[32] = 0, f[33] = 53; /* to 10.1.0.53 */
+    f[36] = 0, f[37] = 53;
+    f[38] = 0, f[39] = (u_char)(8 + sizeof(query));
+    memcpy(f + 42, query, sizeof(query));
+    for (i = 0; i < n; i++) {
+        uint32_t src = (uint32_t)(i / 50000u); /* 50,000 ports per source address */
+        uint16_t port = (uint16_t)(10000u + i % 50000u);
+        f[27] = (u_char)(64 + (src >> 8)), f[28] = (u_char)src, f[29] = 1;
+        f[34] = (u_char)(port >> 8), f[35] = (u_char)port;
+        h.ts.tv_sec = (time_t)(1767225600 + i / 100000u); /* 100,000 new flows a second */
+        h.ts.tv_usec = (suseconds_t)(i % 100000u * 10u);
+        pcap_dump((u_char *)d, &h, f);
+    }
+    pcap_dump_close(d);
+    pcap_close(dead);
+    return 0;
+}
+
+static int bare_read(const char *file)
+{
+    char err[PCAP_ERRBUF_SIZE];
+    pcap_t *p = pcap_open_offline(file, err);
+    struct pcap_pkthdr *h;
+    const u_char *data;
+    struct timespec a, b;
+    uint64_t packets = 0, bytes = 0, sum = 0;
+
+    if (p == NULL) {
+        fprintf(stderr, "%s\n", err);
+        return 1;
+    }
+    clock_gettime(CLOCK_MONOTONIC, &a);
+    while (pcap_next_ex(p, &h, &data) == 1) {
+        packets++;
+        bytes += h->len;
+        sum += data[0]; /* touch the packet, as any reader must */
+    }
+    clock_gettime(CLOCK_MONOTONIC, &b);
+    pcap_close(p);
+    printf("packets %" PRIu64 " bytes %" PRIu64 " seconds %.6f check %" PRIu64 "\n", packets, bytes,
+           (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9, sum);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc >= 5 && strcmp(argv[1], "make") == 0)
+        return make(argv[2], (unsigned)strtoul(argv[3], NULL, 10), argv + 4, argc - 4);
+    if (argc == 4 && strcmp(argv[1], "flows") == 0)
+        return flows(argv[2], strtoul(argv[3], NULL, 10));
+    if (argc == 3 && strcmp(argv[1], "read") == 0)
+        return bare_read(argv[2]);
+    return usage();
+}

@@ -1,0 +1,133 @@
+#!/usr/bin/python3
+"""Throughput and memory benchmark: Mimamori, ndpiReader and a bare libpcap read, side by side.
+
+usage: run.py MIMAMORI BENCH_TOOL WORKDIR [CAPTURE | --corpus PCAPS_DIR] [--copies N]
+              [--flows N] [--runs N]
+
+CAPTURE is read as given; with --corpus the benchmark capture is made from every Ethernet
+capture under PCAPS_DIR (robustness/ excepted) repeated --copies times (default 10), each copy
+in its own address range. Each reader runs --runs times (default 3) on the same file, one after
+another on this machine; the best time and the largest peak RSS are kept. Mimamori runs the
+full pipeline with one worker: decode, flows, nDPI, HL7/DICOM, the shipped rules, EVE alerts,
+flows and stats to a file. --flows N then measures memory per flow: N one-packet DNS flows
+(classified at once, so their nDPI state is freed), all alive at the end.
+
+Prints pps, Gbit/s, ns/packet, peak RSS, flows, bytes/flow and the ratios the goals are stated
+in. A benchmark, not a test: it asserts nothing and exits 0 unless a program fails.
+"""
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+
+
+def run(cmd):
+    """Wall seconds and peak RSS (KiB) of one command; its stdout."""
+    t = time.perf_counter()
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    out = p.stdout.read()
+    _, status, ru = os.wait4(p.pid, 0)
+    wall = time.perf_counter() - t
+    p.stdout.close()
+    if os.waitstatus_to_exitcode(status) != 0:
+        sys.exit(f"{cmd[0]} failed ({status})")
+    return wall, ru.ru_maxrss, out.decode(errors="replace")
+
+
+def best(cmd, runs):
+    results = [run(cmd) for _ in range(runs)]
+    return min(r[0] for r in results), max(r[1] for r in results), results[-1][2]
+
+
+def last_stats(eve):
+    stats = None
+    with open(eve) as f:
+        for line in f:
+            if '"event_type":"stats"' in line:
+                stats = json.loads(line)
+    return stats
+
+
+def main():
+    args = sys.argv[1:]
+    if len(args) < 3:
+        print(__doc__, file=sys.stderr)
+        return 2
+    mimamori, tool, work = args[:3]
+    opts = dict(copies=10, flows=0, runs=3)
+    capture = corpus = None
+    rest = args[3:]
+    while rest:
+        a = rest.pop(0)
+        if a == "--corpus":
+            corpus = rest.pop(0)
+        elif a in ("--copies", "--flows", "--runs"):
+            opts[a[2:]] = int(rest.pop(0))
+        else:
+            capture = a
+    os.makedirs(work, exist_ok=True)
+    if capture is None:
+        if corpus is None or not os.path.isdir(corpus):
+            print("give a capture or --corpus DIR (the shared corpus is absent)")
+            return 0
+        files = sorted(os.path.join(d, f) for d, _, fs in os.walk(corpus) for f in fs
+                       if f.endswith((".pcap", ".pcapng", ".cap")) and "robustness" not in d)
+        capture = os.path.join(work, "bench.pcap")
+        print(f"making {capture}: {len(files)} captures x {opts['copies']} ...", flush=True)
+        subprocess.run([tool, "make", capture, str(opts["copies"])] + files, check=True,
+                       stdout=subprocess.DEVNULL)
+    runs = opts["runs"]
+    eve = os.path.join(work, "eve.json")
+    site = os.path.join(work, "site.yaml")
+    with open(site, "w") as f:
+        f.write("sensor: {name: bench}\nflow: {max_flows: 1048576}\n")
+
+    bare_t, bare_rss, out = best([tool, "read", capture], runs)
+    fields = out.split()
+    packets, nbytes = int(fields[1]), int(fields[3])
+    mm_t, mm_rss, _ = best([mimamori, "-c", site, "-r", capture, "--eve", eve], runs)
+    st = last_stats(eve)
+    mm_flows = st["stats"]["flow"]["total"]
+    alerts = st["stats"]["detect"]["alert"]
+    nd_t, nd_rss, nd_out = best(["ndpiReader", "-q", "-i", capture], runs)
+
+    def row(name, t, rss, flows):
+        pps = packets / t
+        print(f"{name:<22} {pps / 1e6:8.3f} Mpps {nbytes * 8 / t / 1e9:7.2f} Gbit/s "
+              f"{1e9 * t / packets:8.0f} ns/pkt {rss / 1024:8.1f} MB peak RSS"
+              + (f" {flows:>8} flows" if flows else ""))
+        return pps
+
+    print(f"\ncapture: {capture}: {packets} packets, {nbytes} bytes; best of {runs} runs\n")
+    bare = row("bare libpcap read", bare_t, bare_rss, None)
+    nd = row("ndpiReader 4.2", nd_t, nd_rss, None)
+    mm = row("mimamori (1 worker)", mm_t, mm_rss, mm_flows)
+    print(f"\nmimamori / ndpiReader: {mm / nd:.2f}x packets per second (goal >= 3), "
+          f"{mm_rss / nd_rss:.2f} of its peak RSS (goal <= 0.33)")
+    print(f"mimamori / bare read:  {mm / bare:.1%} of the floor (goal >= 30%)")
+    print(f"mimamori: {alerts} alerts, flow table {st['stats']['flow']['memuse']} bytes in use "
+          f"at the end")
+
+    if opts["flows"]:
+        fl = os.path.join(work, f"flows{opts['flows']}.pcap")
+        subprocess.run([tool, "flows", fl, str(opts["flows"])], check=True)
+        with open(site, "w") as f:
+            f.write(f"sensor: {{name: bench}}\nflow: {{max_flows: {opts['flows'] + 1024}}}\n")
+        t, rss, _ = run([mimamori, "-c", site, "-r", fl, "--eve", eve])
+        st = last_stats(eve)
+        empty = os.path.join(work, "empty.pcap")
+        subprocess.run([tool, "flows", empty, "1"], check=True)
+        _, rss1, _ = run([mimamori, "-c", site, "-r", empty, "--eve", eve])
+        n = opts["flows"]
+        print(f"\n{n} concurrent one-packet DNS flows (classified, nDPI state freed): peak RSS "
+              f"{rss / 1024:.1f} MB (goal <= 512 MB for 1 M); over one flow "
+              f"{(rss - rss1) * 1024 / n:.0f} bytes per flow (goal <= 256); flow table "
+              f"{st['stats']['flow']['memuse'] / n:.0f} bytes per flow; {n / t / 1e6:.2f} M "
+              f"new flows/s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
