@@ -71,7 +71,7 @@ static enum mm_link link_from_dlt(int dlt)
 static int open_file(struct capture *c, const char *path, char *errbuf)
 {
     char perr[PCAP_ERRBUF_SIZE];
-    FILE *fp = fopen(path, "rb");
+    FILE *fp = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb"); /* "-": standard input */
     pcap_t *p;
     int dlt;
 
@@ -82,7 +82,9 @@ static int open_file(struct capture *c, const char *path, char *errbuf)
     /* libpcap reads a record at a time: a large stdio buffer saves most of the system calls. */
     setvbuf(fp, NULL, _IOFBF, CAPTURE_FILE_BUFFER);
     p = pcap_fopen_offline_with_tstamp_precision(fp, PCAP_TSTAMP_PRECISION_MICRO, perr);
-    if (p == NULL) { /* libpcap has closed fp */
+    if (p == NULL) { /* fp is still ours */
+        if (fp != stdin)
+            fclose(fp);
         snprintf(errbuf, CAPTURE_ERRBUF_SIZE, "%s: %s", path, perr);
         return MM_ECAPTURE;
     }
