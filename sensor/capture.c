@@ -32,7 +32,8 @@ struct live {
 };
 
 struct capture {
-    pcap_t *p; /* the file being read */
+    pcap_t *p;  /* the file being read */
+    char *fbuf; /* its stdio buffer */
     enum mm_link link;
     char *const *files;
     unsigned nfiles, cur;
@@ -79,8 +80,16 @@ static int open_file(struct capture *c, const char *path, char *errbuf)
         snprintf(errbuf, CAPTURE_ERRBUF_SIZE, "%s: %s", path, strerror(errno));
         return MM_ECAPTURE;
     }
-    /* libpcap reads a record at a time: a large stdio buffer saves most of the system calls. */
-    setvbuf(fp, NULL, _IOFBF, CAPTURE_FILE_BUFFER);
+    /*
+     * libpcap reads a record at a time: a large stdio buffer saves most of the system calls
+     * (glibc takes the size only with a buffer given). One file is open at a time.
+     */
+    if (c->p != NULL) {
+        pcap_close(c->p);
+        c->p = NULL;
+    }
+    if (c->fbuf != NULL)
+        setvbuf(fp, c->fbuf, _IOFBF, CAPTURE_FILE_BUFFER);
     p = pcap_fopen_offline_with_tstamp_precision(fp, PCAP_TSTAMP_PRECISION_MICRO, perr);
     if (p == NULL) { /* fp is still ours */
         if (fp != stdin)
@@ -95,8 +104,6 @@ static int open_file(struct capture *c, const char *path, char *errbuf)
         pcap_close(p);
         return MM_EUNSUPPORTED;
     }
-    if (c->p != NULL)
-        pcap_close(c->p);
     c->p = p;
     c->link = link_from_dlt(dlt);
     return 0;
@@ -113,7 +120,8 @@ int capture_open_files(struct capture **out, char *const *files, unsigned n, cha
         return MM_ENOMEM;
     c->files = files;
     c->nfiles = n;
-    for (i = n; i-- > 0;) { /* check all; the first file stays open */
+    c->fbuf = malloc(CAPTURE_FILE_BUFFER); /* without it, stdio's own */
+    for (i = n; i-- > 0;) {                /* check all; the first file stays open */
         if ((r = open_file(c, files[i], errbuf)) != 0) {
             capture_close(c);
             return r;
@@ -382,6 +390,7 @@ void capture_close(struct capture *c)
         return;
     if (c->p != NULL)
         pcap_close(c->p);
+    free(c->fbuf);
     for (i = 0; i < c->nlive; i++) {
         if (c->live[i].p != NULL)
             pcap_close(c->live[i].p);

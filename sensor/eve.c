@@ -23,6 +23,7 @@ struct eve {
     uint64_t written;
     char *buf; /* serialisation buffer, grown to the largest event */
     size_t cap;
+    int want_flows;
 };
 
 int eve_create(struct eve **out, struct output *o)
@@ -30,6 +31,7 @@ int eve_create(struct eve **out, struct output *o)
     if ((*out = calloc(1, sizeof(**out))) == NULL)
         return MM_ENOMEM;
     (*out)->out = o;
+    (*out)->want_flows = output_wants(o, OUTPUT_EV_FLOW);
     return 0;
 }
 
@@ -412,8 +414,12 @@ int eve_write_flow(struct eve *e, const struct eve_ctx *ctx, const struct flow *
                    enum flow_end_reason reason)
 {
     char start[48], end[48];
-    json_t *ev = event_new(ctx, "flow", f->first_us), *fo = json_object();
+    json_t *ev, *fo;
 
+    if (!e->want_flows) /* no output takes flow records: none is made */
+        return 0;
+    ev = event_new(ctx, "flow", f->first_us);
+    fo = json_object();
     add_flow_common(ev, ctx, f);
     eve_format_time(f->first_us, start, sizeof(start));
     eve_format_time(f->last_us, end, sizeof(end));

@@ -703,6 +703,16 @@ void output_submit(struct output *o, unsigned type, unsigned severity, uint64_t 
     pthread_mutex_unlock(&o->mu);
 }
 
+int output_wants(const struct output *o, unsigned type)
+{
+    unsigned i;
+
+    for (i = 0; i < o->nsinks; i++)
+        if (o->sink[i].types & (1u << type))
+            return 1;
+    return 0;
+}
+
 int output_give_spool(struct output *o, uid_t uid, gid_t gid)
 {
     char p[512];

@@ -41,6 +41,9 @@ void output_submit(struct output *o, unsigned type, unsigned severity, uint64_t 
  * 0 or MM_EIO. */
 int output_give_spool(struct output *o, uid_t uid, gid_t gid);
 
+/* Whether any destination takes events of type OUTPUT_EV_* (if none, they need not be made). */
+int output_wants(const struct output *o, unsigned type);
+
 /* Reopen file destinations (after logrotate moved them); done by the output thread. */
 void output_reopen(struct output *o);
 
