@@ -2,8 +2,8 @@
  * The benchmark's capture tool. `make`: a benchmark capture of real traffic at scale, from the
  * given Ethernet captures repeated COPIES times, each copy's IPv4 addresses moved to their own
  * range (second octet + copy) so its flows are new, on one time line (each file's gaps kept,
- * capped at a second). `flows`: N one-packet DNS query flows (distinct sources), for memory
- * per flow. `read`: the bare libpcap read loop over a file, the floor every reader stands on.
+ * capped at a second). `flows`: N DNS exchanges (distinct sources), for memory per flow. `read`:
+ * the bare libpcap read loop over a file, the floor every reader stands on.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -95,37 +95,54 @@ static int make(const char *out, unsigned copies, char **in, int nin)
     return 0;
 }
 
-/* N UDP DNS queries, each from its own address and port: N flows nDPI classifies at once. */
+/*
+ * N DNS exchanges (query and answer), each from its own address and port: N flows that nDPI
+ * classifies at once and is done with, so its state is freed.
+ */
 static int flows(const char *out, unsigned long n)
 {
     pcap_t *dead = pcap_open_dead(DLT_EN10MB, 262144);
     pcap_dumper_t *d = pcap_dump_open(dead, out);
-    static const u_char query[] = {0x12, 0x34, 0x01, 0x00, 0,   1,   0,   0,   0, 0, 0, 0, 3, 'p',
+    static const u_char query[] = {0x12, 0x34, 0x01, 0x00, 0,   1,   0,   0,   0, 0, 0, 0, 4, 'p',
                                    'a',  'c',  's',  4,    'h', 'o', 's', 'p', 0, 0, 1, 0, 1};
-    u_char f[14 + 20 + 8 + sizeof(query)] = {0};
-    struct pcap_pkthdr h = {.caplen = sizeof(f), .len = sizeof(f)};
+    static const u_char answer[] = {0xc0, 0x0c, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 10, 1, 0, 80};
+    u_char q[14 + 20 + 8 + sizeof(query)] = {0}, a[sizeof(q) + sizeof(answer)];
+    struct pcap_pkthdr h = {0};
     unsigned long i;
 
     if (d == NULL) {
         fprintf(stderr, "%s: %s\n", out, pcap_geterr(dead));
         return 1;
     }
-    memcpy(f, "\x02\0\0\0\0\x02\x02\0\0\0\0\x01\x08\x00", 14);
-    f[14] = 0x45;
-    f[16] = 0, f[17] = (u_char)(20 + 8 + sizeof(query));
-    f[22] = 64, f[23] = 17;
-    f[26] = 10, f[30] = 10, f[31] = 1, f[32] = 0, f[33] = 53; /* to 10.1.0.53 */
-    f[36] = 0, f[37] = 53;
-    f[38] = 0, f[39] = (u_char)(8 + sizeof(query));
-    memcpy(f + 42, query, sizeof(query));
+    memcpy(q, "\x02\0\0\0\0\x02\x02\0\0\0\0\x01\x08\x00", 14);
+    q[14] = 0x45;
+    q[17] = (u_char)(20 + 8 + sizeof(query));
+    q[22] = 64, q[23] = 17;
+    q[26] = 10, q[29] = 1;                        /* from 10.x.y.1 */
+    q[30] = 10, q[31] = 1, q[32] = 0, q[33] = 53; /* to 10.1.0.53 */
+    q[36] = 0, q[37] = 53;                        /* destination port 53 */
+    q[39] = (u_char)(8 + sizeof(query));
+    memcpy(q + 42, query, sizeof(query));
     for (i = 0; i < n; i++) {
         uint32_t src = (uint32_t)(i / 50000u); /* 50,000 ports per source address */
         uint16_t port = (uint16_t)(10000u + i % 50000u);
-        f[27] = (u_char)(64 + (src >> 8)), f[28] = (u_char)src, f[29] = 1;
-        f[34] = (u_char)(port >> 8), f[35] = (u_char)port;
+        q[27] = (u_char)(64 + (src >> 8)), q[28] = (u_char)src;
+        q[34] = (u_char)(port >> 8), q[35] = (u_char)port;
+        /* The answer: addresses and ports swapped, QR and one answer record. */
+        memcpy(a, q, sizeof(q));
+        memcpy(a + 26, q + 30, 4), memcpy(a + 30, q + 26, 4);
+        memcpy(a + 34, q + 36, 2), memcpy(a + 36, q + 34, 2);
+        a[17] = (u_char)(20 + 8 + sizeof(query) + sizeof(answer));
+        a[39] = (u_char)(8 + sizeof(query) + sizeof(answer));
+        a[44] = 0x81, a[45] = 0x80, a[49] = 1;
+        memcpy(a + sizeof(q), answer, sizeof(answer));
         h.ts.tv_sec = (time_t)(1767225600 + i / 100000u); /* 100,000 new flows a second */
         h.ts.tv_usec = (suseconds_t)(i % 100000u * 10u);
-        pcap_dump((u_char *)d, &h, f);
+        h.caplen = h.len = sizeof(q);
+        pcap_dump((u_char *)d, &h, q);
+        h.ts.tv_usec += 5;
+        h.caplen = h.len = sizeof(a);
+        pcap_dump((u_char *)d, &h, a);
     }
     pcap_dump_close(d);
     pcap_close(dead);
@@ -139,7 +156,7 @@ static int bare_read(const char *file)
     struct pcap_pkthdr *h;
     const u_char *data;
     struct timespec a, b;
-    uint64_t packets = 0, bytes = 0, sum = 0;
+    uint64_t packets = 0, bytes = 0, wire = 0, sum = 0;
 
     if (p == NULL) {
         fprintf(stderr, "%s\n", err);
@@ -148,7 +165,8 @@ static int bare_read(const char *file)
     clock_gettime(CLOCK_MONOTONIC, &a);
     while (pcap_next_ex(p, &h, &data) == 1) {
         packets++;
-        bytes += h->len;
+        bytes += h->caplen;
+        wire += h->len;
         sum += data[0]; /* touch the packet, as any reader must */
     }
     clock_gettime(CLOCK_MONOTONIC, &b);

@@ -9,8 +9,8 @@ capture under PCAPS_DIR (robustness/ excepted) repeated --copies times (default 
 in its own address range. Each reader runs --runs times (default 3) on the same file, one after
 another on this machine; the best time and the largest peak RSS are kept. Mimamori runs the
 full pipeline with one worker: decode, flows, nDPI, HL7/DICOM, the shipped rules, EVE alerts,
-flows and stats to a file. --flows N then measures memory per flow: N one-packet DNS flows
-(classified at once, so their nDPI state is freed), all alive at the end.
+flows and stats to a file. --flows N then measures memory per flow: N DNS flows (query and answer,
+classified at once, so their nDPI state is freed), all alive at the end.
 
 Prints pps, Gbit/s, ns/packet, peak RSS, flows, bytes/flow and the ratios the goals are stated
 in. A benchmark, not a test: it asserts nothing and exits 0 unless a program fails.
@@ -100,7 +100,8 @@ def main():
               + (f" {flows:>8} flows" if flows else ""))
         return pps
 
-    print(f"\ncapture: {capture}: {packets} packets, {nbytes} bytes; best of {runs} runs\n")
+    print(f"\ncapture: {capture}: {packets} packets, {nbytes} bytes captured (Gbit/s below are "
+          f"of these); best of {runs} runs\n")
     bare = row("bare libpcap read", bare_t, bare_rss, None)
     nd = row("ndpiReader 4.2", nd_t, nd_rss, None)
     mm = row("mimamori (1 worker)", mm_t, mm_rss, mm_flows)
@@ -121,7 +122,7 @@ def main():
         subprocess.run([tool, "flows", empty, "1"], check=True)
         _, rss1, _ = run([mimamori, "-c", site, "-r", empty, "--eve", eve])
         n = opts["flows"]
-        print(f"\n{n} concurrent one-packet DNS flows (classified, nDPI state freed): peak RSS "
+        print(f"\n{n} concurrent DNS flows (query and answer: classified, nDPI state freed): peak RSS "
               f"{rss / 1024:.1f} MB (goal <= 512 MB for 1 M); over one flow "
               f"{(rss - rss1) * 1024 / n:.0f} bytes per flow (goal <= 256); flow table "
               f"{st['stats']['flow']['memuse'] / n:.0f} bytes per flow; {n / t / 1e6:.2f} M "
