@@ -39,6 +39,7 @@ struct capture {
     unsigned nfiles, cur;
     struct live live[CAPTURE_MAX_IFACES];
     unsigned nlive, turn; /* live interfaces; the one to read first next time */
+    pcap_t *inject;       /* the response interface, or NULL */
     int waited;           /* live: poll() has run since the last packet */
     struct capture_stats st;
 };
@@ -168,6 +169,8 @@ static int open_one(struct live *l, const char *iface, const struct capture_live
     pcap_set_tstamp_precision(l->p, PCAP_TSTAMP_PRECISION_MICRO);
     if (lc->buffer_size > 0)
         pcap_set_buffer_size(l->p, lc->buffer_size > INT_MAX ? INT_MAX : (int)lc->buffer_size);
+    if (lc->responding)
+        pcap_set_immediate_mode(l->p, 1);
     r = pcap_activate(l->p);
     if (r < 0) {
         snprintf(errbuf, CAPTURE_ERRBUF_SIZE, "%s: %s", iface,
@@ -182,6 +185,11 @@ static int open_one(struct live *l, const char *iface, const struct capture_live
             return MM_ECAPTURE;
         }
         pcap_freecode(&prog);
+    }
+    if (lc->responding && pcap_setdirection(l->p, PCAP_D_IN) != 0) {
+        snprintf(errbuf, CAPTURE_ERRBUF_SIZE, "%s: cannot capture arriving packets only: %s", iface,
+                 pcap_geterr(l->p));
+        return MM_ECAPTURE;
     }
     /*
      * With TPACKET_V3 the kernel hands over a block only once it holds packets, so a blocking
@@ -377,6 +385,35 @@ unsigned capture_ifaces(struct capture *c, struct capture_iface *out)
     return c->nlive;
 }
 
+int capture_open_inject(struct capture *c, const char *iface, char *errbuf)
+{
+    char perr[PCAP_ERRBUF_SIZE];
+    int r;
+
+    if ((c->inject = pcap_create(iface, perr)) == NULL) {
+        snprintf(errbuf, CAPTURE_ERRBUF_SIZE, "response interface %s: %s", iface, perr);
+        return MM_ECAPTURE;
+    }
+    pcap_set_snaplen(c->inject, 96); /* never read */
+    if ((r = pcap_activate(c->inject)) < 0) {
+        snprintf(errbuf, CAPTURE_ERRBUF_SIZE, "response interface %s: %s", iface,
+                 r == PCAP_ERROR ? pcap_geterr(c->inject) : pcap_statustostr(r));
+        pcap_close(c->inject);
+        c->inject = NULL;
+        return MM_ECAPTURE;
+    }
+    return 0;
+}
+
+int capture_inject(struct capture *c, unsigned iface, const uint8_t *frame, size_t len)
+{
+    pcap_t *p = c->inject != NULL ? c->inject : iface < c->nlive ? c->live[iface].p : NULL;
+
+    if (p == NULL)
+        return MM_EUNSUPPORTED;
+    return pcap_inject(p, frame, len) == (int)len ? 0 : MM_EIO;
+}
+
 const char *capture_current_file(const struct capture *c)
 {
     return c->nlive == 0 && c->cur < c->nfiles ? c->files[c->cur] : NULL;
@@ -391,6 +428,8 @@ void capture_close(struct capture *c)
     if (c->p != NULL)
         pcap_close(c->p);
     free(c->fbuf);
+    if (c->inject != NULL)
+        pcap_close(c->inject);
     for (i = 0; i < c->nlive; i++) {
         if (c->live[i].p != NULL)
             pcap_close(c->live[i].p);

@@ -39,7 +39,7 @@ struct loader {
     struct ywalk w;
     struct mm_config *c;
     int have_home;
-    const struct ynode *maintenance, *suppress, *medical, *rules_node;
+    const struct ynode *maintenance, *suppress, *medical, *rules_node, *response;
 };
 
 static char *dup_or_oom(struct loader *L, const struct ynode *n, const char *s)
@@ -927,6 +927,8 @@ static void parse_root(struct loader *L, const struct ynode *root)
             L->suppress = v;
         else if (strcmp(k, "medical") == 0)
             L->medical = v;
+        else if (strcmp(k, "response") == 0)
+            L->response = v;
         else
             ydoc_error(&L->w, YDOC_KEY(root, i), "unknown key '%s'", k);
     }
@@ -1003,6 +1005,161 @@ static void check_suppressions(struct loader *L)
     }
 }
 
+/* --- response ------------------------------------------------------------------------------ */
+
+static int action_of(struct loader *L, const struct ynode *v, uint8_t *out)
+{
+    const char *s = ydoc_string(&L->w, v, "a response action");
+
+    if (s == NULL)
+        return 0;
+    if (strcmp(s, "alert") == 0)
+        *out = RESP_ALERT;
+    else if (strcmp(s, "reset") == 0)
+        *out = RESP_RESET;
+    else if (strcmp(s, "block") == 0)
+        *out = RESP_BLOCK;
+    else {
+        ydoc_error(&L->w, v, "response action must be alert, reset or block, not '%s'", s);
+        return 0;
+    }
+    return 1;
+}
+
+static void parse_response_block(struct loader *L, const struct ynode *n)
+{
+    struct config_response *r = &L->c->response;
+    size_t i, j;
+
+    if (!ydoc_want(&L->w, n, YN_MAP, "response.block"))
+        return;
+    for (i = 0; i < n->n; i++) {
+        const char *k = ydoc_key(&L->w, n, i), *s;
+        const struct ynode *v = YDOC_VAL(n, i);
+        if (k == NULL)
+            continue;
+        if (strcmp(k, "durations") == 0) {
+            if (!ydoc_want(&L->w, v, YN_LIST, "response.block.durations"))
+                continue;
+            if (v->n == 0 || v->n > MM_MAX_BLOCK_STEPS) {
+                ydoc_error(&L->w, v, "response.block.durations lists 1 to %d durations",
+                           MM_MAX_BLOCK_STEPS);
+                continue;
+            }
+            r->nblock_s = 0;
+            for (j = 0; j < v->n; j++)
+                if (ydoc_duration(&L->w, v->items[j], "a block duration", &r->block_s[r->nblock_s]))
+                    r->nblock_s++;
+        } else if (strcmp(k, "file") == 0 || strcmp(k, "command") == 0) {
+            char **dst = k[0] == 'f' ? &r->block_file : &r->block_command;
+            if ((s = ydoc_string(&L->w, v,
+                                 k[0] == 'f' ? "response.block.file" : "response.block.command")) ==
+                NULL)
+                continue;
+            if (s[0] != '/')
+                ydoc_error(&L->w, v, "response.block.%s must be an absolute path", k);
+            free(*dst);
+            *dst = dup_or_oom(L, v, s);
+        } else {
+            ydoc_error(&L->w, YDOC_KEY(n, i),
+                       "unknown key '%s' in response.block (durations, file, command)", k);
+        }
+    }
+}
+
+/*
+ * response: (after the rules, whose keys response.actions may name). Defaults: dry run, the
+ * medical_devices and emr zones protected, 30 responses a minute, blocks of 10 min, 1 h, 24 h.
+ */
+static void parse_response(struct loader *L, const struct ynode *n)
+{
+    struct config_response *r = &L->c->response;
+    size_t i, j;
+
+    r->max_per_minute = 30;
+    r->block_s[0] = 600, r->block_s[1] = 3600, r->block_s[2] = 86400;
+    r->nblock_s = 3;
+    r->protect.zones = (zone_set)1 << config_zone_index(L->c, "medical_devices") |
+                       (zone_set)1 << config_zone_index(L->c, "emr");
+    if (n == NULL || !ydoc_want(&L->w, n, YN_MAP, "response"))
+        return;
+    for (i = 0; i < n->n; i++) {
+        const char *k = ydoc_key(&L->w, n, i), *s;
+        const struct ynode *v = YDOC_VAL(n, i);
+        if (k == NULL)
+            continue;
+        if (strcmp(k, "mode") == 0) {
+            if ((s = ydoc_string(&L->w, v, "response.mode")) == NULL)
+                continue;
+            if (strcmp(s, "enforce") == 0)
+                r->enforce = 1;
+            else if (strcmp(s, "dry_run") == 0)
+                r->enforce = 0;
+            else
+                ydoc_error(&L->w, v, "response.mode must be dry_run or enforce, not '%s'", s);
+        } else if (strcmp(k, "interface") == 0) {
+            if ((s = ydoc_string(&L->w, v, "response.interface")) != NULL) {
+                free(r->interface);
+                r->interface = dup_or_oom(L, v, s);
+            }
+        } else if (strcmp(k, "protected") == 0) {
+            r->protect.zones = 0;
+            config_parse_hostset(L->c, &L->w, v, "response.protected", &r->protect);
+        } else if (strcmp(k, "max_per_minute") == 0) {
+            ydoc_uint(&L->w, v, "response.max_per_minute", 1, 100000, &r->max_per_minute);
+        } else if (strcmp(k, "actions") == 0) {
+            if (!ydoc_want(&L->w, v, YN_MAP, "response.actions"))
+                continue;
+            free(r->actions);
+            r->nactions = 0;
+            if ((r->actions = calloc(v->n + 1, sizeof(*r->actions))) == NULL) {
+                ydoc_error(&L->w, v, "out of memory");
+                continue;
+            }
+            for (j = 0; j < v->n; j++) {
+                const char *name = ydoc_key(&L->w, v, j);
+                struct config_response_action *a = &r->actions[r->nactions];
+                if (name == NULL)
+                    continue;
+                if (strlen(name) >= sizeof(a->name)) {
+                    ydoc_error(&L->w, YDOC_KEY(v, j), "response.actions: name too long");
+                    continue;
+                }
+                if (!action_of(L, YDOC_VAL(v, j), &a->action))
+                    continue;
+                strcpy(a->name, name);
+                a->line = YDOC_KEY(v, j)->line; /* checked against the rules once loaded */
+                a->col = YDOC_KEY(v, j)->col;
+                r->nactions++;
+            }
+        } else if (strcmp(k, "block") == 0) {
+            parse_response_block(L, v);
+        } else {
+            ydoc_error(&L->w, YDOC_KEY(n, i),
+                       "unknown key '%s' in response (mode, interface, protected, "
+                       "max_per_minute, actions, block)",
+                       k);
+        }
+    }
+}
+
+/* Each response.actions name must be a category or a rule key of the loaded ruleset. */
+static void check_response_actions(struct loader *L)
+{
+    const struct config_response *r = &L->c->response;
+    unsigned i, c;
+
+    for (i = 0; i < r->nactions; i++) {
+        const struct config_response_action *a = &r->actions[i];
+        for (c = 0; c < CAT__COUNT && strcmp(rules_category_name(c), a->name) != 0; c++)
+            ;
+        if (c == CAT__COUNT && rules_find(L->c->ruleset, a->name) == NULL)
+            ydoc_diag_line(L->w.diag,
+                           "%s:%u:%u: response.actions: '%s' is neither a rule key nor a category",
+                           L->w.file, a->line, a->col, a->name);
+    }
+}
+
 /* --- entry points ------------------------------------------------------------------------- */
 
 static struct mm_config *config_new(const char *name)
@@ -1054,7 +1211,9 @@ static int config_from_doc(const char *name, struct ydoc *doc, struct mm_config 
         parse_suppress(&L, L.suppress);
     if (L.medical != NULL)
         parse_medical(&L, L.medical);
+    parse_response(&L, L.response);
     L.c->live.bpf = L.c->bpf;
+    L.c->live.responding = L.c->response.enforce;
     ydoc_free(doc);
 
     for (i = 0; !L.have_home && i < sizeof(default_home) / sizeof(default_home[0]); i++) {
@@ -1076,6 +1235,8 @@ static int config_from_doc(const char *name, struct ydoc *doc, struct mm_config 
         load_rules(&L);
     if (diag->count == 0)
         check_suppressions(&L);
+    if (diag->count == 0)
+        check_response_actions(&L);
     if (diag->count > 0) {
         config_free(L.c);
         return MM_ECONFIG;
@@ -1161,6 +1322,11 @@ void config_free(struct mm_config *c)
     for (i = 0; i < c->nhl7_apps; i++)
         config_hostset_free(&c->hl7_apps[i].hosts);
     free(c->hl7_apps);
+    config_hostset_free(&c->response.protect);
+    free(c->response.actions);
+    free(c->response.interface);
+    free(c->response.block_file);
+    free(c->response.block_command);
     for (i = 0; i < c->nrules; i++)
         free(c->rules[i]);
     free(c->rules);

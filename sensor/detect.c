@@ -20,6 +20,7 @@
 #include "mimamori/detect.h"
 #include "mimamori/error.h"
 #include "mimamori/medical.h"
+#include "mimamori/response.h"
 #include "mimamori/rules.h"
 #include "mimamori/tz.h"
 #include "mimamori/zone.h"
@@ -53,6 +54,7 @@ struct detect {
     uint64_t next_expiry_us; /* earliest end of an open fold (UINT64_MAX: none) */
     int svc_proto[SVC__COUNT];
     struct detect_stats st;
+    struct response *resp; /* or NULL */
 };
 
 /* What every rule looks at, computed once per event. */
@@ -228,14 +230,18 @@ static void ev_dest_name(const struct detect *d, struct evidence *ev, const stru
 /* --- alerts, suppression and folding ------------------------------------------------------- */
 
 static void emit(struct detect *d, const struct flow *f, unsigned ri, uint64_t ts_us,
-                 uint64_t count, const struct evidence *ev)
+                 uint64_t count, const struct evidence *ev, const struct response_outcome *ro)
 {
-    struct eve_alert a = {.rule = &d->rs->r[ri], .ts_us = ts_us, .count = count};
+    struct eve_alert a = {.rule = &d->rs->r[ri], .ts_us = ts_us, .count = count, .iface = -1};
     const char *p = ev->buf;
     unsigned i;
 
     for (i = 0; i < ev->n; i++, p += strlen(p) + 1)
         a.evidence[a.nevidence++] = p;
+    if (ro != NULL && ro->text[0] != '\0') {
+        a.blocked = ro->blocked;
+        a.response = ro->text;
+    }
     d->st.alerts++;
     if (d->eve != NULL)
         eve_write_alert(d->eve, d->ctx, f, &a);
@@ -250,7 +256,7 @@ static void fold_close(struct detect *d, struct fold *fo)
         eve_format_time(fo->first_us, t, sizeof(t));
         ev_add(&ev, "repeats_since=%s", t);
         d->st.fold_reports++;
-        emit(d, &fo->flow, fo->rule, fo->last_us, fo->count - 1, &ev);
+        emit(d, &fo->flow, fo->rule, fo->last_us, fo->count - 1, &ev, NULL);
     }
     fo->key = 0;
 }
@@ -283,12 +289,16 @@ static void raise_alert(struct detect *d, struct fctx *x, unsigned ri, enum scop
     struct fold *fo, *victim = NULL;
     uint64_t key;
     unsigned i, h;
+    struct response_outcome ro = {0};
 
     if (suppressed(d, ri, x)) {
         d->st.suppressed++;
         return;
     }
     x->f->flags |= FLOW_F_ALERTED;
+    /* Every match is answered, folded or not: a repeat is a new connection to end. */
+    if (d->resp != NULL)
+        response_match(d->resp, r, x->f, x->now, &ro);
     memcpy(buf, &r->sid, sizeof(r->sid)); /* the rule's id: stable across reloads */
     if (scope != SCOPE_DST)
         memcpy(buf + 4, x->src, 16);
@@ -338,7 +348,7 @@ static void raise_alert(struct detect *d, struct fctx *x, unsigned ri, enum scop
     victim->flow.app.state = NULL;
     victim->flow.app.med = NULL;
     victim->ev = *ev;
-    emit(d, x->f, ri, x->now, 1, ev);
+    emit(d, x->f, ri, x->now, 1, ev, &ro);
 }
 
 /* --- per-flow rules ------------------------------------------------------------------------- */
@@ -1229,6 +1239,11 @@ int detect_reload(struct detect *d, const struct mm_config *cfg)
     d->rs = cfg->ruleset;
     d->st.reloads++;
     return 0;
+}
+
+void detect_set_response(struct detect *d, struct response *r)
+{
+    d->resp = r;
 }
 
 void detect_destroy(struct detect *d)

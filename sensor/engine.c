@@ -16,6 +16,7 @@
 #include "mimamori/limits.h"
 #include "mimamori/log.h"
 #include "mimamori/medical.h"
+#include "mimamori/response.h"
 
 #define ENGINE_MAX_HANDLERS 8
 #define US                  1000000ull
@@ -30,7 +31,9 @@ struct engine {
     struct dnscache *dns;
     struct detect *det;
     struct health *health;
-    struct capture *cap; /* live: the interface, read for health each second */
+    struct response *resp;
+    struct response_pkt cur; /* the packet being processed, for resets */
+    struct capture *cap;     /* live: the interface, read for health each second */
     struct decode_stats dstats;
     struct flow_event_handler handlers[ENGINE_MAX_HANDLERS];
     unsigned nhandlers;
@@ -101,10 +104,12 @@ int engine_create(struct engine **out, const struct mm_config *cfg, struct eve *
     e->ectx.cls = e->cls;
     e->live = nifaces > 0;
     if ((r = detect_create(&e->det, cfg, eve, &e->ectx, e->dns)) != 0 ||
-        (r = health_create(&e->health, cfg, eve, &e->ectx, e->live)) != 0) {
+        (r = health_create(&e->health, cfg, eve, &e->ectx, e->live)) != 0 ||
+        (r = response_create(&e->resp, cfg, eve, &e->ectx, NULL, &e->cur)) != 0) {
         engine_destroy(e);
         return r;
     }
+    detect_set_response(e->det, e->resp);
     h.fn = detect_flow_event;
     h.ud = e->det;
     engine_subscribe(e, &h);
@@ -124,6 +129,7 @@ void engine_destroy(struct engine *e)
     }
     detect_destroy(e->det);
     health_destroy(e->health);
+    response_destroy(e->resp);
     dnscache_destroy(e->dns);
     classify_destroy(e->cls);
     medical_destroy(e->med);
@@ -136,6 +142,7 @@ int engine_reload(struct engine *e, const struct mm_config *cfg, uint64_t wall_u
 
     if ((r = detect_reload(e->det, cfg)) != 0 || (r = health_reload(e->health, cfg)) != 0)
         return r;
+    response_reload(e->resp, cfg);
     e->cfg = cfg;
     e->ectx.cfg = cfg;
     e->last_reload_us = wall_us;
@@ -240,6 +247,15 @@ void engine_packet(struct engine *e, const struct capture_pkt *pkt)
     }
     if (r == DECODE_OK) {
         f = flow_table_update(e->ft, &pv, pkt->wire_len, pkt->ts_us, &dir, &created);
+        e->cur.f = f;
+        e->cur.frame = pkt->data;
+        e->cur.l2_len = pkt->link == MM_LINK_ETHERNET && pv.tunnel_depth == 0 && pv.l3 != NULL
+                            ? (uint32_t)(pv.l3 - pkt->data)
+                            : 0;
+        e->cur.iface = pkt->iface;
+        e->cur.dir = (uint8_t)dir;
+        if ((f->flags & FLOW_F_RESET) && f->state != FLOW_STATE_CLOSED)
+            response_reset_again(e->resp, f);
         if (created) {
             dispatch(e, FLOW_EV_STARTED, f, FLOW_END_TIMEOUT);
             classify_flow_start(e->cls, f);
@@ -253,6 +269,7 @@ void engine_packet(struct engine *e, const struct capture_pkt *pkt)
         if (pv.proto == 17 && pv.src_port == 53 && pv.payload_len > 0)
             dnscache_feed(e->dns, pv.payload, pv.payload_len, pkt->ts_us);
         detect_tick(e->det, e->now_us);
+        e->cur.f = NULL; /* flows ending below have no packet at hand */
     }
     flow_table_expire(e->ft, e->now_us, MM_EXPIRE_PER_PACKET);
 }
@@ -315,10 +332,12 @@ void engine_tick(struct engine *e, uint64_t wall_us, struct capture *cap)
         e->wall_start_us = wall_us;
         e->next_stats_us = wall_us + (uint64_t)MM_STATS_INTERVAL * 1000000u;
         e->cap = cap;
+        response_set_capture(e->resp, cap);
         health_now(e, wall_us, 0);
         e->next_health_us = wall_us + US;
         return;
     }
+    response_tick(e->resp, wall_us);
     if (wall_us >= e->next_health_us || wall_us + US < e->next_health_us) {
         health_now(e, wall_us, 0);
         e->next_health_us = wall_us + US;

@@ -64,8 +64,9 @@ void eve_format_time(uint64_t ts_us, char *buf, size_t len)
     snprintf(buf, len, "%s.%06u%s", date, (unsigned)(ts_us % 1000000u), zone);
 }
 
-/* Serialise and hand the line to the output stage, which frees it. */
-static int emit(struct eve *e, json_t *ev, unsigned type, unsigned severity, uint64_t ts_us)
+/* Serialise and hand the line to the output stage, which frees it; *copy gets a copy. */
+static int emit_copy(struct eve *e, json_t *ev, unsigned type, unsigned severity, uint64_t ts_us,
+                     char **copy)
 {
     size_t n = json_dumpb(ev, e->buf, e->cap, JSON_COMPACT);
     char *line;
@@ -85,9 +86,16 @@ static int emit(struct eve *e, json_t *ev, unsigned type, unsigned severity, uin
         return MM_ENOMEM;
     memcpy(line, e->buf, n);
     line[n] = '\0';
+    if (copy != NULL)
+        *copy = strdup(line);
     output_submit(e->out, type, severity, ts_us, line, n);
     e->written++;
     return 0;
+}
+
+static int emit(struct eve *e, json_t *ev, unsigned type, unsigned severity, uint64_t ts_us)
+{
+    return emit_copy(e, ev, type, severity, ts_us, NULL);
 }
 
 static json_t *event_new(const struct eve_ctx *ctx, const char *type, uint64_t ts_us)
@@ -461,7 +469,7 @@ int eve_write_alert(struct eve *e, const struct eve_ctx *ctx, const struct flow 
         add_flow_common(ev, ctx, f);
     else if (a->iface >= 0 && (unsigned)a->iface < ctx->nifaces)
         json_object_set_new(ev, "in_iface", json_string(ctx->ifaces[a->iface]));
-    json_object_set_new(al, "action", json_string("allowed"));
+    json_object_set_new(al, "action", json_string(a->blocked ? "blocked" : "allowed"));
     json_object_set_new(al, "gid", json_integer(1));
     json_object_set_new(al, "signature_id", json_integer(r->sid));
     json_object_set_new(al, "rev", json_integer(r->rev));
@@ -489,6 +497,8 @@ int eve_write_alert(struct eve *e, const struct eve_ctx *ctx, const struct flow 
     json_object_set_new(md, "evidence", arr);
     snprintf(count, sizeof(count), "%llu", (unsigned long long)a->count);
     json_object_set_new(md, "count", string_array(count));
+    if (a->response != NULL)
+        json_object_set_new(md, "response", string_array(a->response));
     json_object_set_new(al, "metadata", md);
     json_object_set_new(ev, "alert", al);
     if (f == NULL) /* about the sensor itself, not a flow */
@@ -501,6 +511,36 @@ int eve_write_alert(struct eve *e, const struct eve_ctx *ctx, const struct flow 
                                   (json_int_t)f->bytes[FLOW_TOSERVER], "bytes_toclient",
                                   (json_int_t)f->bytes[FLOW_TOCLIENT], "start", start));
     return emit(e, ev, OUTPUT_EV_ALERT, r->severity, a->ts_us);
+}
+
+int eve_write_response(struct eve *e, const struct eve_ctx *ctx, const struct flow *f,
+                       const struct eve_response *r, char **copy)
+{
+    json_t *ev = event_new(ctx, "drop", r->ts_us), *ndpi, *resp, *verdict;
+
+    if (f != NULL)
+        add_flow_common(ev, ctx, f);
+    verdict = json_pack("{ss}", "action", !r->done ? "alert" : r->reset ? "reject" : "drop");
+    if (r->done && r->reset) {
+        json_object_set_new(verdict, "reject", json_pack("[s]", "tcp-reset"));
+        json_object_set_new(verdict, "reject_target", json_string("both"));
+    }
+    json_object_set_new(ev, "drop", json_pack("{sssO}", "reason", r->reason, "verdict", verdict));
+    json_decref(verdict);
+    resp =
+        json_pack("{sssssIssss}", "action", r->action, "rule", r->rule->key, "signature_id",
+                  (json_int_t)r->rule->sid, "signature", r->rule->signature, "reason", r->reason);
+    if (r->address != NULL) {
+        json_object_set_new(resp, "address", json_string(r->address));
+        json_object_set_new(resp, "ttl_s", json_integer(r->ttl_s));
+        json_object_set_new(resp, "level", json_integer(r->level));
+    }
+    if ((ndpi = json_object_get(ev, "ndpi")) == NULL) {
+        ndpi = json_object();
+        json_object_set_new(ev, "ndpi", ndpi);
+    }
+    json_object_set_new(ndpi, "response", resp);
+    return emit_copy(e, ev, OUTPUT_EV_ALERT, r->rule->severity, r->ts_us, copy);
 }
 
 static json_t *decoder_object(const struct decode_stats *d)

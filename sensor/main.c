@@ -7,6 +7,7 @@
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -119,6 +120,19 @@ static int become_user(const struct mm_config *cfg, struct output *out, char *er
                  cfg->user);
         return -1;
     }
+    if (geteuid() == 0 && cfg->response.enforce && cfg->response.block_file != NULL) {
+        /* The block list is replaced by rename: its directory must be the sensor's. */
+        char dir[1024];
+        char *slash;
+        snprintf(dir, sizeof(dir), "%s", cfg->response.block_file);
+        if ((slash = strrchr(dir, '/')) != NULL && slash != dir)
+            *slash = '\0';
+        mkdir(dir, 0755);
+        if (chown(dir, uid, gid) != 0) {
+            snprintf(err, len, "cannot give the block list directory %.400s to %s", dir, cfg->user);
+            return -1;
+        }
+    }
     if (privs_drop(uid, gid, err, len) != 0)
         return -1;
     log_info("running as %s (uid %u, gid %u) without capabilities", cfg->user, (unsigned)uid,
@@ -223,6 +237,14 @@ int main(int argc, char **argv)
                    : capture_open_live(&cap, ifaces, nifaces, &cfg->live, errbuf);
     if (r != 0) {
         fprintf(stderr, "mimamori: %s\n", errbuf);
+        config_free(cfg);
+        return 1;
+    }
+    /* Resets go out of their own interface if the site has one; opened while we may. */
+    if (nifaces > 0 && cfg->response.enforce && cfg->response.interface != NULL &&
+        capture_open_inject(cap, cfg->response.interface, errbuf) != 0) {
+        fprintf(stderr, "mimamori: %s\n", errbuf);
+        capture_close(cap);
         config_free(cfg);
         return 1;
     }

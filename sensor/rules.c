@@ -57,6 +57,7 @@ enum rule_key {
     K_CHECK,
     K_PERCENT,
     K_TOLERANCE,
+    K_RESPONSE,
     K__COUNT
 };
 
@@ -107,6 +108,7 @@ static const struct {
     [K_CHECK] = {"check", T(DICOM_AE) | T(HEALTH)},
     [K_PERCENT] = {"percent", T(HEALTH)},
     [K_TOLERANCE] = {"tolerance", T(HEALTH)},
+    [K_RESPONSE] = {"response", ALL_TYPES & ~T(HEALTH)},
 };
 
 static const char *const type_names[RULE__COUNT] = {
@@ -546,6 +548,17 @@ static void compile_rule(struct compiler *C, const struct ynode *n, struct rule 
             else
                 r->risks |= 1ULL << k;
         }
+    }
+    if (at[K_RESPONSE] != NULL && (s = ydoc_string(&C->w, at[K_RESPONSE], "response")) != NULL) {
+        if (strcmp(s, "alert") == 0)
+            r->response = RESP_ALERT;
+        else if (strcmp(s, "reset") == 0)
+            r->response = RESP_RESET;
+        else if (strcmp(s, "block") == 0)
+            r->response = RESP_BLOCK;
+        else
+            ydoc_error(&C->w, at[K_RESPONSE], "response must be alert, reset or block, not '%s'",
+                       s);
     }
     if (at[K_PERCENT] != NULL)
         ydoc_uint(&C->w, at[K_PERCENT], "percent", 1, 100, &r->percent);

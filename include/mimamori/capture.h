@@ -36,6 +36,8 @@ struct capture_live_config {
     int promisc;          /* promiscuous mode */
     uint64_t buffer_size; /* kernel ring (TPACKET_V3) in bytes, 0: libpcap's default */
     const char *bpf;      /* capture filter, or NULL */
+    int responding;       /* resets are sent: packets as they come (immediate mode, not in
+                             blocks), and only those arriving (never the sensor's own) */
 };
 
 /*
@@ -44,6 +46,18 @@ struct capture_live_config {
  */
 int capture_open_live(struct capture **out, const char *const *ifaces, unsigned n,
                       const struct capture_live_config *lc, char *errbuf);
+
+/*
+ * Open iface for sending only (the response interface), before privileges are dropped. 0 or
+ * MM_ECAPTURE with errbuf.
+ */
+int capture_open_inject(struct capture *c, const char *iface, char *errbuf);
+
+/*
+ * Send a frame: on the response interface if one was opened, else on live interface iface.
+ * 0, or MM_EUNSUPPORTED (reading files), MM_EIO.
+ */
+int capture_inject(struct capture *c, unsigned iface, const uint8_t *frame, size_t len);
 
 /* Whether a capture filter compiles (for Ethernet frames); 0, or MM_EINVAL with errbuf. */
 int capture_check_filter(const char *bpf, char *errbuf);

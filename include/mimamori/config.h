@@ -99,6 +99,31 @@ struct config_named_hosts {
     struct config_hostset hosts;
 };
 
+/* What a rule's match does besides alerting (response:). */
+enum response_action { RESP_ALERT = 0, RESP_RESET, RESP_BLOCK };
+
+#define MM_MAX_BLOCK_STEPS 8
+
+/* response.actions: a rule key or alert category, and what it does. */
+struct config_response_action {
+    char name[64];
+    uint8_t action;     /* enum response_action */
+    unsigned line, col; /* of the name, for errors found once the rules are loaded */
+};
+
+struct config_response {
+    int enforce;                   /* mode: enforce; 0 is dry_run (records only) */
+    char *interface;               /* where resets are sent; NULL: the flow's capture interface */
+    struct config_hostset protect; /* never reset or blocked */
+    uint32_t max_per_minute;       /* responses beyond are skipped and counted */
+    struct config_response_action *actions;
+    unsigned nactions;
+    uint32_t block_s[MM_MAX_BLOCK_STEPS]; /* block durations, escalating on repeat */
+    unsigned nblock_s;
+    char *block_file;    /* block list file, rewritten on change; NULL: none */
+    char *block_command; /* run on block and unblock, the alert on stdin; NULL: none */
+};
+
 struct ruleset;
 struct tz;
 
@@ -136,6 +161,7 @@ struct mm_config {
     unsigned noutputs;
     struct config_delivery delivery;
     struct flow_table_config flow; /* max_flows and timeouts; callbacks unset */
+    struct config_response response;
 };
 
 /* Load a file. 0 with *out set, or MM_ECONFIG / MM_EIO / MM_ENOMEM with diag filled. */

@@ -33,6 +33,10 @@ void detect_destroy(struct detect *d);
  */
 int detect_reload(struct detect *d, const struct mm_config *cfg);
 
+/* Matches of rules with a response action go to r (NULL: none). */
+struct response;
+void detect_set_response(struct detect *d, struct response *r);
+
 /* A flow event (a flow_event_handler function; ud is the detector). */
 void detect_flow_event(void *ud, enum flow_event ev, struct flow *f, enum flow_end_reason reason);
 

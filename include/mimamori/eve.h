@@ -40,8 +40,10 @@ struct rule;
 struct eve_alert {
     const struct rule *rule;
     uint64_t ts_us;
-    uint64_t count; /* occurrences this event stands for */
-    int iface;      /* without a flow: the live interface it is about, or -1 */
+    uint64_t count;       /* occurrences this event stands for */
+    int iface;            /* without a flow: the live interface it is about, or -1 */
+    int blocked;          /* a response really happened: alert.action is "blocked" */
+    const char *response; /* what the response did or why not (metadata "response"), or NULL */
     unsigned nevidence;
     const char *evidence[MM_MAX_EVIDENCE]; /* "name=value" */
 };
@@ -49,6 +51,23 @@ struct eve_alert {
 /* f is NULL for an alert about the sensor itself (no flow fields, no zones). */
 int eve_write_alert(struct eve *e, const struct eve_ctx *ctx, const struct flow *f,
                     const struct eve_alert *a);
+
+/* A response to a rule's match (event_type "drop", Suricata's record of what IPS did). */
+struct eve_response {
+    uint64_t ts_us;
+    const struct rule *rule;
+    const char *action;  /* reset, block, would_reset, would_block, not_reset, not_blocked */
+    const char *reason;  /* one line: what was done, or why not */
+    int reset;           /* a TCP reset (verdict reject) rather than a block (verdict drop) */
+    int done;            /* it really happened */
+    const char *address; /* block: the address */
+    uint32_t ttl_s;      /* block: for how long */
+    unsigned level;      /* block: the step of the escalation (1 = first) */
+};
+
+/* f may be NULL. With copy, *copy receives a malloc'd copy of the line (for a hook). */
+int eve_write_response(struct eve *e, const struct eve_ctx *ctx, const struct flow *f,
+                       const struct eve_response *r, char **copy);
 
 /* Detection counters for stats events. */
 struct eve_detect_stats {

@@ -65,6 +65,7 @@ struct flow_app {
 #define FLOW_F_ALERTED   0x01u /* an alert was raised (or folded) on this flow */
 #define FLOW_F_EVALUATED 0x02u /* the rules for classified flows have run */
 #define FLOW_F_L2_GROUP  0x04u /* its first packet went to an Ethernet broadcast/multicast */
+#define FLOW_F_RESET     0x08u /* a response reset it: every later packet is answered again */
 
 /* The control-plane events of a flow's life. */
 enum flow_event {

@@ -139,6 +139,7 @@ struct rule {
     uint8_t tls_versions;    /* obsolete: bit per TLS_V_* */
     uint8_t ae_check;        /* dicom_ae: enum ae_check */
     uint8_t health_check;    /* health: enum health_check */
+    uint8_t response;        /* enum response_action (the site's response.actions may override) */
     uint32_t percent;        /* health: share of the window's sample that fires it */
     uint32_t tolerance_s;    /* health clock: how far back packet time may step unnoticed */
     uint64_t risks;          /* nDPI risk bits */
