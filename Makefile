@@ -3,7 +3,7 @@ BUILD ?= build
 DEPS = build-essential cmake pkg-config libpcap-dev libndpi-dev libyaml-dev libjansson-dev \
        libcmocka-dev libgcrypt20-dev libssl-dev libsystemd-dev libndpi-bin python3 python3-jsonschema tzdata
 # What the tests add: real DICOM peers (dcmtk), a real rsyslog with TLS, namespaces, capture
-# and replay. make fuzz adds the fuzzing compiler.
+# and replay, nftables for the block list hook. make fuzz adds the fuzzing compiler.
 TEST_DEPS = dcmtk iproute2 tcpdump ethtool rsyslog rsyslog-gnutls openssl tcpreplay systemd nftables
 
 .PHONY: deps test-deps build demo test fuzz sanitize clean
