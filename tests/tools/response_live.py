@@ -268,8 +268,9 @@ def main():
     try:
         try:
             ns = topology(tag)
+            sh("ip", "netns", "exec", ns["mid"], "nft", "list", "ruleset")
         except RuntimeError as e:
-            print(f"skipped: cannot build the namespaces here: {e}")
+            print(f"skipped: cannot build the namespaces (bridge, nftables) here: {e}")
             return 77
         srv = subprocess.Popen(["ip", "netns", "exec", ns["srv"], sys.executable, "-c", SERVER],
                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
