@@ -2,7 +2,9 @@
  * A binary trie over 128-bit keys. Nodes live in one growable array addressed by index; a
  * node carries a value when a prefix ends there. Lookups walk at most 128 levels and remember
  * the last value passed, which is the longest match. Maps are small (hundreds of prefixes) and
- * consulted per flow event, not per packet.
+ * consulted per flow event, not per packet. IPv4 addresses are stored v4-mapped
+ * (::ffff:a.b.c.d), so the map also keeps where the 96 bits of that prefix lead: an IPv4
+ * lookup starts there and walks at most 32 levels.
  */
 #include <arpa/inet.h>
 #include <stdlib.h>
@@ -19,7 +21,13 @@ struct trie_node {
 struct zone_map {
     struct trie_node *nodes;
     uint32_t n, cap;
+    uint32_t v4node; /* the node ::ffff:0:0/96 leads to; 0 when no IPv4 prefix is stored */
+    int32_t v4best;  /* the longest match on the way there */
 };
+
+static const uint8_t v4_mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+
+static void v4_prepare(struct zone_map *m);
 
 static int node_new(struct zone_map *m, uint32_t *idx)
 {
@@ -47,6 +55,7 @@ int zone_map_create(struct zone_map **out)
         zone_map_destroy(m);
         return MM_ENOMEM;
     }
+    v4_prepare(m);
     *out = m;
     return 0;
 }
@@ -62,6 +71,24 @@ void zone_map_destroy(struct zone_map *m)
 static inline int bit_at(const uint8_t *a, unsigned i)
 {
     return (a[i >> 3] >> (7 - (i & 7))) & 1;
+}
+
+/* Walk the IPv4-mapped prefix once, after each change, so IPv4 lookups can start below it. */
+static void v4_prepare(struct zone_map *m)
+{
+    uint32_t cur = 0;
+    unsigned i;
+
+    m->v4best = m->nodes[0].value;
+    m->v4node = 0;
+    for (i = 0; i < 96; i++) {
+        cur = m->nodes[cur].child[bit_at(v4_mapped, i)];
+        if (cur == 0)
+            return;
+        if (m->nodes[cur].value >= 0)
+            m->v4best = m->nodes[cur].value;
+    }
+    m->v4node = cur;
 }
 
 int zone_map_add(struct zone_map *m, const uint8_t addr[16], unsigned plen, int value)
@@ -84,6 +111,7 @@ int zone_map_add(struct zone_map *m, const uint8_t addr[16], unsigned plen, int 
     if (m->nodes[cur].value >= 0)
         return m->nodes[cur].value + 1;
     m->nodes[cur].value = value;
+    v4_prepare(m);
     return 0;
 }
 
@@ -91,9 +119,16 @@ int zone_map_lookup(const struct zone_map *m, const uint8_t addr[16])
 {
     uint32_t cur = 0;
     int best = m->nodes[0].value;
-    unsigned i;
+    unsigned i = 0;
 
-    for (i = 0; i < 128; i++) {
+    if (memcmp(addr, v4_mapped, sizeof(v4_mapped)) == 0) {
+        if (m->v4node == 0)
+            return m->v4best;
+        cur = m->v4node;
+        best = m->v4best;
+        i = 96;
+    }
+    for (; i < 128; i++) {
         cur = m->nodes[cur].child[bit_at(addr, i)];
         if (cur == 0)
             break;
@@ -167,9 +202,7 @@ int zone_parse_cidr(const char *s, uint8_t addr[16], unsigned *plen, const char 
 
 const char *zone_addr_str(const uint8_t addr[16], char *buf, size_t len)
 {
-    static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-
-    if (memcmp(addr, mapped, 12) == 0)
+    if (memcmp(addr, v4_mapped, sizeof(v4_mapped)) == 0)
         return inet_ntop(AF_INET, addr + 12, buf, (socklen_t)len);
     return inet_ntop(AF_INET6, addr, buf, (socklen_t)len);
 }

@@ -1,5 +1,6 @@
 /*
  * Zone map tests: longest prefix wins in both families, IPv4 does not leak into IPv6 space,
+ * IPv4 lookups that start below the v4-mapped prefix still see the prefixes above it,
  * duplicate prefixes are reported, and CIDR parsing refuses what a typo produces.
  */
 #include <setjmp.h>
@@ -70,6 +71,30 @@ static void test_default_route_and_duplicates(void **state)
     zone_map_destroy(m);
 }
 
+/* IPv4 lookups start below the v4-mapped prefix: what lies on the way there must still count,
+ * whichever order the prefixes came in. */
+static void test_ipv4_below_mapped_prefix(void **state)
+{
+    struct zone_map *m;
+
+    (void)state;
+    assert_int_equal(zone_map_create(&m), 0);
+    assert_int_equal(look(m, "10.1.2.3"), -1); /* empty map */
+    add(m, "2001:db8::/32", 4);
+    assert_int_equal(look(m, "10.1.2.3"), -1); /* the mapped prefix is not in the trie */
+    add(m, "10.0.0.0/8", 1);
+    assert_int_equal(look(m, "10.1.2.3"), 1);
+    assert_int_equal(look(m, "11.1.2.3"), -1);
+    add(m, "::/0", 6); /* added after the IPv4 prefix, covers IPv4 too */
+    assert_int_equal(look(m, "11.1.2.3"), 6);
+    assert_int_equal(look(m, "10.1.2.3"), 1);
+    add(m, "::ffff:0:0/96", 8); /* all of IPv4, as an IPv6 prefix */
+    assert_int_equal(look(m, "11.1.2.3"), 8);
+    assert_int_equal(look(m, "10.1.2.3"), 1);
+    assert_int_equal(look(m, "2001:db9::1"), 6);
+    zone_map_destroy(m);
+}
+
 static void test_parse_errors(void **state)
 {
     uint8_t a[16];
@@ -111,6 +136,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_longest_prefix),
         cmocka_unit_test(test_default_route_and_duplicates),
+        cmocka_unit_test(test_ipv4_below_mapped_prefix),
         cmocka_unit_test(test_parse_errors),
         cmocka_unit_test(test_addr_str),
     };
