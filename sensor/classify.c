@@ -213,6 +213,17 @@ static void meta_collect(struct flow *f, const struct ndpi_flow_struct *nf, cons
     f->app.meta = m;
 }
 
+size_t classify_meta_size(const struct classify_meta *m)
+{
+    size_t end = 1, e;
+    int i;
+
+    for (i = 0; i < META__COUNT; i++)
+        if (m->off[i] != 0 && (e = m->off[i] + strlen(m->data + m->off[i]) + 1) > end)
+            end = e;
+    return sizeof(*m) + end;
+}
+
 const char *classify_meta_get(const struct classify_meta *m, enum classify_meta_field field)
 {
     if (m == NULL || (unsigned)field >= META__COUNT || m->off[field] == 0)

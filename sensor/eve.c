@@ -3,6 +3,7 @@
  * object, dumped compactly on one line and freed. Field names and shapes follow Suricata's EVE
  * schema; the stats layout reuses its keys so dashboards built for Suricata show our counters.
  */
+#include <pthread.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
@@ -18,12 +19,66 @@
 #include "mimamori/output.h"
 #include "mimamori/zone.h"
 
+/*
+ * jansson allocates every object, key and string of an event (about a hundred blocks for a flow
+ * record), and the event is freed as soon as it is serialised. While one is being built on a
+ * thread, its blocks come from that thread's arena, emptied when the event is done: freeing
+ * them costs nothing. What does not fit, and whatever is allocated outside an event, goes to
+ * malloc. Events never cross threads while they are jansson objects.
+ */
+#define EVE_ARENA_SIZE (64u * 1024u)
+
+static _Thread_local struct {
+    size_t used;
+    unsigned depth; /* events being built (nested when a deferred one is made on the way) */
+    _Alignas(16) char mem[EVE_ARENA_SIZE];
+} arena;
+
+static void *arena_malloc(size_t n)
+{
+    size_t want = (n + 15u) & ~(size_t)15u;
+
+    if (arena.depth > 0 && EVE_ARENA_SIZE - arena.used >= want) {
+        void *p = arena.mem + arena.used;
+        arena.used += want;
+        return p;
+    }
+    return malloc(n);
+}
+
+static void arena_free(void *p)
+{
+    if ((char *)p >= arena.mem && (char *)p < arena.mem + EVE_ARENA_SIZE)
+        return; /* emptied with the arena */
+    free(p);
+}
+
+static void arena_begin(void)
+{
+    if (arena.depth++ == 0)
+        arena.used = 0;
+}
+
+/* After the event's objects are freed. */
+static void arena_end(void)
+{
+    if (arena.depth > 0 && --arena.depth == 0)
+        arena.used = 0;
+}
+
+struct flow_rec;
+static void rec_list_free(struct flow_rec *r);
+
 struct eve {
     struct output *out;
     uint64_t written;
-    char *buf; /* serialisation buffer, grown to the largest event */
+    char *buf; /* serialisation buffer of the packet path, grown to the largest event */
     size_t cap;
     int want_flows;
+    /* flow records for reuse: the packet path's own, and those the output thread gave back */
+    struct flow_rec *pool_local, *pool_shared;
+    unsigned pool_nlocal, pool_nshared;
+    pthread_mutex_t pool_mu;
 };
 
 int eve_create(struct eve **out, struct output *o)
@@ -32,13 +87,19 @@ int eve_create(struct eve **out, struct output *o)
         return MM_ENOMEM;
     (*out)->out = o;
     (*out)->want_flows = output_wants(o, OUTPUT_EV_FLOW);
+    pthread_mutex_init(&(*out)->pool_mu, NULL);
+    json_set_alloc_funcs(arena_malloc, arena_free); /* this file is jansson's only user */
     return 0;
 }
 
 void eve_close(struct eve *e)
 {
-    if (e != NULL)
-        free(e->buf);
+    if (e == NULL)
+        return;
+    rec_list_free(e->pool_local);
+    rec_list_free(e->pool_shared);
+    pthread_mutex_destroy(&e->pool_mu);
+    free(e->buf);
     free(e);
 }
 
@@ -75,6 +136,7 @@ static int emit_copy(struct eve *e, json_t *ev, unsigned type, unsigned severity
         char *b = realloc(e->buf, n + 4096);
         if (b == NULL) {
             json_decref(ev);
+            arena_end();
             return MM_ENOMEM;
         }
         e->buf = b;
@@ -82,6 +144,7 @@ static int emit_copy(struct eve *e, json_t *ev, unsigned type, unsigned severity
         n = json_dumpb(ev, e->buf, e->cap, JSON_COMPACT);
     }
     json_decref(ev);
+    arena_end();
     if (n == 0 || (line = malloc(n + 1)) == NULL)
         return MM_ENOMEM;
     memcpy(line, e->buf, n);
@@ -98,18 +161,32 @@ static int emit(struct eve *e, json_t *ev, unsigned type, unsigned severity, uin
     return emit_copy(e, ev, type, severity, ts_us, NULL);
 }
 
-static json_t *event_new(const struct eve_ctx *ctx, const char *type, uint64_t ts_us)
+/* Starts an event: everything until it is serialised is built in this thread's arena. */
+static json_t *event_begin(const char *type, uint64_t ts_us, const char *host, const char *iface)
 {
     char ts[48];
-    json_t *ev = json_object();
+    json_t *ev;
 
+    arena_begin();
+    ev = json_object();
     eve_format_time(ts_us, ts, sizeof(ts));
     json_object_set_new(ev, "timestamp", json_string(ts));
     json_object_set_new(ev, "event_type", json_string(type));
-    json_object_set_new(ev, "host", json_string(ctx->cfg->sensor_name));
-    if (ctx->nifaces == 1) /* with several, the flow's (or the alert's) own is set later */
-        json_object_set_new(ev, "in_iface", json_string(ctx->ifaces[0]));
+    json_object_set_new(ev, "host", json_string(host));
+    if (iface != NULL)
+        json_object_set_new(ev, "in_iface", json_string(iface));
     return ev;
+}
+
+/* The one capture interface; with several, the flow's (or the alert's) own is set later. */
+static const char *single_iface(const struct eve_ctx *ctx)
+{
+    return ctx->nifaces == 1 ? ctx->ifaces[0] : NULL;
+}
+
+static json_t *event_new(const struct eve_ctx *ctx, const char *type, uint64_t ts_us)
+{
+    return event_begin(type, ts_us, ctx->cfg->sensor_name, single_iface(ctx));
 }
 
 static const char *proto_name(uint8_t proto, char *buf, size_t len)
@@ -166,10 +243,36 @@ static void set_str(json_t *o, const char *key, const char *val)
         json_object_set_new(o, key, json_string(val));
 }
 
-/* Protocol metadata in EVE's own objects. */
-static void add_metadata(json_t *ev, const struct flow *f)
+/*
+ * What an event says about a flow. On the packet path it points into the live flow and the
+ * running config; a flow record made later on the output thread gets one pointing into its
+ * own copies (struct flow_rec).
+ */
+struct flow_view {
+    const struct flow *f;
+    struct classify_names names;
+    const char *iface;   /* in_iface, only when several interfaces are captured */
+    const char *zone[2]; /* of the source and the destination */
+    const struct classify_meta *meta;
+    const struct hl7_info *hl7;
+    const struct dicom_info *dicom;
+};
+
+static void view_of(struct flow_view *v, const struct eve_ctx *ctx, const struct flow *f)
 {
-    const struct classify_meta *m = f->app.meta;
+    v->f = f;
+    classify_names(ctx->cls, &f->app, &v->names);
+    v->iface = ctx->nifaces > 1 && f->iface < ctx->nifaces ? ctx->ifaces[f->iface] : NULL;
+    v->zone[0] = config_zone_name(ctx->cfg, config_zone_of(ctx->cfg, flow_src_addr(f)));
+    v->zone[1] = config_zone_name(ctx->cfg, config_zone_of(ctx->cfg, flow_dst_addr(f)));
+    v->meta = f->app.meta;
+    v->hl7 = medical_hl7(f);
+    v->dicom = medical_dicom(f);
+}
+
+/* Protocol metadata in EVE's own objects. */
+static void add_metadata(json_t *ev, const struct classify_meta *m)
+{
     const char *s;
     json_t *o;
 
@@ -340,9 +443,9 @@ static json_t *dicom_object(const struct dicom_info *d)
     return o;
 }
 
-static json_t *ndpi_object(const struct eve_ctx *ctx, const struct flow *f,
-                           const struct classify_names *names, int src_zone, int dst_zone)
+static json_t *ndpi_object(const struct flow_view *v)
 {
+    const struct classify_names *names = &v->names;
     const char *risks[64];
     unsigned nr, i;
     json_t *o = json_object(), *arr;
@@ -352,34 +455,35 @@ static json_t *ndpi_object(const struct eve_ctx *ctx, const struct flow *f,
     set_str(o, "app_protocol", names->app);
     set_str(o, "category", names->category);
     set_str(o, "confidence", names->confidence);
-    nr = classify_risk_names(f->app.risk, risks, 64);
+    nr = classify_risk_names(v->f->app.risk, risks, 64);
     if (nr > 0) {
         arr = json_array();
         for (i = 0; i < nr; i++)
             json_array_append_new(arr, json_string(risks[i]));
         json_object_set_new(o, "risks", arr);
     }
-    json_object_set_new(o, "src_zone", json_string(config_zone_name(ctx->cfg, src_zone)));
-    json_object_set_new(o, "dest_zone", json_string(config_zone_name(ctx->cfg, dst_zone)));
-    if (medical_hl7(f) != NULL)
-        json_object_set_new(o, "hl7", hl7_object(medical_hl7(f)));
-    else if (medical_dicom(f) != NULL)
-        json_object_set_new(o, "dicom", dicom_object(medical_dicom(f)));
+    json_object_set_new(o, "src_zone", json_string(v->zone[0]));
+    json_object_set_new(o, "dest_zone", json_string(v->zone[1]));
+    if (v->hl7 != NULL)
+        json_object_set_new(o, "hl7", hl7_object(v->hl7));
+    else if (v->dicom != NULL)
+        json_object_set_new(o, "dicom", dicom_object(v->dicom));
     return o;
 }
 
 /* Fields common to every event about a flow. */
-static void add_flow_common(json_t *ev, const struct eve_ctx *ctx, const struct flow *f)
+static void add_flow_common(json_t *ev, const struct flow_view *v)
 {
+    const struct flow *f = v->f;
+    const char *app_proto = v->names.app_proto;
     char a[48], b[48], pbuf[8], cid[COMMUNITY_ID_LEN], lower[64];
-    struct classify_names n;
     int has_ports = f->key.proto == 6 || f->key.proto == 17 || f->key.proto == 132;
     int icmp = f->key.proto == 1 || f->key.proto == 58;
     uint16_t sp = icmp ? f->icmp_type : flow_src_port(f);
     uint16_t dp = icmp ? f->icmp_code : flow_dst_port(f);
 
-    if (ctx->nifaces > 1 && f->iface < ctx->nifaces)
-        json_object_set_new(ev, "in_iface", json_string(ctx->ifaces[f->iface]));
+    if (v->iface != NULL)
+        json_object_set_new(ev, "in_iface", json_string(v->iface));
     json_object_set_new(ev, "flow_id", json_integer((json_int_t)f->id));
     json_object_set_new(ev, "src_ip", json_string(zone_addr_str(flow_src_addr(f), a, sizeof(a))));
     if (has_ports)
@@ -393,42 +497,182 @@ static void add_flow_common(json_t *ev, const struct eve_ctx *ctx, const struct 
         json_object_set_new(ev, "icmp_code", json_integer(f->icmp_code));
     }
     if (f->key.vlan[0] != 0 || f->key.vlan[1] != 0) {
-        json_t *v = json_array();
-        json_array_append_new(v, json_integer(f->key.vlan[0]));
+        json_t *vl = json_array();
+        json_array_append_new(vl, json_integer(f->key.vlan[0]));
         if (f->key.vlan[1] != 0)
-            json_array_append_new(v, json_integer(f->key.vlan[1]));
-        json_object_set_new(ev, "vlan", v);
+            json_array_append_new(vl, json_integer(f->key.vlan[1]));
+        json_object_set_new(ev, "vlan", vl);
     }
     if (community_id_v1(flow_src_addr(f), flow_dst_addr(f), sp, dp, f->key.proto, 0, cid,
                         sizeof(cid)) == 0)
         json_object_set_new(ev, "community_id", json_string(cid));
-    classify_names(ctx->cls, &f->app, &n);
-    if (n.app_proto != NULL) {
+    if (app_proto != NULL) {
         size_t i;
-        for (i = 0; n.app_proto[i] && i < sizeof(lower) - 1; i++)
+        for (i = 0; app_proto[i] && i < sizeof(lower) - 1; i++)
             lower[i] =
-                (char)(n.app_proto[i] >= 'A' && n.app_proto[i] <= 'Z' ? n.app_proto[i] + ('a' - 'A')
-                                                                      : n.app_proto[i]);
+                (char)(app_proto[i] >= 'A' && app_proto[i] <= 'Z' ? app_proto[i] + ('a' - 'A')
+                                                                  : app_proto[i]);
         lower[i] = '\0';
         json_object_set_new(ev, "app_proto", json_string(lower));
     }
-    json_object_set_new(ev, "ndpi",
-                        ndpi_object(ctx, f, &n, config_zone_of(ctx->cfg, flow_src_addr(f)),
-                                    config_zone_of(ctx->cfg, flow_dst_addr(f))));
-    add_metadata(ev, f);
+    json_object_set_new(ev, "ndpi", ndpi_object(v));
+    add_metadata(ev, v->meta);
 }
 
-int eve_write_flow(struct eve *e, const struct eve_ctx *ctx, const struct flow *f,
-                   enum flow_end_reason reason)
-{
-    char start[48], end[48];
-    json_t *ev, *fo;
+/*
+ * A flow record is made on the output thread, so the packet path only copies what it needs: the
+ * flow, its names, zones and interface, its metadata and HL7/DICOM summary. The copies do not
+ * depend on the flow slot, the classifier or the config snapshot, all of which may change or
+ * go before the record is made. Records of up to REC_SIZE bytes (nearly all) are recycled: the
+ * output thread hands them back to the writer's pool, so neither thread mallocs them.
+ */
+#define REC_SIZE     1024u
+#define REC_POOL_MAX 2048u /* records kept for reuse on each side of the pool */
 
-    if (!e->want_flows) /* no output takes flow records: none is made */
-        return 0;
-    ev = event_new(ctx, "flow", f->first_us);
-    fo = json_object();
-    add_flow_common(ev, ctx, f);
+struct flow_rec {
+    struct flow f;
+    struct flow_view v;
+    const char *host, *iface;
+    struct eve *owner;
+    struct flow_rec *next_free;
+    uint8_t reason; /* enum flow_end_reason */
+    uint8_t pooled;
+    /* then the strings, the metadata and the HL7 or DICOM summary */
+};
+
+#define REC_ALIGN(n) (((n) + 15u) & ~(size_t)15u)
+
+static struct flow_rec *rec_get(struct eve *e, size_t size)
+{
+    struct flow_rec *r;
+
+    if (size > REC_SIZE) {
+        if ((r = malloc(size)) != NULL)
+            r->pooled = 0;
+        return r;
+    }
+    if (e->pool_local == NULL) { /* take all the output thread has handed back, at once */
+        pthread_mutex_lock(&e->pool_mu);
+        e->pool_local = e->pool_shared;
+        e->pool_nlocal = e->pool_nshared;
+        e->pool_shared = NULL;
+        e->pool_nshared = 0;
+        pthread_mutex_unlock(&e->pool_mu);
+    }
+    if ((r = e->pool_local) != NULL) {
+        e->pool_local = r->next_free;
+        e->pool_nlocal--;
+    } else if ((r = malloc(REC_SIZE)) == NULL) {
+        return NULL;
+    }
+    r->pooled = 1;
+    return r;
+}
+
+static void rec_put(struct flow_rec *r)
+{
+    struct eve *e = r->owner;
+
+    if (r->pooled) {
+        pthread_mutex_lock(&e->pool_mu);
+        if (e->pool_nshared < REC_POOL_MAX) {
+            r->next_free = e->pool_shared;
+            e->pool_shared = r;
+            e->pool_nshared++;
+            r = NULL;
+        }
+        pthread_mutex_unlock(&e->pool_mu);
+    }
+    free(r);
+}
+
+static void rec_list_free(struct flow_rec *r)
+{
+    while (r != NULL) {
+        struct flow_rec *next = r->next_free;
+        free(r);
+        r = next;
+    }
+}
+
+static size_t str_size(const char *s)
+{
+    return s != NULL ? strlen(s) + 1 : 0;
+}
+
+static const char *rec_str(char **tail, const char *s)
+{
+    char *d = *tail;
+    size_t n = str_size(s);
+
+    if (n == 0)
+        return NULL;
+    memcpy(d, s, n);
+    *tail += n;
+    return d;
+}
+
+static struct flow_rec *flow_rec_new(struct eve *e, const struct eve_ctx *ctx, const struct flow *f,
+                                     enum flow_end_reason reason)
+{
+    const char *host = ctx->cfg->sensor_name, *iface = single_iface(ctx);
+    struct flow_view v;
+    struct flow_rec *r;
+    size_t meta = 0, med, size;
+    char *tail;
+
+    view_of(&v, ctx, f);
+    if (v.meta != NULL)
+        meta = classify_meta_size(v.meta);
+    med = v.hl7 != NULL ? sizeof(*v.hl7) : v.dicom != NULL ? sizeof(*v.dicom) : 0;
+    size = REC_ALIGN(sizeof(*r)) + REC_ALIGN(meta) + REC_ALIGN(med) + str_size(host) +
+           str_size(iface) + str_size(v.iface) + str_size(v.zone[0]) + str_size(v.zone[1]) +
+           str_size(v.names.app_proto) + str_size(v.names.master) + str_size(v.names.app) +
+           str_size(v.names.category) + str_size(v.names.confidence);
+    if ((r = rec_get(e, size)) == NULL)
+        return NULL;
+    r->owner = e;
+    r->f = *f;
+    r->f.app.meta = NULL; /* the live flow's: not to be followed from the copy */
+    r->f.app.state = NULL;
+    r->f.app.med = NULL;
+    r->reason = (uint8_t)reason;
+    r->v = v;
+    r->v.f = &r->f;
+    r->v.meta = NULL;
+    r->v.hl7 = NULL;
+    r->v.dicom = NULL;
+    tail = (char *)r + REC_ALIGN(sizeof(*r));
+    if (v.meta != NULL) {
+        r->v.meta = memcpy(tail, v.meta, meta);
+        tail += REC_ALIGN(meta);
+    }
+    if (v.hl7 != NULL)
+        r->v.hl7 = memcpy(tail, v.hl7, med);
+    else if (v.dicom != NULL)
+        r->v.dicom = memcpy(tail, v.dicom, med);
+    tail += REC_ALIGN(med);
+    r->host = rec_str(&tail, host);
+    r->iface = rec_str(&tail, iface);
+    r->v.iface = rec_str(&tail, v.iface);
+    r->v.zone[0] = rec_str(&tail, v.zone[0]);
+    r->v.zone[1] = rec_str(&tail, v.zone[1]);
+    r->v.names.app_proto = rec_str(&tail, v.names.app_proto);
+    r->v.names.master = rec_str(&tail, v.names.master);
+    r->v.names.app = rec_str(&tail, v.names.app);
+    r->v.names.category = rec_str(&tail, v.names.category);
+    r->v.names.confidence = rec_str(&tail, v.names.confidence);
+    return r;
+}
+
+static json_t *flow_event(const struct flow_view *v, enum flow_end_reason reason, const char *host,
+                          const char *iface)
+{
+    const struct flow *f = v->f;
+    char start[48], end[48];
+    json_t *ev = event_begin("flow", f->first_us, host, iface), *fo = json_object();
+
+    add_flow_common(ev, v);
     eve_format_time(f->first_us, start, sizeof(start));
     eve_format_time(f->last_us, end, sizeof(end));
     json_object_set_new(fo, "pkts_toserver", json_integer(f->pkts[FLOW_TOSERVER]));
@@ -445,7 +689,48 @@ int eve_write_flow(struct eve *e, const struct eve_ctx *ctx, const struct flow *
     json_object_set_new(ev, "flow", fo);
     if (f->key.proto == 6)
         json_object_set_new(ev, "tcp", tcp_object(f));
-    return emit(e, ev, OUTPUT_EV_FLOW, 0, f->first_us);
+    return ev;
+}
+
+/* output_render_fn: the flow record's line, made on the output thread. */
+static char *render_flow(void *arg, size_t *len)
+{
+    struct flow_rec *r = arg;
+    json_t *ev = flow_event(&r->v, (enum flow_end_reason)r->reason, r->host, r->iface);
+    char buf[4096], *line;
+    size_t n = json_dumpb(ev, buf, sizeof(buf), JSON_COMPACT);
+
+    /* Nearly every record fits the stack buffer; a larger one is serialised again. */
+    if ((line = malloc(n + 1)) != NULL && n > 0) {
+        if (n <= sizeof(buf))
+            memcpy(line, buf, n);
+        else
+            n = json_dumpb(ev, line, n, JSON_COMPACT);
+        line[n] = '\0';
+        *len = n;
+    }
+    json_decref(ev);
+    arena_end();
+    rec_put(r);
+    if (line != NULL && n == 0) {
+        free(line);
+        line = NULL;
+    }
+    return line;
+}
+
+int eve_write_flow(struct eve *e, const struct eve_ctx *ctx, const struct flow *f,
+                   enum flow_end_reason reason)
+{
+    struct flow_rec *r;
+
+    if (!e->want_flows) /* no output takes flow records: none is made */
+        return 0;
+    if ((r = flow_rec_new(e, ctx, f, reason)) == NULL)
+        return MM_ENOMEM;
+    output_submit_deferred(e->out, OUTPUT_EV_FLOW, 0, f->first_us, render_flow, r);
+    e->written++;
+    return 0;
 }
 
 static json_t *string_array(const char *s)
@@ -463,11 +748,13 @@ int eve_write_alert(struct eve *e, const struct eve_ctx *ctx, const struct flow 
     char start[48], count[24];
     json_t *ev = event_new(ctx, "alert", a->ts_us), *al = json_object(), *md = json_object();
     json_t *arr;
+    struct flow_view v;
     unsigned i;
 
-    if (f != NULL)
-        add_flow_common(ev, ctx, f);
-    else if (a->iface >= 0 && (unsigned)a->iface < ctx->nifaces)
+    if (f != NULL) {
+        view_of(&v, ctx, f);
+        add_flow_common(ev, &v);
+    } else if (a->iface >= 0 && (unsigned)a->iface < ctx->nifaces)
         json_object_set_new(ev, "in_iface", json_string(ctx->ifaces[a->iface]));
     json_object_set_new(al, "action", json_string(a->blocked ? "blocked" : "allowed"));
     json_object_set_new(al, "gid", json_integer(1));
@@ -478,12 +765,8 @@ int eve_write_alert(struct eve *e, const struct eve_ctx *ctx, const struct flow 
     json_object_set_new(al, "severity", json_integer(r->severity));
     json_object_set_new(md, "rule", string_array(r->key));
     if (f != NULL) {
-        json_object_set_new(
-            md, "src_zone",
-            string_array(config_zone_name(ctx->cfg, config_zone_of(ctx->cfg, flow_src_addr(f)))));
-        json_object_set_new(
-            md, "dest_zone",
-            string_array(config_zone_name(ctx->cfg, config_zone_of(ctx->cfg, flow_dst_addr(f)))));
+        json_object_set_new(md, "src_zone", string_array(v.zone[0]));
+        json_object_set_new(md, "dest_zone", string_array(v.zone[1]));
     }
     arr = json_array();
     for (i = 0; i < r->nmitre; i++)
@@ -517,9 +800,12 @@ int eve_write_response(struct eve *e, const struct eve_ctx *ctx, const struct fl
                        const struct eve_response *r, char **copy)
 {
     json_t *ev = event_new(ctx, "drop", r->ts_us), *ndpi, *resp, *verdict;
+    struct flow_view v;
 
-    if (f != NULL)
-        add_flow_common(ev, ctx, f);
+    if (f != NULL) {
+        view_of(&v, ctx, f);
+        add_flow_common(ev, &v);
+    }
     verdict = json_pack("{ss}", "action", !r->done ? "alert" : r->reset ? "reject" : "drop");
     if (r->done && r->reset) {
         json_object_set_new(verdict, "reject", json_pack("[s]", "tcp-reset"));

@@ -324,8 +324,8 @@ int main(int argc, char **argv)
 
 done:
     engine_destroy(eng);
+    output_close(out); /* drains the queue, which may still hold the writer's flow records */
     eve_close(eve);
-    output_close(out);
     capture_close(cap);
     config_free(cfg);
     return status;

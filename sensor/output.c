@@ -35,7 +35,9 @@
 static const char *const type_names[] = {"alert", "flow", "stats"};
 
 struct item {
-    char *line;
+    char *line;              /* NULL until a deferred event is rendered */
+    output_render_fn render; /* deferred: makes the line on the output thread */
+    void *arg;
     uint32_t len;
     uint8_t type, sev;
     uint64_t ts_us;
@@ -401,6 +403,10 @@ static void deliver(struct output *o, struct sink *k, const struct item *items, 
         size_t len = it->len;
         if (!(k->types & (1u << it->type)))
             continue;
+        if (msg == NULL) { /* a deferred event that could not be made (out of memory) */
+            k->st.dropped++;
+            continue;
+        }
         if (!k->is_file) {
             if ((len = format(o, k, it, buf, cap)) == 0) {
                 k->st.dropped++;
@@ -452,11 +458,17 @@ static unsigned take_overflow(struct output *o, struct item *b)
         /* "T S TS_US line": type, severity, time. */
         unsigned type, sev;
         unsigned long long ts;
+        char hdr[64]; /* the line is not NUL-terminated: scan a terminated copy of its start */
+        size_t hl = len < sizeof(hdr) - 1 ? len : sizeof(hdr) - 1;
         int off = 0;
+        memcpy(hdr, line, hl);
+        hdr[hl] = '\0';
         spool_consume(o->overflow);
-        if (sscanf(line, "%u %u %llu %n", &type, &sev, &ts, &off) != 3 || off <= 0 || type > 2 ||
+        if (sscanf(hdr, "%u %u %llu %n", &type, &sev, &ts, &off) != 3 || off <= 0 || type > 2 ||
             (b[n].line = malloc(len - (size_t)off + 1)) == NULL)
             continue;
+        b[n].render = NULL;
+        b[n].arg = NULL;
         memcpy(b[n].line, line + off, len - (size_t)off);
         b[n].line[len - (size_t)off] = '\0';
         b[n].len = (uint32_t)(len - (size_t)off);
@@ -466,6 +478,22 @@ static unsigned take_overflow(struct output *o, struct item *b)
         n++;
     }
     return n;
+}
+
+/* A deferred event gets its line (on the output thread, or when it must be spooled). */
+static void render_item(struct item *it)
+{
+    size_t len = 0;
+
+    if (it->render == NULL)
+        return;
+    it->line = it->render(it->arg, &len);
+    it->len = it->line != NULL ? (uint32_t)len : 0;
+    if (it->line == NULL)
+        log_warnx("out of memory making a %s event: not written (counted as dropped)",
+                  type_names[it->type]);
+    it->render = NULL;
+    it->arg = NULL;
 }
 
 static void *run(void *arg)
@@ -507,6 +535,8 @@ static void *run(void *arg)
         pthread_cond_broadcast(&o->space);
         pthread_mutex_unlock(&o->mu);
 
+        for (i = 0; i < n; i++)
+            render_item(&batch[i]);
         if (atomic_exchange(&o->reopen, 0)) {
             for (i = 0; i < o->nsinks; i++)
                 if (o->sink[i].is_file && o->sink[i].fp != stdout && o->sink[i].up) {
@@ -654,8 +684,7 @@ int output_create(struct output **out, const struct mm_config *cfg, const char *
     return 0;
 }
 
-void output_submit(struct output *o, unsigned type, unsigned severity, uint64_t ts_us, char *line,
-                   size_t len)
+static void submit(struct output *o, struct item *in)
 {
     pthread_mutex_lock(&o->mu);
     o->queued++;
@@ -665,31 +694,30 @@ void output_submit(struct output *o, unsigned type, unsigned severity, uint64_t 
         /* Live capture never waits: the event, and every one after it until the thread has
          * caught up, goes to the overflow spool, so the order holds. */
         char hdr[48];
-        int h =
-            snprintf(hdr, sizeof(hdr), "%u %u %llu ", type, severity, (unsigned long long)ts_us);
-        char *rec = malloc((size_t)h + len);
+        int h;
+        char *rec = NULL;
+        render_item(in);
+        h = snprintf(hdr, sizeof(hdr), "%u %u %llu ", in->type, in->sev,
+                     (unsigned long long)in->ts_us);
+        if (in->line != NULL)
+            rec = malloc((size_t)h + in->len);
         if (o->overflow == NULL)
             o->overflow = open_spool(o, "overflow.spool", &o->overflow_failed);
         if (rec != NULL && o->overflow != NULL) {
             memcpy(rec, hdr, (size_t)h);
-            memcpy(rec + h, line, len);
+            memcpy(rec + h, in->line, in->len);
         }
         if (rec != NULL && o->overflow != NULL &&
-            spool_append(o->overflow, rec, (size_t)h + len) == 0) {
+            spool_append(o->overflow, rec, (size_t)h + in->len) == 0) {
             o->overflowed++;
             o->overflowing = 1;
         } else if (o->overflow_dropped++ == 0) {
             log_warnx("output queue full and overflow spool unavailable: dropping (counted)");
         }
         free(rec);
-        free(line);
+        free(in->line);
     } else {
-        struct item *it = &o->q[(o->head + o->n) % o->cap];
-        it->line = line;
-        it->len = (uint32_t)len;
-        it->type = (uint8_t)type;
-        it->sev = (uint8_t)severity;
-        it->ts_us = ts_us;
+        o->q[(o->head + o->n) % o->cap] = *in;
         o->n++;
     }
     /*
@@ -698,9 +726,31 @@ void output_submit(struct output *o, unsigned type, unsigned severity, uint64_t 
      * overflow, or (live) an alert.
      */
     if (o->waiting && (o->n >= BATCH / 2 || o->n >= o->cap / 2 || o->overflowing ||
-                       (o->live && type == OUTPUT_EV_ALERT)))
+                       (o->live && in->type == OUTPUT_EV_ALERT)))
         pthread_cond_signal(&o->cv);
     pthread_mutex_unlock(&o->mu);
+}
+
+void output_submit(struct output *o, unsigned type, unsigned severity, uint64_t ts_us, char *line,
+                   size_t len)
+{
+    struct item it = {.line = line,
+                      .len = (uint32_t)len,
+                      .type = (uint8_t)type,
+                      .sev = (uint8_t)severity,
+                      .ts_us = ts_us};
+    submit(o, &it);
+}
+
+void output_submit_deferred(struct output *o, unsigned type, unsigned severity, uint64_t ts_us,
+                            output_render_fn render, void *arg)
+{
+    struct item it = {.render = render,
+                      .arg = arg,
+                      .type = (uint8_t)type,
+                      .sev = (uint8_t)severity,
+                      .ts_us = ts_us};
+    submit(o, &it);
 }
 
 int output_wants(const struct output *o, unsigned type)
@@ -796,7 +846,8 @@ void output_close(struct output *o)
         spool_close(k->spool);
         tls_ctx_destroy(k->tls);
     }
-    while (o->n > 0) {
+    while (o->n > 0) {               /* only when the thread never started */
+        render_item(&o->q[o->head]); /* which frees a deferred event's argument */
         free(o->q[o->head].line);
         o->head = (o->head + 1) % o->cap;
         o->n--;

@@ -71,6 +71,9 @@ void classify_names(const struct classify *c, const struct flow_app *a, struct c
 /* Risk names of a risk bitmask, at most max; returns how many were written. */
 unsigned classify_risk_names(uint64_t risk, const char **names, unsigned max);
 
+/* Bytes of a flow's metadata block, for a copy that outlives the flow (memcpy is enough). */
+size_t classify_meta_size(const struct classify_meta *m);
+
 /* A metadata string of the flow, or NULL. */
 const char *classify_meta_get(const struct classify_meta *m, enum classify_meta_field field);
 

@@ -19,7 +19,10 @@
 struct eve;
 struct output;
 
-/* A writer handing its lines to the output stage o. 0 or MM_ENOMEM. */
+/*
+ * A writer handing its lines to the output stage o. 0 or MM_ENOMEM. Flow records are made on
+ * the output thread from copies the writer owns: close o (which drains it) before the writer.
+ */
 int eve_create(struct eve **out, struct output *o);
 void eve_close(struct eve *e);
 uint64_t eve_events_written(const struct eve *e);

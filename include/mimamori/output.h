@@ -36,6 +36,20 @@ int output_create(struct output **out, const struct mm_config *cfg, const char *
 void output_submit(struct output *o, unsigned type, unsigned severity, uint64_t ts_us, char *line,
                    size_t len);
 
+/*
+ * Makes a deferred event's line: returns it malloc'd (its length in *len), or NULL when out of
+ * memory; frees arg either way. Must not touch what the packet path may change or free.
+ */
+typedef char *(*output_render_fn)(void *arg, size_t *len);
+
+/*
+ * Hand over an event whose line is made later, on the output thread (or at once when it must
+ * go to the overflow spool), so the packet path does not pay for serialising it. Same order
+ * and delivery as output_submit.
+ */
+void output_submit_deferred(struct output *o, unsigned type, unsigned severity, uint64_t ts_us,
+                            output_render_fn render, void *arg);
+
 /* Before a privilege drop: create the spool directory and give it, any spool files in it and
  * the output files to uid/gid, so the stage can keep spooling and reopening afterwards.
  * 0 or MM_EIO. */

@@ -91,8 +91,8 @@ static char *close_fixture(struct fixture *x)
     size_t n;
 
     health_destroy(x->h);
-    eve_close(x->eve);
     output_close(x->out);
+    eve_close(x->eve);
     f = fopen(x->path, "r");
     assert_non_null(f);
     n = fread(text, 1, (1 << 16) - 1, f);

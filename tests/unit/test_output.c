@@ -1,0 +1,185 @@
+/*
+ * Output stage tests for events made later (flow records are serialised on the output thread):
+ * they come out in the order they were handed over, mixed with ready lines; each is made exactly
+ * once; one that cannot be made is counted as dropped; and when the queue is full in live mode
+ * they are made at once, on the caller's thread, and go to the overflow spool in order.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include <cmocka.h>
+
+#include "mimamori/config.h"
+#include "mimamori/output.h"
+
+static atomic_uint renders, renders_here, slow_first;
+static pthread_t caller;
+
+struct arg {
+    unsigned n;
+    int fail;
+};
+
+/* output_render_fn: "{"n":N}" for the argument, or NULL when told to fail. */
+static char *render(void *p, size_t *len)
+{
+    struct arg *a = p;
+    char *line = NULL;
+
+    atomic_fetch_add(&renders, 1);
+    if (pthread_equal(pthread_self(), caller))
+        atomic_fetch_add(&renders_here, 1);
+    if (atomic_exchange(&slow_first, 0))
+        usleep(300 * 1000); /* hold the output thread while the caller fills the queue */
+    if (!a->fail && (line = malloc(32)) != NULL)
+        *len = (size_t)snprintf(line, 32, "{\"n\":%u}", a->n);
+    free(a);
+    return line;
+}
+
+static void deferred(struct output *o, unsigned n, int fail)
+{
+    struct arg *a = malloc(sizeof(*a));
+
+    assert_non_null(a);
+    a->n = n;
+    a->fail = fail;
+    output_submit_deferred(o, OUTPUT_EV_FLOW, 0, n, render, a);
+}
+
+static void ready(struct output *o, unsigned n)
+{
+    char *line = malloc(32);
+
+    assert_non_null(line);
+    output_submit(o, OUTPUT_EV_ALERT, 2, n, line, (size_t)snprintf(line, 32, "{\"n\":%u}", n));
+}
+
+struct fixture {
+    struct mm_config *cfg;
+    struct output *out;
+    char path[64], spool[64];
+};
+
+static void open_fixture(struct fixture *x, int live, unsigned queue)
+{
+    char site[256], err[256];
+    struct config_diag diag = {0};
+    int fd;
+
+    strcpy(x->spool, "/tmp/mm-output-spool-XXXXXX");
+    assert_non_null(mkdtemp(x->spool));
+    snprintf(site, sizeof(site),
+             "sensor: {name: t}\ndelivery: {queue_events: %u, spool_directory: %s}\n", queue,
+             x->spool);
+    assert_int_equal(config_load_string("site.yaml", site, strlen(site), &x->cfg, &diag), 0);
+    strcpy(x->path, "/tmp/mm-output-XXXXXX");
+    assert_true((fd = mkstemp(x->path)) >= 0);
+    close(fd);
+    assert_int_equal(output_create(&x->out, x->cfg, x->path, live, err, sizeof(err)), 0);
+    atomic_store(&renders, 0);
+    atomic_store(&renders_here, 0);
+    caller = pthread_self();
+}
+
+/* Closes the stage and checks the file holds "{"n":i}" for i in 0..n-1, skipping skip. */
+static void close_and_check(struct fixture *x, unsigned n, unsigned skip)
+{
+    FILE *f;
+    char line[64], want[64], spool[96];
+    unsigned i;
+
+    output_close(x->out);
+    f = fopen(x->path, "r");
+    assert_non_null(f);
+    for (i = 0; i < n; i++) {
+        if (i == skip)
+            continue;
+        snprintf(want, sizeof(want), "{\"n\":%u}\n", i);
+        assert_non_null(fgets(line, sizeof(line), f));
+        assert_string_equal(line, want);
+    }
+    assert_null(fgets(line, sizeof(line), f)); /* nothing more, nothing twice */
+    fclose(f);
+    unlink(x->path);
+    snprintf(spool, sizeof(spool), "%s/overflow.spool", x->spool);
+    unlink(spool);
+    rmdir(x->spool);
+    config_free(x->cfg);
+}
+
+static void test_deferred_in_order(void **state)
+{
+    struct fixture x;
+    unsigned i;
+
+    (void)state;
+    open_fixture(&x, 0, 16);
+    for (i = 0; i < 5000; i++) {
+        if (i % 3 == 0)
+            ready(x.out, i);
+        else
+            deferred(x.out, i, 0);
+    }
+    close_and_check(&x, 5000, ~0u);
+    assert_int_equal(atomic_load(&renders), 5000 - 1667);
+}
+
+static void test_deferred_failure_counted(void **state)
+{
+    struct fixture x;
+    struct output_stats st;
+    unsigned i;
+
+    (void)state;
+    open_fixture(&x, 0, 16);
+    for (i = 0; i < 10; i++)
+        deferred(x.out, i, i == 4);
+    for (i = 0; i < 200; i++) { /* wait (at most 2 s) for the thread to get through them */
+        output_get_stats(x.out, &st);
+        if (st.sink[0].sent + st.sink[0].dropped == 10)
+            break;
+        usleep(10 * 1000);
+    }
+    assert_int_equal(st.sink[0].sent, 9);
+    assert_int_equal(st.sink[0].dropped, 1);
+    close_and_check(&x, 10, 4);
+}
+
+static void test_deferred_overflow_in_order(void **state)
+{
+    struct fixture x;
+    struct output_stats st;
+    unsigned i;
+
+    (void)state;
+    open_fixture(&x, 1, 16);
+    atomic_store(&slow_first, 1);
+    for (i = 0; i < 1000; i++)
+        deferred(x.out, i, 0);
+    output_get_stats(x.out, &st);
+    /* The output thread was held by the first: the rest filled the queue and overflowed,
+     * made here rather than on the output thread. */
+    assert_true(st.overflowed > 0);
+    assert_int_equal(atomic_load(&renders_here), st.overflowed);
+    close_and_check(&x, 1000, ~0u);
+    assert_int_equal(atomic_load(&renders), 1000);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_deferred_in_order),
+        cmocka_unit_test(test_deferred_failure_counted),
+        cmocka_unit_test(test_deferred_overflow_in_order),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
