@@ -77,7 +77,7 @@ struct eve {
     int want_flows;
     /* flow records for reuse: the packet path's own, and those the output thread gave back */
     struct flow_rec *pool_local, *pool_shared;
-    unsigned pool_nlocal, pool_nshared;
+    unsigned pool_nshared;
     pthread_mutex_t pool_mu;
 };
 
@@ -113,16 +113,27 @@ void eve_format_time(uint64_t ts_us, char *buf, size_t len)
     /* Events come in runs within one second: the calendar is worked out once per second. */
     static _Thread_local time_t cached = (time_t)-1;
     static _Thread_local char date[32], zone[8];
+    static _Thread_local size_t ndate, nzone;
     time_t sec = (time_t)(ts_us / 1000000u);
+    unsigned us = (unsigned)(ts_us % 1000000u), i;
 
     if (sec != cached) {
         struct tm tm;
         localtime_r(&sec, &tm);
-        strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%S", &tm);
-        strftime(zone, sizeof(zone), "%z", &tm);
+        ndate = strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%S", &tm);
+        nzone = strftime(zone, sizeof(zone), "%z", &tm);
         cached = sec;
     }
-    snprintf(buf, len, "%s.%06u%s", date, (unsigned)(ts_us % 1000000u), zone);
+    if (len < ndate + 8 + nzone) { /* never with the 48 bytes callers give */
+        if (len > 0)
+            buf[0] = '\0';
+        return;
+    }
+    memcpy(buf, date, ndate);
+    buf[ndate] = '.';
+    for (i = 6; i > 0; i--, us /= 10) /* the microseconds, six digits */
+        buf[ndate + i] = (char)('0' + us % 10);
+    memcpy(buf + ndate + 7, zone, nzone + 1);
 }
 
 /* Serialise and hand the line to the output stage, which frees it; *copy gets a copy. */
@@ -161,6 +172,17 @@ static int emit(struct eve *e, json_t *ev, unsigned type, unsigned severity, uin
     return emit_copy(e, ev, type, severity, ts_us, NULL);
 }
 
+/*
+ * A string Mimamori made or already checked: ASCII, or UTF-8 from the config (libyaml reads only
+ * valid UTF-8). jansson need not validate it again; strings from packets (metadata, HL7, DICOM,
+ * evidence) and from the command line still go through json_string(), which does. Keys are all
+ * Mimamori's own, hence json_object_set_new_nocheck() throughout.
+ */
+static json_t *ours(const char *s)
+{
+    return json_string_nocheck(s);
+}
+
 /* Starts an event: everything until it is serialised is built in this thread's arena. */
 static json_t *event_begin(const char *type, uint64_t ts_us, const char *host, const char *iface)
 {
@@ -170,11 +192,11 @@ static json_t *event_begin(const char *type, uint64_t ts_us, const char *host, c
     arena_begin();
     ev = json_object();
     eve_format_time(ts_us, ts, sizeof(ts));
-    json_object_set_new(ev, "timestamp", json_string(ts));
-    json_object_set_new(ev, "event_type", json_string(type));
-    json_object_set_new(ev, "host", json_string(host));
+    json_object_set_new_nocheck(ev, "timestamp", ours(ts));
+    json_object_set_new_nocheck(ev, "event_type", ours(type));
+    json_object_set_new_nocheck(ev, "host", ours(host));
     if (iface != NULL)
-        json_object_set_new(ev, "in_iface", json_string(iface));
+        json_object_set_new_nocheck(ev, "in_iface", json_string(iface));
     return ev;
 }
 
@@ -212,35 +234,43 @@ static const char *proto_name(uint8_t proto, char *buf, size_t len)
     }
 }
 
+/* Two lower-case hex digits, as Suricata writes TCP flags. */
+static const char *hex8(uint8_t v, char buf[3])
+{
+    static const char digits[] = "0123456789abcdef";
+
+    buf[0] = digits[v >> 4];
+    buf[1] = digits[v & 15];
+    buf[2] = '\0';
+    return buf;
+}
+
 static json_t *tcp_object(const struct flow *f)
 {
     uint8_t all = f->tcp_flags[0] | f->tcp_flags[1];
-    char buf[8];
+    char buf[3];
     json_t *o = json_object();
 
-    snprintf(buf, sizeof(buf), "%02x", all);
-    json_object_set_new(o, "tcp_flags", json_string(buf));
-    snprintf(buf, sizeof(buf), "%02x", f->tcp_flags[FLOW_TOSERVER]);
-    json_object_set_new(o, "tcp_flags_ts", json_string(buf));
-    snprintf(buf, sizeof(buf), "%02x", f->tcp_flags[FLOW_TOCLIENT]);
-    json_object_set_new(o, "tcp_flags_tc", json_string(buf));
+    json_object_set_new_nocheck(o, "tcp_flags", ours(hex8(all, buf)));
+    json_object_set_new_nocheck(o, "tcp_flags_ts", ours(hex8(f->tcp_flags[FLOW_TOSERVER], buf)));
+    json_object_set_new_nocheck(o, "tcp_flags_tc", ours(hex8(f->tcp_flags[FLOW_TOCLIENT], buf)));
     if (all & TCP_SYN)
-        json_object_set_new(o, "syn", json_true());
+        json_object_set_new_nocheck(o, "syn", json_true());
     if (all & TCP_FIN)
-        json_object_set_new(o, "fin", json_true());
+        json_object_set_new_nocheck(o, "fin", json_true());
     if (all & TCP_RST)
-        json_object_set_new(o, "rst", json_true());
+        json_object_set_new_nocheck(o, "rst", json_true());
     if (all & TCP_PSH)
-        json_object_set_new(o, "psh", json_true());
+        json_object_set_new_nocheck(o, "psh", json_true());
     if (all & TCP_ACK)
-        json_object_set_new(o, "ack", json_true());
+        json_object_set_new_nocheck(o, "ack", json_true());
     return o;
 }
 
 static void set_str(json_t *o, const char *key, const char *val)
 {
     if (val != NULL && *val != '\0')
-        json_object_set_new(o, key, json_string(val));
+        json_object_set_new_nocheck(o, key, json_string(val));
 }
 
 /*
@@ -283,27 +313,27 @@ static void add_metadata(json_t *ev, const struct classify_meta *m)
         set_str(o, "sni", classify_meta_get(m, META_TLS_SNI));
         set_str(o, "version", classify_meta_get(m, META_TLS_VERSION));
         if ((s = classify_meta_get(m, META_TLS_JA3)) != NULL)
-            json_object_set_new(o, "ja3", json_pack("{ss}", "hash", s));
+            json_object_set_new_nocheck(o, "ja3", json_pack("{ss}", "hash", s));
         if ((s = classify_meta_get(m, META_TLS_JA3S)) != NULL)
-            json_object_set_new(o, "ja3s", json_pack("{ss}", "hash", s));
-        json_object_set_new(ev, "tls", o);
+            json_object_set_new_nocheck(o, "ja3s", json_pack("{ss}", "hash", s));
+        json_object_set_new_nocheck(ev, "tls", o);
     }
     if (classify_meta_get(m, META_HTTP_HOST) || classify_meta_get(m, META_HTTP_USER_AGENT)) {
         o = json_object();
         set_str(o, "hostname", classify_meta_get(m, META_HTTP_HOST));
         set_str(o, "http_user_agent", classify_meta_get(m, META_HTTP_USER_AGENT));
-        json_object_set_new(ev, "http", o);
+        json_object_set_new_nocheck(ev, "http", o);
     }
     if ((s = classify_meta_get(m, META_DNS_RRNAME)) != NULL)
-        json_object_set_new(ev, "dns",
-                            json_pack("{sissss}", "version", 2, "type", "query", "rrname", s));
+        json_object_set_new_nocheck(
+            ev, "dns", json_pack("{sissss}", "version", 2, "type", "query", "rrname", s));
     if (classify_meta_get(m, META_SSH_CLIENT) || classify_meta_get(m, META_SSH_SERVER)) {
         o = json_object();
         if ((s = classify_meta_get(m, META_SSH_CLIENT)) != NULL)
-            json_object_set_new(o, "client", json_pack("{ss}", "software_version", s));
+            json_object_set_new_nocheck(o, "client", json_pack("{ss}", "software_version", s));
         if ((s = classify_meta_get(m, META_SSH_SERVER)) != NULL)
-            json_object_set_new(o, "server", json_pack("{ss}", "software_version", s));
-        json_object_set_new(ev, "ssh", o);
+            json_object_set_new_nocheck(o, "server", json_pack("{ss}", "software_version", s));
+        json_object_set_new_nocheck(ev, "ssh", o);
     }
 }
 
@@ -318,7 +348,7 @@ static json_t *counters(const uint32_t *v, unsigned n, const char *(*name)(unsig
             continue;
         if (o == NULL)
             o = json_object();
-        json_object_set_new(o, name(i), json_integer(v[i]));
+        json_object_set_new_nocheck(o, name(i), json_integer(v[i]));
     }
     return o;
 }
@@ -346,7 +376,7 @@ static const char *dicom_anomaly_key(unsigned i)
 static void set_counters(json_t *o, const char *key, json_t *v)
 {
     if (v != NULL)
-        json_object_set_new(o, key, v);
+        json_object_set_new_nocheck(o, key, v);
 }
 
 /* HL7: the MSH fields of the flow's first message, message types, acknowledgment codes. */
@@ -355,8 +385,8 @@ static json_t *hl7_object(const struct hl7_info *h)
     json_t *o = json_object(), *a;
     unsigned i;
 
-    json_object_set_new(o, "messages_toserver", json_integer(h->messages[FLOW_TOSERVER]));
-    json_object_set_new(o, "messages_toclient", json_integer(h->messages[FLOW_TOCLIENT]));
+    json_object_set_new_nocheck(o, "messages_toserver", json_integer(h->messages[FLOW_TOSERVER]));
+    json_object_set_new_nocheck(o, "messages_toclient", json_integer(h->messages[FLOW_TOCLIENT]));
     if (h->have_first) {
         set_str(o, "message_type", h->first.type);
         set_str(o, "sending_application", h->first.sending_app);
@@ -370,7 +400,7 @@ static json_t *hl7_object(const struct hl7_info *h)
         a = json_array();
         for (i = 0; i < h->ntypes; i++)
             json_array_append_new(a, json_string(h->types[i]));
-        json_object_set_new(o, "message_types", a);
+        json_object_set_new_nocheck(o, "message_types", a);
     }
     set_counters(o, "ack_codes", counters(h->acks, HL7_ACK__COUNT, hl7_ack_key));
     set_counters(o, "anomalies", counters(h->anomalies, HL7_AN__COUNT, hl7_anomaly_key));
@@ -384,7 +414,7 @@ static json_t *service_list(uint16_t mask)
 
     for (i = 0; i < DICOM_SVC__COUNT; i++)
         if (mask & (1u << i))
-            json_array_append_new(a, json_string(dicom_service_name((enum dicom_service)i)));
+            json_array_append_new(a, ours(dicom_service_name((enum dicom_service)i)));
     return a;
 }
 
@@ -397,24 +427,25 @@ static json_t *dicom_object(const struct dicom_info *d)
 
     set_str(o, "calling_ae", d->calling_ae);
     set_str(o, "called_ae", d->called_ae);
-    json_object_set_new(o, "association", json_string(dicom_assoc_name(d->assoc)));
+    json_object_set_new_nocheck(o, "association", ours(dicom_assoc_name(d->assoc)));
     set_str(o, "application_context", d->app_context);
     set_str(o, "implementation_class_uid", d->impl_class);
     set_str(o, "implementation_version", d->impl_version);
     if (d->ctx_proposed > 0 || d->ctx_accepted > 0 || d->ctx_refused > 0) {
-        json_object_set_new(o, "presentation_contexts",
-                            json_pack("{sisisi}", "proposed", d->ctx_proposed, "accepted",
-                                      d->ctx_accepted, "refused", d->ctx_refused));
-        json_object_set_new(o, "services_proposed", service_list(d->proposed));
-        json_object_set_new(o, "services_accepted", service_list(d->accepted));
+        json_object_set_new_nocheck(o, "presentation_contexts",
+                                    json_pack("{sisisi}", "proposed", d->ctx_proposed, "accepted",
+                                              d->ctx_accepted, "refused", d->ctx_refused));
+        json_object_set_new_nocheck(o, "services_proposed", service_list(d->proposed));
+        json_object_set_new_nocheck(o, "services_accepted", service_list(d->accepted));
     }
     if (d->assoc == DICOM_ASSOC_REJECTED)
-        json_object_set_new(o, "reject",
-                            json_pack("{ssssss}", "result", dicom_reject_result_name(d->rj_result),
-                                      "source", dicom_reject_source_name(d->rj_source), "reason",
-                                      dicom_reject_reason_name(d->rj_source, d->rj_reason)));
+        json_object_set_new_nocheck(
+            o, "reject",
+            json_pack("{ssssss}", "result", dicom_reject_result_name(d->rj_result), "source",
+                      dicom_reject_source_name(d->rj_source), "reason",
+                      dicom_reject_reason_name(d->rj_source, d->rj_reason)));
     if (d->assoc == DICOM_ASSOC_ABORTED)
-        json_object_set_new(
+        json_object_set_new_nocheck(
             o, "abort", json_pack("{sisi}", "source", d->abort_source, "reason", d->abort_reason));
     set_counters(o, "commands", counters(d->commands, DICOM_CMD__COUNT, dicom_cmd_key));
     if (d->nsops > 0) {
@@ -423,20 +454,20 @@ static json_t *dicom_object(const struct dicom_info *d)
             const char *name = dicom_uid_name(d->sops[i]);
             json_array_append_new(a, json_string(name != NULL ? name : d->sops[i]));
         }
-        json_object_set_new(o, "sop_classes", a);
+        json_object_set_new_nocheck(o, "sop_classes", a);
     }
     if (d->ndests > 0) {
         a = json_array();
         for (i = 0; i < d->ndests; i++)
             json_array_append_new(a, json_string(d->dests[i]));
-        json_object_set_new(o, "move_destinations", a);
+        json_object_set_new_nocheck(o, "move_destinations", a);
     }
     if (d->responses > 0) {
-        json_object_set_new(o, "responses", json_integer(d->responses));
-        json_object_set_new(o, "failed_responses", json_integer(d->failures));
+        json_object_set_new_nocheck(o, "responses", json_integer(d->responses));
+        json_object_set_new_nocheck(o, "failed_responses", json_integer(d->failures));
         if (d->failures > 0) {
             snprintf(st, sizeof(st), "0x%04X", d->last_failure);
-            json_object_set_new(o, "last_failure_status", json_string(st));
+            json_object_set_new_nocheck(o, "last_failure_status", ours(st));
         }
     }
     set_counters(o, "anomalies", counters(d->anomalies, DICOM_AN__COUNT, dicom_anomaly_key));
@@ -450,7 +481,7 @@ static json_t *ndpi_object(const struct flow_view *v)
     unsigned nr, i;
     json_t *o = json_object(), *arr;
 
-    json_object_set_new(o, "protocol", json_string(names->protocol));
+    json_object_set_new_nocheck(o, "protocol", ours(names->protocol));
     set_str(o, "master_protocol", names->master);
     set_str(o, "app_protocol", names->app);
     set_str(o, "category", names->category);
@@ -459,15 +490,15 @@ static json_t *ndpi_object(const struct flow_view *v)
     if (nr > 0) {
         arr = json_array();
         for (i = 0; i < nr; i++)
-            json_array_append_new(arr, json_string(risks[i]));
-        json_object_set_new(o, "risks", arr);
+            json_array_append_new(arr, ours(risks[i]));
+        json_object_set_new_nocheck(o, "risks", arr);
     }
-    json_object_set_new(o, "src_zone", json_string(v->zone[0]));
-    json_object_set_new(o, "dest_zone", json_string(v->zone[1]));
+    json_object_set_new_nocheck(o, "src_zone", ours(v->zone[0]));
+    json_object_set_new_nocheck(o, "dest_zone", ours(v->zone[1]));
     if (v->hl7 != NULL)
-        json_object_set_new(o, "hl7", hl7_object(v->hl7));
+        json_object_set_new_nocheck(o, "hl7", hl7_object(v->hl7));
     else if (v->dicom != NULL)
-        json_object_set_new(o, "dicom", dicom_object(v->dicom));
+        json_object_set_new_nocheck(o, "dicom", dicom_object(v->dicom));
     return o;
 }
 
@@ -483,29 +514,29 @@ static void add_flow_common(json_t *ev, const struct flow_view *v)
     uint16_t dp = icmp ? f->icmp_code : flow_dst_port(f);
 
     if (v->iface != NULL)
-        json_object_set_new(ev, "in_iface", json_string(v->iface));
-    json_object_set_new(ev, "flow_id", json_integer((json_int_t)f->id));
-    json_object_set_new(ev, "src_ip", json_string(zone_addr_str(flow_src_addr(f), a, sizeof(a))));
+        json_object_set_new_nocheck(ev, "in_iface", json_string(v->iface));
+    json_object_set_new_nocheck(ev, "flow_id", json_integer((json_int_t)f->id));
+    json_object_set_new_nocheck(ev, "src_ip", ours(zone_addr_str(flow_src_addr(f), a, sizeof(a))));
     if (has_ports)
-        json_object_set_new(ev, "src_port", json_integer(flow_src_port(f)));
-    json_object_set_new(ev, "dest_ip", json_string(zone_addr_str(flow_dst_addr(f), b, sizeof(b))));
+        json_object_set_new_nocheck(ev, "src_port", json_integer(flow_src_port(f)));
+    json_object_set_new_nocheck(ev, "dest_ip", ours(zone_addr_str(flow_dst_addr(f), b, sizeof(b))));
     if (has_ports)
-        json_object_set_new(ev, "dest_port", json_integer(flow_dst_port(f)));
-    json_object_set_new(ev, "proto", json_string(proto_name(f->key.proto, pbuf, sizeof(pbuf))));
+        json_object_set_new_nocheck(ev, "dest_port", json_integer(flow_dst_port(f)));
+    json_object_set_new_nocheck(ev, "proto", ours(proto_name(f->key.proto, pbuf, sizeof(pbuf))));
     if (icmp) {
-        json_object_set_new(ev, "icmp_type", json_integer(f->icmp_type));
-        json_object_set_new(ev, "icmp_code", json_integer(f->icmp_code));
+        json_object_set_new_nocheck(ev, "icmp_type", json_integer(f->icmp_type));
+        json_object_set_new_nocheck(ev, "icmp_code", json_integer(f->icmp_code));
     }
     if (f->key.vlan[0] != 0 || f->key.vlan[1] != 0) {
         json_t *vl = json_array();
         json_array_append_new(vl, json_integer(f->key.vlan[0]));
         if (f->key.vlan[1] != 0)
             json_array_append_new(vl, json_integer(f->key.vlan[1]));
-        json_object_set_new(ev, "vlan", vl);
+        json_object_set_new_nocheck(ev, "vlan", vl);
     }
     if (community_id_v1(flow_src_addr(f), flow_dst_addr(f), sp, dp, f->key.proto, 0, cid,
                         sizeof(cid)) == 0)
-        json_object_set_new(ev, "community_id", json_string(cid));
+        json_object_set_new_nocheck(ev, "community_id", ours(cid));
     if (app_proto != NULL) {
         size_t i;
         for (i = 0; app_proto[i] && i < sizeof(lower) - 1; i++)
@@ -513,59 +544,72 @@ static void add_flow_common(json_t *ev, const struct flow_view *v)
                 (char)(app_proto[i] >= 'A' && app_proto[i] <= 'Z' ? app_proto[i] + ('a' - 'A')
                                                                   : app_proto[i]);
         lower[i] = '\0';
-        json_object_set_new(ev, "app_proto", json_string(lower));
+        json_object_set_new_nocheck(ev, "app_proto", ours(lower));
     }
-    json_object_set_new(ev, "ndpi", ndpi_object(v));
+    json_object_set_new_nocheck(ev, "ndpi", ndpi_object(v));
     add_metadata(ev, v->meta);
 }
 
 /*
  * A flow record is made on the output thread, so the packet path only copies what it needs: the
- * flow, its names, zones and interface, its metadata and HL7/DICOM summary. The copies do not
- * depend on the flow slot, the classifier or the config snapshot, all of which may change or
- * go before the record is made. Records of up to REC_SIZE bytes (nearly all) are recycled: the
- * output thread hands them back to the writer's pool, so neither thread mallocs them.
+ * flow, its names, zones and interface, its metadata and HL7/DICOM summary, into one block. The
+ * copies do not depend on the flow slot, the classifier or the config snapshot, all of which may
+ * change or go before the record is made. Blocks are recycled: the output thread hands them
+ * back to the writer's pool, so neither thread calls malloc for most records.
  */
-#define REC_SIZE     1024u
-#define REC_POOL_MAX 2048u /* records kept for reuse on each side of the pool */
+#define REC_POOL_MAX 2048u /* blocks kept for reuse on each side of the pool */
+
+enum rec_str {
+    REC_HOST = 0,
+    REC_IFACE,      /* in_iface of the event, with one capture interface */
+    REC_FLOW_IFACE, /* ... of the flow, with several */
+    REC_SRC_ZONE,
+    REC_DST_ZONE,
+    REC_PROTOCOL,
+    REC_APP_PROTO,
+    REC_MASTER,
+    REC_APP,
+    REC_CATEGORY,
+    REC_CONFIDENCE,
+    REC__NSTR
+};
 
 struct flow_rec {
     struct flow f;
-    struct flow_view v;
-    const char *host, *iface;
     struct eve *owner;
     struct flow_rec *next_free;
+    const struct classify_meta *meta;
+    const struct hl7_info *hl7;
+    const struct dicom_info *dicom;
+    const char *str[REC__NSTR];
+    uint32_t cap;   /* bytes of the block */
     uint8_t reason; /* enum flow_end_reason */
-    uint8_t pooled;
-    /* then the strings, the metadata and the HL7 or DICOM summary */
+    /* then the metadata, the HL7 or DICOM summary and the strings */
 };
 
 #define REC_ALIGN(n) (((n) + 15u) & ~(size_t)15u)
 
+/* A block of at least size bytes: a recycled one when the first at hand is large enough. */
 static struct flow_rec *rec_get(struct eve *e, size_t size)
 {
     struct flow_rec *r;
 
-    if (size > REC_SIZE) {
-        if ((r = malloc(size)) != NULL)
-            r->pooled = 0;
-        return r;
-    }
     if (e->pool_local == NULL) { /* take all the output thread has handed back, at once */
         pthread_mutex_lock(&e->pool_mu);
         e->pool_local = e->pool_shared;
-        e->pool_nlocal = e->pool_nshared;
         e->pool_shared = NULL;
         e->pool_nshared = 0;
         pthread_mutex_unlock(&e->pool_mu);
     }
     if ((r = e->pool_local) != NULL) {
         e->pool_local = r->next_free;
-        e->pool_nlocal--;
-    } else if ((r = malloc(REC_SIZE)) == NULL) {
-        return NULL;
+        if (r->cap >= size)
+            return r;
+        free(r);
     }
-    r->pooled = 1;
+    size = (size + 63u) & ~(size_t)63u;
+    if ((r = malloc(size)) != NULL)
+        r->cap = (uint32_t)size;
     return r;
 }
 
@@ -573,16 +617,14 @@ static void rec_put(struct flow_rec *r)
 {
     struct eve *e = r->owner;
 
-    if (r->pooled) {
-        pthread_mutex_lock(&e->pool_mu);
-        if (e->pool_nshared < REC_POOL_MAX) {
-            r->next_free = e->pool_shared;
-            e->pool_shared = r;
-            e->pool_nshared++;
-            r = NULL;
-        }
-        pthread_mutex_unlock(&e->pool_mu);
+    pthread_mutex_lock(&e->pool_mu);
+    if (e->pool_nshared < REC_POOL_MAX) {
+        r->next_free = e->pool_shared;
+        e->pool_shared = r;
+        e->pool_nshared++;
+        r = NULL;
     }
+    pthread_mutex_unlock(&e->pool_mu);
     free(r);
 }
 
@@ -600,35 +642,34 @@ static size_t str_size(const char *s)
     return s != NULL ? strlen(s) + 1 : 0;
 }
 
-static const char *rec_str(char **tail, const char *s)
-{
-    char *d = *tail;
-    size_t n = str_size(s);
-
-    if (n == 0)
-        return NULL;
-    memcpy(d, s, n);
-    *tail += n;
-    return d;
-}
-
 static struct flow_rec *flow_rec_new(struct eve *e, const struct eve_ctx *ctx, const struct flow *f,
                                      enum flow_end_reason reason)
 {
-    const char *host = ctx->cfg->sensor_name, *iface = single_iface(ctx);
     struct flow_view v;
+    const char *src[REC__NSTR];
     struct flow_rec *r;
-    size_t meta = 0, med, size;
+    size_t meta = 0, med, size, n;
     char *tail;
+    unsigned i;
 
     view_of(&v, ctx, f);
+    src[REC_HOST] = ctx->cfg->sensor_name;
+    src[REC_IFACE] = single_iface(ctx);
+    src[REC_FLOW_IFACE] = v.iface;
+    src[REC_SRC_ZONE] = v.zone[0];
+    src[REC_DST_ZONE] = v.zone[1];
+    src[REC_PROTOCOL] = v.names.protocol;
+    src[REC_APP_PROTO] = v.names.app_proto;
+    src[REC_MASTER] = v.names.master;
+    src[REC_APP] = v.names.app;
+    src[REC_CATEGORY] = v.names.category;
+    src[REC_CONFIDENCE] = v.names.confidence;
     if (v.meta != NULL)
         meta = classify_meta_size(v.meta);
     med = v.hl7 != NULL ? sizeof(*v.hl7) : v.dicom != NULL ? sizeof(*v.dicom) : 0;
-    size = REC_ALIGN(sizeof(*r)) + REC_ALIGN(meta) + REC_ALIGN(med) + str_size(host) +
-           str_size(iface) + str_size(v.iface) + str_size(v.zone[0]) + str_size(v.zone[1]) +
-           str_size(v.names.app_proto) + str_size(v.names.master) + str_size(v.names.app) +
-           str_size(v.names.category) + str_size(v.names.confidence);
+    size = REC_ALIGN(sizeof(*r)) + REC_ALIGN(meta) + REC_ALIGN(med);
+    for (i = 0; i < REC__NSTR; i++)
+        size += str_size(src[i]);
     if ((r = rec_get(e, size)) == NULL)
         return NULL;
     r->owner = e;
@@ -637,31 +678,26 @@ static struct flow_rec *flow_rec_new(struct eve *e, const struct eve_ctx *ctx, c
     r->f.app.state = NULL;
     r->f.app.med = NULL;
     r->reason = (uint8_t)reason;
-    r->v = v;
-    r->v.f = &r->f;
-    r->v.meta = NULL;
-    r->v.hl7 = NULL;
-    r->v.dicom = NULL;
+    r->meta = NULL;
+    r->hl7 = NULL;
+    r->dicom = NULL;
     tail = (char *)r + REC_ALIGN(sizeof(*r));
     if (v.meta != NULL) {
-        r->v.meta = memcpy(tail, v.meta, meta);
+        r->meta = memcpy(tail, v.meta, meta);
         tail += REC_ALIGN(meta);
     }
     if (v.hl7 != NULL)
-        r->v.hl7 = memcpy(tail, v.hl7, med);
+        r->hl7 = memcpy(tail, v.hl7, med);
     else if (v.dicom != NULL)
-        r->v.dicom = memcpy(tail, v.dicom, med);
+        r->dicom = memcpy(tail, v.dicom, med);
     tail += REC_ALIGN(med);
-    r->host = rec_str(&tail, host);
-    r->iface = rec_str(&tail, iface);
-    r->v.iface = rec_str(&tail, v.iface);
-    r->v.zone[0] = rec_str(&tail, v.zone[0]);
-    r->v.zone[1] = rec_str(&tail, v.zone[1]);
-    r->v.names.app_proto = rec_str(&tail, v.names.app_proto);
-    r->v.names.master = rec_str(&tail, v.names.master);
-    r->v.names.app = rec_str(&tail, v.names.app);
-    r->v.names.category = rec_str(&tail, v.names.category);
-    r->v.names.confidence = rec_str(&tail, v.names.confidence);
+    for (i = 0; i < REC__NSTR; i++) {
+        r->str[i] = NULL;
+        if ((n = str_size(src[i])) > 0) {
+            r->str[i] = memcpy(tail, src[i], n);
+            tail += n;
+        }
+    }
     return r;
 }
 
@@ -675,20 +711,22 @@ static json_t *flow_event(const struct flow_view *v, enum flow_end_reason reason
     add_flow_common(ev, v);
     eve_format_time(f->first_us, start, sizeof(start));
     eve_format_time(f->last_us, end, sizeof(end));
-    json_object_set_new(fo, "pkts_toserver", json_integer(f->pkts[FLOW_TOSERVER]));
-    json_object_set_new(fo, "pkts_toclient", json_integer(f->pkts[FLOW_TOCLIENT]));
-    json_object_set_new(fo, "bytes_toserver", json_integer((json_int_t)f->bytes[FLOW_TOSERVER]));
-    json_object_set_new(fo, "bytes_toclient", json_integer((json_int_t)f->bytes[FLOW_TOCLIENT]));
-    json_object_set_new(fo, "start", json_string(start));
-    json_object_set_new(fo, "end", json_string(end));
-    json_object_set_new(fo, "age",
-                        json_integer((json_int_t)((f->last_us - f->first_us) / 1000000u)));
-    json_object_set_new(fo, "state", json_string(flow_state_name((enum flow_state)f->state)));
-    json_object_set_new(fo, "reason", json_string(flow_end_reason_name(reason)));
-    json_object_set_new(fo, "alerted", json_boolean(f->flags & FLOW_F_ALERTED));
-    json_object_set_new(ev, "flow", fo);
+    json_object_set_new_nocheck(fo, "pkts_toserver", json_integer(f->pkts[FLOW_TOSERVER]));
+    json_object_set_new_nocheck(fo, "pkts_toclient", json_integer(f->pkts[FLOW_TOCLIENT]));
+    json_object_set_new_nocheck(fo, "bytes_toserver",
+                                json_integer((json_int_t)f->bytes[FLOW_TOSERVER]));
+    json_object_set_new_nocheck(fo, "bytes_toclient",
+                                json_integer((json_int_t)f->bytes[FLOW_TOCLIENT]));
+    json_object_set_new_nocheck(fo, "start", ours(start));
+    json_object_set_new_nocheck(fo, "end", ours(end));
+    json_object_set_new_nocheck(fo, "age",
+                                json_integer((json_int_t)((f->last_us - f->first_us) / 1000000u)));
+    json_object_set_new_nocheck(fo, "state", ours(flow_state_name((enum flow_state)f->state)));
+    json_object_set_new_nocheck(fo, "reason", ours(flow_end_reason_name(reason)));
+    json_object_set_new_nocheck(fo, "alerted", json_boolean(f->flags & FLOW_F_ALERTED));
+    json_object_set_new_nocheck(ev, "flow", fo);
     if (f->key.proto == 6)
-        json_object_set_new(ev, "tcp", tcp_object(f));
+        json_object_set_new_nocheck(ev, "tcp", tcp_object(f));
     return ev;
 }
 
@@ -696,10 +734,24 @@ static json_t *flow_event(const struct flow_view *v, enum flow_end_reason reason
 static char *render_flow(void *arg, size_t *len)
 {
     struct flow_rec *r = arg;
-    json_t *ev = flow_event(&r->v, (enum flow_end_reason)r->reason, r->host, r->iface);
+    struct flow_view v = {.f = &r->f,
+                          .iface = r->str[REC_FLOW_IFACE],
+                          .zone = {r->str[REC_SRC_ZONE], r->str[REC_DST_ZONE]},
+                          .meta = r->meta,
+                          .hl7 = r->hl7,
+                          .dicom = r->dicom};
     char buf[4096], *line;
-    size_t n = json_dumpb(ev, buf, sizeof(buf), JSON_COMPACT);
+    size_t n;
+    json_t *ev;
 
+    snprintf(v.names.protocol, sizeof(v.names.protocol), "%s", r->str[REC_PROTOCOL]);
+    v.names.app_proto = r->str[REC_APP_PROTO];
+    v.names.master = r->str[REC_MASTER];
+    v.names.app = r->str[REC_APP];
+    v.names.category = r->str[REC_CATEGORY];
+    v.names.confidence = r->str[REC_CONFIDENCE];
+    ev = flow_event(&v, (enum flow_end_reason)r->reason, r->str[REC_HOST], r->str[REC_IFACE]);
+    n = json_dumpb(ev, buf, sizeof(buf), JSON_COMPACT);
     /* Nearly every record fits the stack buffer; a larger one is serialised again. */
     if ((line = malloc(n + 1)) != NULL && n > 0) {
         if (n <= sizeof(buf))
@@ -737,7 +789,7 @@ static json_t *string_array(const char *s)
 {
     json_t *a = json_array();
 
-    json_array_append_new(a, json_string(s));
+    json_array_append_new(a, ours(s));
     return a;
 }
 
@@ -755,44 +807,44 @@ int eve_write_alert(struct eve *e, const struct eve_ctx *ctx, const struct flow 
         view_of(&v, ctx, f);
         add_flow_common(ev, &v);
     } else if (a->iface >= 0 && (unsigned)a->iface < ctx->nifaces)
-        json_object_set_new(ev, "in_iface", json_string(ctx->ifaces[a->iface]));
-    json_object_set_new(al, "action", json_string(a->blocked ? "blocked" : "allowed"));
-    json_object_set_new(al, "gid", json_integer(1));
-    json_object_set_new(al, "signature_id", json_integer(r->sid));
-    json_object_set_new(al, "rev", json_integer(r->rev));
-    json_object_set_new(al, "signature", json_string(r->signature));
-    json_object_set_new(al, "category", json_string(rules_category_name(r->category)));
-    json_object_set_new(al, "severity", json_integer(r->severity));
-    json_object_set_new(md, "rule", string_array(r->key));
+        json_object_set_new_nocheck(ev, "in_iface", json_string(ctx->ifaces[a->iface]));
+    json_object_set_new_nocheck(al, "action", ours(a->blocked ? "blocked" : "allowed"));
+    json_object_set_new_nocheck(al, "gid", json_integer(1));
+    json_object_set_new_nocheck(al, "signature_id", json_integer(r->sid));
+    json_object_set_new_nocheck(al, "rev", json_integer(r->rev));
+    json_object_set_new_nocheck(al, "signature", ours(r->signature));
+    json_object_set_new_nocheck(al, "category", ours(rules_category_name(r->category)));
+    json_object_set_new_nocheck(al, "severity", json_integer(r->severity));
+    json_object_set_new_nocheck(md, "rule", string_array(r->key));
     if (f != NULL) {
-        json_object_set_new(md, "src_zone", string_array(v.zone[0]));
-        json_object_set_new(md, "dest_zone", string_array(v.zone[1]));
+        json_object_set_new_nocheck(md, "src_zone", string_array(v.zone[0]));
+        json_object_set_new_nocheck(md, "dest_zone", string_array(v.zone[1]));
     }
     arr = json_array();
     for (i = 0; i < r->nmitre; i++)
-        json_array_append_new(arr, json_string(r->mitre[i]));
-    json_object_set_new(md, "mitre_attack", arr);
-    json_object_set_new(md, "guideline", string_array(r->guideline));
-    json_object_set_new(md, "message_ja", string_array(r->message_ja));
+        json_array_append_new(arr, ours(r->mitre[i]));
+    json_object_set_new_nocheck(md, "mitre_attack", arr);
+    json_object_set_new_nocheck(md, "guideline", string_array(r->guideline));
+    json_object_set_new_nocheck(md, "message_ja", string_array(r->message_ja));
     arr = json_array();
     for (i = 0; i < a->nevidence; i++)
         json_array_append_new(arr, json_string(a->evidence[i]));
-    json_object_set_new(md, "evidence", arr);
+    json_object_set_new_nocheck(md, "evidence", arr);
     snprintf(count, sizeof(count), "%llu", (unsigned long long)a->count);
-    json_object_set_new(md, "count", string_array(count));
+    json_object_set_new_nocheck(md, "count", string_array(count));
     if (a->response != NULL)
-        json_object_set_new(md, "response", string_array(a->response));
-    json_object_set_new(al, "metadata", md);
-    json_object_set_new(ev, "alert", al);
+        json_object_set_new_nocheck(md, "response", string_array(a->response));
+    json_object_set_new_nocheck(al, "metadata", md);
+    json_object_set_new_nocheck(ev, "alert", al);
     if (f == NULL) /* about the sensor itself, not a flow */
         return emit(e, ev, OUTPUT_EV_ALERT, r->severity, a->ts_us);
     eve_format_time(f->first_us, start, sizeof(start));
-    json_object_set_new(ev, "flow",
-                        json_pack("{sIsIsIsIss}", "pkts_toserver",
-                                  (json_int_t)f->pkts[FLOW_TOSERVER], "pkts_toclient",
-                                  (json_int_t)f->pkts[FLOW_TOCLIENT], "bytes_toserver",
-                                  (json_int_t)f->bytes[FLOW_TOSERVER], "bytes_toclient",
-                                  (json_int_t)f->bytes[FLOW_TOCLIENT], "start", start));
+    json_object_set_new_nocheck(ev, "flow",
+                                json_pack("{sIsIsIsIss}", "pkts_toserver",
+                                          (json_int_t)f->pkts[FLOW_TOSERVER], "pkts_toclient",
+                                          (json_int_t)f->pkts[FLOW_TOCLIENT], "bytes_toserver",
+                                          (json_int_t)f->bytes[FLOW_TOSERVER], "bytes_toclient",
+                                          (json_int_t)f->bytes[FLOW_TOCLIENT], "start", start));
     return emit(e, ev, OUTPUT_EV_ALERT, r->severity, a->ts_us);
 }
 
@@ -808,24 +860,25 @@ int eve_write_response(struct eve *e, const struct eve_ctx *ctx, const struct fl
     }
     verdict = json_pack("{ss}", "action", !r->done ? "alert" : r->reset ? "reject" : "drop");
     if (r->done && r->reset) {
-        json_object_set_new(verdict, "reject", json_pack("[s]", "tcp-reset"));
-        json_object_set_new(verdict, "reject_target", json_string("both"));
+        json_object_set_new_nocheck(verdict, "reject", json_pack("[s]", "tcp-reset"));
+        json_object_set_new_nocheck(verdict, "reject_target", ours("both"));
     }
-    json_object_set_new(ev, "drop", json_pack("{sssO}", "reason", r->reason, "verdict", verdict));
+    json_object_set_new_nocheck(ev, "drop",
+                                json_pack("{sssO}", "reason", r->reason, "verdict", verdict));
     json_decref(verdict);
     resp =
         json_pack("{sssssIssss}", "action", r->action, "rule", r->rule->key, "signature_id",
                   (json_int_t)r->rule->sid, "signature", r->rule->signature, "reason", r->reason);
     if (r->address != NULL) {
-        json_object_set_new(resp, "address", json_string(r->address));
-        json_object_set_new(resp, "ttl_s", json_integer(r->ttl_s));
-        json_object_set_new(resp, "level", json_integer(r->level));
+        json_object_set_new_nocheck(resp, "address", ours(r->address));
+        json_object_set_new_nocheck(resp, "ttl_s", json_integer(r->ttl_s));
+        json_object_set_new_nocheck(resp, "level", json_integer(r->level));
     }
     if ((ndpi = json_object_get(ev, "ndpi")) == NULL) {
         ndpi = json_object();
-        json_object_set_new(ev, "ndpi", ndpi);
+        json_object_set_new_nocheck(ev, "ndpi", ndpi);
     }
-    json_object_set_new(ndpi, "response", resp);
+    json_object_set_new_nocheck(ndpi, "response", resp);
     return emit_copy(e, ev, OUTPUT_EV_ALERT, r->rule->severity, r->ts_us, copy);
 }
 
@@ -834,12 +887,12 @@ static json_t *decoder_object(const struct decode_stats *d)
     json_t *o = json_object(), *events = json_object();
     unsigned i;
 
-    json_object_set_new(o, "pkts", json_integer((json_int_t)d->pkts));
-    json_object_set_new(o, "bytes", json_integer((json_int_t)d->bytes));
-    json_object_set_new(o, "invalid", json_integer((json_int_t)d->invalid));
+    json_object_set_new_nocheck(o, "pkts", json_integer((json_int_t)d->pkts));
+    json_object_set_new_nocheck(o, "bytes", json_integer((json_int_t)d->bytes));
+    json_object_set_new_nocheck(o, "invalid", json_integer((json_int_t)d->invalid));
     for (i = 0; i < DC__COUNT; i++)
-        json_object_set_new(o, decode_counter_name((enum decode_counter)i),
-                            json_integer((json_int_t)d->layer[i]));
+        json_object_set_new_nocheck(o, decode_counter_name((enum decode_counter)i),
+                                    json_integer((json_int_t)d->layer[i]));
     for (i = 1; i < DA__COUNT; i++) {
         const char *layer = decode_anomaly_layer((enum decode_anomaly)i);
         const char *name = decode_anomaly_name((enum decode_anomaly)i);
@@ -847,16 +900,16 @@ static json_t *decoder_object(const struct decode_stats *d)
         if (d->anomaly[i] == 0)
             continue;
         if (layer == NULL) {
-            json_object_set_new(o, name, json_integer((json_int_t)d->anomaly[i]));
+            json_object_set_new_nocheck(o, name, json_integer((json_int_t)d->anomaly[i]));
             continue;
         }
         if ((l = json_object_get(events, layer)) == NULL) {
             l = json_object();
-            json_object_set_new(events, layer, l);
+            json_object_set_new_nocheck(events, layer, l);
         }
-        json_object_set_new(l, name, json_integer((json_int_t)d->anomaly[i]));
+        json_object_set_new_nocheck(l, name, json_integer((json_int_t)d->anomaly[i]));
     }
-    json_object_set_new(o, "event", events);
+    json_object_set_new_nocheck(o, "event", events);
     return o;
 }
 
@@ -890,21 +943,24 @@ static json_t *capture_object(const struct eve_stats *st)
         sum.gaps += a->gaps, sum.gap_bytes += a->gap_bytes;
     }
     o = health_figures(st->kernel_packets, st->kernel_drops, &sum);
-    json_object_set_new(o, "clock_steps_back", json_integer((json_int_t)st->clock_steps_back));
+    json_object_set_new_nocheck(o, "clock_steps_back",
+                                json_integer((json_int_t)st->clock_steps_back));
     if (st->nifaces == 0)
         return o;
     arr = json_array();
     for (i = 0; i < st->nifaces; i++) {
         const struct eve_iface_stats *f = &st->ifaces[i];
         json_t *x = health_figures(f->kernel_packets, f->kernel_drops, &st->flow->ack[i]);
-        json_object_set_new(x, "name", json_string(f->name));
-        json_object_set_new(x, "packets", json_integer((json_int_t)f->packets));
-        json_object_set_new(x, "kernel_packets", json_integer((json_int_t)f->kernel_packets));
-        json_object_set_new(x, "kernel_drops", json_integer((json_int_t)f->kernel_drops));
-        json_object_set_new(x, "kernel_ifdrops", json_integer((json_int_t)f->kernel_ifdrops));
+        json_object_set_new_nocheck(x, "name", json_string(f->name));
+        json_object_set_new_nocheck(x, "packets", json_integer((json_int_t)f->packets));
+        json_object_set_new_nocheck(x, "kernel_packets",
+                                    json_integer((json_int_t)f->kernel_packets));
+        json_object_set_new_nocheck(x, "kernel_drops", json_integer((json_int_t)f->kernel_drops));
+        json_object_set_new_nocheck(x, "kernel_ifdrops",
+                                    json_integer((json_int_t)f->kernel_ifdrops));
         json_array_append_new(arr, x);
     }
-    json_object_set_new(o, "interfaces", arr);
+    json_object_set_new_nocheck(o, "interfaces", arr);
     return o;
 }
 
@@ -919,10 +975,10 @@ static json_t *delivery_object(struct eve *e, const struct eve_stats *st)
     unsigned i;
 
     output_get_stats(e->out, &os);
-    json_object_set_new(o, "output_queue",
-                        json_pack("{sIsIsI}", "queued", (json_int_t)os.queued, "overflowed",
-                                  (json_int_t)os.overflowed, "overflow_dropped",
-                                  (json_int_t)os.overflow_dropped));
+    json_object_set_new_nocheck(o, "output_queue",
+                                json_pack("{sIsIsI}", "queued", (json_int_t)os.queued, "overflowed",
+                                          (json_int_t)os.overflowed, "overflow_dropped",
+                                          (json_int_t)os.overflow_dropped));
     for (i = 0; i < os.nsinks; i++) {
         const struct output_sink_stats *k = &os.sink[i];
         json_array_append_new(
@@ -932,14 +988,14 @@ static json_t *delivery_object(struct eve *e, const struct eve_stats *st)
                            (json_int_t)k->dropped, "errors", (json_int_t)k->errors, "reconnects",
                            (json_int_t)k->reconnects, "spool_bytes", (json_int_t)k->spool_bytes));
     }
-    json_object_set_new(o, "outputs", arr);
-    json_object_set_new(o, "capture", capture_object(st));
+    json_object_set_new_nocheck(o, "outputs", arr);
+    json_object_set_new_nocheck(o, "capture", capture_object(st));
     if (st->hl7_flows + st->dicom_flows > 0)
-        json_object_set_new(o, "hospital_protocols",
-                            json_pack("{sIsIsIsI}", "hl7_flows", (json_int_t)st->hl7_flows,
-                                      "dicom_flows", (json_int_t)st->dicom_flows, "not_followed",
-                                      (json_int_t)st->medical_not_followed, "gaps",
-                                      (json_int_t)st->medical_gaps));
+        json_object_set_new_nocheck(o, "hospital_protocols",
+                                    json_pack("{sIsIsIsI}", "hl7_flows", (json_int_t)st->hl7_flows,
+                                              "dicom_flows", (json_int_t)st->dicom_flows,
+                                              "not_followed", (json_int_t)st->medical_not_followed,
+                                              "gaps", (json_int_t)st->medical_gaps));
     return o;
 }
 
@@ -949,18 +1005,18 @@ int eve_write_stats(struct eve *e, const struct eve_ctx *ctx, const struct eve_s
     json_t *ev = event_new(ctx, "stats", ts_us), *s = json_object();
     const struct flow_table_stats *fs = st->flow;
 
-    json_object_set_new(s, "uptime", json_integer((json_int_t)st->uptime_s));
-    json_object_set_new(s, "capture",
-                        json_pack("{sIsIsIsI}", "kernel_packets", (json_int_t)st->kernel_packets,
-                                  "kernel_drops", (json_int_t)st->kernel_drops, "kernel_ifdrops",
-                                  (json_int_t)st->kernel_ifdrops, "errors",
-                                  (json_int_t)st->capture_errors));
-    json_object_set_new(s, "decoder", decoder_object(st->decode));
-    json_object_set_new(s, "defrag",
-                        json_pack("{s{sI}s{sI}}", "ipv4", "fragments",
-                                  (json_int_t)st->decode->fragments_v4, "ipv6", "fragments",
-                                  (json_int_t)st->decode->fragments_v6));
-    json_object_set_new(
+    json_object_set_new_nocheck(s, "uptime", json_integer((json_int_t)st->uptime_s));
+    json_object_set_new_nocheck(
+        s, "capture",
+        json_pack("{sIsIsIsI}", "kernel_packets", (json_int_t)st->kernel_packets, "kernel_drops",
+                  (json_int_t)st->kernel_drops, "kernel_ifdrops", (json_int_t)st->kernel_ifdrops,
+                  "errors", (json_int_t)st->capture_errors));
+    json_object_set_new_nocheck(s, "decoder", decoder_object(st->decode));
+    json_object_set_new_nocheck(s, "defrag",
+                                json_pack("{s{sI}s{sI}}", "ipv4", "fragments",
+                                          (json_int_t)st->decode->fragments_v4, "ipv6", "fragments",
+                                          (json_int_t)st->decode->fragments_v6));
+    json_object_set_new_nocheck(
         s, "flow",
         json_pack("{sIsIsIsIsIsIsIsIs{sIsI}s{s{sIsIsI}}}", "total", (json_int_t)fs->total, "active",
                   (json_int_t)fs->active, "tcp", (json_int_t)fs->tcp, "udp", (json_int_t)fs->udp,
@@ -978,14 +1034,14 @@ int eve_write_stats(struct eve *e, const struct eve_ctx *ctx, const struct eve_s
         if (st->detect->last_reload_us != 0) {
             char t[48];
             eve_format_time(st->detect->last_reload_us, t, sizeof(t));
-            json_object_set_new(eng, "last_reload", json_string(t));
+            json_object_set_new_nocheck(eng, "last_reload", ours(t));
         }
-        json_object_set_new(s, "detect",
-                            json_pack("{sIsIs[o]}", "alert", (json_int_t)st->detect->alerts,
-                                      "alerts_suppressed", (json_int_t)st->detect->suppressed,
-                                      "engines", eng));
+        json_object_set_new_nocheck(s, "detect",
+                                    json_pack("{sIsIs[o]}", "alert", (json_int_t)st->detect->alerts,
+                                              "alerts_suppressed",
+                                              (json_int_t)st->detect->suppressed, "engines", eng));
     }
-    json_object_set_new(ev, "stats", s);
-    json_object_set_new(ev, "ndpi", delivery_object(e, st));
+    json_object_set_new_nocheck(ev, "stats", s);
+    json_object_set_new_nocheck(ev, "ndpi", delivery_object(e, st));
     return emit(e, ev, OUTPUT_EV_STATS, 0, ts_us);
 }
