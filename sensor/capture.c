@@ -4,7 +4,8 @@
  * Timestamps are requested in microseconds whatever the file stores. Link types are mapped to
  * the decoder's; a file with one we do not decode is refused with its name. Live, several
  * interfaces are read in turn, one packet each, without blocking, and waited on together in
- * poll(); each keeps its own counters.
+ * poll(); each keeps its own counters. With several workers each opens its own handles and
+ * joins a kernel fanout group per interface, so the kernel splits the traffic by flow.
  */
 #include <errno.h>
 #include <limits.h>
@@ -12,6 +13,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <linux/if_packet.h>
+#include <sys/socket.h>
 
 #include <pcap/pcap.h>
 
@@ -29,6 +33,7 @@ struct live {
     enum mm_link link;
     struct capture_stats st;
     struct pcap_stat last; /* libpcap's counters are 32-bit and wrap: widened by deltas */
+    int fanout;            /* the kernel fanout group shared with the other workers, or -1 */
 };
 
 struct capture {
@@ -40,6 +45,8 @@ struct capture {
     struct live live[CAPTURE_MAX_IFACES];
     unsigned nlive, turn; /* live interfaces; the one to read first next time */
     pcap_t *inject;       /* the response interface, or NULL */
+    char *bpf;            /* live: the capture filter, installed late on held handles */
+    int held;             /* live: opened to join another worker's fanout groups */
     int waited;           /* live: poll() has run since the last packet */
     struct capture_stats st;
 };
@@ -152,13 +159,28 @@ int capture_check_filter(const char *bpf, char *errbuf)
     return r;
 }
 
+/* The capture filter (all packets when bpf is NULL). */
+static int set_filter(struct live *l, const char *bpf, char *errbuf)
+{
+    struct bpf_program prog;
+
+    if (pcap_compile(l->p, &prog, bpf != NULL ? bpf : "", 1, PCAP_NETMASK_UNKNOWN) != 0 ||
+        pcap_setfilter(l->p, &prog) != 0) {
+        snprintf(errbuf, CAPTURE_ERRBUF_SIZE, "%s: filter '%s': %s", l->name,
+                 bpf != NULL ? bpf : "", pcap_geterr(l->p));
+        return MM_ECAPTURE;
+    }
+    pcap_freecode(&prog);
+    return 0;
+}
+
 static int open_one(struct live *l, const char *iface, const struct capture_live_config *lc,
                     char *errbuf)
 {
-    struct bpf_program prog;
     char perr[PCAP_ERRBUF_SIZE];
     int r, dlt;
 
+    l->fanout = -1;
     if ((l->name = strdup(iface)) == NULL || (l->p = pcap_create(iface, perr)) == NULL) {
         snprintf(errbuf, CAPTURE_ERRBUF_SIZE, "%s: %s", iface, l->name ? perr : "out of memory");
         return MM_ECAPTURE;
@@ -177,14 +199,17 @@ static int open_one(struct live *l, const char *iface, const struct capture_live
                  r == PCAP_ERROR ? pcap_geterr(l->p) : pcap_statustostr(r));
         return MM_ECAPTURE;
     }
-    if (lc->bpf != NULL) {
-        if (pcap_compile(l->p, &prog, lc->bpf, 1, PCAP_NETMASK_UNKNOWN) != 0 ||
-            pcap_setfilter(l->p, &prog) != 0) {
-            snprintf(errbuf, CAPTURE_ERRBUF_SIZE, "%s: filter '%s': %s", iface, lc->bpf,
-                     pcap_geterr(l->p));
+    if (lc->hold) {
+        /* Nothing is kept until the handle has joined the fanout groups: until then it sees
+         * every packet the first worker sees too. */
+        static struct bpf_insn drop = BPF_STMT(BPF_RET | BPF_K, 0);
+        struct bpf_program none = {1, &drop};
+        if (pcap_setfilter(l->p, &none) != 0) {
+            snprintf(errbuf, CAPTURE_ERRBUF_SIZE, "%s: %s", iface, pcap_geterr(l->p));
             return MM_ECAPTURE;
         }
-        pcap_freecode(&prog);
+    } else if (lc->bpf != NULL && (r = set_filter(l, lc->bpf, errbuf)) != 0) {
+        return r;
     }
     if (lc->responding && pcap_setdirection(l->p, PCAP_D_IN) != 0) {
         snprintf(errbuf, CAPTURE_ERRBUF_SIZE, "%s: cannot capture arriving packets only: %s", iface,
@@ -222,8 +247,12 @@ int capture_open_live(struct capture **out, const char *const *ifaces, unsigned 
                  CAPTURE_MAX_IFACES, n);
         return MM_EINVAL;
     }
-    if ((c = calloc(1, sizeof(*c))) == NULL)
+    if ((c = calloc(1, sizeof(*c))) == NULL ||
+        (lc->bpf != NULL && (c->bpf = strdup(lc->bpf)) == NULL)) {
+        free(c);
         return MM_ENOMEM;
+    }
+    c->held = lc->hold;
     for (i = 0; i < n; i++) {
         c->nlive++;
         if ((r = open_one(&c->live[i], ifaces[i], lc, errbuf)) != 0) {
@@ -414,6 +443,40 @@ int capture_inject(struct capture *c, unsigned iface, const uint8_t *frame, size
     return pcap_inject(p, frame, len) == (int)len ? 0 : MM_EIO;
 }
 
+int capture_join_workers(struct capture *c, const struct capture *first, char *errbuf)
+{
+    unsigned i;
+
+    for (i = 0; i < c->nlive; i++) {
+        struct live *l = &c->live[i];
+        int fd = pcap_fileno(l->p), arg;
+        socklen_t len = sizeof(arg);
+        /* Hash fanout: the kernel's symmetric flow hash picks the socket, so both directions
+         * of a flow reach the same worker; fragments are reassembled first so they follow. */
+        unsigned mode = PACKET_FANOUT_HASH | PACKET_FANOUT_FLAG_DEFRAG;
+        if (first == NULL || first == c) /* the first worker: a new group, its id the kernel's */
+            arg = (int)((mode | PACKET_FANOUT_FLAG_UNIQUEID) << 16);
+        else if (i < first->nlive && first->live[i].fanout >= 0)
+            arg = (int)(mode << 16) | first->live[i].fanout;
+        else
+            return MM_EINVAL;
+        if (setsockopt(fd, SOL_PACKET, PACKET_FANOUT, &arg, sizeof(arg)) != 0 ||
+            getsockopt(fd, SOL_PACKET, PACKET_FANOUT, &arg, &len) != 0) {
+            snprintf(errbuf, CAPTURE_ERRBUF_SIZE,
+                     "%s: cannot share the interface between "
+                     "workers (PACKET_FANOUT): %s",
+                     l->name, strerror(errno));
+            return MM_ECAPTURE;
+        }
+        l->fanout = arg & 0xffff;
+        /* A member now: from here on it gets its share, filtered as the site wants. */
+        if (c->held && set_filter(l, c->bpf, errbuf) != 0)
+            return MM_ECAPTURE;
+    }
+    c->held = 0;
+    return 0;
+}
+
 const char *capture_current_file(const struct capture *c)
 {
     return c->nlive == 0 && c->cur < c->nfiles ? c->files[c->cur] : NULL;
@@ -430,6 +493,7 @@ void capture_close(struct capture *c)
     free(c->fbuf);
     if (c->inject != NULL)
         pcap_close(c->inject);
+    free(c->bpf);
     for (i = 0; i < c->nlive; i++) {
         if (c->live[i].p != NULL)
             pcap_close(c->live[i].p);

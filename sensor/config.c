@@ -121,10 +121,12 @@ static void parse_sensor(struct loader *L, const struct ynode *n)
                 continue;
             free(*dst);
             *dst = dup_or_oom(L, v, s);
+        } else if (strcmp(k, "workers") == 0) {
+            ydoc_uint(&L->w, v, "sensor.workers", 1, MM_MAX_WORKERS, &L->c->workers);
         } else {
             ydoc_error(&L->w, YDOC_KEY(n, i),
                        "unknown key 'sensor.%s' (name, interface, snaplen, promiscuous, "
-                       "buffer_size, bpf, user, group)",
+                       "buffer_size, bpf, user, group, workers)",
                        k);
         }
     }
@@ -1177,6 +1179,7 @@ static struct mm_config *config_new(const char *name)
     c->sensor_name[sizeof(c->sensor_name) - 1] = '\0';
     flow_table_config_default(&c->flow);
     c->live.snaplen = MM_SNAPLEN;
+    c->workers = 1;
     c->live.promisc = 1;
     c->live.buffer_size = MM_RING_BYTES;
     c->user = strdup(MM_DEFAULT_USER);

@@ -557,6 +557,21 @@ int decode_packet(struct pkt_view *pv, enum mm_link link, const uint8_t *data, u
     }
 }
 
+void decode_stats_add(struct decode_stats *to, const struct decode_stats *from)
+{
+    unsigned i;
+
+    to->pkts += from->pkts;
+    to->bytes += from->bytes;
+    to->invalid += from->invalid;
+    to->fragments_v4 += from->fragments_v4;
+    to->fragments_v6 += from->fragments_v6;
+    for (i = 0; i < DC__COUNT; i++)
+        to->layer[i] += from->layer[i];
+    for (i = 0; i < DA__COUNT; i++)
+        to->anomaly[i] += from->anomaly[i];
+}
+
 void decode_stats_account(struct decode_stats *st, const struct pkt_view *pv, int result,
                           uint32_t wire_len)
 {

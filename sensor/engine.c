@@ -1,9 +1,16 @@
 /*
- * One worker's packet path and its flow events. Per packet: decode into a pkt_view on the stack,
- * account it, find the flow, feed the classifier while it still wants packets, and expire a
- * bounded number of idle flows. Nothing here allocates per packet. Flow events go to the
- * subscribed handlers in order; the EVE flow writer is subscribed first.
+ * The workers' packet path and the flow events it raises. Per packet: decode into a pkt_view on
+ * the stack, account it, find the flow, feed the classifier while it still wants packets, and
+ * expire a bounded number of idle flows. Nothing here allocates per packet. Flow events go to
+ * the subscribed handlers in order, then to the EVE flow writer.
+ *
+ * Each worker has its own flow table, nDPI classifier and HL7/DICOM state. What is keyed by
+ * host rather than by flow (the rules and their counters, the DNS cache, health, responses and
+ * the EVE writer) is one for all workers: with several (live capture, the kernel splitting the
+ * traffic by flow) it is entered under one lock, taken per flow event rather than per packet.
+ * Each worker publishes its counters once a second for the stats and health checks.
  */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,92 +27,166 @@
 
 #define ENGINE_MAX_HANDLERS 8
 #define US                  1000000ull
+#define DETECT_TICK_US      100000ull /* several workers: time handed to the detectors this often */
+
+struct engine;
+
+struct worker {
+    struct engine *e;
+    struct flow_table *ft;
+    struct classify *cls;
+    struct medical *med;
+    struct capture *cap;     /* live: this worker's interfaces */
+    struct response_pkt cur; /* the packet being processed, for resets */
+    struct decode_stats dstats;
+    uint64_t flow_events[FLOW_EV__COUNT];
+    uint64_t now_us;       /* latest packet time of this worker */
+    uint64_t next_tick_us; /* several workers: next hand-over of the time to the detectors */
+    uint64_t next_pub_us;  /* several workers: next publication of the counters (wall clock) */
+    /* Several workers: the counters as last published, read under the lock. */
+    struct decode_stats pub_dstats;
+    struct flow_table_stats pub_fs;
+    struct medical_stats pub_ms;
+    struct capture_iface pub_ci[CAPTURE_MAX_IFACES];
+    unsigned pub_nci;
+};
 
 struct engine {
     const struct mm_config *cfg;
     struct eve *eve;
     struct eve_ctx ectx;
-    struct flow_table *ft;
-    struct classify *cls;
-    struct medical *med;
     struct dnscache *dns;
     struct detect *det;
     struct health *health;
     struct response *resp;
-    struct response_pkt cur; /* the packet being processed, for resets */
-    struct capture *cap;     /* live: the interface, read for health each second */
-    struct decode_stats dstats;
     struct flow_event_handler handlers[ENGINE_MAX_HANDLERS];
     unsigned nhandlers;
-    uint64_t now_us;                    /* latest packet time */
+    struct worker w[MM_MAX_WORKERS];
+    unsigned nworkers;
+    int threaded; /* several workers: the shared parts are entered under mu */
+    pthread_mutex_t mu;
+    uint64_t now_us;                    /* latest packet time of any worker */
     uint64_t first_us;                  /* first packet time */
     uint64_t wall_start_us;             /* first tick, for uptime */
     uint64_t next_stats_us;             /* wall clock of the next periodic stats */
     uint64_t health_us, next_health_us; /* the last and next health samples (wall clock live,
                                              packet time from files) */
     int live;
-    uint64_t flow_events[FLOW_EV__COUNT];
     uint64_t last_reload_us; /* wall clock of the last snapshot change (start-up first) */
     unsigned reload_errors;  /* errors of the last failed reload, 0 after a good one */
 };
 
-static void dispatch(struct engine *e, enum flow_event ev, struct flow *f,
+static void lock(struct engine *e)
+{
+    if (e->threaded)
+        pthread_mutex_lock(&e->mu);
+}
+
+static void unlock(struct engine *e)
+{
+    if (e->threaded)
+        pthread_mutex_unlock(&e->mu);
+}
+
+static void dispatch(struct worker *w, enum flow_event ev, struct flow *f,
                      enum flow_end_reason reason)
 {
+    struct engine *e = w->e;
     unsigned i;
 
-    e->flow_events[ev]++;
+    w->flow_events[ev]++;
+    lock(e);
+    if (e->threaded && e->resp != NULL)
+        response_set_packet(e->resp, &w->cur);
     for (i = 0; i < e->nhandlers; i++)
         e->handlers[i].fn(e->handlers[i].ud, ev, f, reason);
     /* The flow record comes last, so that it says whether any handler alerted. */
     if (ev == FLOW_EV_ENDED && e->eve != NULL)
         eve_write_flow(e->eve, &e->ectx, f, reason);
+    unlock(e);
 }
 
-/* Called by the flow table for every flow leaving it. */
+/* Called by a worker's flow table for every flow leaving it. */
 static void on_flow_end(void *ud, struct flow *f, enum flow_end_reason reason)
 {
-    struct engine *e = ud;
+    struct worker *w = ud;
 
     if (f->app.state != NULL) {
-        classify_flow_finish(e->cls, f);
-        dispatch(e, FLOW_EV_CLASSIFIED, f, reason);
+        classify_flow_finish(w->cls, f);
+        dispatch(w, FLOW_EV_CLASSIFIED, f, reason);
     }
-    dispatch(e, FLOW_EV_ENDED, f, reason);
-    classify_flow_release(e->cls, f);
-    medical_flow_release(e->med, f);
+    dispatch(w, FLOW_EV_ENDED, f, reason);
+    classify_flow_release(w->cls, f);
+    medical_flow_release(w->med, f);
+}
+
+static void worker_destroy(struct worker *w)
+{
+    if (w->ft != NULL) {
+        /* Flows still in the table hold classifier state: release it (no handlers by now). */
+        flow_table_flush(w->ft, FLOW_END_SHUTDOWN);
+        flow_table_destroy(w->ft);
+    }
+    classify_destroy(w->cls);
+    medical_destroy(w->med);
+}
+
+static int worker_create(struct engine *e, struct worker *w, const struct mm_config *cfg)
+{
+    struct flow_table_config fc = cfg->flow;
+    int r;
+
+    w->e = e;
+    fc.on_end = on_flow_end;
+    fc.ud = w;
+    /* flow.max_flows is the sensor's: the workers share it. */
+    fc.max_flows = cfg->flow.max_flows / e->nworkers;
+    if (fc.max_flows < MM_MIN_MAX_FLOWS)
+        fc.max_flows = MM_MIN_MAX_FLOWS;
+    if ((r = flow_table_create(&w->ft, &fc)) != 0 || (r = classify_create(&w->cls)) != 0 ||
+        (r = medical_create(&w->med, MM_MEDICAL_MAX_FLOWS)) != 0)
+        return r;
+    return 0;
 }
 
 int engine_create(struct engine **out, const struct mm_config *cfg, struct eve *eve,
-                  const char *const *ifaces, unsigned nifaces)
+                  const char *const *ifaces, unsigned nifaces, unsigned workers)
 {
     struct engine *e;
-    struct flow_table_config fc = cfg->flow;
     struct flow_event_handler h;
+    unsigned i;
     int r;
 
     *out = NULL;
+    if (workers == 0 || workers > MM_MAX_WORKERS || (workers > 1 && nifaces == 0))
+        return MM_EINVAL;
     if ((e = calloc(1, sizeof(*e))) == NULL)
         return MM_ENOMEM;
     e->cfg = cfg;
     e->eve = eve;
-    fc.on_end = on_flow_end;
-    fc.ud = e;
+    e->nworkers = workers;
+    e->threaded = workers > 1;
+    pthread_mutex_init(&e->mu, NULL);
     e->ectx.cfg = cfg;
     for (e->ectx.nifaces = 0; e->ectx.nifaces < nifaces && e->ectx.nifaces < MM_MAX_IFACES;
          e->ectx.nifaces++)
         e->ectx.ifaces[e->ectx.nifaces] = ifaces[e->ectx.nifaces];
-    if ((r = flow_table_create(&e->ft, &fc)) != 0 || (r = classify_create(&e->cls)) != 0 ||
-        (r = medical_create(&e->med, MM_MEDICAL_MAX_FLOWS)) != 0 ||
-        (r = dnscache_create(&e->dns, MM_DNS_CACHE_SLOTS)) != 0) {
+    for (i = 0; i < workers; i++) {
+        if ((r = worker_create(e, &e->w[i], cfg)) != 0) {
+            engine_destroy(e);
+            return r;
+        }
+    }
+    if ((r = dnscache_create(&e->dns, MM_DNS_CACHE_SLOTS)) != 0) {
         engine_destroy(e);
         return r;
     }
-    e->ectx.cls = e->cls;
+    /* Names for events come from the first worker's classifier (lookups only, thread-safe). */
+    e->ectx.cls = e->w[0].cls;
     e->live = nifaces > 0;
     if ((r = detect_create(&e->det, cfg, eve, &e->ectx, e->dns)) != 0 ||
         (r = health_create(&e->health, cfg, eve, &e->ectx, e->live)) != 0 ||
-        (r = response_create(&e->resp, cfg, eve, &e->ectx, NULL, &e->cur)) != 0) {
+        (r = response_create(&e->resp, cfg, eve, &e->ectx, NULL, &e->w[0].cur)) != 0) {
         engine_destroy(e);
         return r;
     }
@@ -119,40 +200,50 @@ int engine_create(struct engine **out, const struct mm_config *cfg, struct eve *
 
 void engine_destroy(struct engine *e)
 {
+    unsigned i;
+
     if (e == NULL)
         return;
-    if (e->ft != NULL) {
-        /* Flows still in the table hold classifier state: release it without events. */
-        e->nhandlers = 0;
-        flow_table_flush(e->ft, FLOW_END_SHUTDOWN);
-        flow_table_destroy(e->ft);
-    }
+    e->nhandlers = 0;
+    for (i = 0; i < e->nworkers; i++)
+        worker_destroy(&e->w[i]);
     detect_destroy(e->det);
     health_destroy(e->health);
     response_destroy(e->resp);
     dnscache_destroy(e->dns);
-    classify_destroy(e->cls);
-    medical_destroy(e->med);
+    pthread_mutex_destroy(&e->mu);
     free(e);
+}
+
+void engine_attach(struct engine *e, unsigned worker, struct capture *cap)
+{
+    if (worker < e->nworkers)
+        e->w[worker].cap = cap;
 }
 
 int engine_reload(struct engine *e, const struct mm_config *cfg, uint64_t wall_us)
 {
     int r;
 
-    if ((r = detect_reload(e->det, cfg)) != 0 || (r = health_reload(e->health, cfg)) != 0)
+    lock(e);
+    if ((r = detect_reload(e->det, cfg)) != 0 || (r = health_reload(e->health, cfg)) != 0) {
+        unlock(e);
         return r;
+    }
     response_reload(e->resp, cfg);
     e->cfg = cfg;
     e->ectx.cfg = cfg;
     e->last_reload_us = wall_us;
     e->reload_errors = 0;
+    unlock(e);
     return 0;
 }
 
 void engine_reload_failed(struct engine *e, unsigned errors)
 {
+    lock(e);
     e->reload_errors = errors;
+    unlock(e);
 }
 
 int engine_subscribe(struct engine *e, const struct flow_event_handler *h)
@@ -164,36 +255,97 @@ int engine_subscribe(struct engine *e, const struct flow_event_handler *h)
 }
 
 /* A TCP segment for the hospital protocol parsers; their findings become flow events. */
-static void medical_segment(struct engine *e, struct flow *f, const struct pkt_view *pv, int dir)
+static void medical_segment(struct worker *w, struct flow *f, const struct pkt_view *pv, int dir)
 {
-    unsigned r = medical_packet(e->med, f, pv, dir);
+    unsigned r = medical_packet(w->med, f, pv, dir);
 
     if (r & MEDICAL_FOUND) {
-        classify_flow_set(e->cls, f,
+        classify_flow_set(w->cls, f,
                           medical_proto_of(f) == MEDICAL_HL7 ? CLASSIFY_PROTO_HL7
                                                              : CLASSIFY_PROTO_DICOM);
-        dispatch(e, FLOW_EV_CLASSIFIED, f, FLOW_END_TIMEOUT);
+        dispatch(w, FLOW_EV_CLASSIFIED, f, FLOW_END_TIMEOUT);
     } else if ((r & MEDICAL_NEWS) && f->app.done) {
-        dispatch(e, FLOW_EV_APP, f, FLOW_END_TIMEOUT);
+        dispatch(w, FLOW_EV_APP, f, FLOW_END_TIMEOUT);
     }
     medical_news_clear(f);
 }
 
+/* A worker's counters now: its own with one worker, as last published with several. */
+static void worker_counters(struct worker *w, struct decode_stats *ds, struct flow_table_stats *fs,
+                            struct medical_stats *ms, struct capture_iface *ci, unsigned *nci)
+{
+    if (w->e->threaded) {
+        *ds = w->pub_dstats;
+        *fs = w->pub_fs;
+        *ms = w->pub_ms;
+        memcpy(ci, w->pub_ci, sizeof(w->pub_ci));
+        *nci = w->pub_nci;
+        return;
+    }
+    *ds = w->dstats;
+    flow_table_get_stats(w->ft, fs);
+    medical_get_stats(w->med, ms);
+    *nci = w->cap != NULL ? capture_ifaces(w->cap, ci) : 0;
+}
+
+/* All workers' counters together; ci has each interface's, summed over the workers. */
+static void counters(struct engine *e, struct decode_stats *ds, struct flow_table_stats *fs,
+                     struct medical_stats *ms, struct capture_iface *ci, unsigned *nci)
+{
+    struct decode_stats d;
+    struct flow_table_stats f;
+    struct medical_stats m;
+    struct capture_iface c[CAPTURE_MAX_IFACES];
+    unsigned i, k, n;
+
+    memset(ds, 0, sizeof(*ds));
+    memset(fs, 0, sizeof(*fs));
+    memset(ms, 0, sizeof(*ms));
+    *nci = 0;
+    for (i = 0; i < e->nworkers; i++) {
+        worker_counters(&e->w[i], &d, &f, &m, c, &n);
+        decode_stats_add(ds, &d);
+        flow_table_stats_add(fs, &f);
+        ms->hl7_flows += m.hl7_flows;
+        ms->dicom_flows += m.dicom_flows;
+        ms->state_failures += m.state_failures;
+        ms->gaps += m.gaps;
+        ms->retransmitted += m.retransmitted;
+        ms->active += m.active;
+        for (k = 0; k < n; k++) {
+            if (k >= *nci) {
+                ci[k] = c[k];
+                continue;
+            }
+            ci[k].st.packets += c[k].st.packets;
+            ci[k].st.kernel_packets += c[k].st.kernel_packets;
+            ci[k].st.kernel_drops += c[k].st.kernel_drops;
+            ci[k].st.kernel_ifdrops += c[k].st.kernel_ifdrops;
+            ci[k].st.errors += c[k].st.errors;
+        }
+        if (n > *nci)
+            *nci = n;
+    }
+}
+
 /*
  * A health sample (the final one at the end of input): the capture's counters, read here when
- * live (often enough for libpcap's 32-bit counters not to wrap twice), and the flow table's.
+ * live (often enough for libpcap's 32-bit counters not to wrap twice), and the flow tables'.
  */
 static void health_now(struct engine *e, uint64_t now_us, int final)
 {
     struct capture_iface ci[CAPTURE_MAX_IFACES];
+    struct decode_stats ds;
     struct flow_table_stats fs;
+    struct medical_stats ms;
     struct health_sample s = {.now_us = now_us, .n = 1};
-    unsigned i;
+    unsigned i, nci;
 
-    flow_table_get_stats(e->ft, &fs);
-    s.ifc[0].packets = e->dstats.pkts;
+    counters(e, &ds, &fs, &ms, ci, &nci);
+    s.ifc[0].packets = ds.pkts;
     s.ifc[0].ack = &fs.ack[0];
-    if (e->cap != NULL && (s.n = capture_ifaces(e->cap, ci)) > 0) {
+    if (nci > 0) {
+        s.n = nci;
         for (i = 0; i < s.n; i++) {
             s.ifc[i].name = ci[i].name;
             s.ifc[i].packets = ci[i].st.packets;
@@ -201,8 +353,6 @@ static void health_now(struct engine *e, uint64_t now_us, int final)
             s.ifc[i].kernel_drops = ci[i].st.kernel_drops;
             s.ifc[i].ack = &fs.ack[i];
         }
-    } else {
-        s.n = 1;
     }
     e->health_us = now_us;
     if (final)
@@ -217,72 +367,138 @@ static void health_now(struct engine *e, uint64_t now_us, int final)
  * the system clock was set back: the flows in the table would look active until the clock
  * caught up, so they end now and time follows the new clock.
  */
-static void clock_step_back(struct engine *e, uint64_t ts_us)
+static void clock_step_back(struct worker *w, uint64_t ts_us)
 {
-    health_clock(e->health, ts_us, e->now_us);
+    struct engine *e = w->e;
+
+    lock(e);
+    health_clock(e->health, ts_us, w->now_us);
+    if (e->live)
+        e->now_us = ts_us;
+    unlock(e);
     if (!e->live)
         return;
-    flow_table_flush(e->ft, FLOW_END_FORCED);
-    e->now_us = ts_us;
+    flow_table_flush(w->ft, FLOW_END_FORCED);
+    w->now_us = ts_us;
 }
 
-void engine_packet(struct engine *e, const struct capture_pkt *pkt)
+/* The time moves on for the shared detectors: per packet with one worker, else every 100 ms. */
+static void advance(struct worker *w)
 {
+    struct engine *e = w->e;
+
+    if (!e->threaded) {
+        detect_tick(e->det, e->now_us);
+        return;
+    }
+    if (w->now_us < w->next_tick_us)
+        return;
+    w->next_tick_us = w->now_us + DETECT_TICK_US;
+    lock(e);
+    if (w->now_us > e->now_us)
+        e->now_us = w->now_us;
+    detect_tick(e->det, e->now_us);
+    unlock(e);
+}
+
+void engine_packet(struct engine *e, unsigned worker, const struct capture_pkt *pkt)
+{
+    struct worker *w = &e->w[worker];
     struct pkt_view pv;
     struct flow *f;
     int r, dir, created;
 
     r = decode_packet(&pv, pkt->link, pkt->data, pkt->caplen, pkt->wire_len);
     pv.iface = pkt->iface;
-    decode_stats_account(&e->dstats, &pv, r, pkt->wire_len);
-    if (e->first_us == 0)
-        e->first_us = pkt->ts_us;
-    if (pkt->ts_us + US < e->now_us)
-        clock_step_back(e, pkt->ts_us);
-    if (pkt->ts_us > e->now_us)
-        e->now_us = pkt->ts_us;
-    if (!e->live && e->now_us >= e->next_health_us) {
-        health_now(e, e->now_us, 0);
-        e->next_health_us = e->now_us + US;
+    decode_stats_account(&w->dstats, &pv, r, pkt->wire_len);
+    if (pkt->ts_us + US < w->now_us)
+        clock_step_back(w, pkt->ts_us);
+    if (pkt->ts_us > w->now_us)
+        w->now_us = pkt->ts_us;
+    if (!e->threaded) { /* one worker: its time is the engine's */
+        if (e->first_us == 0)
+            e->first_us = pkt->ts_us;
+        e->now_us = w->now_us;
+    }
+    if (!e->live && w->now_us >= e->next_health_us) {
+        health_now(e, w->now_us, 0);
+        e->next_health_us = w->now_us + US;
     }
     if (r == DECODE_OK) {
-        f = flow_table_update(e->ft, &pv, pkt->wire_len, pkt->ts_us, &dir, &created);
-        e->cur.f = f;
-        e->cur.frame = pkt->data;
-        e->cur.l2_len = pkt->link == MM_LINK_ETHERNET && pv.tunnel_depth == 0 && pv.l3 != NULL
+        f = flow_table_update(w->ft, &pv, pkt->wire_len, pkt->ts_us, &dir, &created);
+        w->cur.f = f;
+        w->cur.frame = pkt->data;
+        w->cur.l2_len = pkt->link == MM_LINK_ETHERNET && pv.tunnel_depth == 0 && pv.l3 != NULL
                             ? (uint32_t)(pv.l3 - pkt->data)
                             : 0;
-        e->cur.iface = pkt->iface;
-        e->cur.dir = (uint8_t)dir;
-        if ((f->flags & FLOW_F_RESET) && f->state != FLOW_STATE_CLOSED)
+        w->cur.iface = pkt->iface;
+        w->cur.dir = (uint8_t)dir;
+        if ((f->flags & FLOW_F_RESET) && f->state != FLOW_STATE_CLOSED) {
+            lock(e);
+            response_set_packet(e->resp, &w->cur);
             response_reset_again(e->resp, f);
+            unlock(e);
+        }
         if (created) {
-            dispatch(e, FLOW_EV_STARTED, f, FLOW_END_TIMEOUT);
-            classify_flow_start(e->cls, f);
+            dispatch(w, FLOW_EV_STARTED, f, FLOW_END_TIMEOUT);
+            classify_flow_start(w->cls, f);
         }
         /* HL7 and DICOM parsers first: nDPI 4.2 knows neither and might guess by port. */
         if (pv.proto == 6 && pv.payload_len > 0 && (f->app.med != NULL || f->app.state != NULL))
-            medical_segment(e, f, &pv, dir);
-        if (f->app.state != NULL && pv.l3_len > 0 && classify_packet(e->cls, f, &pv, pkt->ts_us))
-            dispatch(e, FLOW_EV_CLASSIFIED, f, FLOW_END_TIMEOUT);
+            medical_segment(w, f, &pv, dir);
+        if (f->app.state != NULL && pv.l3_len > 0 && classify_packet(w->cls, f, &pv, pkt->ts_us))
+            dispatch(w, FLOW_EV_CLASSIFIED, f, FLOW_END_TIMEOUT);
         /* DNS answers name the addresses internal hosts connect to next. */
-        if (pv.proto == 17 && pv.src_port == 53 && pv.payload_len > 0)
+        if (pv.proto == 17 && pv.src_port == 53 && pv.payload_len > 0) {
+            lock(e);
             dnscache_feed(e->dns, pv.payload, pv.payload_len, pkt->ts_us);
-        detect_tick(e->det, e->now_us);
-        e->cur.f = NULL; /* flows ending below have no packet at hand */
+            unlock(e);
+        }
+        advance(w);
+        w->cur.f = NULL; /* flows ending below have no packet at hand */
     }
-    flow_table_expire(e->ft, e->now_us, MM_EXPIRE_PER_PACKET);
+    flow_table_expire(w->ft, w->now_us, MM_EXPIRE_PER_PACKET);
 }
 
-static void write_stats(struct engine *e, struct capture *cap, uint64_t uptime_s, uint64_t ts_us)
+void engine_worker_tick(struct engine *e, unsigned worker, uint64_t wall_us)
 {
-    struct capture_stats cs = {0};
+    struct worker *w = &e->w[worker];
+    struct decode_stats ds;
     struct flow_table_stats fs;
+    struct medical_stats ms;
+    struct capture_iface ci[CAPTURE_MAX_IFACES];
+    unsigned nci;
+
+    /* With no packets arriving, idle flows still expire by the clock. */
+    if (wall_us > w->now_us)
+        flow_table_expire(w->ft, wall_us, 0);
+    if (!e->threaded || wall_us < w->next_pub_us)
+        return;
+    w->next_pub_us = wall_us + US;
+    ds = w->dstats;
+    flow_table_get_stats(w->ft, &fs);
+    medical_get_stats(w->med, &ms);
+    nci = w->cap != NULL ? capture_ifaces(w->cap, ci) : 0;
+    lock(e);
+    w->pub_dstats = ds;
+    w->pub_fs = fs;
+    w->pub_ms = ms;
+    memcpy(w->pub_ci, ci, sizeof(ci));
+    w->pub_nci = nci;
+    unlock(e);
+}
+
+static void write_stats(struct engine *e, uint64_t uptime_s, uint64_t ts_us)
+{
+    struct capture_iface ci[CAPTURE_MAX_IFACES];
+    struct decode_stats dstats;
+    struct flow_table_stats fs;
+    struct medical_stats ms;
     struct eve_stats st = {0};
     struct eve_detect_stats ds = {0};
     struct detect_stats dst;
-    struct medical_stats ms;
     struct health_stats hs;
+    unsigned i, nci;
 
     if (e->eve == NULL)
         return;
@@ -297,28 +513,35 @@ static void write_stats(struct engine *e, struct capture *cap, uint64_t uptime_s
     st.clock_steps_back = hs.steps_back;
     ds.last_reload_us = e->last_reload_us;
     st.detect = &ds;
-    if (cap != NULL) {
-        struct capture_iface ci[CAPTURE_MAX_IFACES];
-        unsigned i;
-        capture_get_stats(cap, &cs);
-        st.nifaces = capture_ifaces(cap, ci);
-        for (i = 0; i < st.nifaces; i++) {
-            st.ifaces[i].name = ci[i].name;
-            st.ifaces[i].packets = ci[i].st.packets;
-            st.ifaces[i].kernel_packets = ci[i].st.kernel_packets;
-            st.ifaces[i].kernel_drops = ci[i].st.kernel_drops;
-            st.ifaces[i].kernel_ifdrops = ci[i].st.kernel_ifdrops;
+    counters(e, &dstats, &fs, &ms, ci, &nci);
+    st.nifaces = nci;
+    for (i = 0; i < nci; i++) {
+        st.ifaces[i].name = ci[i].name;
+        st.ifaces[i].packets = ci[i].st.packets;
+        st.ifaces[i].kernel_packets = ci[i].st.kernel_packets;
+        st.ifaces[i].kernel_drops = ci[i].st.kernel_drops;
+        st.ifaces[i].kernel_ifdrops = ci[i].st.kernel_ifdrops;
+        st.kernel_packets += ci[i].st.kernel_packets;
+        st.kernel_drops += ci[i].st.kernel_drops;
+        st.kernel_ifdrops += ci[i].st.kernel_ifdrops;
+        st.capture_errors += ci[i].st.errors;
+    }
+    if (nci == 0 && e->w[0].cap != NULL) { /* files */
+        struct capture_stats cs;
+        capture_get_stats(e->w[0].cap, &cs);
+        st.kernel_packets = cs.kernel_packets;
+        st.capture_errors = cs.errors;
+    }
+    if (e->threaded) {
+        st.nworkers = e->nworkers;
+        for (i = 0; i < e->nworkers; i++) {
+            st.workers[i].packets = e->w[i].pub_dstats.pkts;
+            st.workers[i].flows = e->w[i].pub_fs.total;
         }
     }
-    flow_table_get_stats(e->ft, &fs);
     st.uptime_s = uptime_s;
-    st.kernel_packets = cs.kernel_packets;
-    st.kernel_drops = cs.kernel_drops;
-    st.kernel_ifdrops = cs.kernel_ifdrops;
-    st.capture_errors = cs.errors;
-    st.decode = &e->dstats;
+    st.decode = &dstats;
     st.flow = &fs;
-    medical_get_stats(e->med, &ms);
     st.hl7_flows = ms.hl7_flows;
     st.dicom_flows = ms.dicom_flows;
     st.medical_not_followed = ms.state_failures;
@@ -326,15 +549,16 @@ static void write_stats(struct engine *e, struct capture *cap, uint64_t uptime_s
     eve_write_stats(e->eve, &e->ectx, &st, ts_us);
 }
 
-void engine_tick(struct engine *e, uint64_t wall_us, struct capture *cap)
+void engine_tick(struct engine *e, uint64_t wall_us)
 {
+    lock(e);
     if (e->wall_start_us == 0) {
         e->wall_start_us = wall_us;
         e->next_stats_us = wall_us + (uint64_t)MM_STATS_INTERVAL * 1000000u;
-        e->cap = cap;
-        response_set_capture(e->resp, cap);
+        response_set_capture(e->resp, e->w[0].cap);
         health_now(e, wall_us, 0);
         e->next_health_us = wall_us + US;
+        unlock(e);
         return;
     }
     response_tick(e->resp, wall_us);
@@ -342,40 +566,52 @@ void engine_tick(struct engine *e, uint64_t wall_us, struct capture *cap)
         health_now(e, wall_us, 0);
         e->next_health_us = wall_us + US;
     }
-    /* With no packets arriving, idle flows still expire by the clock. */
-    if (wall_us > e->now_us) {
-        flow_table_expire(e->ft, wall_us, 0);
+    if (wall_us > e->now_us)
         detect_tick(e->det, wall_us);
-    }
     if (wall_us >= e->next_stats_us) {
-        write_stats(e, cap, (wall_us - e->wall_start_us) / 1000000u, wall_us);
+        write_stats(e, (wall_us - e->wall_start_us) / 1000000u, wall_us);
         e->next_stats_us = wall_us + (uint64_t)MM_STATS_INTERVAL * 1000000u;
     }
+    unlock(e);
 }
 
-void engine_finish(struct engine *e, struct capture *cap)
+void engine_finish(struct engine *e)
 {
     uint64_t start = e->wall_start_us != 0 ? e->wall_start_us : e->first_us;
+    struct capture_iface ci[CAPTURE_MAX_IFACES];
+    struct decode_stats ds;
+    struct flow_table_stats fs;
     struct medical_stats ms;
+    unsigned i, nci;
 
+    /* The workers have stopped: their last counters are published from here. */
+    for (i = 0; i < e->nworkers; i++) {
+        struct worker *w = &e->w[i];
+        if (w->now_us > e->now_us)
+            e->now_us = w->now_us;
+        w->next_pub_us = 0;
+        engine_worker_tick(e, i, 0);
+    }
     /* Live, the last sample's wall time; from files, the last packet's. */
+    lock(e);
     health_now(e, e->live ? e->health_us : e->now_us, 1);
-    flow_table_flush(e->ft, FLOW_END_SHUTDOWN);
+    unlock(e);
+    for (i = 0; i < e->nworkers; i++)
+        flow_table_flush(e->w[i].ft, FLOW_END_SHUTDOWN);
+    for (i = 0; i < e->nworkers; i++) { /* the flows just written out, counted */
+        e->w[i].next_pub_us = 0;
+        engine_worker_tick(e, i, 0);
+    }
+    lock(e);
     detect_finish(e->det);
     /* Suricata's stats schema has no place for these: they go to the diagnostics (-v). */
-    medical_get_stats(e->med, &ms);
+    counters(e, &ds, &fs, &ms, ci, &nci);
     if (ms.hl7_flows + ms.dicom_flows > 0)
         log_info("hospital protocols: %llu HL7 and %llu DICOM flows, %llu not followed (limit "
                  "reached), %llu segments after lost bytes, %llu retransmissions trimmed",
                  (unsigned long long)ms.hl7_flows, (unsigned long long)ms.dicom_flows,
                  (unsigned long long)ms.state_failures, (unsigned long long)ms.gaps,
                  (unsigned long long)ms.retransmitted);
-    write_stats(e, cap, e->now_us > start ? (e->now_us - start) / 1000000u : 0, e->now_us);
-}
-
-void engine_get_stats(const struct engine *e, struct engine_stats *st)
-{
-    st->decode = e->dstats;
-    flow_table_get_stats(e->ft, &st->flow);
-    memcpy(st->flow_events, e->flow_events, sizeof(st->flow_events));
+    write_stats(e, e->now_us > start ? (e->now_us - start) / 1000000u : 0, e->now_us);
+    unlock(e);
 }

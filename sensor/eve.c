@@ -961,6 +961,17 @@ static json_t *capture_object(const struct eve_stats *st)
         json_array_append_new(arr, x);
     }
     json_object_set_new_nocheck(o, "interfaces", arr);
+    if (st->nworkers > 1) { /* how the kernel's fanout shares the traffic out */
+        arr = json_array();
+        for (i = 0; i < st->nworkers; i++) {
+            json_t *x = json_object();
+            json_object_set_new_nocheck(x, "packets",
+                                        json_integer((json_int_t)st->workers[i].packets));
+            json_object_set_new_nocheck(x, "flows", json_integer((json_int_t)st->workers[i].flows));
+            json_array_append_new(arr, x);
+        }
+        json_object_set_new_nocheck(o, "workers", arr);
+    }
     return o;
 }
 

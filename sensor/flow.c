@@ -478,6 +478,39 @@ void flow_table_get_stats(const struct flow_table *t, struct flow_table_stats *s
                  ((uint64_t)t->mask + 1) * sizeof(uint32_t) + sizeof(*t);
 }
 
+void flow_table_stats_add(struct flow_table_stats *to, const struct flow_table_stats *from)
+{
+    unsigned i;
+
+    to->total += from->total;
+    to->tcp += from->tcp;
+    to->udp += from->udp;
+    to->icmpv4 += from->icmpv4;
+    to->icmpv6 += from->icmpv6;
+    to->other += from->other;
+    to->timeouts += from->timeouts;
+    to->evicted += from->evicted;
+    to->shutdown += from->shutdown;
+    for (i = 0; i < 3; i++)
+        to->end_state[i] += from->end_state[i];
+    to->active += from->active;
+    to->max_active += from->max_active; /* each table's own peak: an upper bound of the sum's */
+    to->memuse += from->memuse;
+    for (i = 0; i < MM_MAX_IFACES; i++) {
+        struct flow_ack_stats *a = &to->ack[i];
+        const struct flow_ack_stats *b = &from->ack[i];
+        a->acks += b->acks;
+        a->one_way += b->one_way;
+        a->checked += b->checked;
+        if (b->one_way > 0)
+            a->one_way_example = b->one_way_example;
+        if (b->gaps > 0)
+            a->gap_example = b->gap_example;
+        a->gaps += b->gaps;
+        a->gap_bytes += b->gap_bytes;
+    }
+}
+
 const char *flow_state_name(enum flow_state s)
 {
     static const char *const names[] = {"new", "established", "closed"};

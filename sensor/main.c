@@ -5,7 +5,9 @@
  * Exit codes: 0 success, 1 bad configuration or input, 2 usage error.
  */
 #include <getopt.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <sys/stat.h>
 #include <stdlib.h>
@@ -27,8 +29,18 @@
 #define DEFAULT_EVE_PATH "/var/log/mimamori/eve.json"
 #define MAX_FILES        1024
 
-static volatile sig_atomic_t stop_requested, hup_requested;
+/* Set by signal handlers, read by every worker: lock-free atomics, safe in both places. */
+static atomic_int stop_requested, hup_requested;
 static struct capture *running_capture;
+
+/* A packet worker after the first, on its own thread with its own handles. */
+struct worker_thread {
+    pthread_t tid;
+    struct engine *eng;
+    struct capture *cap;
+    unsigned id;
+    int started, failed;
+};
 
 /* SIGHUP: reopen the output files (logrotate). */
 static void on_hup(int sig)
@@ -57,6 +69,71 @@ static uint64_t wall_us(void)
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+static void *worker_main(void *arg)
+{
+    struct worker_thread *t = arg;
+    struct capture_pkt pkt;
+    char errbuf[CAPTURE_ERRBUF_SIZE];
+
+    while (!stop_requested) {
+        int r = capture_next(t->cap, &pkt, errbuf);
+        if (r == 1) {
+            engine_packet(t->eng, t->id, &pkt);
+        } else if (r == MM_ECAPTURE) {
+            log_warnx("worker %u: %s", t->id, errbuf);
+            t->failed = 1;
+            stop_requested = 1; /* the others, and the main thread, stop too */
+            break;
+        } else if (r == MM_EEOF) {
+            break;
+        }
+        engine_worker_tick(t->eng, t->id, wall_us());
+    }
+    return NULL;
+}
+
+/*
+ * Several workers: the first worker's handles (cap) create the kernel fanout groups, and each
+ * further worker opens the interfaces again and joins them, before privileges are dropped.
+ */
+static int open_workers(struct capture *cap, struct worker_thread *wt, unsigned nworkers,
+                        const char *const *ifaces, unsigned nifaces, const struct mm_config *cfg,
+                        char *errbuf)
+{
+    struct capture_live_config lc = cfg->live;
+    unsigned i;
+
+    if (capture_join_workers(cap, NULL, errbuf) != 0)
+        return -1;
+    lc.hold = 1;
+    for (i = 1; i < nworkers; i++) {
+        wt[i].id = i;
+        if (capture_open_live(&wt[i].cap, ifaces, nifaces, &lc, errbuf) != 0 ||
+            capture_join_workers(wt[i].cap, cap, errbuf) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* Start the workers after the first; signals stay with the main thread. */
+static int start_workers(struct worker_thread *wt, unsigned nworkers, struct engine *eng)
+{
+    sigset_t all, old;
+    unsigned i;
+    int r = 0;
+
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &old);
+    for (i = 1; i < nworkers && r == 0; i++) {
+        wt[i].eng = eng;
+        engine_attach(eng, i, wt[i].cap);
+        if ((r = pthread_create(&wt[i].tid, NULL, worker_main, &wt[i])) == 0)
+            wt[i].started = 1;
+    }
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    return r == 0 ? 0 : -1;
 }
 
 static int load_config(const char *path, struct mm_config **cfg, unsigned *nerr)
@@ -159,6 +236,8 @@ int main(int argc, char **argv)
     struct output *out = NULL;
     uint64_t watchdog_us = 0, next_ping_us = 0;
     struct engine *eng = NULL;
+    struct worker_thread wt[MM_MAX_WORKERS];
+    unsigned nworkers = 1;
     struct capture_pkt pkt;
     struct sigaction sa;
     char errbuf[CAPTURE_ERRBUF_SIZE];
@@ -233,10 +312,21 @@ int main(int argc, char **argv)
         return 2;
     }
 
+    memset(wt, 0, sizeof(wt));
+    if (nifaces > 0)
+        nworkers = cfg->workers;
+    else if (cfg->workers > 1)
+        log_info("reading files: one worker (sensor.workers is for live capture)");
     r = nfiles > 0 ? capture_open_files(&cap, files, nfiles, errbuf)
                    : capture_open_live(&cap, ifaces, nifaces, &cfg->live, errbuf);
+    if (r == 0 && nworkers > 1 &&
+        open_workers(cap, wt, nworkers, ifaces, nifaces, cfg, errbuf) != 0)
+        r = MM_ECAPTURE;
     if (r != 0) {
         fprintf(stderr, "mimamori: %s\n", errbuf);
+        for (i = 1; i < nworkers; i++)
+            capture_close(wt[i].cap);
+        capture_close(cap);
         config_free(cfg);
         return 1;
     }
@@ -244,9 +334,8 @@ int main(int argc, char **argv)
     if (nifaces > 0 && cfg->response.enforce && cfg->response.interface != NULL &&
         capture_open_inject(cap, cfg->response.interface, errbuf) != 0) {
         fprintf(stderr, "mimamori: %s\n", errbuf);
-        capture_close(cap);
-        config_free(cfg);
-        return 1;
+        status = 1;
+        goto done;
     }
     /* Without --eve and outputs:, everything goes to the default file. */
     if (eve_path == NULL && cfg->noutputs == 0)
@@ -256,10 +345,12 @@ int main(int argc, char **argv)
         status = 1;
         goto done;
     }
-    if (eve_create(&eve, out) != 0 || engine_create(&eng, cfg, eve, ifaces, nifaces) != 0) {
+    if (eve_create(&eve, out) != 0 ||
+        engine_create(&eng, cfg, eve, ifaces, nifaces, nworkers) != 0) {
         status = 1;
         goto done;
     }
+    engine_attach(eng, 0, cap);
     /* A live sensor parses no packet with privileges: everything that needed them is open. */
     if (nifaces > 0 && become_user(cfg, out, errbuf, sizeof(errbuf)) != 0) {
         fprintf(stderr, "mimamori: %s\n", errbuf);
@@ -277,14 +368,22 @@ int main(int argc, char **argv)
     sigaction(SIGHUP, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
     running_capture = cap;
+    if (nworkers > 1 && start_workers(wt, nworkers, eng) != 0) {
+        log_warnx("cannot start the packet workers");
+        stop_requested = 1;
+        status = 1;
+    }
 
     if (nifaces > 0) {
-        char st[160];
+        char st[200];
         for (i = 0; i < nifaces; i++)
             snprintf(ifnames + strlen(ifnames), sizeof(ifnames) - strlen(ifnames), "%s%s",
                      i > 0 ? ", " : "", ifaces[i]);
-        engine_tick(eng, wall_us(), cap);
-        snprintf(st, sizeof(st), "capturing on %s", ifnames);
+        engine_tick(eng, wall_us());
+        if (nworkers > 1)
+            snprintf(st, sizeof(st), "capturing on %s, %u workers", ifnames, nworkers);
+        else
+            snprintf(st, sizeof(st), "capturing on %s", ifnames);
         notify_ready(st);
         watchdog_us = notify_watchdog_usec() / 2;
         next_ping_us = wall_us() + watchdog_us;
@@ -292,7 +391,7 @@ int main(int argc, char **argv)
     while (!stop_requested) {
         r = capture_next(cap, &pkt, errbuf);
         if (r == 1) {
-            engine_packet(eng, &pkt);
+            engine_packet(eng, 0, &pkt);
         } else if (r == MM_EEOF) {
             break;
         } else if (r == MM_ECAPTURE) {
@@ -304,7 +403,8 @@ int main(int argc, char **argv)
         }
         if (nifaces > 0) {
             uint64_t now = wall_us();
-            engine_tick(eng, now, cap);
+            engine_worker_tick(eng, 0, now);
+            engine_tick(eng, now);
             /* The capture read times out every 250 ms, so the loop comes by often enough. */
             if (watchdog_us > 0 && now >= next_ping_us) {
                 notify_watchdog();
@@ -320,12 +420,21 @@ int main(int argc, char **argv)
     running_capture = NULL;
     if (nifaces > 0)
         notify_stopping();
-    engine_finish(eng, cap);
+    stop_requested = 1; /* the other workers too, if the input ended */
+    for (i = 1; i < nworkers; i++) {
+        if (wt[i].started)
+            pthread_join(wt[i].tid, NULL);
+        if (wt[i].failed)
+            status = 1;
+    }
+    engine_finish(eng);
 
 done:
     engine_destroy(eng);
     output_close(out); /* drains the queue, which may still hold the writer's flow records */
     eve_close(eve);
+    for (i = 1; i < nworkers; i++)
+        capture_close(wt[i].cap);
     capture_close(cap);
     config_free(cfg);
     return status;

@@ -104,7 +104,24 @@ struct output {
     unsigned procid;
     char host[MM_MAX_SENSOR_NAME]; /* a copy: the config may be swapped by a reload */
     uint64_t queued, overflowed, overflow_dropped;
+    struct output_sink_stats pub[OUTPUT_MAX_SINKS]; /* the sinks' counters, as the thread last
+                                                       published them (under mu) */
 };
+
+/* Copy the sinks' counters where other threads may read them (called with mu held). */
+static void publish(struct output *o)
+{
+    unsigned i;
+
+    for (i = 0; i < o->nsinks; i++) {
+        const struct sink *k = &o->sink[i];
+        o->pub[i] = k->st;
+        _Static_assert(sizeof(o->pub[i].name) == sizeof(k->name), "sink name sizes");
+        memcpy(o->pub[i].name, k->name, sizeof(k->name));
+        o->pub[i].up = (unsigned)k->up;
+        o->pub[i].spool_bytes = k->spool != NULL ? spool_pending(k->spool) : 0;
+    }
+}
 
 static uint64_t now_ms(void)
 {
@@ -549,6 +566,9 @@ static void *run(void *arg)
             deliver(o, &o->sink[i], batch, n, &buf, &cap);
         for (i = 0; i < n; i++)
             free(batch[i].line);
+        pthread_mutex_lock(&o->mu);
+        publish(o);
+        pthread_mutex_unlock(&o->mu);
         if (stopping && n == 0) {
             if (drain_until == 0)
                 drain_until = now_ms() + (uint64_t)o->drain_s * 1000u;
@@ -671,6 +691,8 @@ int output_create(struct output **out, const struct mm_config *cfg, const char *
             spool_pending(o->overflow) > 0)
             o->overflowing = 1;
     }
+    if (r == 0)
+        publish(o); /* names and spools left by a previous run, before the first batch */
     if (r == 0 && pthread_create(&o->thread, NULL, run, o) != 0) {
         snprintf(err, errlen, "cannot start the output thread");
         r = MM_ENOMEM;
@@ -802,16 +824,10 @@ void output_get_stats(struct output *o, struct output_stats *st)
     st->queued = o->queued;
     st->overflowed = o->overflowed;
     st->overflow_dropped = o->overflow_dropped;
-    pthread_mutex_unlock(&o->mu);
-    /* Sink counters belong to the output thread; a torn read of a counter is harmless. */
     st->nsinks = o->nsinks;
-    for (i = 0; i < o->nsinks; i++) {
-        const struct sink *k = &o->sink[i];
-        st->sink[i] = k->st;
-        snprintf(st->sink[i].name, sizeof(st->sink[i].name), "%s", k->name);
-        st->sink[i].up = (unsigned)k->up;
-        st->sink[i].spool_bytes = k->spool != NULL ? spool_pending(k->spool) : 0;
-    }
+    for (i = 0; i < o->nsinks; i++)
+        st->sink[i] = o->pub[i];
+    pthread_mutex_unlock(&o->mu);
 }
 
 void output_close(struct output *o)

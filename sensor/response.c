@@ -488,6 +488,11 @@ void response_set_capture(struct response *r, struct capture *cap)
     r->cap = cap;
 }
 
+void response_set_packet(struct response *r, const struct response_pkt *cur)
+{
+    r->cur = cur;
+}
+
 void response_reload(struct response *r, const struct mm_config *cfg)
 {
     r->cfg = cfg;

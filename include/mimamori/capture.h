@@ -38,6 +38,8 @@ struct capture_live_config {
     const char *bpf;      /* capture filter, or NULL */
     int responding;       /* resets are sent: packets as they come (immediate mode, not in
                              blocks), and only those arriving (never the sensor's own) */
+    int hold;             /* a worker after the first: keep nothing until it has joined the
+                             first's fanout groups (capture_join_workers) */
 };
 
 /*
@@ -86,6 +88,13 @@ struct capture_iface {
     struct capture_stats st;
 };
 unsigned capture_ifaces(struct capture *c, struct capture_iface *out);
+
+/*
+ * Live, several workers: each opens the interfaces itself, then joins the first worker's kernel
+ * fanout groups (first is NULL, or c, for the first worker, which creates them). The kernel
+ * then gives each flow, both directions, to one worker by a symmetric hash. 0 or MM_ECAPTURE.
+ */
+int capture_join_workers(struct capture *c, const struct capture *first, char *errbuf);
 
 /* The file being read, or NULL. */
 const char *capture_current_file(const struct capture *c);

@@ -132,6 +132,7 @@ struct mm_config {
     char sensor_name[MM_MAX_SENSOR_NAME];
     char *interfaces[MM_MAX_IFACES]; /* sensor.interface: one name or a list */
     unsigned ninterfaces;
+    uint32_t workers; /* sensor.workers: packet workers for live capture (1 to MM_MAX_WORKERS) */
     struct capture_live_config live; /* sensor.snaplen, promiscuous, buffer_size, bpf */
     char *bpf;                       /* sensor.bpf (live.bpf points here) */
     char *user, *group;   /* sensor.user/group: who a live sensor runs as after start-up */

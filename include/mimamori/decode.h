@@ -184,6 +184,9 @@ struct decode_stats {
 void decode_stats_account(struct decode_stats *st, const struct pkt_view *pv, int result,
                           uint32_t wire_len);
 
+/* Add one worker's counters to another's. */
+void decode_stats_add(struct decode_stats *to, const struct decode_stats *from);
+
 const char *decode_counter_name(enum decode_counter c);
 const char *decode_anomaly_layer(enum decode_anomaly a);
 const char *decode_anomaly_name(enum decode_anomaly a);

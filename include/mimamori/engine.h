@@ -1,8 +1,8 @@
 /*
- * The pipeline of one worker: decode, flow table, classification (nDPI and the HL7/DICOM
- * parsers), and the control-plane flow events (started, classified, app news, ended) that
- * handlers subscribe to. The EVE flow record is one such handler; detection rules attach the
- * same way. Packets in, events out; no I/O of its own.
+ * The pipeline: per worker decode, flow table, classification (nDPI and the HL7/DICOM parsers);
+ * shared by the workers the control-plane flow events (started, classified, app news, ended)
+ * that handlers subscribe to, the rules among them, then the EVE flow record. Packets in,
+ * events out; no I/O of its own.
  */
 #ifndef MIMAMORI_ENGINE_H
 #define MIMAMORI_ENGINE_H
@@ -26,40 +26,32 @@ struct flow_event_handler {
 struct engine;
 
 /*
- * cfg must outlive the engine; eve may be NULL (no records written). ifaces name the nifaces
- * live interfaces (packets carry their index), none when reading files.
+ * An engine with workers packet workers (1 to MM_MAX_WORKERS; several only for live capture,
+ * ifaces given), writing to eve. 0, MM_EINVAL or MM_ENOMEM.
  */
 int engine_create(struct engine **out, const struct mm_config *cfg, struct eve *eve,
-                  const char *const *ifaces, unsigned nifaces);
+                  const char *const *ifaces, unsigned nifaces, unsigned workers);
 void engine_destroy(struct engine *e);
 
-/*
- * Use a new config snapshot from now on (zones, rules, inventories; not the flow table size or
- * the outputs, which need a restart). Flows and detector state are kept. 0 or MM_ENOMEM (the
- * old snapshot stays in use). The caller frees the old snapshot afterwards.
- */
+/* The packet source of a worker: its counters feed the stats and health checks. */
+void engine_attach(struct engine *e, unsigned worker, struct capture *cap);
+
 int engine_reload(struct engine *e, const struct mm_config *cfg, uint64_t wall_us);
 
-/* A reload that failed: counted, the running snapshot stays. */
 void engine_reload_failed(struct engine *e, unsigned errors);
 
-/* Subscribe to flow events (at most 8 handlers). 0 or MM_EFULL. */
 int engine_subscribe(struct engine *e, const struct flow_event_handler *h);
 
-/* Process one captured packet. */
-void engine_packet(struct engine *e, const struct capture_pkt *pkt);
+/* One packet of worker's source, on that worker's thread. */
+void engine_packet(struct engine *e, unsigned worker, const struct capture_pkt *pkt);
 
-/* Live mode housekeeping with the wall clock: periodic stats. */
-void engine_tick(struct engine *e, uint64_t wall_us, struct capture *cap);
+/* Live, on each worker's thread after every read: expiry by the clock, counters published. */
+void engine_worker_tick(struct engine *e, unsigned worker, uint64_t wall_us);
 
-/* End of input: end every flow and write the final stats event. */
-void engine_finish(struct engine *e, struct capture *cap);
+/* Live, on the main thread: health samples, responses expiring, periodic stats. */
+void engine_tick(struct engine *e, uint64_t wall_us);
 
-struct engine_stats {
-    struct decode_stats decode;
-    struct flow_table_stats flow;
-    uint64_t flow_events[FLOW_EV__COUNT];
-};
-void engine_get_stats(const struct engine *e, struct engine_stats *st);
+/* After the last packet, every worker stopped: health, every flow written out, final stats. */
+void engine_finish(struct engine *e);
 
 #endif

@@ -97,6 +97,10 @@ struct eve_stats {
     uint64_t clock_steps_back; /* packets stamped over a second before the latest */
     unsigned nifaces;          /* live interfaces, each with its counters */
     struct eve_iface_stats ifaces[MM_MAX_IFACES];
+    unsigned nworkers; /* several packet workers: what each one took */
+    struct {
+        uint64_t packets, flows;
+    } workers[MM_MAX_WORKERS];
 };
 
 int eve_write_stats(struct eve *e, const struct eve_ctx *ctx, const struct eve_stats *st,

@@ -168,6 +168,9 @@ void flow_table_flush(struct flow_table *t, enum flow_end_reason reason);
 
 void flow_table_get_stats(const struct flow_table *t, struct flow_table_stats *st);
 
+/* Add one table's counters to another's (several workers: one table each). */
+void flow_table_stats_add(struct flow_table_stats *to, const struct flow_table_stats *from);
+
 /* Endpoint helpers: the client's and server's address and port. */
 static inline const uint8_t *flow_src_addr(const struct flow *f)
 {

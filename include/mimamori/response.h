@@ -44,6 +44,9 @@ void response_destroy(struct response *r);
 /* Live capture: resets are sent through cap. Until then (and reading files) nothing is. */
 void response_set_capture(struct response *r, struct capture *cap);
 
+/* Several workers: the packet of the worker now holding the engine's lock. */
+void response_set_packet(struct response *r, const struct response_pkt *cur);
+
 /* Use cfg from now on; the block list carries over. */
 void response_reload(struct response *r, const struct mm_config *cfg);
 

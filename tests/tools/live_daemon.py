@@ -1,14 +1,17 @@
 #!/usr/bin/python3
 """The sensor as a live daemon on a veth pair in a network namespace the test creates.
 
-usage: live_daemon.py MIMAMORI DEMO_PCAP WORKDIR
+usage: live_daemon.py MIMAMORI DEMO_PCAP WORKDIR [--workers N]
 
 The sensor captures on one end (as user nobody after start-up); tcpreplay sends the demo capture
 into the other. Checked: /proc/PID/status shows the unprivileged uid and gid, no capability in
 any set and no_new_privs; the alerts equal those of the same capture read with -r (rule, hosts,
 count), across a reload with a broken config (rejected, reported, the running one kept) and
 a good one (taken, detector state kept) in the middle of the replay; SIGTERM ends it with
-exit 0 and every flow written out.
+exit 0 and every flow written out. With --workers N the sensor runs N packet workers fed by
+the kernel's fanout: it has N + 1 threads (the workers and the output thread), every flow is
+written once (both directions went to one worker), the workers shared the traffic, and the
+alerts still equal the single-threaded reading.
 
 Needs root, iproute2 and tcpreplay; exits 77 (skipped) without them or without permission to
 create network namespaces.
@@ -47,10 +50,15 @@ def status(pid):
 
 
 def main():
-    if len(sys.argv) != 4:
+    args = sys.argv[1:]
+    workers = 1
+    if len(args) == 5 and args[3] == "--workers":
+        workers = int(args.pop())
+        args.pop()
+    if len(args) != 3:
         print(__doc__, file=sys.stderr)
         return 2
-    mimamori, pcap, work = sys.argv[1:]
+    mimamori, pcap, work = args
     if os.geteuid() != 0 or shutil.which("tcpreplay") is None or shutil.which("ip") is None:
         print("skipped: needs root, iproute2 and tcpreplay")
         return 77
@@ -58,7 +66,7 @@ def main():
     os.makedirs(work)
     site = os.path.join(work, "site.yaml")
     with open(site, "w") as f:
-        f.write(f"sensor: {{name: live, user: nobody, group: nogroup}}\n"
+        f.write(f"sensor: {{name: live, user: nobody, group: nogroup, workers: {workers}}}\n"
                 f"delivery: {{spool_directory: {work}/spool}}\n")
     ref = os.path.join(work, "offline.json")
     subprocess.run([mimamori, "-c", site, "-r", pcap, "--eve", ref], check=True)
@@ -111,6 +119,9 @@ def main():
               "no capability in any set: " +
               " ".join(f"{k}={st.get(k, ['?'])[0]}" for k in ("CapPrm", "CapEff", "CapBnd")))
         check(st.get("NoNewPrivs") == ["1"], "no_new_privs set")
+        threads = len(os.listdir(f"/proc/{p.pid}/task"))
+        check(threads == workers + 1, f"{workers} worker(s) and the output thread: {threads} "
+                                      f"threads")
         # The capture in two halves, with a failed and a good reload between them.
         hdr, recs = pcap_records(pcap)
         halves = []
@@ -150,6 +161,16 @@ def main():
         check(not missing and any(f["flow"]["reason"] == "shutdown" for f in flows),
               f"SIGTERM: every flow written out ({len(ref_flows)} of the capture, "
               f"{len(flows)} in all; missing {sorted(missing)[:3]})")
+        ends = lambda f: tuple(sorted([(f["src_ip"], f.get("src_port", 0)),
+                                       (f["dest_ip"], f.get("dest_port", 0))])) + (f["proto"],)
+        split = [k for k, n in collections.Counter(map(ends, flows)).items() if n > 1]
+        check(not split, f"every flow written once, both directions together ({split[:3]})")
+        if workers > 1:
+            last = [json.loads(x) for x in open(eve) if '"event_type":"stats"' in x][-1]
+            shares = last["ndpi"]["capture"].get("workers", [])
+            check(len(shares) == workers and all(w["packets"] > 0 for w in shares) and
+                  sum(w["packets"] for w in shares) == last["stats"]["decoder"]["pkts"],
+                  f"the {workers} workers shared the packets: {shares}")
         want, got = alerts(ref), alerts(eve)
         check(got == want, f"alerts live equal alerts offline ({sum(got.values())} and "
                            f"{sum(want.values())})")

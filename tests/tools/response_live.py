@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Response on real TCP connections between network namespaces the test creates.
 
-usage: response_live.py MIMAMORI NFT_SYNC WORKDIR
+usage: response_live.py MIMAMORI NFT_SYNC WORKDIR [--workers N]
 
 A client namespace (10.9.0.2) and a server namespace (10.9.0.3, and 10.9.0.4 in the emr zone)
 are joined by a bridge in a third namespace, where the sensor captures on the bridge and sends
@@ -14,7 +14,8 @@ same connection to the protected 10.9.0.4 stays up and its alert says why; HTTP 
 shipped nftables hook run in the namespace adds it to the set; on expiry the file, the command
 ("del") and the set follow; a second offence is blocked for the next step (8 s). Dry run (the
 default mode): the same connections stay up, the events say would_reset/would_block, and no
-file or command is touched.
+file or command is touched. With --workers N the sensor runs N packet workers (the reset comes
+from the worker that holds the flow, through the shared response).
 
 Needs root, iproute2 and nft; exits 77 (skipped) without them.
 """
@@ -107,7 +108,7 @@ def topology(tag):
 def write_config(work, rules, enforce):
     site = os.path.join(work, "site.yaml")
     with open(site, "w") as f:
-        f.write(f"""sensor: {{name: response, user: nobody, group: nogroup}}
+        f.write(f"""sensor: {{name: response, user: nobody, group: nogroup, workers: {WORKERS}}}
 home_networks: [10.9.0.0/24]
 zones:
   clinical: {{networks: [10.9.0.2/32]}}
@@ -254,11 +255,19 @@ def run(mimamori, sync, work, ns, enforce):
     check(drops == want, f"{mode}: each response is an event ({drops})")
 
 
+WORKERS = 1
+
+
 def main():
-    if len(sys.argv) != 4:
+    global WORKERS
+    args = sys.argv[1:]
+    if len(args) == 5 and args[3] == "--workers":
+        WORKERS = int(args.pop())
+        args.pop()
+    if len(args) != 3:
         print(__doc__, file=sys.stderr)
         return 2
-    mimamori, sync, work = sys.argv[1:]
+    mimamori, sync, work = args
     if os.geteuid() != 0 or shutil.which("ip") is None or shutil.which("nft") is None:
         print("skipped: needs root, iproute2 and nft")
         return 77

@@ -54,6 +54,7 @@ static const char site[] = "sensor:\n"
                            "  promiscuous: false\n"
                            "  bpf: not host 10.10.0.5\n"
                            "  buffer_size: 256MiB\n"
+                           "  workers: 2\n"
                            "home_networks: [10.0.0.0/8, 192.168.0.0/16]\n"
                            "zones:\n"
                            "  emr:\n"
@@ -131,6 +132,7 @@ static void test_valid_site(void **state)
     assert_false(c->live.promisc);
     assert_string_equal(c->live.bpf, "not host 10.10.0.5");
     assert_int_equal(c->live.buffer_size, 256u << 20);
+    assert_int_equal(c->workers, 2);
     assert_string_equal(c->user, "mimamori");
     assert_int_equal(c->flow.max_flows, 1000);
     assert_int_equal(c->flow.timeout[FT_UDP], 60);
@@ -165,6 +167,7 @@ static void test_default(void **state)
     assert_string_equal(config_zone_name(c, zone_of(c, "fd12::1")), "unzoned");
     assert_string_equal(config_zone_name(c, zone_of(c, "1.1.1.1")), "internet");
     assert_int_equal(c->nconfigured, 0);
+    assert_int_equal(c->workers, 1);
     assert_int_equal(c->nrules, 1);
     assert_non_null(c->ruleset); /* the shipped ruleset, built in */
     assert_true(c->ruleset->n >= 20);
@@ -232,7 +235,11 @@ static void test_errors_with_positions(void **state)
              "site.yaml:2:12: sensor.snaplen must be a whole number from 96 to 262144, not '10'");
     load_bad("sensor:\n  colour: red\n",
              "site.yaml:2:3: unknown key 'sensor.colour' (name, interface, snaplen, promiscuous, "
-             "buffer_size, bpf, user, group)");
+             "buffer_size, bpf, user, group, workers)");
+    load_bad("sensor:\n  workers: 9\n",
+             "site.yaml:2:12: sensor.workers must be a whole number from 1 to 8, not '9'");
+    load_bad("sensor:\n  workers: 0\n",
+             "site.yaml:2:12: sensor.workers must be a whole number from 1 to 8, not '0'");
     load_bad("delivery:\n  spool_directory: spool\n",
              "site.yaml:2:20: delivery.spool_directory must be an absolute path");
     load_bad("delivery:\n  queue_events: 2\n",
