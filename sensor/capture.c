@@ -3,9 +3,10 @@
  * a typo in the fifth -r fails before the first packet, and are then read one after another.
  * Timestamps are requested in microseconds whatever the file stores. Link types are mapped to
  * the decoder's; a file with one we do not decode is refused with its name. Live, several
- * interfaces are read in turn, one packet each, without blocking, and waited on together in
- * poll(); each keeps its own counters. With several workers each opens its own handles and
- * joins a kernel fanout group per interface, so the kernel splits the traffic by flow.
+ * interfaces are read in turn, a batch each, without blocking, each packet handed over where it
+ * lies in the kernel's ring, and waited on together in poll(); each keeps its own counters. With
+ * several workers each opens its own handles and joins a kernel fanout group per interface, so the
+ * kernel splits the traffic by flow.
  */
 #include <errno.h>
 #include <limits.h>
@@ -23,7 +24,8 @@
 #include "mimamori/error.h"
 
 #define CAPTURE_FILE_BUFFER (1u << 20) /* stdio buffer of a capture file */
-#define CAPTURE_TIMEOUT_MS  250        /* live: longest wait before capture_next() returns 0 */
+#define CAPTURE_TIMEOUT_MS  250        /* live: longest wait before capture_dispatch() returns 0 */
+#define CAPTURE_BATCH       64         /* live: packets taken from one interface in one go */
 
 /* One live interface. */
 struct live {
@@ -275,33 +277,57 @@ static void fill(struct capture_pkt *pkt, const struct pcap_pkthdr *h, const u_c
     pkt->iface = (uint8_t)iface;
 }
 
-/* Live: the next packet of any interface, taking them in turn; 0 after one wait in vain. */
-static int next_live(struct capture *c, struct capture_pkt *pkt, char *errbuf)
+/* pcap_dispatch()'s callback: the packet as it lies in the kernel ring, handed on. */
+struct trampoline {
+    struct live *l;
+    unsigned iface;
+    capture_fn fn;
+    void *ud;
+};
+
+static void on_pcap(u_char *user, const struct pcap_pkthdr *h, const u_char *data)
+{
+    struct trampoline *t = (struct trampoline *)user;
+    struct capture_pkt pkt;
+
+    fill(&pkt, h, data, t->l->link, t->iface);
+    t->l->st.packets++;
+    t->fn(t->ud, &pkt);
+}
+
+int capture_dispatch(struct capture *c, capture_fn fn, void *ud, char *errbuf)
 {
     struct pollfd pfd[CAPTURE_MAX_IFACES];
-    struct pcap_pkthdr *h;
-    const u_char *data;
+    struct capture_pkt pkt;
     unsigned k;
+    int r;
 
+    errbuf[0] = '\0';
+    if (c->nlive == 0) { /* files: libpcap reads them into its own buffer, no copy to save */
+        if ((r = capture_next(c, &pkt, errbuf)) == 1)
+            fn(ud, &pkt);
+        return r;
+    }
     for (;;) {
+        int total = 0;
         for (k = 0; k < c->nlive; k++) {
             unsigned i = (c->turn + k) % c->nlive;
-            struct live *l = &c->live[i];
-            int r = pcap_next_ex(l->p, &h, &data);
-            if (r == 1) {
-                fill(pkt, h, data, l->link, i);
-                l->st.packets++;
-                c->turn = (i + 1) % c->nlive;
-                c->waited = 0;
-                return 1;
-            }
+            struct trampoline t = {&c->live[i], i, fn, ud};
+            r = pcap_dispatch(c->live[i].p, CAPTURE_BATCH, on_pcap, (u_char *)&t);
             if (r == PCAP_ERROR_BREAK)
                 return MM_EEOF;
             if (r < 0) {
-                l->st.errors++;
-                snprintf(errbuf, CAPTURE_ERRBUF_SIZE, "%s: %s", l->name, pcap_geterr(l->p));
+                c->live[i].st.errors++;
+                snprintf(errbuf, CAPTURE_ERRBUF_SIZE, "%s: %s", c->live[i].name,
+                         pcap_geterr(c->live[i].p));
                 return MM_ECAPTURE;
             }
+            total += r;
+        }
+        c->turn = (c->turn + 1) % c->nlive;
+        if (total > 0) {
+            c->waited = 0;
+            return total;
         }
         if (c->waited) {
             c->waited = 0;
@@ -326,7 +352,7 @@ int capture_next(struct capture *c, struct capture_pkt *pkt, char *errbuf)
 
     errbuf[0] = '\0';
     if (c->nlive > 0)
-        return next_live(c, pkt, errbuf);
+        return MM_EUNSUPPORTED; /* live: capture_dispatch() */
     for (;;) {
         int r;
         if (c->p == NULL)
@@ -452,8 +478,10 @@ int capture_join_workers(struct capture *c, const struct capture *first, char *e
         int fd = pcap_fileno(l->p), arg;
         socklen_t len = sizeof(arg);
         /* Hash fanout: the kernel's symmetric flow hash picks the socket, so both directions
-         * of a flow reach the same worker; fragments are reassembled first so they follow. */
-        unsigned mode = PACKET_FANOUT_HASH | PACKET_FANOUT_FLAG_DEFRAG;
+         * of a flow reach the same worker. Not PACKET_FANOUT_FLAG_DEFRAG: the kernel would
+         * reassemble fragments, and drop malformed ones, before the sensor saw them; later
+         * fragments may reach another worker, which only counts them (decode.c). */
+        unsigned mode = PACKET_FANOUT_HASH;
         if (first == NULL || first == c) /* the first worker: a new group, its id the kernel's */
             arg = (int)((mode | PACKET_FANOUT_FLAG_UNIQUEID) << 16);
         else if (i < first->nlive && first->live[i].fanout >= 0)

@@ -71,24 +71,28 @@ static uint64_t wall_us(void)
     return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
+static void on_packet(void *ud, const struct capture_pkt *pkt)
+{
+    const struct worker_thread *t = ud;
+
+    engine_packet(t->eng, t->id, pkt);
+}
+
 static void *worker_main(void *arg)
 {
     struct worker_thread *t = arg;
-    struct capture_pkt pkt;
     char errbuf[CAPTURE_ERRBUF_SIZE];
 
     while (!stop_requested) {
-        int r = capture_next(t->cap, &pkt, errbuf);
-        if (r == 1) {
-            engine_packet(t->eng, t->id, &pkt);
-        } else if (r == MM_ECAPTURE) {
+        int r = capture_dispatch(t->cap, on_packet, t, errbuf);
+        if (r == MM_ECAPTURE) {
             log_warnx("worker %u: %s", t->id, errbuf);
             t->failed = 1;
             stop_requested = 1; /* the others, and the main thread, stop too */
             break;
-        } else if (r == MM_EEOF) {
-            break;
         }
+        if (r == MM_EEOF)
+            break;
         engine_worker_tick(t->eng, t->id, wall_us());
     }
     return NULL;
@@ -388,11 +392,15 @@ int main(int argc, char **argv)
         watchdog_us = notify_watchdog_usec() / 2;
         next_ping_us = wall_us() + watchdog_us;
     }
+    wt[0].eng = eng;
+    wt[0].cap = cap;
     while (!stop_requested) {
-        r = capture_next(cap, &pkt, errbuf);
-        if (r == 1) {
+        if (nifaces > 0) {
+            r = capture_dispatch(cap, on_packet, &wt[0], errbuf);
+        } else if ((r = capture_next(cap, &pkt, errbuf)) == 1) {
             engine_packet(eng, 0, &pkt);
-        } else if (r == MM_EEOF) {
+        }
+        if (r == MM_EEOF) {
             break;
         } else if (r == MM_ECAPTURE) {
             log_warnx("%s", errbuf);

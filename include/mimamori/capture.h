@@ -17,7 +17,7 @@
 struct capture;
 
 struct capture_pkt {
-    const uint8_t *data; /* valid until the next capture_next() */
+    const uint8_t *data; /* valid until the next read (live: during the callback) */
     uint32_t caplen, wire_len;
     uint64_t ts_us;
     enum mm_link link;
@@ -65,13 +65,22 @@ int capture_inject(struct capture *c, unsigned iface, const uint8_t *frame, size
 int capture_check_filter(const char *bpf, char *errbuf);
 
 /*
- * Next packet: 1 with *pkt filled, 0 when a live read timed out (call again), MM_EEOF at the
- * end of the last file. A damaged file (truncated record) is reported through errbuf, counted,
- * and reading goes on with the next file.
+ * Reading files: the next packet, 1 with *pkt filled, MM_EEOF at the end of the last file. A
+ * damaged file (truncated record) is reported through errbuf, counted, and reading goes on with
+ * the next file. Live captures are read with capture_dispatch() (MM_EUNSUPPORTED here).
  */
 int capture_next(struct capture *c, struct capture_pkt *pkt, char *errbuf);
 
-/* Stop reading (from a signal handler): the next capture_next() returns MM_EEOF. */
+/*
+ * Live, the fast way: up to a batch of packets from each interface in turn, each handed to fn
+ * where it lies in the kernel's ring, valid only during the call (pcap_next_ex() would copy
+ * every packet out first). Returns how many, 0 after one wait in vain, MM_EEOF
+ * after capture_break(), MM_ECAPTURE with errbuf. Reading files: one packet, as capture_next().
+ */
+typedef void (*capture_fn)(void *ud, const struct capture_pkt *pkt);
+int capture_dispatch(struct capture *c, capture_fn fn, void *ud, char *errbuf);
+
+/* Stop reading (from a signal handler): the next read returns MM_EEOF. */
 void capture_break(struct capture *c);
 
 struct capture_stats {
