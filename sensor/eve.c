@@ -17,6 +17,7 @@
 #include "mimamori/error.h"
 #include "mimamori/medical.h"
 #include "mimamori/output.h"
+#include "mimamori/tz.h"
 #include "mimamori/zone.h"
 
 /*
@@ -119,7 +120,7 @@ void eve_format_time(uint64_t ts_us, char *buf, size_t len)
 
     if (sec != cached) {
         struct tm tm;
-        localtime_r(&sec, &tm);
+        tz_localtime(sec, &tm);
         ndate = strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%S", &tm);
         nzone = strftime(zone, sizeof(zone), "%z", &tm);
         cached = sec;

@@ -22,6 +22,7 @@
 
 #include "mimamori/error.h"
 #include "mimamori/syslog.h"
+#include "mimamori/tz.h"
 #include "mimamori/tls.h"
 
 #ifndef POLLRDHUP
@@ -43,7 +44,7 @@ size_t syslog_format(char *buf, size_t size, unsigned pri, uint64_t ts_us, const
     size_t i, n;
     int hdr;
 
-    localtime_r(&sec, &tm);
+    tz_localtime(sec, &tm);
     strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%S", &tm);
     strftime(zone, sizeof(zone), "%z", &tm); /* +0900 -> +09:00 */
     if (strlen(zone) == 5) {

@@ -3,6 +3,7 @@
  * (localtime_r with TZ set to the zone) for the offset at every day from 2000 to 2100 and
  * bisecting each change down to the second; outside that range the nearest offset holds.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,22 @@
 #define TZ_LAST    4102444800LL /* 2100-01-01T00:00:00Z */
 #define TZ_MAX_CHG 512u
 #define ZONEINFO   "/usr/share/zoneinfo/"
+
+/*
+ * Held while TZ is switched to a zone being loaded (a reload, on the main thread) and while
+ * event times are turned into the sensor's local time (on any thread): otherwise an event
+ * formatted meanwhile would carry the loaded zone's offset.
+ */
+static pthread_mutex_t tz_mu = PTHREAD_MUTEX_INITIALIZER;
+
+void tz_localtime(int64_t utc_s, struct tm *tm)
+{
+    time_t t = (time_t)utc_s;
+
+    pthread_mutex_lock(&tz_mu);
+    localtime_r(&t, tm);
+    pthread_mutex_unlock(&tz_mu);
+}
 
 struct tz_change {
     int64_t at; /* UTC second from which off applies */
@@ -82,6 +99,7 @@ int tz_load(const char *name, struct tz **out)
         free(z);
         return MM_ENOMEM;
     }
+    pthread_mutex_lock(&tz_mu);
     setenv("TZ", name, 1);
     tzset();
     prev = libc_offset(TZ_FIRST);
@@ -109,6 +127,7 @@ int tz_load(const char *name, struct tz **out)
     else
         unsetenv("TZ");
     tzset();
+    pthread_mutex_unlock(&tz_mu);
     free(saved);
     *out = z;
     return 0;

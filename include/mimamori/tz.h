@@ -7,6 +7,7 @@
 #define MIMAMORI_TZ_H
 
 #include <stdint.h>
+#include <time.h>
 
 struct tz;
 
@@ -17,6 +18,12 @@ struct tz;
 int tz_load(const char *name, struct tz **out);
 void tz_free(struct tz *z);
 const char *tz_name(const struct tz *z);
+
+/*
+ * The sensor's own local time (the process's zone) of utc_s, for event timestamps: safe on any
+ * thread, also while another loads a zone.
+ */
+void tz_localtime(int64_t utc_s, struct tm *tm);
 
 /* Seconds east of UTC in effect at utc_s. */
 int32_t tz_offset(const struct tz *z, int64_t utc_s);

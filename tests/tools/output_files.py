@@ -87,6 +87,11 @@ def main():
                                          f"file, after ({len(new)}) in the reopened one")
     got = same(old + new)
     check(got == want, f"logrotate: every event once, in order ({len(got)} of {len(want)})")
+    if got != want:
+        i = next((i for i, (a, b) in enumerate(zip(got, want)) if a != b), min(len(got), len(want)))
+        print(f"     first difference at event {i} (moved file holds {len(old)}):\n"
+              f"     got  {json.dumps(got[i]) if i < len(got) else None}\n"
+              f"     want {json.dumps(want[i]) if i < len(want) else None}")
 
     rot = os.path.join(work, "rot.json")
     cfg = site(work, "rotate", f"  - {{type: file, path: {rot}, rotate_size: 64KiB, "

@@ -2,7 +2,9 @@
  * Output stage tests for events made later (flow records are serialised on the output thread):
  * they come out in the order they were handed over, mixed with ready lines; each is made exactly
  * once; one that cannot be made is counted as dropped; and when the queue is full in live mode
- * they are made at once, on the caller's thread, and go to the overflow spool in order.
+ * they are made at once, on the caller's thread, and go to the overflow spool in order. And
+ * event times made on one thread keep the sensor's zone while another loads a maintenance zone
+ * (which switches the process's TZ for a moment).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -18,7 +20,10 @@
 #include <cmocka.h>
 
 #include "mimamori/config.h"
+#include "mimamori/error.h"
+#include "mimamori/eve.h"
 #include "mimamori/output.h"
+#include "mimamori/tz.h"
 
 static atomic_uint renders, renders_here, slow_first;
 static pthread_t caller;
@@ -174,12 +179,53 @@ static void test_deferred_overflow_in_order(void **state)
     assert_int_equal(atomic_load(&renders), 1000);
 }
 
+static atomic_int loads_done;
+
+static void *load_zones(void *arg)
+{
+    unsigned i;
+
+    (void)arg;
+    for (i = 0; i < 20; i++) {
+        struct tz *z;
+        if (tz_load("Asia/Tokyo", &z) == 0)
+            tz_free(z);
+    }
+    atomic_store(&loads_done, 1);
+    return NULL;
+}
+
+static void test_event_time_zone_during_load(void **state)
+{
+    struct tz *z;
+    pthread_t t;
+    char buf[48];
+    uint64_t sec = 1700000000u, n = 0;
+
+    (void)state;
+    if (tz_load("Asia/Tokyo", &z) != 0)
+        skip(); /* no tzdata here */
+    tz_free(z);
+    eve_format_time(sec * 1000000u, buf, sizeof(buf));
+    assert_string_equal(buf + strlen(buf) - 5, "+0000"); /* the tests run with TZ=UTC */
+    atomic_store(&loads_done, 0);
+    assert_int_equal(pthread_create(&t, NULL, load_zones, NULL), 0);
+    while (!atomic_load(&loads_done)) {
+        /* A new second each time, so the time is worked out afresh, not taken from the cache. */
+        eve_format_time((sec + ++n) * 1000000u, buf, sizeof(buf));
+        assert_string_equal(buf + strlen(buf) - 5, "+0000");
+    }
+    pthread_join(t, NULL);
+    assert_true(n > 100);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_deferred_in_order),
         cmocka_unit_test(test_deferred_failure_counted),
         cmocka_unit_test(test_deferred_overflow_in_order),
+        cmocka_unit_test(test_event_time_zone_during_load),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
