@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include <gcrypt.h>
+#include <pthread.h>
 
 #include "mimamori/community_id.h"
 #include "mimamori/error.h"
@@ -59,6 +60,17 @@ static void base64(const uint8_t *in, size_t len, char *out)
     *out = '\0';
 }
 
+/* libgcrypt is set up once, whichever thread (a worker, the output thread) asks first. */
+static pthread_once_t gcrypt_once = PTHREAD_ONCE_INIT;
+
+static void gcrypt_init(void)
+{
+    if (!gcry_control(GCRYCTL_INITIALIZATION_FINISHED_P)) {
+        gcry_check_version(NULL);
+        gcry_control(GCRYCTL_INITIALIZATION_FINISHED, 0);
+    }
+}
+
 int community_id_v1(const uint8_t src[16], const uint8_t dst[16], uint16_t sport, uint16_t dport,
                     uint8_t proto, uint16_t seed, char *out, size_t outlen)
 {
@@ -69,10 +81,7 @@ int community_id_v1(const uint8_t src[16], const uint8_t dst[16], uint16_t sport
     int ports = proto == 6 || proto == 17 || proto == 132 || proto == 1 || proto == 58;
     int one_way = 0;
 
-    if (!gcry_control(GCRYCTL_INITIALIZATION_FINISHED_P)) {
-        gcry_check_version(NULL);
-        gcry_control(GCRYCTL_INITIALIZATION_FINISHED, 0);
-    }
+    pthread_once(&gcrypt_once, gcrypt_init);
     if (outlen < COMMUNITY_ID_LEN || is_v4_mapped(src) != is_v4_mapped(dst))
         return MM_EINVAL;
     alen = is_v4_mapped(src) ? 4 : 16;
