@@ -486,8 +486,11 @@ int capture_join_workers(struct capture *c, const struct capture *first, char *e
             arg = (int)((mode | PACKET_FANOUT_FLAG_UNIQUEID) << 16);
         else if (i < first->nlive && first->live[i].fanout >= 0)
             arg = (int)(mode << 16) | first->live[i].fanout;
-        else
+        else {
+            snprintf(errbuf, CAPTURE_ERRBUF_SIZE, "%s: the first worker has no fanout group",
+                     l->name);
             return MM_EINVAL;
+        }
         if (setsockopt(fd, SOL_PACKET, PACKET_FANOUT, &arg, sizeof(arg)) != 0 ||
             getsockopt(fd, SOL_PACKET, PACKET_FANOUT, &arg, &len) != 0) {
             snprintf(errbuf, CAPTURE_ERRBUF_SIZE,

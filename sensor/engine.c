@@ -460,32 +460,38 @@ void engine_packet(struct engine *e, unsigned worker, const struct capture_pkt *
     flow_table_expire(w->ft, w->now_us, MM_EXPIRE_PER_PACKET);
 }
 
-void engine_worker_tick(struct engine *e, unsigned worker, uint64_t wall_us)
+/* Several workers: a worker's counters, copied where the stats and health checks read them. */
+static void worker_publish(struct worker *w)
 {
-    struct worker *w = &e->w[worker];
-    struct decode_stats ds;
+    struct decode_stats ds = w->dstats;
     struct flow_table_stats fs;
     struct medical_stats ms;
     struct capture_iface ci[CAPTURE_MAX_IFACES];
     unsigned nci;
 
-    /* With no packets arriving, idle flows still expire by the clock. */
-    if (wall_us > w->now_us)
-        flow_table_expire(w->ft, wall_us, 0);
-    if (!e->threaded || wall_us < w->next_pub_us)
-        return;
-    w->next_pub_us = wall_us + US;
-    ds = w->dstats;
     flow_table_get_stats(w->ft, &fs);
     medical_get_stats(w->med, &ms);
     nci = w->cap != NULL ? capture_ifaces(w->cap, ci) : 0;
-    lock(e);
+    lock(w->e);
     w->pub_dstats = ds;
     w->pub_fs = fs;
     w->pub_ms = ms;
     memcpy(w->pub_ci, ci, sizeof(ci));
     w->pub_nci = nci;
-    unlock(e);
+    unlock(w->e);
+}
+
+void engine_worker_tick(struct engine *e, unsigned worker, uint64_t wall_us)
+{
+    struct worker *w = &e->w[worker];
+
+    /* With no packets arriving, idle flows still expire by the clock. */
+    if (wall_us > w->now_us)
+        flow_table_expire(w->ft, wall_us, 0);
+    if (e->threaded && wall_us >= w->next_pub_us) {
+        w->next_pub_us = wall_us + US;
+        worker_publish(w);
+    }
 }
 
 static void write_stats(struct engine *e, uint64_t uptime_s, uint64_t ts_us)
@@ -589,8 +595,8 @@ void engine_finish(struct engine *e)
         struct worker *w = &e->w[i];
         if (w->now_us > e->now_us)
             e->now_us = w->now_us;
-        w->next_pub_us = 0;
-        engine_worker_tick(e, i, 0);
+        if (e->threaded)
+            worker_publish(w);
     }
     /* Live, the last sample's wall time; from files, the last packet's. */
     lock(e);
@@ -598,10 +604,8 @@ void engine_finish(struct engine *e)
     unlock(e);
     for (i = 0; i < e->nworkers; i++)
         flow_table_flush(e->w[i].ft, FLOW_END_SHUTDOWN);
-    for (i = 0; i < e->nworkers; i++) { /* the flows just written out, counted */
-        e->w[i].next_pub_us = 0;
-        engine_worker_tick(e, i, 0);
-    }
+    for (i = 0; e->threaded && i < e->nworkers; i++) /* the flows just written out, counted */
+        worker_publish(&e->w[i]);
     lock(e);
     detect_finish(e->det);
     /* Suricata's stats schema has no place for these: they go to the diagnostics (-v). */

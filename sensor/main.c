@@ -242,7 +242,6 @@ int main(int argc, char **argv)
     struct engine *eng = NULL;
     struct worker_thread wt[MM_MAX_WORKERS];
     unsigned nworkers = 1;
-    struct capture_pkt pkt;
     struct sigaction sa;
     char errbuf[CAPTURE_ERRBUF_SIZE];
 
@@ -395,11 +394,7 @@ int main(int argc, char **argv)
     wt[0].eng = eng;
     wt[0].cap = cap;
     while (!stop_requested) {
-        if (nifaces > 0) {
-            r = capture_dispatch(cap, on_packet, &wt[0], errbuf);
-        } else if ((r = capture_next(cap, &pkt, errbuf)) == 1) {
-            engine_packet(eng, 0, &pkt);
-        }
+        r = capture_dispatch(cap, on_packet, &wt[0], errbuf);
         if (r == MM_EEOF) {
             break;
         } else if (r == MM_ECAPTURE) {
