@@ -360,6 +360,11 @@ int main(int argc, char **argv)
         status = 1;
         goto done;
     }
+    if (output_start(out) != 0) {
+        fprintf(stderr, "mimamori: cannot start the output thread\n");
+        status = 1;
+        goto done;
+    }
 
     memset(&sa, 0, sizeof(sa));
     sa.sa_handler = on_stop;

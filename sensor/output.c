@@ -9,6 +9,7 @@
  * needed.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -171,13 +172,22 @@ static void spool_put(struct output *o, struct sink *k, const char *msg, size_t 
 static int file_open(struct sink *k)
 {
     struct stat st;
+    int fd, fl;
 
     if (strcmp(k->path, "-") == 0) {
         k->fp = stdout;
         return 0;
     }
-    if ((k->fp = fopen(k->path, "a")) == NULL)
+    /* Opened without waiting: a FIFO nobody reads yet fails (ENXIO) rather than holding the
+     * output thread, and shutdown, until a reader comes; the sink is retried like a receiver
+     * that is down. Writes block again (a slow reader is what the queue is for). */
+    if ((fd = open(k->path, O_WRONLY | O_APPEND | O_CREAT | O_NONBLOCK | O_CLOEXEC, 0666)) < 0)
         return MM_EIO;
+    if ((fl = fcntl(fd, F_GETFL)) < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0 ||
+        (k->fp = fdopen(fd, "a")) == NULL) {
+        close(fd);
+        return MM_EIO;
+    }
     k->size = fstat(fileno(k->fp), &st) == 0 ? (uint64_t)st.st_size : 0;
     return 0;
 }
@@ -604,11 +614,15 @@ static int add_sink(struct output *o, const struct mm_config *cfg, const struct 
             return MM_ENOMEM;
         k->types = co != NULL ? co->types : OUTPUT_EV_ALL;
         snprintf(k->name, sizeof(k->name), "file %s", k->path);
-        if (file_open(k) != 0) {
+        if (file_open(k) == 0) {
+            k->up = 1;
+        } else if (errno == ENXIO) { /* a FIFO whose reader has not started yet */
+            log_warnx("%s: no reader on this FIFO yet, spooling until one opens it", k->name);
+            sink_down(o, k, 0);
+        } else {
             snprintf(err, errlen, "cannot open %s: %s", k->path, strerror(errno));
             return MM_EIO;
         }
-        k->up = 1;
     } else {
         k->types = co->types;
         k->facility = co->facility;
@@ -691,18 +705,20 @@ int output_create(struct output **out, const struct mm_config *cfg, const char *
             spool_pending(o->overflow) > 0)
             o->overflowing = 1;
     }
-    if (r == 0)
-        publish(o); /* names and spools left by a previous run, before the first batch */
-    if (r == 0 && pthread_create(&o->thread, NULL, run, o) != 0) {
-        snprintf(err, errlen, "cannot start the output thread");
-        r = MM_ENOMEM;
-    }
     if (r != 0) {
         output_close(o);
         return r;
     }
-    o->started = 1;
+    publish(o); /* names and spools left by a previous run, before the first batch */
     *out = o;
+    return 0;
+}
+
+int output_start(struct output *o)
+{
+    if (pthread_create(&o->thread, NULL, run, o) != 0)
+        return MM_ENOMEM;
+    o->started = 1;
     return 0;
 }
 
@@ -710,7 +726,7 @@ static void submit(struct output *o, struct item *in)
 {
     pthread_mutex_lock(&o->mu);
     o->queued++;
-    while (!o->live && o->n == o->cap)
+    while (!o->live && o->started && o->n == o->cap)
         pthread_cond_wait(&o->space, &o->mu);
     if (o->overflowing || o->n == o->cap) {
         /* Live capture never waits: the event, and every one after it until the thread has

@@ -23,11 +23,19 @@
 struct output;
 
 /*
- * Start the stage for cfg's outputs, or for eve_path alone ("-" is stdout) when it is set.
- * live: never block the caller of output_submit(). 0, or an error with err filled.
+ * Set up the stage for cfg's outputs, or for eve_path alone ("-" is stdout) when it is set:
+ * files opened, receivers connected. live: never block the caller of output_submit(). 0, or an
+ * error with err filled.
  */
 int output_create(struct output **out, const struct mm_config *cfg, const char *eve_path, int live,
                   char *err, size_t errlen);
+
+/*
+ * Start the output thread. A live sensor does this after dropping its privileges, so that the
+ * thread runs with none either (capability bounding set and no_new_privs are per thread) and
+ * cannot create a spool file as root. Until then events wait in the queue. 0 or MM_ENOMEM.
+ */
+int output_start(struct output *o);
 
 /*
  * Hand over one EVE line (malloc'd, without newline; the stage frees it) of type OUTPUT_EV_*

@@ -22,14 +22,13 @@ import datetime
 import json
 import os
 import shutil
-import signal
 import struct
 import subprocess
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from livetest import check, failures, netns_veth, veth  # noqa: E402
+from livetest import check, failures, stop, netns_veth, veth  # noqa: E402
 
 RULES = """rules:
 """ + "".join(f"""  - key: t.{key}
@@ -148,8 +147,7 @@ def main():
                                 "2000", caps[name]], capture_output=True, text=True, timeout=60)
             check(r.returncode == 0, f"tcpreplay sent the {name} capture")
             time.sleep(4.5)  # the 2 s windows close and are judged
-        p.send_signal(signal.SIGTERM)
-        err = p.communicate(timeout=60)[1]
+        err = stop(p)
         check(p.returncode == 0, f"SIGTERM: exit 0 ({p.returncode})")
         got = alerts(eve)
 

@@ -4,11 +4,11 @@
 usage: live_daemon.py MIMAMORI DEMO_PCAP WORKDIR [--workers N]
 
 The sensor captures on one end (as user nobody after start-up); tcpreplay sends the demo capture
-into the other. Checked: /proc/PID/status shows the unprivileged uid and gid, no capability in
-any set and no_new_privs; the alerts equal those of the same capture read with -r (rule, hosts,
-count), across a reload with a broken config (rejected, reported, the running one kept) and
-a good one (taken, detector state kept) in the middle of the replay; SIGTERM ends it with
-exit 0 and every flow written out. With --workers N the sensor runs N packet workers fed by
+into the other. Checked: /proc/PID/task/*/status shows, for every thread, the unprivileged uid
+and gid, no capability in any set and no_new_privs; the alerts equal those of the same capture
+read with -r (rule, hosts, count), across a reload with a broken config (rejected, reported,
+the running one kept) and a good one (taken, detector state kept) in the middle of the replay;
+SIGTERM ends it with exit 0 and every flow written out. With --workers N the sensor runs N packet workers fed by
 the kernel's fanout: it has N + 1 threads (the workers and the output thread), every flow is
 written once (both directions went to one worker), the workers shared the traffic, and the
 alerts still equal the single-threaded reading.
@@ -27,7 +27,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from livetest import check, failures, netns_veth, pcap_records  # noqa: E402
+from livetest import check, failures, stop, netns_veth, pcap_records  # noqa: E402
 
 
 
@@ -111,15 +111,20 @@ def main():
         check(sum("WATCHDOG=1" in n for n in notes) >= 2,
               f"sd_notify: watchdog pinged ({sum('WATCHDOG=1' in n for n in notes)} in "
               f"{time.time() - start:.1f} s with a 1 s watchdog)")
-        st = status(p.pid)
-        check(st.get("Uid") == ["65534"] * 4 and st.get("Gid") == ["65534"] * 4,
-              f"runs as nobody/nogroup (Uid {st.get('Uid')}, Gid {st.get('Gid')})")
+        # Every thread: the bounding set and no_new_privs belong to a thread, not the process.
         zero = ["0000000000000000"]
-        check(all(st.get(k) == zero for k in ("CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb")),
-              "no capability in any set: " +
-              " ".join(f"{k}={st.get(k, ['?'])[0]}" for k in ("CapPrm", "CapEff", "CapBnd")))
-        check(st.get("NoNewPrivs") == ["1"], "no_new_privs set")
-        threads = len(os.listdir(f"/proc/{p.pid}/task"))
+        tids = sorted(os.listdir(f"/proc/{p.pid}/task"))
+        for tid in tids:
+            st = status(f"{p.pid}/task/{tid}")
+            who = "main thread" if tid == str(p.pid) else f"thread {tid}"
+            check(st.get("Uid") == ["65534"] * 4 and st.get("Gid") == ["65534"] * 4,
+                  f"{who} runs as nobody/nogroup (Uid {st.get('Uid')}, Gid {st.get('Gid')})")
+            check(all(st.get(k) == zero for k in ("CapInh", "CapPrm", "CapEff", "CapBnd",
+                                                 "CapAmb")),
+                  f"{who}: no capability in any set: " +
+                  " ".join(f"{k}={st.get(k, ['?'])[0]}" for k in ("CapPrm", "CapEff", "CapBnd")))
+            check(st.get("NoNewPrivs") == ["1"], f"{who}: no_new_privs set")
+        threads = len(tids)
         check(threads == workers + 1, f"{workers} worker(s) and the output thread: {threads} "
                                       f"threads")
         # The capture in two halves, with a failed and a good reload between them.
@@ -147,8 +152,7 @@ def main():
         ok = replay(halves[1]) and ok
         check(ok, "tcpreplay sent the demo capture (two halves)")
         time.sleep(1.0)
-        p.send_signal(signal.SIGTERM)
-        err = p.communicate(timeout=60)[1]
+        err = stop(p)
         collect(0.3)
         check(any("STOPPING=1" in n for n in notes), "sd_notify: STOPPING=1 sent")
         check(p.returncode == 0, f"SIGTERM: exit 0 ({p.returncode})")

@@ -1,5 +1,8 @@
 """Helpers shared by the end-to-end test scripts: pass/fail lines, pcap records, a network
 namespace with a veth pair."""
+import glob
+import shutil
+import signal
 import struct
 import subprocess
 
@@ -44,3 +47,28 @@ def veth(ns, a, b):
         if r.returncode != 0:
             return r.stderr.strip()
     return None
+
+
+def stop(p, timeout=60):
+    """SIGTERM the sensor and wait; its stderr. A sensor that does not stop is a failure: its
+    threads' stacks are printed (gdb, else the kernel's view) and it is killed, so the test
+    ends and says where it hung instead of running into CTest's timeout."""
+    p.send_signal(signal.SIGTERM)
+    try:
+        return p.communicate(timeout=timeout)[1] or ""
+    except subprocess.TimeoutExpired:
+        check(False, f"the sensor stopped within {timeout} s of SIGTERM")
+        if shutil.which("gdb"):
+            r = subprocess.run(["gdb", "-batch", "-p", str(p.pid), "-ex", "thread apply all bt"],
+                               capture_output=True, text=True, timeout=60)
+            print(r.stdout[-6000:], flush=True)
+        else:
+            for task in glob.glob(f"/proc/{p.pid}/task/*"):
+                try:
+                    print(task, open(task + "/comm").read().strip(),
+                          open(task + "/wchan").read().strip(),
+                          open(task + "/syscall").read().strip(), flush=True)
+                except OSError:
+                    pass
+        p.kill()
+        return p.communicate()[1] or ""

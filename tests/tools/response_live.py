@@ -22,13 +22,12 @@ Needs root, iproute2 and nft; exits 77 (skipped) without them.
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from livetest import check, failures  # noqa: E402
+from livetest import check, failures, stop  # noqa: E402
 
 SERVER = r"""
 import socket, sys, threading
@@ -221,8 +220,7 @@ def run(mimamori, sync, work, ns, enforce):
     else:
         check(listed is None and not os.path.exists(hook_log),
               "dry run: no block list file written and no command run")
-    p.send_signal(signal.SIGTERM)
-    err = p.communicate(timeout=60)[1]
+    err = stop(p)
     check(p.returncode == 0, f"{mode}: the sensor exits 0 ({p.returncode}) {err[-300:]}")
     alerts = {}  # the first alert of each rule and host (a fold report may follow)
     for a in events(eve, "alert"):

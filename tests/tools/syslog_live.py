@@ -25,7 +25,6 @@ skipped (and said so) without root or tcpreplay.
 import json
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -33,7 +32,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from livetest import check, failures, netns_veth, pcap_records  # noqa: E402
+from livetest import check, failures, stop, netns_veth, pcap_records  # noqa: E402
 
 
 
@@ -329,15 +328,16 @@ def part_queue_full(mimamori, work, pcap):
         lines = []
 
         def drain():
-            with open(fifo) as f:
+            # The descriptor that held the FIFO open reads it: were it closed before another
+            # reader opened, the sensor would see no reader at all for a moment (EPIPE).
+            os.set_blocking(holder, True)
+            with open(holder, closefd=True) as f:
                 for line in f:
                     lines.append(line.rstrip("\n"))
-        reader = threading.Thread(target=drain)
+        reader = threading.Thread(target=drain, daemon=True)
         reader.start()
-        os.close(holder)
         time.sleep(1.0)
-        p.send_signal(signal.SIGTERM)
-        err = p.communicate(timeout=60)[1]
+        err = stop(p)
         reader.join(timeout=60)
         check(p.returncode == 0, "queue full: sensor exit 0")
         alerts = [json.loads(x) for x in lines if '"event_type":"alert"' in x]

@@ -4,7 +4,8 @@
  * once; one that cannot be made is counted as dropped; and when the queue is full in live mode
  * they are made at once, on the caller's thread, and go to the overflow spool in order. And
  * event times made on one thread keep the sensor's zone while another loads a maintenance zone
- * (which switches the process's TZ for a moment).
+ * (which switches the process's TZ for a moment). And a file output that is a FIFO nobody reads
+ * yet holds neither start-up nor shutdown: its events wait in the spool for a reader.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,6 +14,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -90,6 +94,7 @@ static void open_fixture(struct fixture *x, int live, unsigned queue)
     assert_true((fd = mkstemp(x->path)) >= 0);
     close(fd);
     assert_int_equal(output_create(&x->out, x->cfg, x->path, live, err, sizeof(err)), 0);
+    assert_int_equal(output_start(x->out), 0);
     atomic_store(&renders, 0);
     atomic_store(&renders_here, 0);
     caller = pthread_self();
@@ -179,6 +184,84 @@ static void test_deferred_overflow_in_order(void **state)
     assert_int_equal(atomic_load(&renders), 1000);
 }
 
+/* A FIFO as the only output, no reader; the stage gives up on it 1 s after being closed. */
+static void open_fifo(struct fixture *x)
+{
+    char site[256], err[256];
+    struct config_diag diag = {0};
+
+    strcpy(x->spool, "/tmp/mm-output-spool-XXXXXX");
+    assert_non_null(mkdtemp(x->spool));
+    snprintf(x->path, sizeof(x->path), "%s/eve.fifo", x->spool);
+    assert_int_equal(mkfifo(x->path, 0600), 0);
+    snprintf(site, sizeof(site),
+             "sensor: {name: t}\ndelivery: {spool_directory: %s, drain_timeout: 1s}\n", x->spool);
+    assert_int_equal(config_load_string("site.yaml", site, strlen(site), &x->cfg, &diag), 0);
+    alarm(30); /* opening the FIFO used to wait for a reader: fail, rather than hang, if so */
+    assert_int_equal(output_create(&x->out, x->cfg, x->path, 1, err, sizeof(err)), 0);
+    assert_int_equal(output_start(x->out), 0);
+}
+
+static void close_fifo(struct fixture *x)
+{
+    char p[96];
+
+    alarm(0);
+    unlink(x->path);
+    snprintf(p, sizeof(p), "%s/output0.spool", x->spool);
+    unlink(p);
+    rmdir(x->spool);
+    config_free(x->cfg);
+}
+
+static void test_fifo_reader_comes_later(void **state)
+{
+    struct fixture x;
+    char buf[4096], want[64];
+    size_t have = 0;
+    ssize_t r;
+    unsigned i;
+    int fd;
+
+    (void)state;
+    open_fifo(&x);
+    for (i = 0; i < 100; i++)
+        ready(x.out, i);
+    usleep(200 * 1000);
+    fd = open(x.path, O_RDONLY | O_NONBLOCK); /* the reader starts: 100 short lines fit the pipe */
+    assert_true(fd >= 0);
+    output_close(x.out); /* waits (up to 1 s) for the spool to reach the reader */
+    while ((r = read(fd, buf + have, sizeof(buf) - 1 - have)) > 0)
+        have += (size_t)r;
+    buf[have] = '\0';
+    close(fd);
+    for (i = 0, r = 0; i < 100; i++) {
+        snprintf(want, sizeof(want), "{\"n\":%u}\n", i);
+        assert_memory_equal(buf + r, want, strlen(want));
+        r += (ssize_t)strlen(want);
+    }
+    assert_int_equal(have, (size_t)r); /* in order, nothing twice */
+    close_fifo(&x);
+}
+
+static void test_fifo_never_read(void **state)
+{
+    struct fixture x;
+    struct stat st;
+    char p[96];
+    unsigned i;
+
+    (void)state;
+    open_fifo(&x);
+    for (i = 0; i < 100; i++)
+        ready(x.out, i);
+    output_close(x.out); /* returns after the drain timeout */
+    snprintf(p, sizeof(p), "%s/output0.spool", x.spool);
+    assert_int_equal(stat(p, &st), 0); /* the events are kept for the next run */
+    assert_true(st.st_size >= 100 * 8);
+    close_fifo(&x);
+}
+
 static atomic_int loads_done;
 
 static void *load_zones(void *arg)
@@ -226,6 +309,8 @@ int main(void)
         cmocka_unit_test(test_deferred_failure_counted),
         cmocka_unit_test(test_deferred_overflow_in_order),
         cmocka_unit_test(test_event_time_zone_during_load),
+        cmocka_unit_test(test_fifo_reader_comes_later),
+        cmocka_unit_test(test_fifo_never_read),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
