@@ -75,7 +75,7 @@ static void ready(struct output *o, unsigned n)
 struct fixture {
     struct mm_config *cfg;
     struct output *out;
-    char path[64], spool[64];
+    char path[96], spool[64];
 };
 
 static void open_fixture(struct fixture *x, int live, unsigned queue)
