@@ -54,24 +54,61 @@ struct classify {
     struct ndpi_detection_module_struct *mod;
     struct classify_flow *free_list;
     struct classify_stats st;
+    int names; /* mod is the loaders' module (names_mod), not ours to free */
 };
+
+/*
+ * The loaders look protocol, category and risk names up in a module of their own. Building one
+ * costs about 25 ms (nDPI loads its address lists into it), as much as a worker's, so the first
+ * classifier created detects with that same module rather than building another: the lookups
+ * only read its tables, and they run on the main thread, which is also the first worker's.
+ */
+static pthread_mutex_t names_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct ndpi_detection_module_struct *names_mod;
+static int names_lent;
+
+static struct ndpi_detection_module_struct *module_new(void)
+{
+    struct ndpi_detection_module_struct *m = ndpi_init_detection_module(ndpi_no_prefs);
+    NDPI_PROTOCOL_BITMASK all;
+
+    if (m == NULL)
+        return NULL;
+    NDPI_BITMASK_SET_ALL(all);
+    ndpi_set_protocol_detection_bitmask2(m, &all);
+    ndpi_finalize_initialization(m);
+    ndpi_category_set_name(m, CATEGORY_HEALTH, "Health");
+    return m;
+}
+
+static struct ndpi_detection_module_struct *names(void)
+{
+    pthread_mutex_lock(&names_mu);
+    if (names_mod == NULL)
+        names_mod = module_new();
+    pthread_mutex_unlock(&names_mu);
+    return names_mod;
+}
 
 int classify_create(struct classify **out)
 {
     struct classify *c;
-    NDPI_PROTOCOL_BITMASK all;
 
     *out = NULL;
     if ((c = calloc(1, sizeof(*c))) == NULL)
         return MM_ENOMEM;
-    if ((c->mod = ndpi_init_detection_module(ndpi_no_prefs)) == NULL) {
+    pthread_mutex_lock(&names_mu);
+    if (!names_lent) { /* lent once only: a module that has seen traffic is not lent again */
+        if (names_mod == NULL)
+            names_mod = module_new();
+        c->mod = names_mod;
+        c->names = names_lent = c->mod != NULL;
+    }
+    pthread_mutex_unlock(&names_mu);
+    if (c->mod == NULL && (c->mod = module_new()) == NULL) {
         free(c);
         return MM_ENOMEM;
     }
-    NDPI_BITMASK_SET_ALL(all);
-    ndpi_set_protocol_detection_bitmask2(c->mod, &all);
-    ndpi_finalize_initialization(c->mod);
-    ndpi_category_set_name(c->mod, CATEGORY_HEALTH, "Health");
     *out = c;
     return 0;
 }
@@ -87,7 +124,8 @@ void classify_destroy(struct classify *c)
         ndpi_free(s->nf);
         free(s);
     }
-    ndpi_exit_detection_module(c->mod);
+    if (!c->names)
+        ndpi_exit_detection_module(c->mod);
     free(c);
 }
 
@@ -433,23 +471,6 @@ void classify_get_stats(const struct classify *c, struct classify_stats *st)
 }
 
 /* --- names for the loaders ------------------------------------------------------------------ */
-
-static struct ndpi_detection_module_struct *names_mod;
-static pthread_once_t names_once = PTHREAD_ONCE_INIT;
-
-static void names_init(void)
-{
-    if ((names_mod = ndpi_init_detection_module(ndpi_no_prefs)) != NULL) {
-        ndpi_finalize_initialization(names_mod);
-        ndpi_category_set_name(names_mod, CATEGORY_HEALTH, "Health");
-    }
-}
-
-static struct ndpi_detection_module_struct *names(void)
-{
-    pthread_once(&names_once, names_init);
-    return names_mod;
-}
 
 int classify_lookup_protocol(const char *name)
 {

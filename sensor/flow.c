@@ -28,6 +28,7 @@ struct flow_table {
     uint32_t free_head;   /* recycled entries, chained through hnext */
     struct lru lru[FT__COUNT];
     uint64_t timeout_us[FT__COUNT];
+    uint64_t expire_us; /* no flow times out before this (0: look) */
     struct flow_table_stats st;
 };
 
@@ -141,10 +142,12 @@ static void lru_push_tail(struct flow_table *t, uint32_t i)
 
     f->lnext = NIL;
     f->lprev = l->tail;
-    if (l->tail != NIL)
+    if (l->tail != NIL) {
         t->pool[l->tail].lnext = i;
-    else
+    } else {
         l->head = i;
+        t->expire_us = 0; /* a new head: its time is not in expire_us yet */
+    }
     l->tail = i;
 }
 
@@ -185,20 +188,33 @@ static void flow_end(struct flow_table *t, uint32_t i, enum flow_end_reason reas
     t->free_head = i;
 }
 
+/*
+ * Called per packet. Each list's head is its longest idle flow, so the earliest time any flow
+ * can time out is the least of the heads' deadlines; until then there is nothing to look at.
+ * Heads only get later as flows are touched or end, except when an empty list gets one.
+ */
 unsigned flow_table_expire(struct flow_table *t, uint64_t now_us, unsigned budget)
 {
+    uint64_t next = UINT64_MAX;
     unsigned n = 0;
     int c;
 
+    if (now_us < t->expire_us)
+        return 0;
     for (c = 0; c < FT__COUNT; c++) {
-        while (t->lru[c].head != NIL && (budget == 0 || n < budget)) {
+        while (t->lru[c].head != NIL) {
             uint32_t i = t->lru[c].head;
-            if (t->pool[i].last_us + t->timeout_us[c] > now_us)
+            uint64_t due = t->pool[i].last_us + t->timeout_us[c];
+            if (due > now_us || (budget != 0 && n >= budget)) {
+                if (due < next)
+                    next = due;
                 break;
+            }
             flow_end(t, i, FLOW_END_TIMEOUT);
             n++;
         }
     }
+    t->expire_us = budget != 0 && n >= budget ? 0 : next;
     return n;
 }
 
@@ -447,8 +463,10 @@ struct flow *flow_table_update(struct flow_table *t, const struct pkt_view *pv, 
         }
     } else {
         f = &t->pool[i];
-        lru_unlink(t, i);
-        lru_push_tail(t, i);
+        if (t->lru[f->tclass].tail != i) { /* a run of packets of one flow moves nothing */
+            lru_unlink(t, i);
+            lru_push_tail(t, i);
+        }
     }
 
     *dir = sender == f->client ? FLOW_TOSERVER : FLOW_TOCLIENT;

@@ -200,9 +200,29 @@ int zone_parse_cidr(const char *s, uint8_t addr[16], unsigned *plen, const char 
     return 0;
 }
 
+/* Dotted quad without printf, which glibc's inet_ntop uses for IPv4: two per flow record. */
+static const char *v4_str(const uint8_t a[4], char *buf, size_t len)
+{
+    char *p = buf;
+    int i;
+
+    if (len < 16)
+        return NULL;
+    for (i = 0; i < 4; i++) {
+        unsigned v = a[i];
+        if (v >= 100)
+            *p++ = (char)('0' + v / 100);
+        if (v >= 10)
+            *p++ = (char)('0' + v / 10 % 10);
+        *p++ = (char)('0' + v % 10);
+        *p++ = i < 3 ? '.' : '\0';
+    }
+    return buf;
+}
+
 const char *zone_addr_str(const uint8_t addr[16], char *buf, size_t len)
 {
     if (memcmp(addr, v4_mapped, sizeof(v4_mapped)) == 0)
-        return inet_ntop(AF_INET, addr + 12, buf, (socklen_t)len);
+        return v4_str(addr + 12, buf, len);
     return inet_ntop(AF_INET6, addr, buf, (socklen_t)len);
 }

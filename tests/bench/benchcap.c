@@ -3,7 +3,9 @@
  * given Ethernet captures repeated COPIES times, each copy's IPv4 addresses moved to their own
  * range (second octet + copy) so its flows are new, on one time line (each file's gaps kept,
  * capped at a second). `flows`: N DNS exchanges (distinct sources), for memory per flow. `read`:
- * the bare libpcap read loop over a file, the floor every reader stands on.
+ * the bare libpcap read loop over a file, the floor every reader stands on: as libpcap opens a
+ * file by itself (stdio's 4 KB buffer, as ndpiReader and tcpdump read), or with `read-1m` through
+ * the 1 MiB stdio buffer Mimamori gives it (a third of the system calls' cost is gone).
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -17,7 +19,7 @@ static int usage(void)
 {
     fprintf(stderr, "usage: mimamori-bench make OUT COPIES IN.pcap...\n"
                     "       mimamori-bench flows OUT N\n"
-                    "       mimamori-bench read FILE\n");
+                    "       mimamori-bench read|read-1m FILE\n");
     return 2;
 }
 
@@ -149,17 +151,27 @@ static int flows(const char *out, unsigned long n)
     return 0;
 }
 
-static int bare_read(const char *file)
+static int bare_read(const char *file, size_t buffer)
 {
     char err[PCAP_ERRBUF_SIZE];
-    pcap_t *p = pcap_open_offline(file, err);
+    FILE *fp = fopen(file, "rb");
+    char *buf = buffer > 0 ? malloc(buffer) : NULL;
+    pcap_t *p;
     struct pcap_pkthdr *h;
     const u_char *data;
     struct timespec a, b;
     uint64_t packets = 0, bytes = 0, wire = 0, sum = 0;
 
-    if (p == NULL) {
+    if (fp == NULL) {
+        perror(file);
+        return 1;
+    }
+    if (buf != NULL)
+        setvbuf(fp, buf, _IOFBF, buffer);
+    if ((p = pcap_fopen_offline(fp, err)) == NULL) { /* fp is still ours */
         fprintf(stderr, "%s\n", err);
+        fclose(fp);
+        free(buf);
         return 1;
     }
     clock_gettime(CLOCK_MONOTONIC, &a);
@@ -170,7 +182,8 @@ static int bare_read(const char *file)
         sum += data[0]; /* touch the packet, as any reader must */
     }
     clock_gettime(CLOCK_MONOTONIC, &b);
-    pcap_close(p);
+    pcap_close(p); /* closes fp */
+    free(buf);
     printf("packets %" PRIu64 " bytes %" PRIu64 " seconds %.6f check %" PRIu64 "\n", packets, bytes,
            (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9, sum);
     return 0;
@@ -183,6 +196,8 @@ int main(int argc, char **argv)
     if (argc == 4 && strcmp(argv[1], "flows") == 0)
         return flows(argv[2], strtoul(argv[3], NULL, 10));
     if (argc == 3 && strcmp(argv[1], "read") == 0)
-        return bare_read(argv[2]);
+        return bare_read(argv[2], 0);
+    if (argc == 3 && strcmp(argv[1], "read-1m") == 0)
+        return bare_read(argv[2], 1u << 20);
     return usage();
 }

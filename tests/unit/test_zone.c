@@ -124,9 +124,16 @@ static void test_addr_str(void **state)
     uint8_t a[16];
     char buf[64];
 
+    static const char *const v4[] = {"192.0.2.7", "0.0.0.0", "255.255.255.255", "10.100.9.0",
+                                     "1.20.199.250"};
+    unsigned i;
+
     (void)state;
-    zone_parse_addr("192.0.2.7", a);
-    assert_string_equal(zone_addr_str(a, buf, sizeof(buf)), "192.0.2.7");
+    for (i = 0; i < sizeof(v4) / sizeof(v4[0]); i++) { /* every digit count in every place */
+        assert_int_equal(zone_parse_addr(v4[i], a), 0);
+        assert_string_equal(zone_addr_str(a, buf, sizeof(buf)), v4[i]);
+    }
+    assert_null(zone_addr_str(a, buf, 15)); /* room for the longest, with its NUL, is asked */
     zone_parse_addr("2001:db8::7", a);
     assert_string_equal(zone_addr_str(a, buf, sizeof(buf)), "2001:db8::7");
 }
