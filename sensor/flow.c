@@ -540,3 +540,8 @@ const char *flow_end_reason_name(enum flow_end_reason r)
     static const char *const names[] = {"timeout", "forced", "shutdown"};
     return (unsigned)r < 3 ? names[r] : "unknown";
 }
+
+const struct flow_ack_stats *flow_table_ack(const struct flow_table *t)
+{
+    return t->st.ack;
+}

@@ -168,6 +168,9 @@ void flow_table_flush(struct flow_table *t, enum flow_end_reason reason);
 
 void flow_table_get_stats(const struct flow_table *t, struct flow_table_stats *st);
 
+/* The ACK accounting alone (MM_MAX_IFACES entries), read in place. */
+const struct flow_ack_stats *flow_table_ack(const struct flow_table *t);
+
 /* Add one table's counters to another's (several workers: one table each). */
 void flow_table_stats_add(struct flow_table_stats *to, const struct flow_table_stats *from);
 
