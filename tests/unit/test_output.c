@@ -100,11 +100,23 @@ static void open_fixture(struct fixture *x, int live, unsigned queue)
     caller = pthread_self();
 }
 
+/* Removes the output file, a spool file in the spool directory and the directory. */
+static void remove_fixture(struct fixture *x, const char *spool_file)
+{
+    char p[128];
+
+    unlink(x->path);
+    snprintf(p, sizeof(p), "%s/%s", x->spool, spool_file);
+    unlink(p);
+    rmdir(x->spool);
+    config_free(x->cfg);
+}
+
 /* Closes the stage and checks the file holds "{"n":i}" for i in 0..n-1, skipping skip. */
 static void close_and_check(struct fixture *x, unsigned n, unsigned skip)
 {
     FILE *f;
-    char line[64], want[64], spool[96];
+    char line[64], want[64];
     unsigned i;
 
     output_close(x->out);
@@ -119,11 +131,7 @@ static void close_and_check(struct fixture *x, unsigned n, unsigned skip)
     }
     assert_null(fgets(line, sizeof(line), f)); /* nothing more, nothing twice */
     fclose(f);
-    unlink(x->path);
-    snprintf(spool, sizeof(spool), "%s/overflow.spool", x->spool);
-    unlink(spool);
-    rmdir(x->spool);
-    config_free(x->cfg);
+    remove_fixture(x, "overflow.spool");
 }
 
 static void test_deferred_in_order(void **state)
@@ -204,14 +212,8 @@ static void open_fifo(struct fixture *x)
 
 static void close_fifo(struct fixture *x)
 {
-    char p[96];
-
     alarm(0);
-    unlink(x->path);
-    snprintf(p, sizeof(p), "%s/output0.spool", x->spool);
-    unlink(p);
-    rmdir(x->spool);
-    config_free(x->cfg);
+    remove_fixture(x, "output0.spool");
 }
 
 static void test_fifo_reader_comes_later(void **state)
