@@ -125,10 +125,12 @@ static void lru_unlink(struct flow_table *t, uint32_t i)
     struct flow *f = &t->pool[i];
     struct lru *l = &t->lru[f->tclass];
 
-    if (f->lprev != NIL)
+    if (f->lprev != NIL) {
         t->pool[f->lprev].lnext = f->lnext;
-    else
+    } else {
         l->head = f->lnext;
+        t->expire_us = 0; /* a new head, whose deadline may come sooner (time stepped back) */
+    }
     if (f->lnext != NIL)
         t->pool[f->lnext].lprev = f->lprev;
     else
@@ -191,7 +193,8 @@ static void flow_end(struct flow_table *t, uint32_t i, enum flow_end_reason reas
 /*
  * Called per packet. Each list's head is its longest idle flow, so the earliest time any flow
  * can time out is the least of the heads' deadlines; until then there is nothing to look at.
- * Heads only get later as flows are touched or end, except when an empty list gets one.
+ * Whenever a list gets a new head the deadline is looked at again (expire_us = 0): it is
+ * usually later, but not when packet times stepped back.
  */
 unsigned flow_table_expire(struct flow_table *t, uint64_t now_us, unsigned budget)
 {

@@ -1,7 +1,8 @@
 /*
  * Flow table tests: both directions map to one flow, the client is chosen right, TCP state
  * follows SYN/FIN/RST, each timeout class expires on its own clock, a full pool evicts the
- * longest-idle flow, and every flow leaves through on_end exactly once.
+ * longest-idle flow, expiry keeps up when packet times step back, and every flow leaves through
+ * on_end exactly once.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -224,6 +225,32 @@ static void test_expire_budget(void **state)
     flow_table_destroy(t);
 }
 
+/*
+ * Expiry only looks again once the earliest head's deadline has passed, or when a list gets a
+ * new head. A packet from the past (merged captures step back in time) makes a flow whose
+ * deadline is earlier than the head's: it must go as soon as it is the head.
+ */
+static void test_expire_after_time_stepped_back(void **state)
+{
+    struct ended e = {0};
+    struct flow_table *t = table(&e, 64);
+    struct pkt_view a = view("10.0.0.1", "10.3.0.1", 17, 5000, 123, 0);
+    struct pkt_view b = view("10.0.0.1", "10.3.0.2", 17, 5000, 123, 0);
+    int dir, created;
+
+    (void)state;
+    flow_table_update(t, &a, 60, S(1000), &dir, &created);
+    assert_int_equal(flow_table_expire(t, S(1000), 0), 0); /* next look: A's deadline, 1120 s */
+    flow_table_update(t, &b, 60, S(10), &dir, &created);   /* B is due at 130 s, behind A */
+    assert_int_equal(flow_table_expire(t, S(1001), 0), 0);
+    flow_table_update(t, &a, 60, S(1001), &dir, &created); /* A to the tail: B is the head */
+    assert_int_equal(flow_table_expire(t, S(1001), 0), 1);
+    assert_int_equal(e.reasons[FLOW_END_TIMEOUT], 1);
+    assert_int_equal(flow_table_expire(t, S(1120), 0), 0);
+    assert_int_equal(flow_table_expire(t, S(1121), 0), 1); /* A, 120 s after its last packet */
+    flow_table_destroy(t);
+}
+
 /* A TCP segment: seq, payload length on the wire, and the ACK it carries. */
 static struct pkt_view seg(int to_server, uint8_t flags, uint32_t seq, uint32_t len, uint32_t ack)
 {
@@ -316,6 +343,7 @@ int main(void)
         cmocka_unit_test(test_eviction_when_full),
         cmocka_unit_test(test_vlan_separates_flows),
         cmocka_unit_test(test_expire_budget),
+        cmocka_unit_test(test_expire_after_time_stepped_back),
         cmocka_unit_test(test_acks_for_unseen_data),
         cmocka_unit_test(test_acks_one_way),
     };
