@@ -50,6 +50,7 @@ struct detect {
     int *supp_rule;       /* per suppression: the rule index it silences */
     unsigned *classified, ncl, *segment, nseg, *ended, nend, *medical, nmed;
     struct fold *folds;
+    uint64_t fold_used[MM_DEDUP_SLOTS / 64]; /* a bit per open fold: walks skip the rest */
     uint64_t next_sweep_us;
     uint64_t next_expiry_us; /* earliest end of an open fold (UINT64_MAX: none) */
     int svc_proto[SVC__COUNT];
@@ -250,6 +251,8 @@ static void emit(struct detect *d, const struct flow *f, unsigned ri, uint64_t t
 /* Report the repeats a fold collected, and free it. */
 static void fold_close(struct detect *d, struct fold *fo)
 {
+    size_t i;
+
     if (fo->count > 1) {
         struct evidence ev = fo->ev;
         char t[48];
@@ -259,6 +262,25 @@ static void fold_close(struct detect *d, struct fold *fo)
         emit(d, &fo->flow, fo->rule, fo->last_us, fo->count - 1, &ev, NULL);
     }
     fo->key = 0;
+    i = (size_t)(fo - d->folds);
+    d->fold_used[i / 64] &= ~(1ull << (i % 64));
+}
+
+/*
+ * The open folds, for walks over them all: the table is 2 MB of mostly empty slots, which a
+ * walk would otherwise read through (each of its pages faulted in, at exit, just to find it
+ * empty). Calls fn for each; fn may close the fold.
+ */
+static void folds_each(struct detect *d, void (*fn)(struct detect *, struct fold *, void *),
+                       void *arg)
+{
+    size_t w;
+
+    for (w = 0; w < MM_DEDUP_SLOTS / 64; w++) {
+        uint64_t bits;
+        for (bits = d->fold_used[w]; bits != 0; bits &= bits - 1)
+            fn(d, &d->folds[w * 64 + (size_t)__builtin_ctzll(bits)], arg);
+    }
 }
 
 static int suppressed(const struct detect *d, unsigned ri, const struct fctx *x)
@@ -337,6 +359,8 @@ static void raise_alert(struct detect *d, struct fctx *x, unsigned ri, enum scop
         fold_close(d, victim);
     }
     victim->key = key;
+    i = (unsigned)(victim - d->folds);
+    d->fold_used[i / 64] |= 1ull << (i % 64);
     victim->rule = ri;
     victim->count = 1;
     victim->first_us = victim->last_us = x->now;
@@ -1029,33 +1053,35 @@ void detect_flow_event(void *ud, enum flow_event ev, struct flow *f, enum flow_e
         on_ended(d, &x);
 }
 
+static void sweep_one(struct detect *d, struct fold *fo, void *arg)
+{
+    uint64_t now_us = *(const uint64_t *)arg;
+
+    if (fo->expires_us <= now_us)
+        fold_close(d, fo);
+    else if (fo->expires_us < d->next_expiry_us)
+        d->next_expiry_us = fo->expires_us;
+}
+
 void detect_tick(struct detect *d, uint64_t now_us)
 {
-    unsigned i;
-
     /* Called per packet: nothing to do until a fold's window has passed, checked once a second. */
     if (now_us < d->next_sweep_us || now_us < d->next_expiry_us)
         return;
     d->next_sweep_us = now_us + US;
     d->next_expiry_us = UINT64_MAX;
-    for (i = 0; i < MM_DEDUP_SLOTS; i++) {
-        struct fold *fo = &d->folds[i];
-        if (fo->key == 0)
-            continue;
-        if (fo->expires_us <= now_us)
-            fold_close(d, fo);
-        else if (fo->expires_us < d->next_expiry_us)
-            d->next_expiry_us = fo->expires_us;
-    }
+    folds_each(d, sweep_one, &now_us);
+}
+
+static void close_one(struct detect *d, struct fold *fo, void *arg)
+{
+    (void)arg;
+    fold_close(d, fo);
 }
 
 void detect_finish(struct detect *d)
 {
-    unsigned i;
-
-    for (i = 0; i < MM_DEDUP_SLOTS; i++)
-        if (d->folds[i].key != 0)
-            fold_close(d, &d->folds[i]);
+    folds_each(d, close_one, NULL);
 }
 
 /* --- life ----------------------------------------------------------------------------------- */
@@ -1215,24 +1241,25 @@ int detect_create(struct detect **out, const struct mm_config *cfg, struct eve *
     return 0;
 }
 
+static void refold_one(struct detect *d, struct fold *fo, void *arg)
+{
+    const struct mm_config *cfg = arg;
+    const struct rule *r = rules_find(cfg->ruleset, d->rs->r[fo->rule].key);
+
+    if (r != NULL && r->enabled)
+        fo->rule = (unsigned)(r - cfg->ruleset->r);
+    else
+        fold_close(d, fo);
+}
+
 int detect_reload(struct detect *d, const struct mm_config *cfg)
 {
     struct plan old = plan_of(d), p;
-    unsigned i;
 
     if (plan_build(&p, cfg, d->rs, &old) != 0)
         return MM_ENOMEM;
     /* Folds follow their rule by key; a rule that is gone reports its repeats now. */
-    for (i = 0; i < MM_DEDUP_SLOTS; i++) {
-        struct fold *fo = &d->folds[i];
-        const struct rule *r;
-        if (fo->key == 0)
-            continue;
-        if ((r = rules_find(cfg->ruleset, d->rs->r[fo->rule].key)) != NULL && r->enabled)
-            fo->rule = (unsigned)(r - cfg->ruleset->r);
-        else
-            fold_close(d, fo);
-    }
+    folds_each(d, refold_one, (void *)cfg);
     plan_free(&old, d->rs != NULL ? d->rs->n : 0);
     plan_install(d, &p);
     d->cfg = cfg;
