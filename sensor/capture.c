@@ -165,14 +165,17 @@ int capture_check_filter(const char *bpf, char *errbuf)
 static int set_filter(struct live *l, const char *bpf, char *errbuf)
 {
     struct bpf_program prog;
+    int r = pcap_compile(l->p, &prog, bpf != NULL ? bpf : "", 1, PCAP_NETMASK_UNKNOWN);
 
-    if (pcap_compile(l->p, &prog, bpf != NULL ? bpf : "", 1, PCAP_NETMASK_UNKNOWN) != 0 ||
-        pcap_setfilter(l->p, &prog) != 0) {
+    if (r == 0) {
+        r = pcap_setfilter(l->p, &prog);
+        pcap_freecode(&prog); /* the kernel has its copy, or it was refused */
+    }
+    if (r != 0) {
         snprintf(errbuf, CAPTURE_ERRBUF_SIZE, "%s: filter '%s': %s", l->name,
                  bpf != NULL ? bpf : "", pcap_geterr(l->p));
         return MM_ECAPTURE;
     }
-    pcap_freecode(&prog);
     return 0;
 }
 
