@@ -424,6 +424,21 @@ static const char *eve_app_proto(uint16_t id)
     }
 }
 
+/* a, or "a.b" when b is given, cut to fit buf. */
+static void name_join(char *buf, size_t size, const char *a, const char *b)
+{
+    size_t n = strnlen(a, size - 1), m;
+
+    memcpy(buf, a, n);
+    if (b != NULL && n + 1 < size) {
+        buf[n++] = '.';
+        m = strnlen(b, size - 1 - n);
+        memcpy(buf + n, b, m);
+        n += m;
+    }
+    buf[n] = '\0';
+}
+
 void classify_names(const struct classify *c, const struct flow_app *a, struct classify_names *n)
 {
     ndpi_protocol p = {a->master, a->app, (ndpi_protocol_category_t)a->category};
@@ -440,9 +455,15 @@ void classify_names(const struct classify *c, const struct flow_app *a, struct c
         return;
     }
 
-    ndpi_protocol2name(c->mod, p, n->protocol, sizeof(n->protocol));
     n->master = a->master != NDPI_PROTOCOL_UNKNOWN ? ndpi_get_proto_name(c->mod, a->master) : NULL;
     n->app = ndpi_get_proto_name(c->mod, a->app);
+    /* ndpi_protocol2name()'s "Master.App", "Master" or "App", without its snprintf() (1% of the
+     * worker: every flow record and alert is named) */
+    if (a->master == NDPI_PROTOCOL_UNKNOWN || a->master == a->app)
+        name_join(n->protocol, sizeof(n->protocol), n->app, NULL);
+    else
+        name_join(n->protocol, sizeof(n->protocol), n->master,
+                  a->app != NDPI_PROTOCOL_UNKNOWN ? n->app : NULL);
     n->category = ndpi_category_get_name(c->mod, p.category);
     n->confidence = ndpi_confidence_get_name((ndpi_confidence_t)a->confidence);
     /* The most specific protocol Suricata has a name for (NetBIOS.SMBv23 is "smb", TLS.Google

@@ -1,7 +1,8 @@
 /*
  * Classifier tests with the real nDPI: a DNS query is recognised on its first packet with its
  * query name kept, the nDPI state is freed once final and recycled for the next flow, and a
- * flow nDPI cannot recognise gives up after the packet budget.
+ * flow nDPI cannot recognise gives up after the packet budget. Protocol names read as nDPI's
+ * own ndpi_protocol2name() writes them.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -10,6 +11,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <ndpi_api.h>
 
 #include "mimamori/classify.h"
 #include "mimamori/limits.h"
@@ -132,11 +134,58 @@ static void test_budget_gives_up(void **state)
     classify_destroy(c);
 }
 
+/* The "Master.App" name, made without nDPI's snprintf, equals nDPI's own for every protocol
+ * under several masters (none, the protocol itself, a few common ones and the last one). */
+static void test_names_match_ndpi(void **state)
+{
+    struct ndpi_detection_module_struct *m = ndpi_init_detection_module(ndpi_no_prefs);
+    NDPI_PROTOCOL_BITMASK all;
+    struct classify *c;
+    struct classify_names names;
+    struct flow f;
+    uint16_t masters[] = {NDPI_PROTOCOL_UNKNOWN, NDPI_PROTOCOL_HTTP, NDPI_PROTOCOL_TLS,
+                          NDPI_PROTOCOL_DNS,     NDPI_PROTOCOL_QUIC, 0};
+    unsigned i, app, n, checked = 0;
+    char want[64];
+
+    (void)state;
+    assert_non_null(m);
+    NDPI_BITMASK_SET_ALL(all);
+    ndpi_set_protocol_detection_bitmask2(m, &all);
+    ndpi_finalize_initialization(m);
+    n = ndpi_get_num_supported_protocols(m);
+    masters[sizeof(masters) / sizeof(masters[0]) - 1] = (uint16_t)(n - 1);
+    assert_int_equal(classify_create(&c), 0);
+    memset(&f, 0, sizeof(f));
+    for (i = 0; i < sizeof(masters) / sizeof(masters[0]); i++) {
+        for (app = 0; app < n; app++) {
+            ndpi_protocol p = {masters[i], (uint16_t)app, NDPI_PROTOCOL_CATEGORY_UNSPECIFIED};
+            if (app == CLASSIFY_PROTO_HL7 || app == CLASSIFY_PROTO_DICOM)
+                continue; /* Mimamori's own: named by it */
+            f.app.master = masters[i];
+            f.app.app = (uint16_t)app;
+            classify_names(c, &f.app, &names);
+            ndpi_protocol2name(m, p, want, sizeof(want));
+            assert_string_equal(names.protocol, want);
+            checked++;
+        }
+        /* and the protocol as its own master */
+        f.app.master = f.app.app = masters[i];
+        classify_names(c, &f.app, &names);
+        ndpi_protocol2name(m, (ndpi_protocol){masters[i], masters[i], 0}, want, sizeof(want));
+        assert_string_equal(names.protocol, want);
+    }
+    assert_true(checked > 1000);
+    classify_destroy(c);
+    ndpi_exit_detection_module(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_dns),
         cmocka_unit_test(test_budget_gives_up),
+        cmocka_unit_test(test_names_match_ndpi),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
