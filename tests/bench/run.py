@@ -40,8 +40,8 @@ def run(cmd):
 
 def best(cmds, runs, capture, outputs):
     """Each command's best time and largest peak RSS over runs rounds, the commands taking turns
-    within a round so that all of them meet the same moods of a shared machine; and each one's
-    last stdout. Before each run the capture is read into the page cache (this machine's memory
+    within a round so that all of them meet the same moods of a shared machine; each one's last
+    stdout and its time in every round. Before each run the capture is read into the page cache (this machine's memory
     manager evicts idle pages) and the command's output file, if any, removed (file outputs
     append)."""
     results = [[] for _ in cmds]
@@ -53,7 +53,8 @@ def best(cmds, runs, capture, outputs):
             if outputs[i] is not None and os.path.exists(outputs[i]):
                 os.unlink(outputs[i])
             results[i].append(run(cmd))
-    return [(min(r[0] for r in res), max(r[1] for r in res), res[-1][2]) for res in results]
+    return [(min(r[0] for r in res), max(r[1] for r in res), res[-1][2], [r[0] for r in res])
+            for res in results]
 
 
 def last_stats(eve):
@@ -99,7 +100,8 @@ def main():
     with open(site, "w") as f:
         f.write("sensor: {name: bench}\nflow: {max_flows: 1048576}\n")
 
-    (bare_t, bare_rss, out), (bare1m_t, bare1m_rss, _), (mm_t, mm_rss, _), (nd_t, nd_rss, _) = \
+    (bare_t, bare_rss, out, _), (bare1m_t, bare1m_rss, _, _), (mm_t, mm_rss, _, mm_all), \
+        (nd_t, nd_rss, _, nd_all) = \
         best([[tool, "read", capture], [tool, "read-1m", capture],
               [mimamori, "-c", site, "-r", capture, "--eve", eve],
               ["ndpiReader", "-q", "-i", capture]], runs, capture, [None, None, eve, None])
@@ -124,6 +126,9 @@ def main():
     mm = row("mimamori (1 worker)", mm_t, mm_rss, mm_flows)
     print(f"\nmimamori / ndpiReader: {mm / nd:.2f}x packets per second (goal >= 3), "
           f"{mm_rss / nd_rss:.2f} of its peak RSS (goal <= 0.33)")
+    rounds = sorted(n / m for m, n in zip(mm_all, nd_all))
+    print(f"  round by round (the two ran one after the other): "
+          f"{', '.join(f'{r:.2f}x' for r in rounds)}; median {rounds[len(rounds) // 2]:.2f}x")
     print(f"mimamori / bare read:  {mm / bare:.1%} of the floor (goal >= 30%); "
           f"{mm / bare1m:.1%} of the read with Mimamori's own 1 MiB buffer")
     print(f"mimamori: {alerts} alerts, flow table {st['stats']['flow']['memuse']} bytes in use "
