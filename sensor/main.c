@@ -9,6 +9,7 @@
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
@@ -83,6 +84,8 @@ static void *worker_main(void *arg)
     struct worker_thread *t = arg;
     char errbuf[CAPTURE_ERRBUF_SIZE];
 
+    snprintf(errbuf, sizeof(errbuf), "mm-worker%u", t->id); /* top -H, ps -L, gdb */
+    prctl(PR_SET_NAME, errbuf, 0, 0, 0);
     while (!stop_requested) {
         int r = capture_dispatch(t->cap, on_packet, t, errbuf);
         if (r == MM_ECAPTURE) {

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -531,6 +532,7 @@ static void *run(void *arg)
     size_t cap = 0;
     uint64_t drain_until = 0;
 
+    prctl(PR_SET_NAME, "mm-output", 0, 0, 0); /* top -H, ps -L, gdb */
     for (;;) {
         unsigned n = 0, i;
         int stopping;

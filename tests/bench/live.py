@@ -45,15 +45,22 @@ def sendable(capture, work):
     return out
 
 
-def cpu_ticks(pid):
-    total = 0
-    for tid in os.listdir(f"/proc/{pid}/task"):
+def thread_ticks(pid):
+    """CPU ticks (user + system) of each of the process's threads, by name."""
+    ticks = {}
+    for tid in sorted(os.listdir(f"/proc/{pid}/task"), key=int):
         try:
-            fields = open(f"/proc/{pid}/task/{tid}/stat").read().rsplit(")", 1)[1].split()
+            with open(f"/proc/{pid}/task/{tid}/stat") as f:
+                name, rest = f.read().split("(", 1)[1].rsplit(")", 1)
         except OSError:
             continue
-        total += int(fields[11]) + int(fields[12])  # utime, stime
-    return total
+        fields = rest.split()
+        ticks[f"{name}/{tid}"] = int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks
+
+
+def cpu_ticks(pid):
+    return sum(thread_ticks(pid).values())
 
 
 def one_run(mimamori, capture, work, workers, alerts_only, ring):
@@ -93,6 +100,7 @@ def one_run(mimamori, capture, work, workers, alerts_only, ring):
         os.kill(pid, signal.SIGSTOP)
         sent = subprocess.run(["ip", "netns", "exec", ns, "tcpreplay", "-i", "mmb0", "--topspeed",
                                capture], capture_output=True, text=True)
+        before = thread_ticks(pid)
         t0 = time.perf_counter()
         os.kill(pid, signal.SIGCONT)
         last, last_t, idle = cpu_ticks(pid), t0, 0
@@ -104,10 +112,11 @@ def one_run(mimamori, capture, work, workers, alerts_only, ring):
             else:
                 idle += 1
         wall = last_t - t0
+        threads = {k: v - before.get(k, 0) for k, v in thread_ticks(pid).items()}
         p.send_signal(signal.SIGTERM)
         p.wait(timeout=120)
         stats = [json.loads(x) for x in open(eve) if '"event_type":"stats"' in x][-1]
-        return wall, stats, sent.stdout
+        return wall, stats, sent.stdout, threads
     finally:
         subprocess.run(["ip", "netns", "del", ns], capture_output=True)
 
@@ -138,14 +147,15 @@ def main():
     capture = sendable(capture, work)
     print(f"capture {capture}; {'alerts and stats' if alerts_only else 'alerts, flows and stats'}"
           f" to a file; {os.cpu_count()} CPUs; best of {runs}\n")
-    rates, bests = {}, {}
+    rates, bests, walls = {}, {}, {n: [] for n in counts}
     for _ in range(runs):  # the worker counts take turns: a shared machine's moods hit all alike
         for n in counts:
-            wall, st, sent = one_run(mimamori, capture, work, n, alerts_only, ring)
+            wall, st, sent, threads = one_run(mimamori, capture, work, n, alerts_only, ring)
+            walls[n].append(wall)
             if n not in bests or wall < bests[n][0]:
-                bests[n] = (wall, st, sent)
+                bests[n] = (wall, st, sent, threads)
     for n in counts:
-        wall, st, sent = bests[n]
+        wall, st, sent, threads = bests[n]
         pkts = st["stats"]["decoder"]["pkts"]
         drops = st["stats"]["capture"]["kernel_drops"]
         shares = [w["packets"] for w in st["ndpi"]["capture"].get("workers", [])]
@@ -154,10 +164,18 @@ def main():
                 "Failed packets" in x]
         print(f"{n} worker(s): {pkts} packets in {wall:.2f} s = {pkts / wall / 1e6:.3f} Mpps, "
               f"kernel drops {drops}, per worker {shares or [pkts]} (tcpreplay: {sent})")
+        tck = os.sysconf("SC_CLK_TCK")
+        print("  CPU seconds by thread while draining: " +
+              ", ".join(f"{k} {v / tck:.2f}" for k, v in threads.items() if v > 0))
+    print("drain times by round: " + "; ".join(
+        f"{n} worker(s) " + " ".join(f"{w:.2f}" for w in walls[n]) for n in counts))
     if 1 in rates:
         for n in counts:
             if n != 1:
-                print(f"{n} workers / 1: {rates[n] / rates[1]:.2f}x")
+                rounds = sorted(a / b for a, b in zip(walls[1], walls[n]))
+                print(f"{n} workers / 1: {rates[n] / rates[1]:.2f}x; round by round "
+                      f"{', '.join(f'{r:.2f}x' for r in rounds)}, median "
+                      f"{rounds[len(rounds) // 2]:.2f}x")
     return 0
 
 

@@ -5,7 +5,8 @@ usage: live_daemon.py MIMAMORI DEMO_PCAP WORKDIR [--workers N]
 
 The sensor captures on one end (as user nobody after start-up); tcpreplay sends the demo capture
 into the other. Checked: /proc/PID/task/*/status shows, for every thread, the unprivileged uid
-and gid, no capability in any set and no_new_privs; the alerts equal those of the same capture
+and gid, no capability in any set and no_new_privs, and its name (mimamori, mm-workerN,
+mm-output); the alerts equal those of the same capture
 read with -r (rule, hosts, count), across a reload with a broken config (rejected, reported,
 the running one kept) and a good one (taken, detector state kept) in the middle of the replay;
 SIGTERM ends it with exit 0 and every flow written out. With --workers N the sensor runs N packet workers fed by
@@ -127,6 +128,9 @@ def main():
         threads = len(tids)
         check(threads == workers + 1, f"{workers} worker(s) and the output thread: {threads} "
                                       f"threads")
+        names = sorted(open(f"/proc/{p.pid}/task/{tid}/comm").read().strip() for tid in tids)
+        want = sorted(["mimamori", "mm-output"] + [f"mm-worker{i}" for i in range(1, workers)])
+        check(names == want, f"threads named for top -H: {names}")
         # The capture in two halves, with a failed and a good reload between them.
         hdr, recs = pcap_records(pcap)
         halves = []
