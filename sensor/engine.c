@@ -8,11 +8,16 @@
  * host rather than by flow (the rules and their counters, the DNS cache, health, responses and
  * the EVE writer) is one for all workers: with several (live capture, the kernel splitting the
  * traffic by flow) it is entered under one lock, taken per flow event rather than per packet.
- * Each worker publishes its counters once a second for the stats and health checks.
+ * The flow record is copied out after the lock is left, with the snapshot of the config taken
+ * under it: a reload waits until every other worker has moved on to its next packet, so the
+ * snapshot it replaced is not in use when it is freed. Each worker publishes its counters once
+ * a second for the stats and health checks.
  */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "mimamori/classify.h"
 #include "mimamori/detect.h"
@@ -49,6 +54,8 @@ struct worker {
     struct medical_stats pub_ms;
     struct capture_iface pub_ci[CAPTURE_MAX_IFACES];
     unsigned pub_nci;
+    _Atomic uint64_t seen; /* several workers: the config generation it has moved to; gone:
+                              UINT64_MAX */
 };
 
 struct engine {
@@ -65,6 +72,7 @@ struct engine {
     unsigned nworkers;
     int threaded; /* several workers: the shared parts are entered under mu */
     pthread_mutex_t mu;
+    _Atomic uint64_t gen;               /* config generation: one more at each reload */
     uint64_t now_us;                    /* latest packet time of any worker */
     uint64_t first_us;                  /* first packet time */
     uint64_t wall_start_us;             /* first tick, for uptime */
@@ -88,10 +96,19 @@ static void unlock(struct engine *e)
         pthread_mutex_unlock(&e->mu);
 }
 
+/* The worker holds no pointer into a config snapshot between packets (see engine_reload). */
+static void quiescent(struct engine *e, struct worker *w)
+{
+    if (e->threaded)
+        atomic_store_explicit(&w->seen, atomic_load_explicit(&e->gen, memory_order_acquire),
+                              memory_order_release);
+}
+
 static void dispatch(struct worker *w, enum flow_event ev, struct flow *f,
                      enum flow_end_reason reason)
 {
     struct engine *e = w->e;
+    struct eve_ctx ctx;
     unsigned i;
 
     w->flow_events[ev]++;
@@ -100,10 +117,15 @@ static void dispatch(struct worker *w, enum flow_event ev, struct flow *f,
         response_set_packet(e->resp, &w->cur);
     for (i = 0; i < e->nhandlers; i++)
         e->handlers[i].fn(e->handlers[i].ud, ev, f, reason);
-    /* The flow record comes last, so that it says whether any handler alerted. */
-    if (ev == FLOW_EV_ENDED && e->eve != NULL)
-        eve_write_flow(e->eve, &e->ectx, f, reason);
+    if (ev == FLOW_EV_ENDED) {
+        ctx = e->ectx;
+        ctx.worker = (unsigned)(w - e->w);
+    }
     unlock(e);
+    /* The flow record comes last, so that it says whether any handler alerted; copying it
+     * needs nothing the lock guards (ctx's snapshot outlives this packet). */
+    if (ev == FLOW_EV_ENDED && e->eve != NULL)
+        eve_write_flow(e->eve, &ctx, f, reason);
 }
 
 /* Called by a worker's flow table for every flow leaving it. */
@@ -236,7 +258,22 @@ int engine_reload(struct engine *e, const struct mm_config *cfg, uint64_t wall_u
     e->last_reload_us = wall_us;
     e->reload_errors = 0;
     unlock(e);
+    if (e->threaded) {
+        /* Called on worker 0 between its packets; the others move on within a packet, or
+         * within a capture timeout (250 ms) when no traffic comes. */
+        uint64_t g = atomic_fetch_add_explicit(&e->gen, 1, memory_order_acq_rel) + 1;
+        unsigned i;
+        for (i = 1; i < e->nworkers; i++)
+            while (atomic_load_explicit(&e->w[i].seen, memory_order_acquire) < g)
+                usleep(1000);
+    }
     return 0;
+}
+
+void engine_worker_done(struct engine *e, unsigned worker)
+{
+    if (worker < e->nworkers)
+        atomic_store_explicit(&e->w[worker].seen, UINT64_MAX, memory_order_release);
 }
 
 void engine_reload_failed(struct engine *e, unsigned errors)
@@ -417,6 +454,7 @@ void engine_packet(struct engine *e, unsigned worker, const struct capture_pkt *
     struct flow *f;
     int r, dir, created;
 
+    quiescent(e, w);
     r = decode_packet(&pv, pkt->link, pkt->data, pkt->caplen, pkt->wire_len);
     pv.iface = pkt->iface;
     decode_stats_account(&w->dstats, &pv, r, pkt->wire_len);
@@ -494,6 +532,7 @@ void engine_worker_tick(struct engine *e, unsigned worker, uint64_t wall_us)
 {
     struct worker *w = &e->w[worker];
 
+    quiescent(e, w);
     /* With no packets arriving, idle flows still expire by the clock. */
     if (wall_us > w->now_us)
         flow_table_expire(w->ft, wall_us, 0);

@@ -78,7 +78,7 @@ struct eve {
     uint64_t written;
     int want_flows;
     /* flow records for reuse: the packet path's own, and those the output thread gave back */
-    struct flow_rec *pool_local, *pool_shared;
+    struct flow_rec *pool_local[MM_MAX_WORKERS], *pool_shared; /* local: each worker's own */
     unsigned pool_nshared;
     pthread_mutex_t pool_mu;
 };
@@ -96,17 +96,26 @@ int eve_create(struct eve **out, struct output *o)
 
 void eve_close(struct eve *e)
 {
+    unsigned i;
+
     if (e == NULL)
         return;
-    rec_list_free(e->pool_local);
+    for (i = 0; i < MM_MAX_WORKERS; i++)
+        rec_list_free(e->pool_local[i]);
     rec_list_free(e->pool_shared);
     pthread_mutex_destroy(&e->pool_mu);
     free(e);
 }
 
+/* One more event written (flow records are made by several workers at once). */
+static void counted(struct eve *e)
+{
+    __atomic_fetch_add(&e->written, 1, __ATOMIC_RELAXED);
+}
+
 uint64_t eve_events_written(const struct eve *e)
 {
-    return e->written;
+    return __atomic_load_n(&e->written, __ATOMIC_RELAXED);
 }
 
 void eve_format_time(uint64_t ts_us, char *buf, size_t len)
@@ -173,7 +182,7 @@ static int emit_copy(struct eve *e, json_t *ev, unsigned type, unsigned severity
     if (copy != NULL)
         *copy = strdup(line);
     output_submit(e->out, type, severity, ts_us, line, n);
-    e->written++;
+    counted(e);
     return 0;
 }
 
@@ -599,20 +608,23 @@ struct flow_rec {
 
 #define REC_ALIGN(n) (((n) + 15u) & ~(size_t)15u)
 
-/* A block of at least size bytes: a recycled one when the first at hand is large enough. */
-static struct flow_rec *rec_get(struct eve *e, size_t size)
+/*
+ * A block of at least size bytes for worker's record: a recycled one when the first at hand is
+ * large enough. Each worker keeps its own list, taking what the output thread handed back.
+ */
+static struct flow_rec *rec_get(struct eve *e, unsigned worker, size_t size)
 {
-    struct flow_rec *r;
+    struct flow_rec **local = &e->pool_local[worker % MM_MAX_WORKERS], *r;
 
-    if (e->pool_local == NULL) { /* take all the output thread has handed back, at once */
+    if (*local == NULL) { /* take all the output thread has handed back, at once */
         pthread_mutex_lock(&e->pool_mu);
-        e->pool_local = e->pool_shared;
+        *local = e->pool_shared;
         e->pool_shared = NULL;
         e->pool_nshared = 0;
         pthread_mutex_unlock(&e->pool_mu);
     }
-    if ((r = e->pool_local) != NULL) {
-        e->pool_local = r->next_free;
+    if ((r = *local) != NULL) {
+        *local = r->next_free;
         if (r->cap >= size)
             return r;
         free(r);
@@ -680,7 +692,7 @@ static struct flow_rec *flow_rec_new(struct eve *e, const struct eve_ctx *ctx, c
     size = REC_ALIGN(sizeof(*r)) + REC_ALIGN(meta) + REC_ALIGN(med);
     for (i = 0; i < REC__NSTR; i++)
         size += str_size(src[i]);
-    if ((r = rec_get(e, size)) == NULL)
+    if ((r = rec_get(e, ctx->worker, size)) == NULL)
         return NULL;
     r->owner = e;
     r->f = *f;
@@ -774,7 +786,7 @@ int eve_write_flow(struct eve *e, const struct eve_ctx *ctx, const struct flow *
     if ((r = flow_rec_new(e, ctx, f, reason)) == NULL)
         return MM_ENOMEM;
     output_submit_deferred(e->out, OUTPUT_EV_FLOW, 0, f->first_us, render_flow, r);
-    e->written++;
+    counted(e);
     return 0;
 }
 
@@ -854,7 +866,7 @@ int eve_write_alert(struct eve *e, const struct eve_ctx *ctx, const struct flow 
     /* Serialised on the output thread: with several workers this runs under the engine's lock,
      * and the dump is four fifths of an alert's cost. */
     output_submit_deferred(e->out, OUTPUT_EV_ALERT, r->severity, a->ts_us, render_alert, ev);
-    e->written++;
+    counted(e);
     return 0;
 }
 

@@ -98,6 +98,7 @@ static void *worker_main(void *arg)
             break;
         engine_worker_tick(t->eng, t->id, wall_us());
     }
+    engine_worker_done(t->eng, t->id);
     return NULL;
 }
 

@@ -36,6 +36,10 @@ void engine_destroy(struct engine *e);
 /* The packet source of a worker: its counters feed the stats and health checks. */
 void engine_attach(struct engine *e, unsigned worker, struct capture *cap);
 
+/*
+ * Switch to a new config snapshot (on worker 0's thread). With several workers it returns once
+ * every other worker has moved past the packet it was on, so the caller may free the old one.
+ */
 int engine_reload(struct engine *e, const struct mm_config *cfg, uint64_t wall_us);
 
 void engine_reload_failed(struct engine *e, unsigned errors);
@@ -47,6 +51,9 @@ void engine_packet(struct engine *e, unsigned worker, const struct capture_pkt *
 
 /* Live, on each worker's thread after every read: expiry by the clock, counters published. */
 void engine_worker_tick(struct engine *e, unsigned worker, uint64_t wall_us);
+
+/* A worker's thread is ending: reloads no longer wait for it. */
+void engine_worker_done(struct engine *e, unsigned worker);
 
 /* Live, on the main thread: health samples, responses expiring, periodic stats. */
 void engine_tick(struct engine *e, uint64_t wall_us);

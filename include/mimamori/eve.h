@@ -33,6 +33,7 @@ struct eve_ctx {
     const struct classify *cls;
     const char *ifaces[MM_MAX_IFACES]; /* live interfaces (in_iface), none for files */
     unsigned nifaces;
+    unsigned worker; /* the worker writing (flow records: whose recycled blocks) */
 };
 
 int eve_write_flow(struct eve *e, const struct eve_ctx *ctx, const struct flow *f,
