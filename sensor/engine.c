@@ -69,6 +69,7 @@ struct engine {
     struct response *resp;
     struct flow_event_handler handlers[ENGINE_MAX_HANDLERS];
     unsigned nhandlers;
+    unsigned events; /* the events some handler takes (bit per FLOW_EV_x) */
     struct worker w[MM_MAX_WORKERS];
     unsigned nworkers;
     int threaded; /* several workers: the shared parts are entered under mu */
@@ -128,11 +129,14 @@ static void dispatch(struct worker *w, enum flow_event ev, struct flow *f,
     unsigned i;
 
     w->flow_events[ev]++;
+    if (!(e->events & (1u << ev)) && ev != FLOW_EV_ENDED)
+        return; /* nobody takes it (the rules ignore starts): the lock is not taken */
     lock(e);
     if (e->threaded && e->resp != NULL)
         response_set_packet(e->resp, &w->cur);
     for (i = 0; i < e->nhandlers; i++)
-        e->handlers[i].fn(e->handlers[i].ud, ev, f, reason);
+        if (e->handlers[i].events & (1u << ev))
+            e->handlers[i].fn(e->handlers[i].ud, ev, f, reason);
     if (ev == FLOW_EV_ENDED) {
         ctx = e->ectx;
         ctx.worker = (unsigned)(w - e->w);
@@ -231,6 +235,7 @@ int engine_create(struct engine **out, const struct mm_config *cfg, struct eve *
     detect_set_response(e->det, e->resp);
     h.fn = detect_flow_event;
     h.ud = e->det;
+    h.events = 1u << FLOW_EV_CLASSIFIED | 1u << FLOW_EV_ENDED | 1u << FLOW_EV_APP;
     engine_subscribe(e, &h);
     *out = e;
     return 0;
@@ -303,7 +308,10 @@ int engine_subscribe(struct engine *e, const struct flow_event_handler *h)
 {
     if (e->nhandlers == ENGINE_MAX_HANDLERS)
         return MM_EFULL;
-    e->handlers[e->nhandlers++] = *h;
+    e->handlers[e->nhandlers] = *h;
+    if (h->events == 0)
+        e->handlers[e->nhandlers].events = (1u << FLOW_EV__COUNT) - 1;
+    e->events |= e->handlers[e->nhandlers++].events;
     return 0;
 }
 

@@ -21,6 +21,7 @@
 struct flow_event_handler {
     void (*fn)(void *ud, enum flow_event ev, struct flow *f, enum flow_end_reason reason);
     void *ud;
+    unsigned events; /* bit (1 << FLOW_EV_x) per event it takes; 0: all of them */
 };
 
 struct engine;
