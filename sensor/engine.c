@@ -37,8 +37,9 @@
 
 struct engine;
 
+/* Cache-line aligned: what one worker writes per packet shares no line with another's. */
 struct worker {
-    struct engine *e;
+    _Alignas(64) struct engine *e;
     struct flow_table *ft;
     struct classify *cls;
     struct medical *med;
@@ -116,9 +117,13 @@ static void unlock(struct engine *e)
 /* The worker holds no pointer into a config snapshot between packets (see engine_reload). */
 static void quiescent(struct engine *e, struct worker *w)
 {
-    if (e->threaded)
-        atomic_store_explicit(&w->seen, atomic_load_explicit(&e->gen, memory_order_acquire),
-                              memory_order_release);
+    uint64_t g;
+
+    if (!e->threaded)
+        return;
+    g = atomic_load_explicit(&e->gen, memory_order_acquire);
+    if (atomic_load_explicit(&w->seen, memory_order_relaxed) != g) /* written on a change only */
+        atomic_store_explicit(&w->seen, g, memory_order_release);
 }
 
 static void dispatch(struct worker *w, enum flow_event ev, struct flow *f,
@@ -202,8 +207,9 @@ int engine_create(struct engine **out, const struct mm_config *cfg, struct eve *
     *out = NULL;
     if (workers == 0 || workers > MM_MAX_WORKERS || (workers > 1 && nifaces == 0))
         return MM_EINVAL;
-    if ((e = calloc(1, sizeof(*e))) == NULL)
+    if ((e = aligned_alloc(_Alignof(struct engine), sizeof(*e))) == NULL)
         return MM_ENOMEM;
+    memset(e, 0, sizeof(*e));
     e->cfg = cfg;
     e->eve = eve;
     e->nworkers = workers;
