@@ -89,10 +89,15 @@ static void udp_packet(struct capture_pkt *p, uint8_t *frame, const char *src, u
 
 struct late_worker {
     struct engine *eng;
-    int moved;  /* set just before worker 1 takes its next packet */
-    int finish; /* end the thread instead */
+    int moved;    /* set just before worker 1 takes its next packet */
+    int finish;   /* end the thread instead */
+    int reloaded; /* the reload has returned */
 };
 
+/*
+ * Worker 1 is idle for 200 ms, then takes packets until the reload has returned (so a main
+ * thread slower than that to start the reload still sees it move on), or ends.
+ */
 static void *worker1(void *arg)
 {
     struct late_worker *lw = arg;
@@ -103,10 +108,13 @@ static void *worker1(void *arg)
     __atomic_store_n(&lw->moved, 1, __ATOMIC_SEQ_CST);
     if (lw->finish) {
         engine_worker_done(lw->eng, 1);
-    } else {
-        udp_packet(&p, frame, "10.0.0.1", 40001, 1000000);
-        engine_packet(lw->eng, 1, &p);
+        return NULL;
     }
+    udp_packet(&p, frame, "10.0.0.1", 40001, 1000000);
+    do {
+        engine_packet(lw->eng, 1, &p);
+        usleep(1000);
+    } while (!__atomic_load_n(&lw->reloaded, __ATOMIC_SEQ_CST));
     return NULL;
 }
 
@@ -122,6 +130,7 @@ static void reload_waiting_for(struct fixture *x, int finish)
     assert_int_equal(engine_reload(x->eng, next, 0), 0);
     /* It came back only after worker 1 moved on: the old snapshot is free to go. */
     assert_int_equal(__atomic_load_n(&lw.moved, __ATOMIC_SEQ_CST), 1);
+    __atomic_store_n(&lw.reloaded, 1, __ATOMIC_SEQ_CST);
     config_free(x->cfg);
     x->cfg = next;
     pthread_join(t, NULL);
