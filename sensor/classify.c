@@ -92,17 +92,16 @@ static struct ndpi_detection_module_struct *names(void)
 
 int classify_create(struct classify **out)
 {
+    struct ndpi_detection_module_struct *m = names();
     struct classify *c;
 
     *out = NULL;
     if ((c = calloc(1, sizeof(*c))) == NULL)
         return MM_ENOMEM;
     pthread_mutex_lock(&names_mu);
-    if (!names_lent) { /* lent once only: a module that has seen traffic is not lent again */
-        if (names_mod == NULL)
-            names_mod = module_new();
-        c->mod = names_mod;
-        c->names = names_lent = c->mod != NULL;
+    if (!names_lent && m != NULL) { /* lent once only: one that has seen traffic is not again */
+        c->mod = m;
+        c->names = names_lent = 1;
     }
     pthread_mutex_unlock(&names_mu);
     if (c->mod == NULL && (c->mod = module_new()) == NULL) {
