@@ -258,9 +258,10 @@ def main():
 
     def ratio(x, y):
         best = bests[y][0] / bests[x][0] * bests[x][1]["pkts"] / bests[y][1]["pkts"]
-        rounds = sorted(b / a for a, b in zip(walls[x], walls[y]))
-        return (f"{best:.2f}x; round by round {', '.join(f'{r:.2f}x' for r in rounds)}, "
-                f"median {rounds[len(rounds) // 2]:.2f}x")
+        rounds = [b / a for a, b in zip(walls[x], walls[y])]
+        return (f"{best:.2f}x; round by round, in order, "
+                f"{', '.join(f'{r:.2f}x' for r in rounds)}; median "
+                f"{sorted(rounds)[len(rounds) // 2]:.2f}x")
 
     if "1 worker(s)" in bests:
         for label, n, caps in configs:

@@ -129,13 +129,14 @@ def main():
     nd = row("ndpiReader 4.2", nd_t, nd_rss, None)
     mm = row("mimamori (1 worker)", mm_t, mm_rss, mm_flows)
     print(f"control: two ndpiReaders at once, each {packets / nd2_t / 1e6:.3f} Mpps, "
-          f"{nd_t / nd2_t:.2f} of one alone (rounds "
+          f"{nd_t / nd2_t:.2f} of one alone (rounds in order "
           f"{', '.join(f'{a / b:.2f}' for a, b in zip(nd_all, nd2_all))})")
     print(f"\nmimamori / ndpiReader: {mm / nd:.2f}x packets per second (goal >= 3), "
           f"{mm_rss / nd_rss:.2f} of its peak RSS (goal <= 0.33)")
-    rounds = sorted(n / m for m, n in zip(mm_all, nd_all))
-    print(f"  round by round (the two ran one after the other): "
-          f"{', '.join(f'{r:.2f}x' for r in rounds)}; median {rounds[len(rounds) // 2]:.2f}x")
+    rounds = [n / m for m, n in zip(mm_all, nd_all)]
+    print(f"  round by round, in order (the two ran one after the other): "
+          f"{', '.join(f'{r:.2f}x' for r in rounds)}; median "
+          f"{sorted(rounds)[len(rounds) // 2]:.2f}x")
     print(f"  against an ndpiReader beside another (both then share the machine with a busy "
           f"thread): {mm / (packets / nd2_t):.2f}x")
     print(f"mimamori / bare read:  {mm / bare:.1%} of the floor (goal >= 30%); "
