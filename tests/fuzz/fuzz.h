@@ -1,8 +1,9 @@
 /*
- * Shared by the fuzz targets and their replay driver. An input is a sequence of records: one
- * control byte (bit 7: direction, bit 6: bytes were lost before this record, bits 0-5: length
- * minus one) followed by that many payload bytes, cut short at the end of the input. So one
- * input exercises both directions, segment boundaries anywhere, and capture gaps.
+ * Shared by the fuzz targets and their replay driver. A stream parser's input (HL7, DICOM) is a
+ * sequence of records: one control byte (bit 7: direction, bit 6: bytes were lost before this
+ * record, bits 0-5: length minus one) followed by that many payload bytes, cut short at the end
+ * of the input. So one input exercises both directions, segment boundaries anywhere, and
+ * capture gaps. The decoder's input is one frame after a byte that picks the link type.
  */
 #ifndef MIMAMORI_FUZZ_H
 #define MIMAMORI_FUZZ_H
