@@ -1473,9 +1473,15 @@ int config_domain_match(const char *pattern, const char *name)
     if (nl > 0 && name[nl - 1] == '.')
         nl--;
     if (strncmp(pattern, "*.", 2) == 0) {
+        size_t esc = 0;
         pattern += 1; /* ".example": name must end with it and be longer */
         pl = strlen(pattern);
-        return nl > pl && strncasecmp(name + nl - pl, pattern, pl) == 0;
+        if (nl <= pl || strncasecmp(name + nl - pl, pattern, pl) != 0)
+            return 0;
+        /* ... at a label boundary: not a dot a DNS name escaped inside its label ("a\.example") */
+        while (esc < nl - pl && name[nl - pl - 1 - esc] == '\\')
+            esc++;
+        return esc % 2 == 0;
     }
     pl = strlen(pattern);
     return nl == pl && strncasecmp(name, pattern, pl) == 0;

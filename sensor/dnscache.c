@@ -26,8 +26,42 @@ static uint16_t get16(const uint8_t *p)
 }
 
 /*
- * Read the name at *off; writes it (lower case, dot-separated) into out when out != NULL and
- * moves *off past the name as it appears at that place. 0 or -1 when malformed.
+ * Append a label's byte to the name in presentation form (RFC 1035 section 5.1), lower case:
+ * a dot or backslash inside a label as "\." or "\\", any byte that is not printable ASCII as
+ * "\DDD". So a label holding a NUL or a dot can never make the name read as another one
+ * ("vendor.example\000.attacker.test" is not "vendor.example"). -1 when it does not fit.
+ */
+static int put_char(char *out, size_t *olen, uint8_t ch)
+{
+    size_t n = *olen;
+
+    if (ch >= 'A' && ch <= 'Z')
+        ch = (uint8_t)(ch + ('a' - 'A'));
+    if (ch > ' ' && ch < 0x7f && ch != '.' && ch != '\\') {
+        if (n + 1 >= DNS_NAME_MAX)
+            return -1;
+        out[n++] = (char)ch;
+    } else if (ch == '.' || ch == '\\') {
+        if (n + 2 >= DNS_NAME_MAX)
+            return -1;
+        out[n++] = '\\';
+        out[n++] = (char)ch;
+    } else {
+        if (n + 4 >= DNS_NAME_MAX)
+            return -1;
+        out[n++] = '\\';
+        out[n++] = (char)('0' + ch / 100);
+        out[n++] = (char)('0' + ch / 10 % 10);
+        out[n++] = (char)('0' + ch % 10);
+    }
+    *olen = n;
+    return 0;
+}
+
+/*
+ * Read the name at *off; writes it (lower case, dot-separated, escaped as put_char() does) into
+ * out when out != NULL and moves *off past the name as it appears at that place. 0, or -1 when
+ * malformed or longer than DNS_NAME_MAX - 1 once escaped.
  */
 static int read_name(const uint8_t *msg, size_t len, size_t *off, char *out)
 {
@@ -59,14 +93,14 @@ static int read_name(const uint8_t *msg, size_t len, size_t *off, char *out)
             return -1;
         if (out != NULL) {
             size_t i;
-            if (olen + l + 1 >= DNS_NAME_MAX)
-                return -1;
-            if (olen > 0)
+            if (olen > 0) {
+                if (olen + 1 >= DNS_NAME_MAX)
+                    return -1;
                 out[olen++] = '.';
-            for (i = 0; i < l; i++) {
-                uint8_t ch = msg[pos + 1 + i];
-                out[olen++] = (char)(ch >= 'A' && ch <= 'Z' ? ch + ('a' - 'A') : ch);
             }
+            for (i = 0; i < l; i++)
+                if (put_char(out, &olen, msg[pos + 1 + i]) != 0)
+                    return -1;
         }
         pos += 1 + (size_t)l;
     }

@@ -207,7 +207,11 @@ const struct config_named_hosts *config_named_find(const struct config_named_hos
 /* Whether addr is a listed server for svc. */
 int config_is_service(const struct mm_config *c, enum config_service svc, const uint8_t addr[16]);
 
-/* Whether name matches a domain pattern ("a.example" exactly, "*.example" below it). */
+/*
+ * Whether name matches a domain pattern ("a.example" exactly, "*.example" below it). A dot that
+ * a DNS name escaped inside its label ("a\.example", as dnscache writes it) does not separate
+ * labels.
+ */
 int config_domain_match(const char *pattern, const char *name);
 
 #endif

@@ -73,6 +73,59 @@ static void test_dns_hostile(void **state)
     assert_int_equal(dnscache_parse(m, sizeof(m), &a), MM_EINVAL);
 }
 
+/* A response for the name made of labels (each given with its length), with one A answer. */
+static size_t response_for(uint8_t *m, const char *const *labels, const size_t *lens)
+{
+    static const uint8_t hdr[12] = {0x12, 0x34, 0x81, 0x80, 0, 1, 0, 1, 0, 0, 0, 0};
+    static const uint8_t answer[] = {0, 1, 0, 1,  0xc0, 0x0c, 0,   1,  0,   1,
+                                     0, 0, 0, 60, 0,    4,    198, 51, 100, 9};
+    size_t n = sizeof(hdr), i;
+
+    memcpy(m, hdr, n);
+    for (i = 0; labels[i] != NULL; i++) {
+        m[n++] = (uint8_t)lens[i];
+        memcpy(m + n, labels[i], lens[i]);
+        n += lens[i];
+    }
+    m[n++] = 0;
+    memcpy(m + n, answer, sizeof(answer));
+    return n + sizeof(answer);
+}
+
+/*
+ * Label bytes that are not a hostname's are escaped as RFC 1035 writes them, so the name cannot
+ * read as another: a NUL once cut "update.vendor.example\0.attacker.test" to an allowlisted
+ * name, and the attacker's address would have been cached under it.
+ */
+static void test_dns_label_bytes(void **state)
+{
+    const char *attack[] = {"update", "vendor", "example\0", "attacker", "test", NULL};
+    const size_t attack_len[] = {6, 6, 8, 8, 4};
+    const char *odd[] = {"a.b", "c\\d", "E\x7f", "x y", NULL};
+    const size_t odd_len[] = {3, 3, 2, 3};
+    char big[63];
+    const char *huge[] = {big, big, NULL};
+    const size_t huge_len[] = {63, 63};
+    uint8_t m[512];
+    struct dns_answers a;
+    size_t n;
+
+    (void)state;
+    n = response_for(m, attack, attack_len);
+    assert_int_equal(dnscache_parse(m, n, &a), 1);
+    assert_string_equal(a.qname, "update.vendor.example\\000.attacker.test");
+    assert_int_equal(a.n, 1);
+    assert_false(config_domain_match("update.vendor.example", a.qname));
+    assert_false(config_domain_match("*.vendor.example", a.qname));
+    n = response_for(m, odd, odd_len);
+    assert_int_equal(dnscache_parse(m, n, &a), 1);
+    assert_string_equal(a.qname, "a\\.b.c\\\\d.e\\127.x\\032y");
+    /* 126 bytes that each take four characters: longer than a name can be, refused. */
+    memset(big, 0x01, sizeof(big));
+    n = response_for(m, huge, huge_len);
+    assert_int_equal(dnscache_parse(m, n, &a), MM_EINVAL);
+}
+
 static void test_dns_cache(void **state)
 {
     struct dnscache *c;
@@ -131,6 +184,9 @@ static void test_domains(void **state)
     assert_true(config_domain_match("*.vendor.example", "a.b.vendor.example"));
     assert_false(config_domain_match("*.vendor.example", "vendor.example"));
     assert_false(config_domain_match("*.vendor.example", "evilvendor.example"));
+    /* A dot escaped inside a DNS label is not a label boundary; an escaped backslash is. */
+    assert_false(config_domain_match("*.vendor.example", "evil\\.vendor.example"));
+    assert_true(config_domain_match("*.vendor.example", "a\\\\.vendor.example"));
 }
 
 static struct config_diag diag;
@@ -206,9 +262,13 @@ static void test_site_sections(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_dns_parse), cmocka_unit_test(test_dns_hostile),
-        cmocka_unit_test(test_dns_cache), cmocka_unit_test(test_tz),
-        cmocka_unit_test(test_domains),   cmocka_unit_test(test_site_sections),
+        cmocka_unit_test(test_dns_parse),
+        cmocka_unit_test(test_dns_hostile),
+        cmocka_unit_test(test_dns_label_bytes),
+        cmocka_unit_test(test_dns_cache),
+        cmocka_unit_test(test_tz),
+        cmocka_unit_test(test_domains),
+        cmocka_unit_test(test_site_sections),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
