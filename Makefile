@@ -36,8 +36,8 @@ FUZZ_SECONDS ?= 60
 fuzz: test-deps
 	@if [ "$$(id -u)" = 0 ]; then DEBIAN_FRONTEND=noninteractive apt-get install -y -qq clang >/dev/null; fi
 	CC=clang cmake -S . -B $(BUILD)-fuzz -DMIMAMORI_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-	cmake --build $(BUILD)-fuzz -j2 --target fuzz_hl7 fuzz_dicom fuzz_decode
-	for p in hl7 dicom decode; do mkdir -p $(BUILD)-fuzz/corpus/$$p && \
+	cmake --build $(BUILD)-fuzz -j2 --target fuzz_hl7 fuzz_dicom fuzz_decode fuzz_dns
+	for p in hl7 dicom decode dns; do mkdir -p $(BUILD)-fuzz/corpus/$$p && \
 	    $(BUILD)-fuzz/tests/fuzz_$$p -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
 	    $(BUILD)-fuzz/corpus/$$p tests/fuzz/corpus/$$p || exit 1; done
 
