@@ -6,8 +6,13 @@
  * the bare libpcap read loop over a file, the floor every reader stands on: as libpcap opens a
  * file by itself (stdio's 4 KB buffer, as ndpiReader and tcpdump read), or with `read-1m` through
  * the 1 MiB stdio buffer Mimamori gives it (a third of the system calls' cost is gone).
+ * `handover`: how long a cache line takes to go from one thread to another and back (two
+ * threads bounce a counter), the price of every hand-over between Mimamori's worker and output
+ * thread on this machine at that moment.
  */
 #include <inttypes.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,7 +24,8 @@ static int usage(void)
 {
     fprintf(stderr, "usage: mimamori-bench make OUT COPIES IN.pcap...\n"
                     "       mimamori-bench flows OUT N\n"
-                    "       mimamori-bench read|read-1m FILE\n");
+                    "       mimamori-bench read|read-1m FILE\n"
+                    "       mimamori-bench handover\n");
     return 2;
 }
 
@@ -189,6 +195,46 @@ static int bare_read(const char *file, size_t buffer)
     return 0;
 }
 
+#define HANDOVER_ROUNDS 500000L
+
+static _Alignas(64) atomic_long ball;
+
+/* The other thread: sends each odd value back as the next even one. */
+static void *handover_peer(void *arg)
+{
+    long i;
+
+    (void)arg;
+    for (i = 0; i < HANDOVER_ROUNDS; i++) {
+        while (atomic_load_explicit(&ball, memory_order_acquire) != 2 * i + 1)
+            ;
+        atomic_store_explicit(&ball, 2 * i + 2, memory_order_release);
+    }
+    return NULL;
+}
+
+static int handover(void)
+{
+    struct timespec a, b;
+    pthread_t t;
+    long i;
+
+    if (pthread_create(&t, NULL, handover_peer, NULL) != 0)
+        return 1;
+    clock_gettime(CLOCK_MONOTONIC, &a);
+    for (i = 0; i < HANDOVER_ROUNDS; i++) {
+        atomic_store_explicit(&ball, 2 * i + 1, memory_order_release);
+        while (atomic_load_explicit(&ball, memory_order_acquire) != 2 * i + 2)
+            ;
+    }
+    clock_gettime(CLOCK_MONOTONIC, &b);
+    pthread_join(t, NULL);
+    printf("round_trip_ns %.0f\n",
+           ((double)(b.tv_sec - a.tv_sec) * 1e9 + (double)(b.tv_nsec - a.tv_nsec)) /
+               (double)HANDOVER_ROUNDS);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc >= 5 && strcmp(argv[1], "make") == 0)
@@ -199,5 +245,7 @@ int main(int argc, char **argv)
         return bare_read(argv[2], 0);
     if (argc == 3 && strcmp(argv[1], "read-1m") == 0)
         return bare_read(argv[2], 1u << 20);
+    if (argc == 2 && strcmp(argv[1], "handover") == 0)
+        return handover();
     return usage();
 }

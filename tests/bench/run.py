@@ -17,7 +17,8 @@ by delivery.queue_events rather than by the number of flows).
 Prints pps, Gbit/s, ns/packet, peak RSS, flows, bytes/flow and the ratios the goals are stated
 in. Mimamori's worker shares the machine with its output thread, ndpiReader runs alone; as a
 control, two ndpiReaders also run at once in every round, which shows what a second busy core
-costs a reader on this machine at that moment (on a shared VM: from nothing to a third). A benchmark, not a test: it asserts nothing and exits 0 unless a program fails.
+costs a reader on this machine at that moment (on a shared VM: from nothing to a third), and
+two threads bounce a cache line, which shows what a hand-over between threads costs. A benchmark, not a test: it asserts nothing and exits 0 unless a program fails.
 """
 import json
 import os
@@ -55,8 +56,8 @@ def best(cmds, runs, capture, outputs):
             if outputs[i] is not None and os.path.exists(outputs[i]):
                 os.unlink(outputs[i])
             results[i].append(run(cmd))
-    return [(min(r[0] for r in res), max(r[1] for r in res), res[-1][2], [r[0] for r in res])
-            for res in results]
+    return [(min(r[0] for r in res), max(r[1] for r in res), res[-1][2], [r[0] for r in res],
+             [r[2] for r in res]) for res in results]
 
 
 def last_stats(eve):
@@ -104,11 +105,12 @@ def main():
 
     ndpi = ["ndpiReader", "-q", "-i", capture]
     pair = ["sh", "-c", '"$@" & "$@"; wait', "pair"] + ndpi
-    (bare_t, bare_rss, out, _), (bare1m_t, bare1m_rss, _, _), (mm_t, mm_rss, _, mm_all), \
-        (nd_t, nd_rss, _, nd_all), (nd2_t, _, _, nd2_all) = \
+    (bare_t, bare_rss, out, _, _), (bare1m_t, bare1m_rss, _, _, _), \
+        (mm_t, mm_rss, _, mm_all, _), (nd_t, nd_rss, _, nd_all, _), (nd2_t, _, _, nd2_all, _), \
+        (_, _, _, _, hand) = \
         best([[tool, "read", capture], [tool, "read-1m", capture],
-              [mimamori, "-c", site, "-r", capture, "--eve", eve], ndpi, pair], runs, capture,
-             [None, None, eve, None, None])
+              [mimamori, "-c", site, "-r", capture, "--eve", eve], ndpi, pair,
+              [tool, "handover"]], runs, capture, [None, None, eve, None, None, None])
     fields = out.split()
     packets, nbytes = int(fields[1]), int(fields[3])
     st = last_stats(eve)
@@ -137,6 +139,8 @@ def main():
     print(f"  round by round, in order (the two ran one after the other): "
           f"{', '.join(f'{r:.2f}x' for r in rounds)}; median "
           f"{sorted(rounds)[len(rounds) // 2]:.2f}x")
+    print("  a cache line from one thread to another and back, by round: " +
+          ", ".join(h.split()[1] for h in hand) + " ns")
     print(f"  against an ndpiReader beside another (both then share the machine with a busy "
           f"thread): {mm / (packets / nd2_t):.2f}x")
     print(f"mimamori / bare read:  {mm / bare:.1%} of the floor (goal >= 30%); "
