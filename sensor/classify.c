@@ -171,10 +171,77 @@ static void state_put(struct classify *c, struct flow *f)
 
 /* --- metadata ----------------------------------------------------------------------------- */
 
-static size_t meta_len(const char *s)
+/* Length of the valid UTF-8 sequence of a non-ASCII character at s (RFC 3629), 0 if none. */
+static size_t utf8_len(const unsigned char *s, size_t n)
 {
-    size_t n = s != NULL ? strnlen(s, MM_META_MAX_STR) : 0;
-    return n;
+    unsigned char lo = 0x80, hi = 0xBF;
+    size_t len, i;
+
+    if (s[0] >= 0xC2 && s[0] <= 0xDF)
+        len = 2;
+    else if (s[0] >= 0xE0 && s[0] <= 0xEF)
+        len = 3;
+    else if (s[0] >= 0xF0 && s[0] <= 0xF4)
+        len = 4;
+    else
+        return 0;
+    if (s[0] == 0xE0)
+        lo = 0xA0; /* overlong */
+    else if (s[0] == 0xED)
+        hi = 0x9F; /* surrogates */
+    else if (s[0] == 0xF0)
+        lo = 0x90; /* overlong */
+    else if (s[0] == 0xF4)
+        hi = 0x8F; /* beyond U+10FFFF */
+    if (n < len || s[1] < lo || s[1] > hi)
+        return 0;
+    for (i = 2; i < len; i++)
+        if (s[i] < 0x80 || s[i] > 0xBF)
+            return 0;
+    return len;
+}
+
+/*
+ * A metadata string as events carry it, into out (at most MM_META_MAX_STR characters and the
+ * NUL): valid UTF-8 text as it is; a control character, a backslash or a byte that is not
+ * UTF-8 escaped as \xHH (a backslash as \\). Whoever sends a Host header or an SNI with a
+ * stray byte would otherwise have the whole value, and the evidence naming it, dropped: the
+ * JSON writer refuses strings that are not UTF-8. Returns the length written.
+ */
+static size_t meta_clean(char *out, const char *in)
+{
+    static const char hex[] = "0123456789abcdef";
+    const unsigned char *s = (const unsigned char *)in;
+    size_t n = strnlen(in, MM_META_MAX_STR), i = 0, o = 0, k;
+
+    while (i < n) {
+        if (s[i] >= 0x20 && s[i] < 0x7F && s[i] != '\\') {
+            k = 1;
+        } else if (s[i] >= 0x80 && (k = utf8_len(s + i, n - i)) > 0) {
+            /* kept whole */
+        } else {
+            size_t w = s[i] == '\\' ? 2 : 4;
+            if (o + w > MM_META_MAX_STR)
+                break;
+            out[o++] = '\\';
+            if (s[i] == '\\') {
+                out[o++] = '\\';
+            } else {
+                out[o++] = 'x';
+                out[o++] = hex[s[i] >> 4];
+                out[o++] = hex[s[i] & 15];
+            }
+            i++;
+            continue;
+        }
+        if (o + k > MM_META_MAX_STR)
+            break;
+        memcpy(out + o, s + i, k);
+        o += k;
+        i += k;
+    }
+    out[o] = '\0';
+    return o;
 }
 
 /* Split an SSH banner "SSH-2.0-OpenSSH_8.9" to its software part "OpenSSH_8.9". */
@@ -190,7 +257,7 @@ static const char *ssh_software(const char *banner)
 static void meta_collect(struct flow *f, const struct ndpi_flow_struct *nf, const ndpi_protocol *p)
 {
     const char *val[META__COUNT] = {0};
-    char tls_version[32];
+    char tls_version[32], clean[META__COUNT][MM_META_MAX_STR + 1];
     size_t total = 1, len[META__COUNT];
     struct classify_meta *m;
     uint16_t ids[2] = {p->master_protocol, p->app_protocol};
@@ -230,7 +297,7 @@ static void meta_collect(struct flow *f, const struct ndpi_flow_struct *nf, cons
         }
     }
     for (f_ = 0; f_ < META__COUNT; f_++) {
-        len[f_] = meta_len(val[f_]);
+        len[f_] = val[f_] != NULL ? meta_clean(clean[f_], val[f_]) : 0;
         if (len[f_] > 0)
             total += len[f_] + 1;
     }
@@ -243,7 +310,7 @@ static void meta_collect(struct flow *f, const struct ndpi_flow_struct *nf, cons
         if (len[f_] == 0)
             continue;
         m->off[f_] = (uint16_t)total;
-        memcpy(m->data + total, val[f_], len[f_]);
+        memcpy(m->data + total, clean[f_], len[f_]);
         m->data[total + len[f_]] = '\0';
         total += len[f_] + 1;
     }

@@ -103,6 +103,53 @@ static void test_dns(void **state)
     classify_destroy(c);
 }
 
+/* Client to server, with a request whose Host and User-Agent carry bytes that are not text. */
+static size_t http_frame(uint8_t *f)
+{
+    static const char req[] = "GET / HTTP/1.1\r\n"
+                              "Host: upd\xff"
+                              "ate.vendor.example\r\n"
+                              "User-Agent: A\\g\x01"
+                              "\xc3\xa9"
+                              "nt\xfe\xff/1\r\n\r\n";
+    size_t n = build_eth(f, 0x0800), len = sizeof(req) - 1;
+
+    n += build_ipv4(f + n, 6, "10.1.0.5", "203.0.113.80", (uint16_t)(20 + len));
+    n += build_tcp(f + n, 40000, 80, 0x18);
+    memcpy(f + n, req, len);
+    return n + len;
+}
+
+/*
+ * Metadata is kept as text events can carry: a stray byte once made the JSON writer drop the
+ * whole Host (and the evidence naming it). Valid UTF-8 stays as it is; a control character,
+ * a backslash and a byte that is not UTF-8 are escaped.
+ */
+static void test_meta_bytes(void **state)
+{
+    struct classify *c;
+    struct flow f;
+    struct pkt_view pv;
+    uint8_t frame[256];
+    size_t n = http_frame(frame);
+
+    (void)state;
+    assert_int_equal(classify_create(&c), 0);
+    memset(&f, 0, sizeof(f));
+    f.key.proto = 6;
+    assert_int_equal(classify_flow_start(c, &f), 0);
+    assert_int_equal(decode_packet(&pv, MM_LINK_ETHERNET, frame, (uint32_t)n, (uint32_t)n),
+                     DECODE_OK);
+    classify_packet(c, &f, &pv, 1000000);
+    classify_flow_finish(c, &f);
+    assert_string_equal(classify_meta_get(f.app.meta, META_HTTP_HOST),
+                        "upd\\xffate.vendor.example");
+    assert_string_equal(classify_meta_get(f.app.meta, META_HTTP_USER_AGENT),
+                        "A\\\\g\\x01\xc3\xa9nt\\xfe\\xff/1");
+    classify_flow_release(c, &f);
+    classify_destroy(c);
+}
+
 static void test_budget_gives_up(void **state)
 {
     struct classify *c;
@@ -184,6 +231,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_dns),
+        cmocka_unit_test(test_meta_bytes),
         cmocka_unit_test(test_budget_gives_up),
         cmocka_unit_test(test_names_match_ndpi),
     };
