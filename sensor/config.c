@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "mimamori/classify.h"
@@ -39,7 +40,8 @@ struct loader {
     struct ywalk w;
     struct mm_config *c;
     int have_home;
-    const struct ynode *maintenance, *suppress, *medical, *rules_node, *response;
+    const struct ynode *maintenance, *suppress, *medical, *response;
+    unsigned (*rules_at)[2]; /* line and column of each rules entry (the doc is gone by then) */
 };
 
 static char *dup_or_oom(struct loader *L, const struct ynode *n, const char *s)
@@ -345,7 +347,8 @@ static void parse_rules(struct loader *L, const struct ynode *n)
 
     if (!ydoc_want(&L->w, n, YN_LIST, "rules"))
         return;
-    if ((L->c->rules = calloc(n->n + 1, sizeof(char *))) == NULL) {
+    if ((L->c->rules = calloc(n->n + 1, sizeof(char *))) == NULL ||
+        (L->rules_at = calloc(n->n + 1, sizeof(*L->rules_at))) == NULL) {
         ydoc_error(&L->w, n, "out of memory");
         return;
     }
@@ -354,10 +357,13 @@ static void parse_rules(struct loader *L, const struct ynode *n)
         const char *s = ydoc_string(&L->w, e, "a rules entry");
         if (s == NULL)
             continue;
-        if (*s == '\0')
+        if (*s == '\0') {
             ydoc_error(&L->w, e, "empty rules path");
-        else if ((L->c->rules[L->c->nrules] = dup_or_oom(L, e, s)) != NULL)
+        } else if ((L->c->rules[L->c->nrules] = dup_or_oom(L, e, s)) != NULL) {
+            L->rules_at[L->c->nrules][0] = e->line;
+            L->rules_at[L->c->nrules][1] = e->col;
             L->c->nrules++;
+        }
     }
 }
 
@@ -948,13 +954,32 @@ static void add_standard_zones(struct mm_config *c)
 
 /* --- rules ---------------------------------------------------------------------------------- */
 
+/* A message about rules entry i, at its place in the file (the built-in default has none). */
+static void rules_entry_error(struct loader *L, unsigned i, const char *what)
+{
+    unsigned line = 1, col = 1;
+
+    if (L->rules_at != NULL && L->rules_at[i][0] > 0) {
+        line = L->rules_at[i][0];
+        col = L->rules_at[i][1];
+    }
+    ydoc_diag_line(L->w.diag, "%s:%u:%u: %s '%s'", L->w.file, line, col, what, L->c->rules[i]);
+}
+
+static int regular_file(const char *path)
+{
+    struct stat st;
+
+    return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
 static void load_rules(struct loader *L)
 {
     struct mm_config *c = L->c;
     const char **files = NULL;
     size_t nfiles = 0, cap = 0, k;
     glob_t *globs;
-    unsigned i;
+    unsigned i, found;
     int embedded = 0;
 
     if ((globs = calloc(c->nrules + 1, sizeof(glob_t))) == NULL) {
@@ -968,10 +993,13 @@ static void load_rules(struct loader *L)
             continue;
         }
         if (r != 0) {
-            ydoc_diag_line(L->w.diag, "%s: no rule files match '%s'", L->w.file, c->rules[i]);
+            rules_entry_error(L, i, "no rule files match");
             continue;
         }
-        for (k = 0; k < globs[i].gl_pathc; k++) {
+        for (k = 0, found = 0; k < globs[i].gl_pathc; k++) {
+            if (!regular_file(globs[i].gl_pathv[k]))
+                continue; /* a directory the pattern also matches, say */
+            found++;
             if (nfiles == cap) {
                 const char **f = realloc(files, (cap = cap ? cap * 2 : 16) * sizeof(*f));
                 if (f == NULL)
@@ -980,6 +1008,8 @@ static void load_rules(struct loader *L)
             }
             files[nfiles++] = globs[i].gl_pathv[k];
         }
+        if (found == 0)
+            rules_entry_error(L, i, "no rule files (regular files) match");
     }
     if (L->w.diag->count == 0) {
         if (embedded)
@@ -1227,15 +1257,20 @@ static int config_from_doc(const char *name, struct ydoc *doc, struct mm_config 
         zone_map_add(L.c->home, addr, plen, ZONE_UNZONED);
     }
     if (L.c->nrules == 0 && diag->count == 0) {
+        free(L.c->rules); /* an empty list's */
         L.c->rules = calloc(2, sizeof(char *));
         if (L.c->rules == NULL || (L.c->rules[0] = strdup(MM_RULES_GLOB)) == NULL) {
+            free(L.rules_at);
             config_free(L.c);
             return MM_ENOMEM;
         }
         L.c->nrules = 1;
+        if (L.rules_at != NULL)
+            L.rules_at[0][0] = 0; /* the built-in default: no place in the file */
     }
     if (diag->count == 0)
         load_rules(&L);
+    free(L.rules_at);
     if (diag->count == 0)
         check_suppressions(&L);
     if (diag->count == 0)

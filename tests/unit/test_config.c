@@ -257,6 +257,12 @@ static void test_errors_with_positions(void **state)
              "site.yaml:2:3: unknown key 'medical.dicom_aes' (dicom_ae_titles, hl7_applications)");
     load_bad("medical:\n  hl7_applications: [HIS]\n",
              "site.yaml:2:21: medical.hl7_applications must be a mapping");
+    /* Rule files: a pattern that matches none, or only directories (once read as a file, with
+     * the directory's name in place of the site file's). */
+    load_bad("sensor: {name: a}\nrules: [/nonexistent/*.yaml]\n",
+             "site.yaml:2:9: no rule files match '/nonexistent/*.yaml'");
+    load_bad("sensor: {name: a}\nrules:\n  - " MM_SHIPPED_RULES "\n  - /etc\n",
+             "site.yaml:4:5: no rule files (regular files) match '/etc'");
 }
 
 static void test_all_errors_reported(void **state)
