@@ -748,7 +748,7 @@ static void parse_window(struct loader *L, const struct ynode *n, struct config_
 static void parse_maintenance(struct loader *L, const struct ynode *n)
 {
     const struct ynode *windows = NULL, *tzn = NULL;
-    const char *tzname = DEFAULT_TIMEZONE;
+    const char *tz_name = DEFAULT_TIMEZONE;
     size_t i;
 
     if (n != NULL) {
@@ -767,9 +767,9 @@ static void parse_maintenance(struct loader *L, const struct ynode *n)
                            "unknown key 'maintenance.%s' (timezone, windows)", k);
         }
     }
-    if (tzn != NULL && (tzname = ydoc_string(&L->w, tzn, "maintenance.timezone")) == NULL)
+    if (tzn != NULL && (tz_name = ydoc_string(&L->w, tzn, "maintenance.timezone")) == NULL)
         return;
-    switch (tz_load(tzname, &L->c->tz)) {
+    switch (tz_load(tz_name, &L->c->tz)) {
     case 0:
         break;
     case MM_ENOMEM:
@@ -780,7 +780,7 @@ static void parse_maintenance(struct loader *L, const struct ynode *n)
             tz_load("+09:00", &L->c->tz);
         else
             ydoc_error(&L->w, tzn,
-                       "unknown time zone '%s' (an Area/City of tzdata, UTC, or +HH:MM)", tzname);
+                       "unknown time zone '%s' (an Area/City of tzdata, UTC, or +HH:MM)", tz_name);
         if (L->c->tz == NULL)
             return;
     }

@@ -17,6 +17,9 @@ void log_set_verbose(int level)
 }
 
 static void log_vwrite(const char *fmt, va_list ap, const char *suffix)
+    __attribute__((format(printf, 1, 0)));
+
+static void log_vwrite(const char *fmt, va_list ap, const char *suffix)
 {
     fputs("mimamori: ", stderr);
     vfprintf(stderr, fmt, ap);

@@ -53,4 +53,24 @@ static inline void fuzz_check_str(const char *s, size_t size)
         FUZZ_ASSERT(s[i] >= 0x20 && s[i] < 0x7f);
 }
 
+/* A config or rule message in the form a site reads: "<file>:<line>:<col>: <text>". */
+static inline int fuzz_positioned(const char *msg, const char *file)
+{
+    size_t n = strlen(file);
+    int k;
+
+    if (strncmp(msg, file, n) != 0)
+        return 0;
+    msg += n;
+    for (k = 0; k < 2; k++) {
+        if (*msg < '0' || *msg > '9')
+            return 0;
+        while (*msg >= '0' && *msg <= '9')
+            msg++;
+        if (*msg++ != ':')
+            return 0;
+    }
+    return *msg == ' ' && msg[1] != '\0';
+}
+
 #endif
