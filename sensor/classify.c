@@ -215,30 +215,37 @@ static size_t meta_clean(char *out, const char *in)
     size_t n = strnlen(in, MM_META_MAX_STR), i = 0, o = 0, k;
 
     while (i < n) {
-        if (s[i] >= 0x20 && s[i] < 0x7F && s[i] != '\\') {
-            k = 1;
-        } else if (s[i] >= 0x80 && (k = utf8_len(s + i, n - i)) > 0) {
-            /* kept whole */
-        } else {
-            size_t w = s[i] == '\\' ? 2 : 4;
-            if (o + w > MM_META_MAX_STR)
+        for (k = i; k < n && s[k] >= 0x20 && s[k] < 0x7F && s[k] != '\\'; k++)
+            ; /* a run of plain text, copied at once */
+        if (k > i) {
+            if (k - i > MM_META_MAX_STR - o) /* escapes before it took room */
+                k = i + (MM_META_MAX_STR - o);
+            memcpy(out + o, s + i, k - i);
+            o += k - i;
+            if (o == MM_META_MAX_STR)
                 break;
-            out[o++] = '\\';
-            if (s[i] == '\\') {
-                out[o++] = '\\';
-            } else {
-                out[o++] = 'x';
-                out[o++] = hex[s[i] >> 4];
-                out[o++] = hex[s[i] & 15];
-            }
-            i++;
+            i = k;
             continue;
         }
-        if (o + k > MM_META_MAX_STR)
+        if (s[i] >= 0x80 && (k = utf8_len(s + i, n - i)) > 0) {
+            if (o + k > MM_META_MAX_STR)
+                break;
+            memcpy(out + o, s + i, k);
+            o += k;
+            i += k;
+            continue;
+        }
+        if (o + (s[i] == '\\' ? 2 : 4) > MM_META_MAX_STR)
             break;
-        memcpy(out + o, s + i, k);
-        o += k;
-        i += k;
+        out[o++] = '\\';
+        if (s[i] == '\\') {
+            out[o++] = '\\';
+        } else {
+            out[o++] = 'x';
+            out[o++] = hex[s[i] >> 4];
+            out[o++] = hex[s[i] & 15];
+        }
+        i++;
     }
     out[o] = '\0';
     return o;
