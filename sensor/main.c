@@ -82,10 +82,10 @@ static void on_packet(void *ud, const struct capture_pkt *pkt)
 static void *worker_main(void *arg)
 {
     struct worker_thread *t = arg;
-    char errbuf[CAPTURE_ERRBUF_SIZE];
+    char errbuf[CAPTURE_ERRBUF_SIZE], name[16]; /* a thread name holds 15 characters */
 
-    snprintf(errbuf, sizeof(errbuf), "mm-worker%u", t->id); /* top -H, ps -L, gdb */
-    prctl(PR_SET_NAME, errbuf, 0, 0, 0);
+    snprintf(name, sizeof(name), "mm-worker%u", t->id); /* top -H, ps -L, gdb */
+    prctl(PR_SET_NAME, name, 0, 0, 0);
     while (!stop_requested) {
         int r = capture_dispatch(t->cap, on_packet, t, errbuf);
         if (r == MM_ECAPTURE) {
