@@ -35,6 +35,14 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 from livetest import netns_veth, veth  # noqa: E402
 
 
+def records(f):
+    """Each record of an open little-endian pcap after its global header: (header, data)."""
+    while True:
+        h = f.read(16)
+        if len(h) < 16:
+            return
+        yield h, f.read(struct.unpack("<I", h[8:12])[0])
+
 
 def sendable(capture, work):
     """A copy tcpreplay accepts: original lengths clamped to what a frame on the veth can be
@@ -42,13 +50,9 @@ def sendable(capture, work):
     out = os.path.join(work, "sendable.pcap")
     with open(capture, "rb") as f, open(out, "wb") as g:
         g.write(f.read(24))
-        while True:
-            h = f.read(16)
-            if len(h) < 16:
-                break
+        for h, data in records(f):
             ts, us, incl, orig = struct.unpack("<IIII", h)
-            g.write(struct.pack("<IIII", ts, us, incl, min(max(orig, incl), 65535)))
-            g.write(f.read(incl))
+            g.write(struct.pack("<IIII", ts, us, incl, min(max(orig, incl), 65535)) + data)
     return out
 
 
@@ -81,11 +85,7 @@ def split_by_flow(capture, work):
         hdr = f.read(24)
         for g in files:
             g.write(hdr)
-        while True:
-            h = f.read(16)
-            if len(h) < 16:
-                break
-            data = f.read(struct.unpack("<I", h[8:12])[0])
+        for h, data in records(f):
             files[zlib.crc32(flow_key(data)) & 1].write(h + data)
         for g in files:
             g.close()
