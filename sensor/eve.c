@@ -170,30 +170,56 @@ uint64_t eve_events_written(const struct eve *e)
 
 void eve_format_time(uint64_t ts_us, char *buf, size_t len)
 {
-    /* Events come in runs within one second: the calendar is worked out once per second. */
-    static _Thread_local time_t cached = (time_t)-1;
-    static _Thread_local char date[32], zone[8];
-    static _Thread_local size_t ndate, nzone;
-    time_t sec = (time_t)(ts_us / 1000000u);
-    unsigned us = (unsigned)(ts_us % 1000000u), i;
+    /*
+     * Events come in runs within one hour: the calendar (to the hour) is worked out once per
+     * local hour and minutes and seconds are counted on from its start. An hour serves so only
+     * when its first second, its last and the one asked for have the same UTC offset (a change
+     * of offset within it, at 02:30 say, makes the next event work its own second out). The C
+     * library's local time takes a lock that nDPI's own time calls on a worker take too: once
+     * per second of event time, the output thread and the worker waited on each other.
+     */
+    static _Thread_local int64_t from = 1, to = 0; /* UTC seconds the cache serves: [from, to) */
+    static _Thread_local unsigned base;            /* minutes and seconds at from, in seconds */
+    static _Thread_local char hour[32], zone[8];   /* "2026-11-24T21:", "+0900" */
+    static _Thread_local size_t nhour, nzone;
+    int64_t sec = (int64_t)(ts_us / 1000000u);
+    unsigned us = (unsigned)(ts_us % 1000000u), mmss, i;
+    char *p;
 
-    if (sec != cached) {
-        struct tm tm;
+    if (sec < from || sec >= to) {
+        struct tm tm, first, last;
         tz_localtime(sec, &tm);
-        ndate = strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%S", &tm);
+        from = sec - (tm.tm_min * 60 + tm.tm_sec);
+        tz_localtime(from, &first);
+        tz_localtime(from + 3599, &last);
+        if (first.tm_gmtoff == tm.tm_gmtoff && last.tm_gmtoff == tm.tm_gmtoff) {
+            base = 0;
+            to = from + 3600;
+        } else { /* the offset changes within this hour: this second alone */
+            base = (unsigned)(tm.tm_min * 60 + tm.tm_sec);
+            from = sec;
+            to = sec + 1;
+        }
+        nhour = strftime(hour, sizeof(hour), "%Y-%m-%dT%H:", &tm);
         nzone = strftime(zone, sizeof(zone), "%z", &tm);
-        cached = sec;
     }
-    if (len < ndate + 8 + nzone) { /* never with the 48 bytes callers give */
+    if (len < nhour + 13 + nzone) { /* never with the 48 bytes callers give */
         if (len > 0)
             buf[0] = '\0';
         return;
     }
-    memcpy(buf, date, ndate);
-    buf[ndate] = '.';
+    mmss = base + (unsigned)(sec - from);
+    memcpy(buf, hour, nhour);
+    p = buf + nhour;
+    p[0] = (char)('0' + mmss / 600);
+    p[1] = (char)('0' + mmss / 60 % 10);
+    p[2] = ':';
+    p[3] = (char)('0' + mmss % 60 / 10);
+    p[4] = (char)('0' + mmss % 10);
+    p[5] = '.';
     for (i = 6; i > 0; i--, us /= 10) /* the microseconds, six digits */
-        buf[ndate + i] = (char)('0' + us % 10);
-    memcpy(buf + ndate + 7, zone, nzone + 1);
+        p[5 + i] = (char)('0' + us % 10);
+    memcpy(p + 12, zone, nzone + 1);
 }
 
 /*

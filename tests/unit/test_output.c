@@ -4,7 +4,8 @@
  * once; one that cannot be made is counted as dropped; and when the queue is full in live mode
  * they are made at once, on the caller's thread, and go to the overflow spool in order. And
  * event times made on one thread keep the sensor's zone while another loads a maintenance zone
- * (which switches the process's TZ for a moment). And a file output that is a FIFO nobody reads
+ * (which switches the process's TZ for a moment), and match the C library's local time across
+ * changes of offset though worked out once an hour. And a file output that is a FIFO nobody reads
  * yet holds neither start-up nor shutdown: its events wait in the spool for a reader.
  */
 #include <setjmp.h>
@@ -299,12 +300,79 @@ static void test_event_time_zone_during_load(void **state)
     atomic_store(&formats_done, 0);
     assert_int_equal(pthread_create(&t, NULL, load_zones, NULL), 0);
     while (!atomic_load(&loads_done)) {
-        /* A new second each time, so the time is worked out afresh, not taken from the cache. */
-        eve_format_time((sec + ++n) * 1000000u, buf, sizeof(buf));
+        /* A new hour each time, so the time is worked out afresh, not taken from the cache. */
+        eve_format_time((sec + ++n * 3600u) * 1000000u, buf, sizeof(buf));
         assert_string_equal(buf + strlen(buf) - 5, "+0000");
         atomic_store(&formats_done, (int)(n < 1000000 ? n : 1000000));
     }
     pthread_join(t, NULL);
+}
+
+/* What eve_format_time() should print, straight from the C library. */
+static void reference_time(int64_t sec, unsigned us, char *buf, size_t len)
+{
+    time_t t = (time_t)sec;
+    struct tm tm;
+    size_t n;
+
+    localtime_r(&t, &tm);
+    n = strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
+    n += (size_t)snprintf(buf + n, len - n, ".%06u", us);
+    strftime(buf + n, len - n, "%z", &tm);
+}
+
+/*
+ * Event times are worked out once per local hour and counted on from there. Every second within
+ * two hours of a change of offset in New York (a whole hour, at 02:00) and on Lord Howe Island
+ * (half an hour, at 02:00, so that the local hour after the change began before it) and in
+ * St. John's in 2010 (at 00:01, so that the local hour before the change ends after it), each
+ * followed by its mirror image across the change, and a second every 7,919 over the year, each
+ * followed by one an hour earlier, match the C library's own local time.
+ */
+static void test_event_time_hours(void **state)
+{
+    static const struct {
+        const char *zone;
+        int64_t change; /* a change of offset (UTC seconds) */
+    } zones[] = {
+        {"America/New_York", 1772953200},    /* 2026-03-08 02:00 EST -> 03:00 EDT */
+        {"America/New_York", 1793512800},    /* 2026-11-01 02:00 EDT -> 01:00 EST */
+        {"Australia/Lord_Howe", 1775314800}, /* 2026-04-05 02:00 +11 -> 01:30 +1030 */
+        {"Australia/Lord_Howe", 1791041400}, /* 2026-10-04 02:00 +1030 -> 02:30 +11 */
+        {"America/St_Johns", 1268537460},    /* 2010-03-14 00:01 NST -> 01:01 NDT */
+    };
+    char got[48], want[48];
+    unsigned i;
+    int64_t s;
+
+    (void)state;
+    for (i = 0; i < sizeof(zones) / sizeof(zones[0]); i++) {
+        struct tz *z;
+        if (tz_load(zones[i].zone, &z) != 0)
+            skip(); /* no tzdata here */
+        tz_free(z);
+        setenv("TZ", zones[i].zone, 1);
+        tzset();
+        for (s = zones[i].change - 7200; s < zones[i].change + 7200; s++) {
+            int64_t mirror = 2 * zones[i].change - 1 - s; /* the other side of the change */
+            eve_format_time((uint64_t)s * 1000000u + 123456u, got, sizeof(got));
+            reference_time(s, 123456u, want, sizeof(want));
+            assert_string_equal(got, want);
+            eve_format_time((uint64_t)mirror * 1000000u, got, sizeof(got));
+            reference_time(mirror, 0, want, sizeof(want));
+            assert_string_equal(got, want);
+        }
+        for (s = 1767225600; s < 1798761600; s += 7919) { /* 2026, and back an hour each time */
+            eve_format_time((uint64_t)s * 1000000u, got, sizeof(got));
+            reference_time(s, 0, want, sizeof(want));
+            assert_string_equal(got, want);
+            eve_format_time((uint64_t)(s - 3600) * 1000000u + 999999u, got, sizeof(got));
+            reference_time(s - 3600, 999999u, want, sizeof(want));
+            assert_string_equal(got, want);
+        }
+    }
+    setenv("TZ", "UTC", 1);
+    tzset();
 }
 
 int main(void)
@@ -314,6 +382,7 @@ int main(void)
         cmocka_unit_test(test_deferred_failure_counted),
         cmocka_unit_test(test_deferred_overflow_in_order),
         cmocka_unit_test(test_event_time_zone_during_load),
+        cmocka_unit_test(test_event_time_hours),
         cmocka_unit_test(test_fifo_reader_comes_later),
         cmocka_unit_test(test_fifo_never_read),
     };
