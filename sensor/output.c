@@ -192,8 +192,7 @@ static int file_open(struct sink *k)
         return MM_EIO;
     }
     /* Events are written per batch (fflush after each): one write() for a batch rather than
-     * one per 4 KB, stdio's default for a file. glibc takes a buffer's size only with its memory.
-     */
+     * one per 4 KB, stdio's default for a file. glibc takes a size only with the memory. */
     if (k->fbuf != NULL || (k->fbuf = malloc(OUTPUT_FILE_BUFFER)) != NULL)
         setvbuf(k->fp, k->fbuf, _IOFBF, OUTPUT_FILE_BUFFER);
     k->size = fstat(fileno(k->fp), &st) == 0 ? (uint64_t)st.st_size : 0;
