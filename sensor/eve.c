@@ -127,9 +127,10 @@ struct eve {
     struct output *out;
     uint64_t written;
     int want_flows;
-    /* flow records for reuse: the packet path's own, and those the output thread gave back */
-    struct flow_rec *pool_local[MM_MAX_WORKERS], *pool_shared; /* local: each worker's own */
-    unsigned pool_nshared;
+    /* flow record blocks for reuse, per worker: those at hand, and those the output thread gave
+       back (under pool_mu) */
+    struct flow_rec *pool_local[MM_MAX_WORKERS], *pool_shared[MM_MAX_WORKERS];
+    unsigned pool_nshared[MM_MAX_WORKERS];
     pthread_mutex_t pool_mu;
 };
 
@@ -150,9 +151,10 @@ void eve_close(struct eve *e)
 
     if (e == NULL)
         return;
-    for (i = 0; i < MM_MAX_WORKERS; i++)
+    for (i = 0; i < MM_MAX_WORKERS; i++) {
         rec_list_free(e->pool_local[i]);
-    rec_list_free(e->pool_shared);
+        rec_list_free(e->pool_shared[i]);
+    }
     pthread_mutex_destroy(&e->pool_mu);
     free(e);
 }
@@ -679,6 +681,7 @@ struct flow_rec {
     const char *str[REC__NSTR];
     uint32_t cap;   /* bytes of the block */
     uint8_t reason; /* enum flow_end_reason */
+    uint8_t worker; /* whose block it is */
     /* then the metadata, the HL7 or DICOM summary and the strings */
 };
 
@@ -686,21 +689,24 @@ struct flow_rec {
 
 /*
  * A block of at least size bytes for worker's record: a recycled one when the first at hand is
- * large enough. Each worker keeps its own list, taking what the output thread handed back, and
- * frees what is beyond REC_POOL_MAX itself: blocks are freed by the thread that allocated them,
- * so the output thread never waits for a worker's malloc lock.
+ * large enough. Each worker keeps its own list, taking its blocks the output thread handed
+ * back, and frees what is beyond REC_POOL_MAX itself: a block is freed by the thread that
+ * allocated it, so neither the output thread nor another worker waits for the lock of a
+ * worker's malloc arena.
  */
 static struct flow_rec *rec_get(struct eve *e, unsigned worker, size_t size)
 {
-    struct flow_rec **local = &e->pool_local[worker % MM_MAX_WORKERS], *r;
+    struct flow_rec **local, *r;
     unsigned n;
 
+    worker %= MM_MAX_WORKERS;
+    local = &e->pool_local[worker];
     if (*local == NULL) { /* take all the output thread has handed back, at once */
         pthread_mutex_lock(&e->pool_mu);
-        *local = e->pool_shared;
-        n = e->pool_nshared;
-        e->pool_shared = NULL;
-        e->pool_nshared = 0;
+        *local = e->pool_shared[worker];
+        n = e->pool_nshared[worker];
+        e->pool_shared[worker] = NULL;
+        e->pool_nshared[worker] = 0;
         pthread_mutex_unlock(&e->pool_mu);
         for (; n > REC_POOL_MAX; n--) {
             r = *local;
@@ -715,8 +721,10 @@ static struct flow_rec *rec_get(struct eve *e, unsigned worker, size_t size)
         free(r);
     }
     size = (size + 63u) & ~(size_t)63u;
-    if ((r = malloc(size)) != NULL)
+    if ((r = malloc(size)) != NULL) {
         r->cap = (uint32_t)size;
+        r->worker = (uint8_t)worker;
+    }
     return r;
 }
 
@@ -725,9 +733,9 @@ static void rec_put(struct flow_rec *r)
     struct eve *e = r->owner;
 
     pthread_mutex_lock(&e->pool_mu);
-    r->next_free = e->pool_shared;
-    e->pool_shared = r;
-    e->pool_nshared++;
+    r->next_free = e->pool_shared[r->worker];
+    e->pool_shared[r->worker] = r;
+    e->pool_nshared[r->worker]++;
     pthread_mutex_unlock(&e->pool_mu);
 }
 
