@@ -18,7 +18,8 @@ Prints pps, Gbit/s, ns/packet, peak RSS, flows, bytes/flow and the ratios the go
 in. Mimamori's worker shares the machine with its output thread, ndpiReader runs alone; as a
 control, two ndpiReaders also run at once in every round, which shows what a second busy core
 costs a reader on this machine at that moment (on a shared VM: from nothing to a third), and
-two threads bounce a cache line, which shows what a hand-over between threads costs. A benchmark, not a test: it asserts nothing and exits 0 unless a program fails.
+two threads bounce a cache line, which shows what a hand-over between threads costs. A
+benchmark, not a test: it asserts nothing and exits 0 unless a program fails.
 """
 import json
 import os
