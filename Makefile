@@ -8,15 +8,22 @@ TEST_DEPS = dcmtk iproute2 tcpdump ethtool rsyslog rsyslog-gnutls openssl tcprep
 
 .PHONY: deps test-deps build demo test fuzz sanitize clean
 
+# Installs only what is missing: apt-get (and its update) runs on a machine that lacks a
+# package, not on every build, so a build does not wait for, or fight, another apt.
+MISSING = for p in $(1); do dpkg-query -W -f='$${db:Status-Status}' $$p 2>/dev/null | \
+	    grep -qx installed || printf '%s ' $$p; done
+
 deps:
-	@if [ "$$(id -u)" = 0 ]; then apt-get update -qq && \
-	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(DEPS) >/dev/null; \
-	else echo "not root: assuming the packages are installed: $(DEPS)"; fi
+	@m="$$($(call MISSING,$(DEPS)))"; if [ -z "$$m" ]; then :; \
+	elif [ "$$(id -u)" = 0 ]; then echo "installing: $$m" && apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$m >/dev/null; \
+	else echo "not root: these packages are missing: $$m"; fi
 
 test-deps: deps
-	@if [ "$$(id -u)" = 0 ]; then \
-	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(TEST_DEPS) >/dev/null; \
-	else echo "not root: tests needing $(TEST_DEPS) or root are skipped"; fi
+	@m="$$($(call MISSING,$(TEST_DEPS)))"; if [ -z "$$m" ]; then :; \
+	elif [ "$$(id -u)" = 0 ]; then echo "installing: $$m" && apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$m >/dev/null; \
+	else echo "not root: tests needing $$m or root are skipped"; fi
 
 build: deps
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
