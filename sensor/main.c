@@ -27,7 +27,7 @@
 #include "mimamori/privs.h"
 #include "mimamori/rules.h"
 
-#define DEFAULT_EVE_PATH "/var/log/mimamori/eve.json"
+#define DEFAULT_EVE_PATH MM_EVE_PATH /* under the configured prefix (CMakeLists.txt) */
 #define MAX_FILES        1024
 
 /* Set by signal handlers, read by every worker: lock-free atomics, safe in both places. */
@@ -192,17 +192,18 @@ static void reload(struct mm_config **cfg, const char *path, struct engine *eng)
     notify_status("reload failed: running configuration kept");
 }
 
-/* Drop to sensor.user (root only when the config says so), with no capabilities left. */
-static int become_user(const struct mm_config *cfg, struct output *out, char *err, size_t len)
+/*
+ * Drop to sensor.user (root only when the config says so), with no capabilities left; first,
+ * as root, make the spool directory and the block list's directory the user's (made by the
+ * sensor, or the user's already: an existing directory of anyone else is refused).
+ */
+static int become_user(const struct mm_config *cfg, const struct privs_owner *own,
+                       struct output *out, char *err, size_t len)
 {
-    uid_t uid;
-    gid_t gid;
+    char why[512];
 
-    if (privs_lookup(cfg->user, cfg->group, &uid, &gid, err, len) != 0)
-        return -1;
-    if (geteuid() == 0 && output_give_spool(out, uid, gid) != 0) {
-        snprintf(err, len, "cannot give the spool directory %s to %s", cfg->delivery.spool_dir,
-                 cfg->user);
+    if (geteuid() == 0 && output_give_spool(out, own, why, sizeof(why)) != 0) {
+        snprintf(err, len, "spool directory: %.400s", why);
         return -1;
     }
     if (geteuid() == 0 && cfg->response.enforce && cfg->response.block_file != NULL) {
@@ -212,16 +213,15 @@ static int become_user(const struct mm_config *cfg, struct output *out, char *er
         snprintf(dir, sizeof(dir), "%s", cfg->response.block_file);
         if ((slash = strrchr(dir, '/')) != NULL && slash != dir)
             *slash = '\0';
-        mkdir(dir, 0755);
-        if (chown(dir, uid, gid) != 0) {
-            snprintf(err, len, "cannot give the block list directory %.400s to %s", dir, cfg->user);
+        if (privs_make_dir(dir, 0755, own, why, sizeof(why)) != 0) {
+            snprintf(err, len, "block list directory: %.400s", why);
             return -1;
         }
     }
-    if (privs_drop(uid, gid, err, len) != 0)
+    if (privs_drop(own->uid, own->gid, err, len) != 0)
         return -1;
-    log_info("running as %s (uid %u, gid %u) without capabilities", cfg->user, (unsigned)uid,
-             (unsigned)gid);
+    log_info("running as %s (uid %u, gid %u) without capabilities", cfg->user, (unsigned)own->uid,
+             (unsigned)own->gid);
     return 0;
 }
 
@@ -247,6 +247,7 @@ int main(int argc, char **argv)
     struct worker_thread wt[MM_MAX_WORKERS];
     unsigned nworkers = 1;
     struct sigaction sa;
+    struct privs_owner own;
     char errbuf[CAPTURE_ERRBUF_SIZE];
 
     while ((ch = getopt_long(argc, argv, "c:r:i:vh", longopts, NULL)) != -1) {
@@ -347,7 +348,15 @@ int main(int argc, char **argv)
     /* Without --eve and outputs:, everything goes to the default file. */
     if (eve_path == NULL && cfg->noutputs == 0)
         eve_path = DEFAULT_EVE_PATH;
-    if (output_create(&out, cfg, eve_path, nifaces > 0, errbuf, sizeof(errbuf)) != 0) {
+    /* A live sensor becomes sensor.user: known before anything is opened for it. */
+    if (nifaces > 0 &&
+        privs_lookup(cfg->user, cfg->group, &own.uid, &own.gid, errbuf, sizeof(errbuf)) != 0) {
+        fprintf(stderr, "mimamori: %s\n", errbuf);
+        status = 1;
+        goto done;
+    }
+    if (output_create(&out, cfg, eve_path, nifaces > 0, nifaces > 0 ? &own : NULL, errbuf,
+                      sizeof(errbuf)) != 0) {
         fprintf(stderr, "mimamori: %s\n", errbuf);
         status = 1;
         goto done;
@@ -359,7 +368,7 @@ int main(int argc, char **argv)
     }
     engine_attach(eng, 0, cap);
     /* A live sensor parses no packet with privileges: everything that needed them is open. */
-    if (nifaces > 0 && become_user(cfg, out, errbuf, sizeof(errbuf)) != 0) {
+    if (nifaces > 0 && become_user(cfg, &own, out, errbuf, sizeof(errbuf)) != 0) {
         fprintf(stderr, "mimamori: %s\n", errbuf);
         status = 1;
         goto done;

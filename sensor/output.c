@@ -23,6 +23,7 @@
 #include "mimamori/error.h"
 #include "mimamori/log.h"
 #include "mimamori/output.h"
+#include "mimamori/privs.h"
 #include "mimamori/spool.h"
 #include "mimamori/syslog.h"
 #include "mimamori/tls.h"
@@ -83,12 +84,15 @@ struct sink {
     unsigned backoff_ms;
     struct spool *spool;
     int spool_failed;
+    int spool_left; /* a previous run left a spool: opened (unprivileged) before delivering */
     char spool_name[64];
     struct output_sink_stats st;
 };
 
 struct output {
     int live;
+    int privileged; /* files are opened as root for own (output_create) */
+    struct privs_owner own;
     pthread_t thread;
     int started;
     pthread_mutex_t mu;
@@ -172,8 +176,11 @@ static void spool_put(struct output *o, struct sink *k, const char *msg, size_t 
 
 /* --- sinks ------------------------------------------------------------------------------------ */
 
-static int file_open(struct sink *k)
+/* Open a file sink; MM_EIO with errno set, and err filled when given. */
+static int file_open(struct output *o, struct sink *k, char *err, size_t errlen)
 {
+    const int flags = O_WRONLY | O_APPEND | O_CREAT | O_NONBLOCK | O_CLOEXEC;
+    char why[512];
     struct stat st;
     int fd, fl;
 
@@ -183,9 +190,17 @@ static int file_open(struct sink *k)
     }
     /* Opened without waiting: a FIFO nobody reads yet fails (ENXIO) rather than holding the
      * output thread, and shutdown, until a reader comes; the sink is retried like a receiver
-     * that is down. Writes block again (a slow reader is what the queue is for). */
-    if ((fd = open(k->path, O_WRONLY | O_APPEND | O_CREAT | O_NONBLOCK | O_CLOEXEC, 0666)) < 0)
+     * that is down. Writes block again (a slow reader is what the queue is for). As root for
+     * the user a live sensor becomes, opened so that the user cannot point it elsewhere. */
+    if (o->privileged && geteuid() == 0)
+        fd = privs_open_file(k->path, flags, 0644, &o->own, why, sizeof(why));
+    else if ((fd = open(k->path, flags, 0666)) < 0)
+        snprintf(why, sizeof(why), "cannot open %s: %s", k->path, strerror(errno));
+    if (fd < 0) {
+        if (err != NULL)
+            snprintf(err, errlen, "%s", why);
         return MM_EIO;
+    }
     if ((fl = fcntl(fd, F_GETFL)) < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0 ||
         (k->fp = fdopen(fd, "a")) == NULL) {
         close(fd);
@@ -213,7 +228,7 @@ static void file_close(struct sink *k)
 }
 
 /* Size-based rotation: path -> path.1 -> ... -> path.N (the oldest is removed). */
-static void file_rotate(struct sink *k)
+static void file_rotate(struct output *o, struct sink *k)
 {
     char from[4096], to[4096];
     unsigned i, keep = k->co->rotate_keep;
@@ -227,7 +242,7 @@ static void file_rotate(struct sink *k)
             snprintf(from, sizeof(from), "%s.%u", k->path, i - 1);
         rename(from, to);
     }
-    if (file_open(k) != 0)
+    if (file_open(o, k, NULL, 0) != 0)
         k->up = 0;
 }
 
@@ -296,13 +311,13 @@ static void sink_down(struct output *o, struct sink *k, int send_error)
     k->retry_ms = now_ms() + k->backoff_ms;
 }
 
-static int sink_connect(struct sink *k)
+static int sink_connect(struct output *o, struct sink *k)
 {
-    char err[256];
+    char err[512];
 
     if (k->is_file) {
-        if (file_open(k) != 0) {
-            log_warn("%s: cannot open", k->name);
+        if (file_open(o, k, err, sizeof(err)) != 0) {
+            log_warnx("%s: %s", k->name, err);
             return MM_EIO;
         }
     } else {
@@ -348,7 +363,7 @@ static int sink_send(struct output *o, struct sink *k, const char *msg, size_t l
     if (k->is_file) {
         if (k->co != NULL && k->co->rotate_size > 0 && k->size + len + 1 > k->co->rotate_size &&
             k->size > 0)
-            file_rotate(k);
+            file_rotate(o, k);
         if (k->fp == NULL || fwrite(msg, 1, len, k->fp) != len || putc('\n', k->fp) == EOF) {
             k->st.errors++;
             sink_down(o, k, 1);
@@ -422,7 +437,7 @@ static void deliver(struct output *o, struct sink *k, const struct item *items, 
 {
     unsigned i;
 
-    if (!k->up && now_ms() >= k->retry_ms && sink_connect(k) != 0)
+    if (!k->up && now_ms() >= k->retry_ms && sink_connect(o, k) != 0)
         sink_down(o, k, 0);
     if (k->up && k->conn != NULL) {
         if (!syslog_alive(k->conn)) {
@@ -431,6 +446,9 @@ static void deliver(struct output *o, struct sink *k, const struct item *items, 
         } else
             k->checked_bytes = k->sent_bytes;
     }
+    if (k->spool_left && k->spool == NULL)
+        k->spool = open_spool(o, k->spool_name, &k->spool_failed);
+    k->spool_left = 0;
     if (k->up && k->spool != NULL && spool_pending(k->spool) > 0)
         replay(o, k, n > 0 ? 4 * BATCH : 16 * BATCH);
     for (i = 0; i < n; i++) {
@@ -490,6 +508,8 @@ static unsigned take_overflow(struct output *o, struct item *b)
     const char *line;
     size_t len;
 
+    if (o->overflow == NULL)
+        o->overflow = open_spool(o, "overflow.spool", &o->overflow_failed);
     while (n < BATCH && o->overflow != NULL && spool_peek(o->overflow, &line, &len) == 1) {
         /* "T S TS_US line": type, severity, time. */
         unsigned type, sev;
@@ -578,7 +598,7 @@ static void *run(void *arg)
             for (i = 0; i < o->nsinks; i++)
                 if (o->sink[i].is_file && o->sink[i].fp != stdout && o->sink[i].up) {
                     file_close(&o->sink[i]);
-                    if (file_open(&o->sink[i]) != 0)
+                    if (file_open(o, &o->sink[i], NULL, 0) != 0)
                         sink_down(o, &o->sink[i], 0);
                 }
         }
@@ -603,6 +623,16 @@ static void *run(void *arg)
 
 /* --- the stage -------------------------------------------------------------------------------- */
 
+/* Whether an earlier run left a spool file of that name (looked at, not opened). */
+static int spool_left(const struct output *o, const char *name)
+{
+    char p[512];
+    struct stat st;
+
+    snprintf(p, sizeof(p), "%s/%s", o->spool_dir, name);
+    return lstat(p, &st) == 0 && st.st_size > 0;
+}
+
 static int add_sink(struct output *o, const struct mm_config *cfg, const struct config_output *co,
                     const char *eve_path, char *err, size_t errlen)
 {
@@ -624,13 +654,12 @@ static int add_sink(struct output *o, const struct mm_config *cfg, const struct 
             return MM_ENOMEM;
         k->types = co != NULL ? co->types : OUTPUT_EV_ALL;
         snprintf(k->name, sizeof(k->name), "file %s", k->path);
-        if (file_open(k) == 0) {
+        if (file_open(o, k, err, errlen) == 0) {
             k->up = 1;
         } else if (errno == ENXIO) { /* a FIFO whose reader has not started yet */
             log_warnx("%s: no reader on this FIFO yet, spooling until one opens it", k->name);
             sink_down(o, k, 0);
         } else {
-            snprintf(err, errlen, "cannot open %s: %s", k->path, strerror(errno));
             return MM_EIO;
         }
     } else {
@@ -659,23 +688,19 @@ static int add_sink(struct output *o, const struct mm_config *cfg, const struct 
         if ((k->ring = calloc(RING_MSGS, sizeof(*k->ring))) == NULL)
             return MM_ENOMEM;
         snprintf(k->name, sizeof(k->name), "syslog %s/%s", co->address, co->transport);
-        if (sink_connect(k) != 0)
+        if (sink_connect(o, k) != 0)
             sink_down(o, k, 0); /* not fatal: spooled until it answers */
     }
     snprintf(k->spool_name, sizeof(k->spool_name), "output%u.spool", o->nsinks);
-    /* A spool left by an earlier run is delivered first. */
-    if (access(o->spool_dir, F_OK) == 0) {
-        char p[512];
-        snprintf(p, sizeof(p), "%s/%s", o->spool_dir, k->spool_name);
-        if (access(p, F_OK) == 0)
-            k->spool = open_spool(o, k->spool_name, &k->spool_failed);
-    }
+    /* A spool left by an earlier run is delivered first, opened by the output thread (which a
+     * live sensor starts unprivileged): root never opens what the user can replace. */
+    k->spool_left = spool_left(o, k->spool_name);
     o->nsinks++;
     return 0;
 }
 
 int output_create(struct output **out, const struct mm_config *cfg, const char *eve_path, int live,
-                  char *err, size_t errlen)
+                  const struct privs_owner *own, char *err, size_t errlen)
 {
     struct output *o;
     unsigned i;
@@ -685,6 +710,10 @@ int output_create(struct output **out, const struct mm_config *cfg, const char *
     if ((o = calloc(1, sizeof(*o))) == NULL)
         return MM_ENOMEM;
     o->live = live;
+    if (own != NULL) {
+        o->privileged = 1;
+        o->own = *own;
+    }
     o->cap = cfg->delivery.queue_events;
     o->spool_max = cfg->delivery.spool_max;
     o->drain_s = cfg->delivery.drain_s;
@@ -706,15 +735,10 @@ int output_create(struct output **out, const struct mm_config *cfg, const char *
         snprintf(err, errlen, "no outputs (use --eve PATH or outputs: in the config)");
         r = MM_ECONFIG;
     }
-    /* Events a previous run left in the overflow spool go out before anything new. */
-    if (r == 0 && access(o->spool_dir, F_OK) == 0) {
-        char p[512];
-        snprintf(p, sizeof(p), "%s/overflow.spool", o->spool_dir);
-        if (access(p, F_OK) == 0 &&
-            (o->overflow = open_spool(o, "overflow.spool", &o->overflow_failed)) != NULL &&
-            spool_pending(o->overflow) > 0)
-            o->overflowing = 1;
-    }
+    /* Events a previous run left in the overflow spool go out before anything new (the spool
+     * is opened when first read or appended to, unprivileged in a live sensor). */
+    if (r == 0 && spool_left(o, "overflow.spool"))
+        o->overflowing = 1;
     if (r != 0) {
         output_close(o);
         return r;
@@ -811,29 +835,9 @@ int output_wants(const struct output *o, unsigned type)
     return 0;
 }
 
-int output_give_spool(struct output *o, uid_t uid, gid_t gid)
+int output_give_spool(struct output *o, const struct privs_owner *own, char *err, size_t errlen)
 {
-    char p[512];
-    unsigned i;
-
-    /* Output files too, so that a reopen after logrotate can open them again. */
-    for (i = 0; i < o->nsinks; i++)
-        if (o->sink[i].is_file && o->sink[i].fp != NULL && o->sink[i].fp != stdout &&
-            fchown(fileno(o->sink[i].fp), uid, gid) != 0)
-            return MM_EIO;
-
-    mkdir(o->spool_dir, 0700);
-    if (chown(o->spool_dir, uid, gid) != 0)
-        return MM_EIO;
-    for (i = 0; i <= o->nsinks; i++) {
-        if (i < o->nsinks)
-            snprintf(p, sizeof(p), "%s/%s", o->spool_dir, o->sink[i].spool_name);
-        else
-            snprintf(p, sizeof(p), "%s/overflow.spool", o->spool_dir);
-        if (access(p, F_OK) == 0 && chown(p, uid, gid) != 0)
-            return MM_EIO;
-    }
-    return 0;
+    return privs_make_dir(o->spool_dir, 0700, own, err, errlen);
 }
 
 void output_reopen(struct output *o)

@@ -3,7 +3,8 @@
  * remembered offset through a buffer that grows to the longest line (capped; a longer line, or
  * a torn last line after a crash, is skipped and counted as unreadable by the caller seeing it
  * vanish). When the read offset reaches the end the file is truncated; at close, unread lines
- * are moved to the front so the next run starts with exactly them.
+ * are moved to the front so the next run starts with exactly them. Only a plain file of one
+ * link that belongs to the process is opened.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -42,7 +43,14 @@ int spool_open(struct spool **out, const char *dir, const char *name, uint64_t m
         return MM_ENOMEM;
     }
     snprintf(s->path, n, "%s/%s", dir, name);
-    s->fd = open(s->path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    /* A spool is its writer's own plain file: not a link to another, nor another's file. */
+    s->fd = open(s->path, O_RDWR | O_CREAT | O_APPEND | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600);
+    if (s->fd >= 0 && fstat(s->fd, &st) == 0 &&
+        (!S_ISREG(st.st_mode) || st.st_nlink != 1 || st.st_uid != geteuid())) {
+        close(s->fd);
+        s->fd = -1;
+        errno = EPERM;
+    }
     if (s->fd < 0 || fstat(s->fd, &st) != 0) {
         int e = errno;
         if (s->fd >= 0)
@@ -150,7 +158,8 @@ static void compact(struct spool *s)
     if (s->rd == 0 || s->rd >= s->size || (tmp = malloc(n)) == NULL)
         return;
     snprintf(tmp, n, "%s.new", s->path);
-    if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) >= 0) {
+    unlink(tmp);
+    if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600)) >= 0) {
         ssize_t r;
         while ((r = pread(s->fd, b, sizeof(b), (off_t)off)) > 0) {
             if (write(fd, b, (size_t)r) != r)

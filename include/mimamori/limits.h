@@ -61,7 +61,7 @@
 /* Events and their delivery */
 #define MM_STATS_INTERVAL    60u                   /* seconds between stats events, live */
 #define MM_OUTPUT_QUEUE      65536u                /* events waiting for the output thread */
-#define MM_SPOOL_DIR         "/var/spool/mimamori" /* spool files of undelivered events */
+/* MM_SPOOL_DIR, the default spool directory, comes from the install prefix (CMakeLists.txt). */
 #define MM_SPOOL_MAX         (256ull << 20)        /* bytes per spool file */
 #define MM_DRAIN_S           10u                   /* at exit, wait for a down destination */
 #define MM_SYSLOG_TIMEOUT_MS 5000u                 /* syslog connect and send timeout */

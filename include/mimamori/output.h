@@ -17,6 +17,7 @@
 #include <sys/types.h>
 
 #include "mimamori/config.h"
+#include "mimamori/privs.h"
 
 #define OUTPUT_MAX_SINKS 8
 
@@ -24,11 +25,13 @@ struct output;
 
 /*
  * Set up the stage for cfg's outputs, or for eve_path alone ("-" is stdout) when it is set:
- * files opened, receivers connected. live: never block the caller of output_submit(). 0, or an
- * error with err filled.
+ * files opened, receivers connected. live: never block the caller of output_submit(). own: the
+ * user a sensor started as root becomes (NULL if none); files are then opened with
+ * privs_open_file() for it, and no spool is opened until output_start(). 0, or an error with
+ * err filled.
  */
 int output_create(struct output **out, const struct mm_config *cfg, const char *eve_path, int live,
-                  char *err, size_t errlen);
+                  const struct privs_owner *own, char *err, size_t errlen);
 
 /*
  * Start the output thread. A live sensor does this after dropping its privileges, so that the
@@ -58,10 +61,10 @@ typedef char *(*output_render_fn)(void *arg, size_t *len);
 void output_submit_deferred(struct output *o, unsigned type, unsigned severity, uint64_t ts_us,
                             output_render_fn render, void *arg);
 
-/* Before a privilege drop: create the spool directory and give it, any spool files in it and
- * the output files to uid/gid, so the stage can keep spooling and reopening afterwards.
- * 0 or MM_EIO. */
-int output_give_spool(struct output *o, uid_t uid, gid_t gid);
+/* Before a privilege drop: make the spool directory own's (privs_make_dir), so the stage can
+ * spool afterwards; spool files are opened only by the unprivileged output thread. 0, or an
+ * error with err filled. */
+int output_give_spool(struct output *o, const struct privs_owner *own, char *err, size_t errlen);
 
 /* Whether any destination takes events of type OUTPUT_EV_* (if none, they need not be made). */
 int output_wants(const struct output *o, unsigned type);

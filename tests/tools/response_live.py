@@ -162,12 +162,16 @@ def set_members(ns):
 
 
 def run(mimamori, sync, work, ns, enforce):
+    # As deployed: the work directory is root's (the sensor refuses to open files as root where
+    # others may write); the hook, run by the sensor's user, logs into a directory of nobody's.
     os.makedirs(work)
-    os.chmod(work, 0o777)
+    os.chmod(work, 0o755)
     rules = os.path.join(work, "rules.yaml")
     with open(rules, "w") as f:
         f.write(RULES)
-    hook_log = os.path.join(work, "hook.log")
+    os.makedirs(os.path.join(work, "hook"))
+    os.chown(os.path.join(work, "hook"), 65534, 65534)
+    hook_log = os.path.join(work, "hook", "hook.log")
     with open(os.path.join(work, "hook.sh"), "w") as f:
         f.write(f"#!/bin/sh\n{{ echo \"$*\"; cat; }} >> {hook_log}\n")
     os.chmod(os.path.join(work, "hook.sh"), 0o755)

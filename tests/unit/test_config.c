@@ -126,7 +126,7 @@ static void test_valid_site(void **state)
     assert_int_equal(c->outputs[2].facility, 10);
     assert_int_equal(c->outputs[2].types, 1u << OUTPUT_EV_ALERT);
     assert_int_equal(c->delivery.queue_events, 4096);
-    assert_string_equal(c->delivery.spool_dir, "/var/spool/mimamori");
+    assert_string_equal(c->delivery.spool_dir, MM_SPOOL_DIR);
     assert_int_equal(c->delivery.drain_s, 30);
     assert_int_equal(c->live.snaplen, 1600);
     assert_false(c->live.promisc);

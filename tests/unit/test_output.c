@@ -6,7 +6,9 @@
  * event times made on one thread keep the sensor's zone while another loads a maintenance zone
  * (which switches the process's TZ for a moment), and match the C library's local time across
  * changes of offset though worked out once an hour. And a file output that is a FIFO nobody reads
- * yet holds neither start-up nor shutdown: its events wait in the spool for a reader.
+ * yet holds neither start-up nor shutdown: its events wait in the spool for a reader. And a
+ * live sensor started as root follows no link its user planted in its own directories: neither
+ * the EVE file nor a spool left by an earlier run reaches root's file behind it.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -94,7 +96,7 @@ static void open_fixture(struct fixture *x, int live, unsigned queue)
     strcpy(x->path, "/tmp/mm-output-XXXXXX");
     assert_true((fd = mkstemp(x->path)) >= 0);
     close(fd);
-    assert_int_equal(output_create(&x->out, x->cfg, x->path, live, err, sizeof(err)), 0);
+    assert_int_equal(output_create(&x->out, x->cfg, x->path, live, NULL, err, sizeof(err)), 0);
     assert_int_equal(output_start(x->out), 0);
     atomic_store(&renders, 0);
     atomic_store(&renders_here, 0);
@@ -207,7 +209,7 @@ static void open_fifo(struct fixture *x)
              "sensor: {name: t}\ndelivery: {spool_directory: %s, drain_timeout: 1s}\n", x->spool);
     assert_int_equal(config_load_string("site.yaml", site, strlen(site), &x->cfg, &diag), 0);
     alarm(30); /* opening the FIFO used to wait for a reader: fail, rather than hang, if so */
-    assert_int_equal(output_create(&x->out, x->cfg, x->path, 1, err, sizeof(err)), 0);
+    assert_int_equal(output_create(&x->out, x->cfg, x->path, 1, NULL, err, sizeof(err)), 0);
     assert_int_equal(output_start(x->out), 0);
 }
 
@@ -375,6 +377,94 @@ static void test_event_time_hours(void **state)
     tzset();
 }
 
+/* The whole of file p is want. */
+static void f_expect_lines(const char *p, const char *want)
+{
+    char buf[256];
+    size_t n;
+    FILE *f = fopen(p, "r");
+
+    assert_non_null(f);
+    n = fread(buf, 1, sizeof(buf) - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    assert_string_equal(buf, want);
+}
+
+/* A root-owned 0600 file with a line in it, and whether it is still exactly that. */
+static void make_secret(const char *p)
+{
+    FILE *f = fopen(p, "w");
+
+    assert_non_null(f);
+    fputs("{\"secret\":1}\n", f);
+    fclose(f);
+    assert_int_equal(chmod(p, 0600), 0);
+}
+
+static void assert_secret(const char *p)
+{
+    struct stat st;
+    char line[64] = "";
+    FILE *f = fopen(p, "r");
+
+    assert_non_null(f);
+    assert_non_null(fgets(line, sizeof(line), f));
+    fclose(f);
+    assert_string_equal(line, "{\"secret\":1}\n");
+    assert_int_equal(stat(p, &st), 0);
+    assert_int_equal(st.st_uid, 0);
+    assert_int_equal(st.st_mode & 07777, 0600);
+}
+
+static void test_root_start_follows_no_planted_link(void **state)
+{
+    const struct privs_owner user = {65534, 65534};
+    char top[] = "/tmp/mm-output-root-XXXXXX", site[512], err[512], p[256], q[256], cmd[300];
+    struct config_diag diag = {0};
+    struct mm_config *cfg;
+    struct output *out = NULL;
+
+    (void)state;
+    if (geteuid() != 0)
+        skip();
+    assert_non_null(mkdtemp(top));
+    snprintf(p, sizeof(p), "%s/secret", top);
+    make_secret(p);
+    snprintf(q, sizeof(q), "%s/log", top); /* the user's log and spool directories */
+    assert_int_equal(mkdir(q, 0700), 0);
+    assert_int_equal(chown(q, user.uid, user.gid), 0);
+    snprintf(q, sizeof(q), "%s/spool", top);
+    assert_int_equal(mkdir(q, 0700), 0);
+    assert_int_equal(chown(q, user.uid, user.gid), 0);
+    snprintf(site, sizeof(site), "sensor: {name: t}\ndelivery: {spool_directory: %s/spool}\n", top);
+    assert_int_equal(config_load_string("site.yaml", site, strlen(site), &cfg, &diag), 0);
+
+    /* The EVE file is a link to root's file: refused, and saying why. */
+    snprintf(q, sizeof(q), "%s/log/eve.json", top);
+    assert_int_equal(symlink(p, q), 0);
+    assert_int_not_equal(output_create(&out, cfg, q, 1, &user, err, sizeof(err)), 0);
+    assert_non_null(strstr(err, "symbolic link"));
+    assert_secret(p);
+    unlink(q);
+
+    /* The spool an earlier run left is a link to it: not given away, emptied or replayed. */
+    snprintf(q, sizeof(q), "%s/spool/output0.spool", top);
+    assert_int_equal(symlink(p, q), 0);
+    snprintf(q, sizeof(q), "%s/log/eve.json", top);
+    assert_int_equal(output_create(&out, cfg, q, 1, &user, err, sizeof(err)), 0);
+    assert_int_equal(output_give_spool(out, &user, err, sizeof(err)), 0);
+    assert_int_equal(output_start(out), 0);
+    ready(out, 1);
+    output_close(out);
+    assert_secret(p);
+    f_expect_lines(q, "{\"n\":1}\n");
+
+    config_free(cfg);
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", top);
+    assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -385,6 +475,7 @@ int main(void)
         cmocka_unit_test(test_event_time_hours),
         cmocka_unit_test(test_fifo_reader_comes_later),
         cmocka_unit_test(test_fifo_never_read),
+        cmocka_unit_test(test_root_start_follows_no_planted_link),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,8 +1,10 @@
 /*
  * Spool tests in a temporary directory: lines come back in order, the size bound holds, the
  * file empties once read, unread lines survive a close and reopen (and read ones do not), and a
- * torn last line left by a crash is skipped.
+ * torn last line left by a crash is skipped. A spool name that is a symbolic link or a hard
+ * link to another file is refused, and that file is left as it was.
  */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -114,12 +116,40 @@ static void test_torn_tail(void **state)
     spool_close(s);
 }
 
+static void test_links_refused(void **state)
+{
+    struct spool *s = NULL;
+    char target[512], p[512], buf[32] = "";
+    FILE *fp;
+
+    (void)state;
+    snprintf(target, sizeof(target), "%s/target", dir);
+    fp = fopen(target, "w");
+    assert_non_null(fp);
+    fputs("kept\n", fp);
+    fclose(fp);
+    snprintf(p, sizeof(p), "%s/sym.spool", dir);
+    assert_int_equal(symlink(target, p), 0);
+    assert_int_equal(spool_open(&s, dir, "sym.spool", 1 << 20), MM_EIO);
+    assert_null(s);
+    snprintf(p, sizeof(p), "%s/hard.spool", dir);
+    assert_int_equal(link(target, p), 0);
+    assert_int_equal(spool_open(&s, dir, "hard.spool", 1 << 20), MM_EIO);
+    assert_int_equal(errno, EPERM);
+    fp = fopen(target, "r");
+    assert_non_null(fp);
+    assert_non_null(fgets(buf, sizeof(buf), fp));
+    fclose(fp);
+    assert_string_equal(buf, "kept\n");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fifo_and_bound),
         cmocka_unit_test(test_survives_restart),
         cmocka_unit_test(test_torn_tail),
+        cmocka_unit_test(test_links_refused),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
