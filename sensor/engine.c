@@ -407,6 +407,7 @@ static void health_now(struct engine *e, uint64_t now_us, int final)
     struct medical_stats ms;
     struct health_sample s = {.now_us = now_us, .n = 1};
     const struct flow_ack_stats *ack;
+    struct output_stats os;
     unsigned i, nci;
 
     if (e->threaded) {
@@ -429,6 +430,10 @@ static void health_now(struct engine *e, uint64_t now_us, int final)
             s.ifc[i].kernel_drops = ci[i].st.kernel_drops;
             s.ifc[i].ack = &ack[i];
         }
+    }
+    if (e->eve != NULL) {
+        eve_get_output_stats(e->eve, &os);
+        s.out = &os;
     }
     e->health_us = now_us;
     if (final)

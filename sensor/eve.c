@@ -1099,6 +1099,11 @@ static json_t *capture_object(const struct eve_stats *st)
     return o;
 }
 
+void eve_get_output_stats(struct eve *e, struct output_stats *st)
+{
+    output_get_stats(e->out, st);
+}
+
 /*
  * Mimamori's own counters (output delivery, hospital protocol parsers). Suricata's stats schema
  * has no place for them and closes every object but "ndpi", so they ride there.

@@ -25,7 +25,7 @@ struct hstate {
     uint64_t window_start_us;
     int windowed; /* a window is being measured */
     uint64_t base_num, base_den;
-    uint64_t last_packets, last_change_us; /* silence */
+    uint64_t last_packets, last_change_us; /* silence (output: errors and drops seen) */
     uint64_t since_us;                     /* when the condition began */
     uint64_t alerted_us;                   /* the last alert or reminder */
     uint64_t held;                         /* checks it held since that alert */
@@ -235,12 +235,62 @@ static int windowed_check(const struct health *h, const struct rule *r)
            (r->health_check == HEALTH_DROPS && h->live);
 }
 
+/*
+ * A destination that is down, or whose writes failed since the last sample, is failing; the
+ * alert names it and counts what it spooled and dropped since it began. When it is up again
+ * and writing, an alert of the same rule says it recovered, after how long, and what was
+ * spooled (delivered late) and dropped (lost) meanwhile.
+ */
+static void check_output(struct health *h, const struct rule *r, struct hstate *hs,
+                         const struct output_sink_stats *k, uint64_t now_us)
+{
+    struct eve_alert a = {.rule = r, .ts_us = now_us, .iface = -1, .count = 1};
+    uint64_t errors = k->errors + k->dropped;
+    int failing = !k->up || errors != hs->last_packets;
+    struct hev ev = {0};
+    unsigned i;
+
+    hs->last_packets = errors;
+    if (failing || hs->active) { /* counted from the last sample that saw it well */
+        hev_add(&ev, "output=%s", k->name);
+        hev_add(&ev, "state=%s", failing ? (k->up ? "failing" : "down") : "recovered");
+        hev_add(&ev, "events_spooled=%llu", (unsigned long long)(k->spooled - hs->base_num));
+        hev_add(&ev, "events_dropped=%llu", (unsigned long long)(k->dropped - hs->base_den));
+    }
+    if (failing) {
+        fire(h, r, hs, -1, now_us, &ev);
+        return;
+    }
+    if (!hs->active) {
+        hs->base_num = k->spooled;
+        hs->base_den = k->dropped;
+        return;
+    }
+    hev_add(&ev, "down_s=%llu",
+            (unsigned long long)(now_us > hs->since_us ? (now_us - hs->since_us) / US : 0));
+    hev_time(&ev, "since", hs->since_us);
+    for (i = 0; i < ev.n; i++)
+        a.evidence[a.nevidence++] = ev.s[i];
+    h->st.alerts++;
+    log_info("sensor health: %s: %s recovered", r->key, k->name);
+    if (h->eve != NULL)
+        eve_write_alert(h->eve, h->ctx, NULL, &a);
+    clear(h, r, hs, now_us);
+    hs->base_num = k->spooled;
+    hs->base_den = k->dropped;
+}
+
 void health_sample(struct health *h, const struct health_sample *s)
 {
     unsigned k, i;
 
     for (k = 0; k < h->n; k++) {
         const struct rule *r = h->hr[k].r;
+        if (r->health_check == HEALTH_OUTPUT) {
+            for (i = 0; s->out != NULL && i < s->out->nsinks && i < MM_MAX_IFACES; i++)
+                check_output(h, r, &h->hr[k].s[i], &s->out->sink[i], s->now_us);
+            continue;
+        }
         for (i = 0; i < s->n && i < MM_MAX_IFACES; i++) {
             struct hstate *hs = &h->hr[k].s[i];
             if (r->health_check == HEALTH_SILENCE && h->live) {

@@ -65,9 +65,13 @@ struct sink {
     char name[96];
     /* file */
     char *path;
-    FILE *fp;
-    char *fbuf; /* its stdio buffer */
-    uint64_t size;
+    int fd;          /* -1: closed */
+    int regular;     /* a plain file opened here: a failed write is cut back to whole lines */
+    char *fbuf;      /* lines waiting for the next write */
+    size_t flen, fcap;
+    uint32_t fend[BATCH]; /* where each waiting line ends in fbuf */
+    unsigned nwait;
+    uint64_t size;        /* bytes in the file (for rotation) */
     /* syslog */
     struct syslog_target tgt;
     struct tls_ctx *tls;
@@ -184,8 +188,16 @@ static int file_open(struct output *o, struct sink *k, char *err, size_t errlen)
     struct stat st;
     int fd, fl;
 
+    if (k->fbuf == NULL) {
+        if ((k->fbuf = malloc(OUTPUT_FILE_BUFFER)) == NULL) {
+            errno = ENOMEM;
+            return MM_ENOMEM;
+        }
+        k->fcap = OUTPUT_FILE_BUFFER;
+    }
     if (strcmp(k->path, "-") == 0) {
-        k->fp = stdout;
+        k->fd = STDOUT_FILENO;
+        k->regular = 0; /* not ours to cut back */
         return 0;
     }
     /* Opened without waiting: a FIFO nobody reads yet fails (ENXIO) rather than holding the
@@ -202,29 +214,97 @@ static int file_open(struct output *o, struct sink *k, char *err, size_t errlen)
         return MM_EIO;
     }
     if ((fl = fcntl(fd, F_GETFL)) < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0 ||
-        (k->fp = fdopen(fd, "a")) == NULL) {
+        fstat(fd, &st) != 0) {
         close(fd);
         return MM_EIO;
     }
-    /* Events are written per batch (fflush after each): one write() for a batch rather than
-     * one per 4 KB, stdio's default for a file. glibc takes a size only with the memory. */
-    if (k->fbuf != NULL || (k->fbuf = malloc(OUTPUT_FILE_BUFFER)) != NULL)
-        setvbuf(k->fp, k->fbuf, _IOFBF, OUTPUT_FILE_BUFFER);
-    k->size = fstat(fileno(k->fp), &st) == 0 ? (uint64_t)st.st_size : 0;
+    k->fd = fd;
+    k->regular = S_ISREG(st.st_mode);
+    k->size = (uint64_t)st.st_size;
     return 0;
 }
 
-static void file_close(struct sink *k)
+/*
+ * Write the waiting lines: one write() for a batch. A write that fails (a full disk, a reader
+ * gone) leaves no part of a line behind: a plain file is cut back to the end of the last line
+ * written whole. Lines written whole count as sent (unless replay: the caller counts the one
+ * line replayed); the others go to the sink's spool, or are counted dropped. 0, or MM_EIO: the
+ * caller takes the sink down.
+ */
+static int file_flush(struct output *o, struct sink *k, int replay)
 {
-    if (k->fp == NULL)
+    size_t off = 0, whole = 0;
+    off_t start = -1;
+    unsigned i = 0;
+    int e = 0, failed;
+
+    if (k->flen == 0)
+        return 0;
+    if (k->regular) /* O_APPEND writes at the end: where this one begins */
+        start = lseek(k->fd, 0, SEEK_END);
+    while (off < k->flen) {
+        ssize_t w = write(k->fd, k->fbuf + off, k->flen - off);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            e = w < 0 ? errno : ENOSPC;
+            break;
+        }
+        off += (size_t)w;
+    }
+    failed = off < k->flen;
+    while (i < k->nwait && k->fend[i] <= off)
+        i++;
+    whole = i > 0 ? k->fend[i - 1] : 0;
+    if (!replay)
+        k->st.sent += i;
+    k->size += whole;
+    if (failed) {
+        if (off > whole &&
+            !(k->regular && start >= 0 && ftruncate(k->fd, start + (off_t)whole) == 0))
+            log_warnx("%s: half a line could not be taken back", k->name);
+        if (k->st.errors++ == 0 || k->up)
+            log_warnx("%s: write failed (%s): %u %s", k->name, strerror(e),
+                      replay ? 1 : k->nwait - i,
+                      replay ? "event stays in the spool" : "events to the spool");
+        for (; !replay && i < k->nwait; i++) {
+            size_t from = i > 0 ? k->fend[i - 1] : 0;
+            spool_put(o, k, k->fbuf + from, k->fend[i] - from - 1);
+        }
+    }
+    k->flen = 0;
+    k->nwait = 0;
+    return failed ? MM_EIO : 0;
+}
+
+/* Add a line to those waiting; 0, or MM_EIO when writing them to make room failed. */
+static int file_put(struct output *o, struct sink *k, const char *msg, size_t len)
+{
+    if ((k->flen + len + 1 > k->fcap || k->nwait == BATCH) && file_flush(o, k, 0) != 0)
+        return MM_EIO;
+    if (len + 1 > k->fcap) { /* a line longer than the buffer: the buffer grows to it */
+        char *b = realloc(k->fbuf, len + 1);
+        if (b == NULL)
+            return MM_ENOMEM;
+        k->fbuf = b;
+        k->fcap = len + 1;
+    }
+    memcpy(k->fbuf + k->flen, msg, len);
+    k->fbuf[k->flen + len] = '\n';
+    k->flen += len + 1;
+    k->fend[k->nwait++] = (uint32_t)k->flen;
+    return 0;
+}
+
+/* Close a file sink; lines still waiting are written first (or spooled). */
+static void file_close(struct output *o, struct sink *k)
+{
+    if (k->fd < 0)
         return;
-    if (k->fp == stdout)
-        fflush(stdout);
-    else
-        fclose(k->fp);
-    k->fp = NULL;
-    free(k->fbuf);
-    k->fbuf = NULL;
+    (void)file_flush(o, k, 0);
+    if (k->fd != STDOUT_FILENO)
+        close(k->fd);
+    k->fd = -1;
 }
 
 /* Size-based rotation: path -> path.1 -> ... -> path.N (the oldest is removed). */
@@ -233,7 +313,7 @@ static void file_rotate(struct output *o, struct sink *k)
     char from[4096], to[4096];
     unsigned i, keep = k->co->rotate_keep;
 
-    file_close(k);
+    file_close(o, k);
     for (i = keep; i > 0; i--) {
         snprintf(to, sizeof(to), "%s.%u", k->path, i);
         if (i == 1)
@@ -300,8 +380,12 @@ static void sink_down(struct output *o, struct sink *k, int send_error)
         syslog_close(k->conn);
         k->conn = NULL;
     }
-    if (k->is_file)
-        file_close(k);
+    if (k->is_file && k->fd >= 0) { /* what waits is spooled, the file closed */
+        (void)file_flush(o, k, 0);
+        if (k->fd != STDOUT_FILENO)
+            close(k->fd);
+        k->fd = -1;
+    }
     if (k->up)
         log_warnx("%s: down, spooling until it is back", k->name);
     k->up = 0;
@@ -361,15 +445,14 @@ static void pace(struct sink *k)
 static int sink_send(struct output *o, struct sink *k, const char *msg, size_t len)
 {
     if (k->is_file) {
-        if (k->co != NULL && k->co->rotate_size > 0 && k->size + len + 1 > k->co->rotate_size &&
-            k->size > 0)
+        /* Waits for file_flush, which counts it sent once written (files are not counted here). */
+        if (k->co != NULL && k->co->rotate_size > 0 &&
+            k->size + k->flen + len + 1 > k->co->rotate_size && k->size + k->flen > 0)
             file_rotate(o, k);
-        if (k->fp == NULL || fwrite(msg, 1, len, k->fp) != len || putc('\n', k->fp) == EOF) {
-            k->st.errors++;
+        if (k->fd < 0 || file_put(o, k, msg, len) != 0) {
             sink_down(o, k, 1);
             return MM_EIO;
         }
-        k->size += len + 1;
         return 0;
     }
     if (k->tgt.transport == SYSLOG_UDP)
@@ -425,6 +508,11 @@ static int replay(struct output *o, struct sink *k, unsigned max)
             return r == 0;
         if (!k->up || sink_send(o, k, line, len) != 0)
             return 0;
+        /* A file writes it now: the line leaves the spool only once it is in the file. */
+        if (k->is_file && file_flush(o, k, 1) != 0) {
+            sink_down(o, k, 1);
+            return 0;
+        }
         spool_consume(k->spool);
         k->st.replayed++;
     }
@@ -476,17 +564,16 @@ static void deliver(struct output *o, struct sink *k, const struct item *items, 
                           k->name, len, k->co->max_message);
             continue;
         }
-        if (k->up && (k->spool == NULL || spool_pending(k->spool) == 0) &&
-            sink_send(o, k, msg, len) == 0) {
-            k->st.sent++;
-            continue;
+        if (k->up && (k->spool == NULL || spool_pending(k->spool) == 0)) {
+            if (sink_send(o, k, msg, len) == 0) {
+                k->st.sent += !k->is_file;
+                continue;
+            }
         }
-        spool_put(o, k, msg, len);
+        spool_put(o, k, msg, len); /* after the lines that were waiting, if a write failed */
     }
-    if (k->is_file && k->fp != NULL && fflush(k->fp) != 0) {
-        k->st.errors++;
+    if (k->is_file && k->fd >= 0 && file_flush(o, k, 0) != 0)
         sink_down(o, k, 1);
-    }
 }
 
 /* --- the thread ------------------------------------------------------------------------------- */
@@ -596,8 +683,8 @@ static void *run(void *arg)
             render_item(&batch[i]);
         if (atomic_exchange(&o->reopen, 0)) {
             for (i = 0; i < o->nsinks; i++)
-                if (o->sink[i].is_file && o->sink[i].fp != stdout && o->sink[i].up) {
-                    file_close(&o->sink[i]);
+                if (o->sink[i].is_file && o->sink[i].fd != STDOUT_FILENO && o->sink[i].up) {
+                    file_close(o, &o->sink[i]);
                     if (file_open(o, &o->sink[i], NULL, 0) != 0)
                         sink_down(o, &o->sink[i], 0);
                 }
@@ -644,6 +731,7 @@ static int add_sink(struct output *o, const struct mm_config *cfg, const struct 
         return MM_EINVAL;
     }
     memset(k, 0, sizeof(*k));
+    k->fd = -1;
     if (co != NULL) {
         k->oc = *co;
         k->co = &k->oc;
@@ -873,8 +961,13 @@ void output_close(struct output *o)
         pthread_mutex_unlock(&o->mu);
         pthread_join(o->thread, NULL);
     }
+    log_info("outputs: %llu events handed over, %llu through the overflow spool, %llu lost there",
+             (unsigned long long)o->queued, (unsigned long long)o->overflowed,
+             (unsigned long long)o->overflow_dropped);
     for (i = 0; i < o->nsinks; i++) {
         struct sink *k = &o->sink[i];
+        if (k->is_file)
+            file_close(o, k); /* what waits is written, or spooled, before it is counted */
         log_info("%s: sent %llu, spooled %llu, replayed %llu, re-sent %llu, dropped %llu", k->name,
                  (unsigned long long)k->st.sent, (unsigned long long)k->st.spooled,
                  (unsigned long long)k->st.replayed, (unsigned long long)k->st.resent,
@@ -884,7 +977,9 @@ void output_close(struct output *o)
                       (unsigned long long)spool_pending(k->spool));
         if (k->conn != NULL)
             syslog_close(k->conn);
-        file_close(k);
+        if (k->is_file)
+            file_close(o, k);
+        free(k->fbuf);
         ring_clear(k);
         free(k->ring);
         free(k->path);

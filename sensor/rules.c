@@ -653,6 +653,8 @@ static void compile_rule(struct compiler *C, const struct ynode *n, struct rule 
     case RULE_HEALTH:
         if (at[K_CHECK] == NULL)
             ydoc_error(&C->w, n, "health rule '%s' needs check", r->key);
+        else if (r->health_check == HEALTH_OUTPUT)
+            ; /* nothing to set: a destination is failing or it is not */
         else if (r->health_check == HEALTH_CLOCK ? at[K_TOLERANCE] == NULL
                  : r->health_check == HEALTH_SILENCE
                      ? r->window_s == 0

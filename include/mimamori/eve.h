@@ -15,6 +15,7 @@
 #include "mimamori/decode.h"
 #include "mimamori/flow.h"
 #include "mimamori/limits.h"
+#include "mimamori/output.h"
 
 struct eve;
 struct output;
@@ -51,6 +52,9 @@ struct eve_alert {
     unsigned nevidence;
     const char *evidence[MM_MAX_EVIDENCE]; /* "name=value" */
 };
+
+/* The delivery counters of the outputs events are written to (output_get_stats). */
+void eve_get_output_stats(struct eve *e, struct output_stats *st);
 
 /* f is NULL for an alert about the sensor itself (no flow fields, no zones). */
 int eve_write_alert(struct eve *e, const struct eve_ctx *ctx, const struct flow *f,

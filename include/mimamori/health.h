@@ -4,8 +4,10 @@
  * rather than a blind spot. Silence and kernel drops are measured on the wall clock in live
  * capture; one-way traffic and upstream loss come from TCP acknowledgments (flow_ack_stats) in
  * fixed windows, of wall time live and of packet time from files; a step back of packet time
- * is checked on every packet, live. A condition raises one alert when it begins and a reminder each
- * dedup period while it lasts (its count says for how many checks it held); its end is logged.
+ * is checked on every packet, live. A destination that is down or failing to write (output) is
+ * checked at every sample. A condition raises one alert when it begins and a reminder each
+ * dedup period while it lasts (its count says for how many checks it held); its end is logged,
+ * and for output also written as an alert that says it recovered and what the outage cost.
  * Every check but clock is kept per capture interface, so one dead mirror port among several
  * is named.
  */
@@ -18,6 +20,7 @@
 #include "mimamori/eve.h"
 #include "mimamori/flow.h"
 #include "mimamori/limits.h"
+#include "mimamori/output.h"
 
 struct health;
 
@@ -33,6 +36,7 @@ struct health_sample {
     uint64_t now_us; /* wall clock (live) or the latest packet time (files) */
     unsigned n;      /* interfaces (one for files) */
     struct health_iface ifc[MM_MAX_IFACES];
+    const struct output_stats *out; /* the destinations' delivery, or NULL */
 };
 
 /*

@@ -95,7 +95,8 @@ enum ae_check { AE_CALLING = 0, AE_CALLED, AE_MOVE_DESTINATION };
     X(ONE_WAY, "one_way")                                                                          \
     X(UPSTREAM_LOSS, "upstream_loss")                                                              \
     X(DROPS, "drops")                                                                              \
-    X(CLOCK, "clock")
+    X(CLOCK, "clock")                                                                              \
+    X(OUTPUT, "output")
 
 enum health_check {
 #define X(id, name) HEALTH_##id,
