@@ -3,7 +3,16 @@
  * list, so steady-state traffic allocates only when more flows are being classified at once
  * than ever before. Detection follows ndpiReader's rules (the same packet budgets, give-up with
  * guessing at the end) so results can be compared with it flow by flow.
+ *
+ * The state is bounded: at most max_states flows are classified at once, and nDPI's memory
+ * for them (counted through its allocator hooks, per classifier) stays under memcap. Flows
+ * being classified are kept least recently fed first; when a new flow finds the classifier at
+ * a limit, the flow fed the longest ago is given up on (nDPI's guess, as when its packet budget
+ * runs out) to make room. A flood of flows that never finish (an attacker choosing the
+ * sensor's memory) so recycles its own states, while a real flow, fed every few milliseconds,
+ * finishes first.
  */
+#include <malloc.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,10 +24,13 @@
 #include "mimamori/classify.h"
 #include "mimamori/error.h"
 #include "mimamori/limits.h"
+#include "mimamori/log.h"
 
 struct classify_flow {
     struct ndpi_flow_struct *nf;
     struct classify_flow *next_free;
+    struct classify_flow *prev, *next; /* being classified: least recently fed first */
+    struct flow *owner;
     ndpi_protocol proto; /* last detected */
     uint16_t pkts;
     uint8_t detected;
@@ -53,9 +65,44 @@ static int own_index(uint16_t id)
 struct classify {
     struct ndpi_detection_module_struct *mod;
     struct classify_flow *free_list;
+    struct classify_flow *lru_head, *lru_tail; /* the flows being classified */
+    uint32_t max_states;                       /* 0: no limit */
+    uint64_t memcap;                           /* 0: no limit */
+    int64_t bytes; /* nDPI's allocations for this classifier's flows, state blocks included */
+    int emergency; /* at a limit: making room by giving up on the oldest */
     struct classify_stats st;
     int names; /* mod is the loaders' module (names_mod), not ours to free */
 };
+
+/*
+ * nDPI's allocations are counted for the classifier whose flow they serve: the calls into nDPI
+ * for a flow set it (on that worker's thread); what nDPI allocates while loading a module is
+ * not a flow's. Sizes are malloc's usable sizes, taken alike on allocation and free.
+ */
+static _Thread_local struct classify *tl_cls;
+static pthread_once_t hooks_once = PTHREAD_ONCE_INIT;
+
+static void *hook_malloc(size_t n)
+{
+    void *p = malloc(n);
+
+    if (p != NULL && tl_cls != NULL)
+        tl_cls->bytes += (int64_t)malloc_usable_size(p);
+    return p;
+}
+
+static void hook_free(void *p)
+{
+    if (p != NULL && tl_cls != NULL)
+        tl_cls->bytes -= (int64_t)malloc_usable_size(p);
+    free(p);
+}
+
+static void hooks_set(void)
+{
+    set_ndpi_malloc(hook_malloc);
+    set_ndpi_free(hook_free);
+}
 
 /*
  * The loaders look protocol, category and risk names up in a module of their own. Building one
@@ -69,10 +116,11 @@ static int names_lent;
 
 static struct ndpi_detection_module_struct *module_new(void)
 {
-    struct ndpi_detection_module_struct *m = ndpi_init_detection_module(ndpi_no_prefs);
+    struct ndpi_detection_module_struct *m;
     NDPI_PROTOCOL_BITMASK all;
 
-    if (m == NULL)
+    pthread_once(&hooks_once, hooks_set); /* before nDPI allocates anything */
+    if ((m = ndpi_init_detection_module(ndpi_no_prefs)) == NULL)
         return NULL;
     NDPI_BITMASK_SET_ALL(all);
     ndpi_set_protocol_detection_bitmask2(m, &all);
@@ -112,20 +160,97 @@ int classify_create(struct classify **out)
     return 0;
 }
 
+void classify_set_limits(struct classify *c, uint32_t max_states, uint64_t memcap)
+{
+    c->max_states = max_states;
+    c->memcap = memcap;
+    /* The states themselves must fit, or room could be made only by emptying the table. */
+    if (max_states > 0 && memcap > 0 && memcap < (uint64_t)max_states * MM_CLASSIFY_STATE_BYTES)
+        c->memcap = (uint64_t)max_states * MM_CLASSIFY_STATE_BYTES;
+}
+
 void classify_destroy(struct classify *c)
 {
     struct classify_flow *s, *next;
 
     if (c == NULL)
         return;
+    tl_cls = c;
     for (s = c->free_list; s != NULL; s = next) {
         next = s->next_free;
         ndpi_free(s->nf);
         free(s);
     }
+    tl_cls = NULL;
     if (!c->names)
         ndpi_exit_detection_module(c->mod);
     free(c);
+}
+
+/* The flow fed most recently goes last; the one fed the longest ago is given up on first. */
+static void lru_unlink(struct classify *c, struct classify_flow *s)
+{
+    if (s->prev != NULL)
+        s->prev->next = s->next;
+    else
+        c->lru_head = s->next;
+    if (s->next != NULL)
+        s->next->prev = s->prev;
+    else
+        c->lru_tail = s->prev;
+    s->prev = s->next = NULL;
+}
+
+static void lru_append(struct classify *c, struct classify_flow *s)
+{
+    s->prev = c->lru_tail;
+    s->next = NULL;
+    if (c->lru_tail != NULL)
+        c->lru_tail->next = s;
+    else
+        c->lru_head = s;
+    c->lru_tail = s;
+}
+
+static int at_limit(const struct classify *c, int leaving)
+{
+    /* Leaving the emergency takes a tenth below the limits, so that it does not flap. */
+    uint64_t states = c->max_states, mem = c->memcap;
+
+    if (leaving)
+        states -= states / 10, mem -= mem / 10;
+    return (c->max_states > 0 && c->st.active >= states) ||
+           (c->memcap > 0 && c->bytes > 0 && (uint64_t)c->bytes > mem);
+}
+
+static void finish(struct classify *c, struct flow *f, int give_up);
+
+struct flow *classify_make_room(struct classify *c)
+{
+    struct flow *victim;
+
+    if (!at_limit(c, c->emergency)) {
+        if (c->emergency) {
+            c->emergency = 0;
+            c->st.emerg_over++;
+        }
+        return NULL;
+    }
+    if (c->emergency && !at_limit(c, 0))
+        return NULL; /* between the limits: states are free again, none is taken */
+    if (!c->emergency) {
+        c->emergency = 1;
+        if (c->st.emerg_entered++ == 0)
+            log_warnx("classifier at its limit (%llu flows, %llu bytes of nDPI state): the flows "
+                      "fed the longest ago are given up on (counted in stats)",
+                      (unsigned long long)c->st.active, (unsigned long long)c->bytes);
+    }
+    if (c->lru_head == NULL)
+        return NULL;
+    victim = c->lru_head->owner;
+    finish(c, victim, 1);
+    c->st.evicted++;
+    return victim;
 }
 
 int classify_flow_start(struct classify *c, struct flow *f)
@@ -135,11 +260,13 @@ int classify_flow_start(struct classify *c, struct flow *f)
     if (s != NULL) {
         c->free_list = s->next_free;
     } else {
+        tl_cls = c;
         s = calloc(1, sizeof(*s));
         if (s != NULL && (s->nf = ndpi_flow_malloc(SIZEOF_FLOW_STRUCT)) == NULL) {
             free(s);
             s = NULL;
         }
+        tl_cls = NULL;
         if (s == NULL) {
             c->st.state_failures++;
             f->app.done = 1;
@@ -152,6 +279,8 @@ int classify_flow_start(struct classify *c, struct flow *f)
     s->pkts = 0;
     s->detected = 0;
     s->next_free = NULL;
+    s->owner = f;
+    lru_append(c, s);
     f->app.state = s;
     c->st.started++;
     c->st.active++;
@@ -162,7 +291,11 @@ static void state_put(struct classify *c, struct flow *f)
 {
     struct classify_flow *s = f->app.state;
 
+    lru_unlink(c, s);
+    tl_cls = c;
     ndpi_free_flow_data(s->nf);
+    tl_cls = NULL;
+    s->owner = NULL;
     s->next_free = c->free_list;
     c->free_list = s;
     f->app.state = NULL;
@@ -351,7 +484,9 @@ static void finish(struct classify *c, struct flow *f, int give_up)
 
     if (give_up || p.app_protocol == NDPI_PROTOCOL_UNKNOWN) {
         uint8_t guessed = 0;
+        tl_cls = c;
         p = ndpi_detection_giveup(c->mod, s->nf, 1, &guessed);
+        tl_cls = NULL;
         if (p.app_protocol != NDPI_PROTOCOL_UNKNOWN && !s->detected)
             c->st.guessed++;
     }
@@ -379,8 +514,14 @@ int classify_packet(struct classify *c, struct flow *f, const struct pkt_view *p
 
     if (s == NULL)
         return 0;
+    tl_cls = c;
     p = ndpi_detection_process_packet(c->mod, s->nf, pv->l3, len, ts_us / 1000);
+    tl_cls = NULL;
     s->pkts++;
+    if (s != c->lru_tail) {
+        lru_unlink(c, s);
+        lru_append(c, s);
+    }
     if (p.app_protocol != NDPI_PROTOCOL_UNKNOWN) {
         s->proto = p;
         s->detected = 1;
@@ -562,6 +703,9 @@ unsigned classify_risk_names(uint64_t risk, const char **names, unsigned max)
 void classify_get_stats(const struct classify *c, struct classify_stats *st)
 {
     *st = c->st;
+    st->memuse =
+        (c->bytes > 0 ? (uint64_t)c->bytes : 0) + c->st.state_allocs * sizeof(struct classify_flow);
+    st->memcap = c->memcap;
 }
 
 /* --- names for the loaders ------------------------------------------------------------------ */

@@ -607,6 +607,11 @@ static void parse_flow(struct loader *L, const struct ynode *n)
         if (strcmp(k, "max_flows") == 0) {
             ydoc_uint(&L->w, v, "flow.max_flows", MM_MIN_MAX_FLOWS, MM_MAX_MAX_FLOWS,
                       &L->c->flow.max_flows);
+        } else if (strcmp(k, "max_classifying") == 0) {
+            ydoc_uint(&L->w, v, "flow.max_classifying", MM_MIN_MAX_FLOWS, MM_MAX_MAX_FLOWS,
+                      &L->c->max_classifying);
+        } else if (strcmp(k, "classify_memcap") == 0) {
+            ydoc_size(&L->w, v, "flow.classify_memcap", &L->c->classify_memcap);
         } else if (strcmp(k, "timeouts") == 0) {
             if (!ydoc_want(&L->w, v, YN_MAP, "flow.timeouts"))
                 continue;
@@ -627,7 +632,10 @@ static void parse_flow(struct loader *L, const struct ynode *n)
                               &L->c->flow.timeout[t]);
             }
         } else {
-            ydoc_error(&L->w, YDOC_KEY(n, i), "unknown key 'flow.%s'", k);
+            ydoc_error(&L->w, YDOC_KEY(n, i),
+                       "unknown key 'flow.%s' (max_flows, max_classifying, classify_memcap, "
+                       "timeouts)",
+                       k);
         }
     }
 }

@@ -181,6 +181,8 @@ static void worker_destroy(struct worker *w)
 static int worker_create(struct engine *e, struct worker *w, const struct mm_config *cfg)
 {
     struct flow_table_config fc = cfg->flow;
+    uint32_t states;
+    uint64_t memcap;
     int r;
 
     w->e = e;
@@ -193,6 +195,14 @@ static int worker_create(struct engine *e, struct worker *w, const struct mm_con
     if ((r = flow_table_create(&w->ft, &fc)) != 0 || (r = classify_create(&w->cls)) != 0 ||
         (r = medical_create(&w->med, MM_MEDICAL_MAX_FLOWS)) != 0)
         return r;
+    /* The classifier's bounds are the sensor's too, shared out like the flows. */
+    states = cfg->max_classifying ? cfg->max_classifying : cfg->flow.max_flows / MM_CLASSIFY_SHARE;
+    if (states < MM_CLASSIFY_MIN)
+        states = MM_CLASSIFY_MIN;
+    memcap =
+        cfg->classify_memcap ? cfg->classify_memcap : (uint64_t)states * MM_CLASSIFY_STATE_BYTES;
+    classify_set_limits(w->cls, states / e->nworkers ? states / e->nworkers : 1,
+                        memcap / e->nworkers);
     return 0;
 }
 
@@ -338,6 +348,21 @@ static void medical_segment(struct worker *w, struct flow *f, const struct pkt_v
 }
 
 /* A worker's counters now: its own with one worker, as last published with several. */
+/* A worker's flow table figures, with its classifier's memory and emergencies. */
+static void worker_flow_stats(struct worker *w, struct flow_table_stats *fs)
+{
+    struct classify_stats cs;
+
+    flow_table_get_stats(w->ft, fs);
+    classify_get_stats(w->cls, &cs);
+    fs->memuse += cs.memuse;
+    fs->memcap += cs.memcap;
+    fs->classifying = cs.active;
+    fs->classify_evicted = cs.evicted;
+    fs->emerg_entered = cs.emerg_entered;
+    fs->emerg_over = cs.emerg_over;
+}
+
 static void worker_counters(struct worker *w, struct decode_stats *ds, struct flow_table_stats *fs,
                             struct medical_stats *ms, struct capture_iface *ci, unsigned *nci)
 {
@@ -350,7 +375,7 @@ static void worker_counters(struct worker *w, struct decode_stats *ds, struct fl
         return;
     }
     *ds = w->dstats;
-    flow_table_get_stats(w->ft, fs);
+    worker_flow_stats(w, fs);
     medical_get_stats(w->med, ms);
     *nci = w->cap != NULL ? capture_ifaces(w->cap, ci) : 0;
 }
@@ -522,7 +547,11 @@ void engine_packet(struct engine *e, unsigned worker, const struct capture_pkt *
             unlock(e);
         }
         if (created) {
+            struct flow *given_up;
             dispatch(w, FLOW_EV_STARTED, f, FLOW_END_TIMEOUT);
+            /* At its limits the classifier gives up on the flow it fed the longest ago. */
+            while ((given_up = classify_make_room(w->cls)) != NULL)
+                dispatch(w, FLOW_EV_CLASSIFIED, given_up, FLOW_END_TIMEOUT);
             classify_flow_start(w->cls, f);
         }
         /* HL7 and DICOM parsers first: nDPI 4.2 knows neither and might guess by port. */
@@ -551,7 +580,7 @@ static void worker_publish(struct worker *w)
     struct capture_iface ci[CAPTURE_MAX_IFACES];
     unsigned nci;
 
-    flow_table_get_stats(w->ft, &fs);
+    worker_flow_stats(w, &fs);
     medical_get_stats(w->med, &ms);
     nci = w->cap != NULL ? capture_ifaces(w->cap, ci) : 0;
     lock(w->e);

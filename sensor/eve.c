@@ -1130,6 +1130,10 @@ static json_t *delivery_object(struct eve *e, const struct eve_stats *st)
     }
     json_object_set_new_nocheck(o, "outputs", arr);
     json_object_set_new_nocheck(o, "capture", capture_object(st));
+    json_object_set_new_nocheck(o, "classifier",
+                                json_pack("{sIsI}", "classifying",
+                                          (json_int_t)st->flow->classifying, "given_up",
+                                          (json_int_t)st->flow->classify_evicted));
     if (st->hl7_flows + st->dicom_flows > 0)
         json_object_set_new_nocheck(o, "hospital_protocols",
                                     json_pack("{sIsIsIsI}", "hl7_flows", (json_int_t)st->hl7_flows,
@@ -1158,12 +1162,14 @@ int eve_write_stats(struct eve *e, const struct eve_ctx *ctx, const struct eve_s
                                           (json_int_t)st->decode->fragments_v6));
     json_object_set_new_nocheck(
         s, "flow",
-        json_pack("{sIsIsIsIsIsIsIsIs{sIsI}s{s{sIsIsI}}}", "total", (json_int_t)fs->total, "active",
-                  (json_int_t)fs->active, "tcp", (json_int_t)fs->tcp, "udp", (json_int_t)fs->udp,
-                  "icmpv4", (json_int_t)fs->icmpv4, "icmpv6", (json_int_t)fs->icmpv6, "memuse",
-                  (json_int_t)fs->memuse, "get_used", (json_int_t)fs->evicted, "mgr",
-                  "flows_timeout", (json_int_t)fs->timeouts, "flows_evicted",
-                  (json_int_t)fs->evicted, "end", "state", "new",
+        json_pack("{sIsIsIsIsIsIsIsIsIsIsIs{sIsI}s{s{sIsIsI}}}", "total", (json_int_t)fs->total,
+                  "active", (json_int_t)fs->active, "tcp", (json_int_t)fs->tcp, "udp",
+                  (json_int_t)fs->udp, "icmpv4", (json_int_t)fs->icmpv4, "icmpv6",
+                  (json_int_t)fs->icmpv6, "memuse", (json_int_t)fs->memuse, "memcap",
+                  (json_int_t)fs->memcap, "emerg_mode_entered", (json_int_t)fs->emerg_entered,
+                  "emerg_mode_over", (json_int_t)fs->emerg_over, "get_used",
+                  (json_int_t)fs->evicted, "mgr", "flows_timeout", (json_int_t)fs->timeouts,
+                  "flows_evicted", (json_int_t)fs->evicted, "end", "state", "new",
                   (json_int_t)fs->end_state[FLOW_STATE_NEW], "established",
                   (json_int_t)fs->end_state[FLOW_STATE_ESTABLISHED], "closed",
                   (json_int_t)fs->end_state[FLOW_STATE_CLOSED]));

@@ -497,6 +497,8 @@ void flow_table_get_stats(const struct flow_table *t, struct flow_table_stats *s
     *st = t->st;
     st->memuse = (uint64_t)t->next_unused * sizeof(struct flow) +
                  ((uint64_t)t->mask + 1) * sizeof(uint32_t) + sizeof(*t);
+    st->memcap = (uint64_t)t->cfg.max_flows * sizeof(struct flow) +
+                 ((uint64_t)t->mask + 1) * sizeof(uint32_t) + sizeof(*t);
 }
 
 void flow_table_stats_add(struct flow_table_stats *to, const struct flow_table_stats *from)
@@ -517,6 +519,11 @@ void flow_table_stats_add(struct flow_table_stats *to, const struct flow_table_s
     to->active += from->active;
     to->max_active += from->max_active; /* each table's own peak: an upper bound of the sum's */
     to->memuse += from->memuse;
+    to->memcap += from->memcap;
+    to->classifying += from->classifying;
+    to->classify_evicted += from->classify_evicted;
+    to->emerg_entered += from->emerg_entered;
+    to->emerg_over += from->emerg_over;
     for (i = 0; i < MM_MAX_IFACES; i++) {
         struct flow_ack_stats *a = &to->ack[i];
         const struct flow_ack_stats *b = &from->ack[i];

@@ -39,6 +39,20 @@ struct classify;
 int classify_create(struct classify **out);
 void classify_destroy(struct classify *c);
 
+/*
+ * Bound the flows classified at once (max_states) and nDPI's memory for them in bytes (memcap,
+ * raised to hold max_states states at least); 0: no bound. Until called, none.
+ */
+void classify_set_limits(struct classify *c, uint32_t max_states, uint64_t memcap);
+
+/*
+ * Before a new flow starts: when the classifier is at a limit, finish the flow fed the longest
+ * ago as if its packet budget had run out (nDPI's guess) and return it, for its classified
+ * event; NULL when there is room. Call until NULL. Leaving its limits (a tenth below them)
+ * ends the emergency; both are counted.
+ */
+struct flow *classify_make_room(struct classify *c);
+
 /* Give a new flow its nDPI state. 0, or MM_ENOMEM (the flow is then left unclassified). */
 int classify_flow_start(struct classify *c, struct flow *f);
 
@@ -99,6 +113,9 @@ static inline int classify_is(const struct flow_app *a, uint16_t id)
 struct classify_stats {
     uint64_t started, finished, detected, guessed, unknown, state_allocs, state_failures;
     uint64_t active;
+    uint64_t evicted;                   /* given up on to make room */
+    uint64_t emerg_entered, emerg_over; /* times a limit was reached, and left */
+    uint64_t memuse, memcap;            /* bytes of nDPI state now, and the bound (0: none) */
 };
 void classify_get_stats(const struct classify *c, struct classify_stats *st);
 

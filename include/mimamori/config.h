@@ -162,6 +162,8 @@ struct mm_config {
     unsigned noutputs;
     struct config_delivery delivery;
     struct flow_table_config flow; /* max_flows and timeouts; callbacks unset */
+    uint32_t max_classifying;      /* flows classified at once (0: max_flows / MM_CLASSIFY_SHARE) */
+    uint64_t classify_memcap;      /* bytes of nDPI state (0: MM_CLASSIFY_STATE_BYTES each) */
     struct config_response response;
 };
 

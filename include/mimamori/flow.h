@@ -137,7 +137,12 @@ struct flow_table_stats {
     uint64_t timeouts, evicted, shutdown;
     uint64_t end_state[3]; /* by enum flow_state at the end */
     uint32_t active, max_active;
-    uint64_t memuse;                          /* bytes of pool and hash in use */
+    uint64_t memuse;                          /* bytes of pool and hash in use; the engine adds
+                                                 the classifier's nDPI state */
+    uint64_t memcap;                          /* bytes they may grow to (table at max_flows,
+                                                 and the classifier's memcap) */
+    uint64_t classifying, classify_evicted;   /* being classified; given up on for room */
+    uint64_t emerg_entered, emerg_over;       /* the classifier reached a limit, and left it */
     struct flow_ack_stats ack[MM_MAX_IFACES]; /* by the capture interface of the packets */
 };
 

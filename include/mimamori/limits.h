@@ -27,6 +27,10 @@
 /* Classification (nDPI) */
 #define MM_CLASSIFY_TCP_PKTS 80u /* packets given to nDPI before giving up, as ndpiReader */
 #define MM_CLASSIFY_UDP_PKTS 24u
+#define MM_CLASSIFY_SHARE    8u    /* by default one flow in this many may be being classified */
+#define MM_CLASSIFY_MIN      1024u /* ... but at least this many */
+#define MM_CLASSIFY_STATE_BYTES 1024u /* nDPI bytes a classified flow may hold on average (688
+                                          for its state, the rest for what it allocates) */
 #define MM_META_MAX_STR      255u /* bytes kept of one metadata string (SNI, host, ...) */
 
 /* Hospital protocols (HL7/MLLP, DICOM) */

@@ -24,6 +24,7 @@ static int usage(void)
 {
     fprintf(stderr, "usage: mimamori-bench make OUT COPIES IN.pcap...\n"
                     "       mimamori-bench flows OUT N\n"
+                    "       mimamori-bench flood OUT N\n"
                     "       mimamori-bench read|read-1m FILE\n"
                     "       mimamori-bench handover\n");
     return 2;
@@ -157,6 +158,49 @@ static int flows(const char *out, unsigned long n)
     return 0;
 }
 
+/*
+ * A flood of N one-packet UDP flows that nDPI never finishes (an attacker on the mirror
+ * choosing the sensor's memory): 48 bytes of no protocol to a high port, each from its own
+ * source port, 100,000 a second. Every flow keeps its classifier state until it times out.
+ */
+static int flood(const char *out, unsigned long n)
+{
+    pcap_t *dead = pcap_open_dead(DLT_EN10MB, 262144);
+    pcap_dumper_t *d = pcap_dump_open(dead, out);
+    u_char p[14 + 20 + 8 + 48] = {0};
+    struct pcap_pkthdr h = {0};
+    unsigned long i;
+    unsigned k;
+
+    if (d == NULL) {
+        fprintf(stderr, "%s: %s\n", out, pcap_geterr(dead));
+        return 1;
+    }
+    memcpy(p, "\x02\0\0\0\0\x02\x02\0\0\0\0\x01\x08\x00", 14);
+    p[14] = 0x45;
+    p[17] = (u_char)(20 + 8 + 48);
+    p[22] = 64, p[23] = 17;
+    p[26] = 10, p[29] = 1;                       /* from 10.x.y.1 */
+    p[30] = 10, p[31] = 2, p[32] = 0, p[33] = 9; /* to 10.2.0.9 */
+    p[36] = 0x9c, p[37] = 0x41;                  /* destination port 40001 */
+    p[39] = 8 + 48;
+    for (k = 0; k < 48; k++) /* bytes that begin no protocol nDPI knows */
+        p[42 + k] = (u_char)(0xA5 ^ (k * 37));
+    for (i = 0; i < n; i++) {
+        uint32_t src = (uint32_t)(i / 50000u);
+        uint16_t port = (uint16_t)(10000u + i % 50000u);
+        p[27] = (u_char)(64 + (src >> 8)), p[28] = (u_char)src;
+        p[34] = (u_char)(port >> 8), p[35] = (u_char)port;
+        h.ts.tv_sec = (time_t)(1767225600 + i / 100000u);
+        h.ts.tv_usec = (suseconds_t)(i % 100000u * 10u);
+        h.caplen = h.len = sizeof(p);
+        pcap_dump((u_char *)d, &h, p);
+    }
+    pcap_dump_close(d);
+    pcap_close(dead);
+    return 0;
+}
+
 static int bare_read(const char *file, size_t buffer)
 {
     char err[PCAP_ERRBUF_SIZE];
@@ -241,6 +285,8 @@ int main(int argc, char **argv)
         return make(argv[2], (unsigned)strtoul(argv[3], NULL, 10), argv + 4, argc - 4);
     if (argc == 4 && strcmp(argv[1], "flows") == 0)
         return flows(argv[2], strtoul(argv[3], NULL, 10));
+    if (argc == 4 && strcmp(argv[1], "flood") == 0)
+        return flood(argv[2], strtoul(argv[3], NULL, 10));
     if (argc == 3 && strcmp(argv[1], "read") == 0)
         return bare_read(argv[2], 0);
     if (argc == 3 && strcmp(argv[1], "read-1m") == 0)

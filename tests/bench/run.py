@@ -2,7 +2,7 @@
 """Throughput and memory benchmark: Mimamori, ndpiReader and a bare libpcap read, side by side.
 
 usage: run.py MIMAMORI BENCH_TOOL WORKDIR [CAPTURE | --corpus PCAPS_DIR] [--copies N]
-              [--flows N] [--runs N]
+              [--flows N] [--flood N] [--runs N]
 
 CAPTURE is read as given; with --corpus the benchmark capture is made from every Ethernet
 capture under PCAPS_DIR (robustness/ excepted) repeated --copies times (default 10), each copy
@@ -12,7 +12,10 @@ full pipeline with one worker: decode, flows, nDPI, HL7/DICOM, the shipped rules
 flows and stats to a file. --flows N then measures memory per flow: N DNS flows (query and answer,
 classified at once, so their nDPI state is freed), all alive at the end, once without flow
 records and once with them (the records made at the end fill the output queue, a cost bounded
-by delivery.queue_events rather than by the number of flows).
+by delivery.queue_events rather than by the number of flows). --flood N measures a flood of N
+one-packet UDP flows nDPI never finishes (each would keep its classifier state), with
+flow.max_flows at N + 1024 and the classifier's default bounds: peak RSS, stats.flow.memuse and
+memcap at the end, and how many classifications were given up on to make room.
 
 Prints pps, Gbit/s, ns/packet, peak RSS, flows, bytes/flow and the ratios the goals are stated
 in. Mimamori's worker shares the machine with its output thread, ndpiReader runs alone; as a
@@ -70,24 +73,46 @@ def last_stats(eve):
     return stats
 
 
+def flood(mimamori, tool, work, n):
+    """Peak RSS and the stats' own account under a flood of never-finished flows."""
+    fl, site = os.path.join(work, f"flood{n}.pcap"), os.path.join(work, "flood.yaml")
+    eve = os.path.join(work, "flood.json")
+    subprocess.run([tool, "flood", fl, str(n)], check=True)
+    with open(site, "w") as f:
+        f.write(f"sensor: {{name: bench}}\nflow: {{max_flows: {n + 1024}}}\n"
+                f"outputs: [{{type: file, path: {eve}, types: [alert, stats]}}]\n")
+    if os.path.exists(eve):
+        os.unlink(eve)
+    t, rss, _ = run([mimamori, "-c", site, "-r", fl])
+    st = last_stats(eve)
+    fs = st["stats"]["flow"]
+    print(f"{n} one-packet UDP flows nDPI never finishes: peak RSS {rss / 1024:.1f} MB (goal "
+          f"<= 512 MB for 1 M), stats.flow.memuse {fs['memuse'] / 1e6:.1f} MB of memcap "
+          f"{fs['memcap'] / 1e6:.1f} MB, {st['ndpi']['classifier']['given_up']} classifications "
+          f"given up on, emergency entered {fs['emerg_mode_entered']}, {t:.2f} s")
+    return 0
+
+
 def main():
     args = sys.argv[1:]
     if len(args) < 3:
         print(__doc__, file=sys.stderr)
         return 2
     mimamori, tool, work = args[:3]
-    opts = dict(copies=10, flows=0, runs=3)
+    opts = dict(copies=10, flows=0, flood=0, runs=3)
     capture = corpus = None
     rest = args[3:]
     while rest:
         a = rest.pop(0)
         if a == "--corpus":
             corpus = rest.pop(0)
-        elif a in ("--copies", "--flows", "--runs"):
+        elif a in ("--copies", "--flows", "--flood", "--runs"):
             opts[a[2:]] = int(rest.pop(0))
         else:
             capture = a
     os.makedirs(work, exist_ok=True)
+    if opts["flood"]:
+        return flood(mimamori, tool, work, opts["flood"])
     if capture is None:
         if corpus is None or not os.path.isdir(corpus):
             print("give a capture or --corpus DIR (the shared corpus is absent)")

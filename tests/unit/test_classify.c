@@ -2,7 +2,9 @@
  * Classifier tests with the real nDPI: a DNS query is recognised on its first packet with its
  * query name kept, the nDPI state is freed once final and recycled for the next flow, and a
  * flow nDPI cannot recognise gives up after the packet budget. Protocol names read as nDPI's
- * own ndpi_protocol2name() writes them.
+ * own ndpi_protocol2name() writes them. At its limits the classifier gives up on the flow fed
+ * the longest ago, counts the memory nDPI holds for its flows, and leaves the emergency once a
+ * tenth below its limits.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -227,6 +229,70 @@ static void test_names_match_ndpi(void **state)
     ndpi_exit_detection_module(m);
 }
 
+/* Twenty flows being classified at most: the next makes room by giving up on the one fed the
+ * longest ago (not the one started first), which is finished like a spent budget. */
+static void test_limits_give_up_the_oldest(void **state)
+{
+    struct classify *c;
+    struct classify_stats st;
+    struct flow f[22];
+    struct pkt_view pv;
+    uint8_t frame[128];
+    size_t n = build_eth(frame, 0x0800);
+    unsigned i;
+
+    (void)state;
+    n += build_ipv4(frame + n, 17, "10.0.0.1", "10.0.0.2", 8 + 16);
+    n += build_udp(frame + n, 41000, 41001, 16);
+    memset(frame + n, 0xA5, 16);
+    n += 16;
+    assert_int_equal(decode_packet(&pv, MM_LINK_ETHERNET, frame, (uint32_t)n, (uint32_t)n),
+                     DECODE_OK);
+    assert_int_equal(classify_create(&c), 0);
+    classify_set_limits(c, 20, 0);
+    memset(f, 0, sizeof(f));
+    for (i = 0; i < 20; i++) {
+        f[i].key.proto = 17;
+        assert_null(classify_make_room(c));
+        assert_int_equal(classify_flow_start(c, &f[i]), 0);
+        assert_int_equal(classify_packet(c, &f[i], &pv, 1000000 + i), 0);
+    }
+    classify_get_stats(c, &st);
+    assert_int_equal(st.active, 20);
+    /* nDPI's state for the flows is counted: at least its blocks, not wildly more. */
+    assert_true(st.memuse >= 20 * SIZEOF_FLOW_STRUCT);
+    assert_true(st.memuse < 20 * 4096);
+    assert_int_equal(classify_packet(c, &f[0], &pv, 2000000), 0); /* f[1] is now the oldest */
+    f[20].key.proto = 17;
+    assert_ptr_equal(classify_make_room(c), &f[1]);
+    assert_null(f[1].app.state);
+    assert_true(f[1].app.done);
+    assert_non_null(f[0].app.state);
+    assert_null(classify_make_room(c)); /* room for one: no more given up */
+    assert_int_equal(classify_flow_start(c, &f[20]), 0);
+    classify_get_stats(c, &st);
+    assert_int_equal(st.evicted, 1);
+    assert_int_equal(st.emerg_entered, 1);
+    assert_int_equal(st.active, 20);
+    /* One below the limit is not out of the emergency (a tenth below is: 18). */
+    classify_flow_finish(c, &f[2]);
+    f[21].key.proto = 17;
+    assert_null(classify_make_room(c));
+    classify_get_stats(c, &st);
+    assert_int_equal(st.emerg_over, 0);
+    classify_flow_finish(c, &f[3]);
+    classify_flow_finish(c, &f[4]);
+    assert_null(classify_make_room(c));
+    classify_get_stats(c, &st);
+    assert_int_equal(st.emerg_over, 1);
+    assert_int_equal(st.evicted, 1);
+    for (i = 0; i < 22; i++)
+        classify_flow_release(c, &f[i]);
+    classify_get_stats(c, &st);
+    assert_int_equal(st.active, 0);
+    classify_destroy(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -234,6 +300,7 @@ int main(void)
         cmocka_unit_test(test_meta_bytes),
         cmocka_unit_test(test_budget_gives_up),
         cmocka_unit_test(test_names_match_ndpi),
+        cmocka_unit_test(test_limits_give_up_the_oldest),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -78,6 +78,8 @@ static const char site[] = "sensor:\n"
                            "delivery: {queue_events: 4096, drain_timeout: 30s}\n"
                            "flow:\n"
                            "  max_flows: 1000\n"
+                           "  max_classifying: 300\n"
+                           "  classify_memcap: 2MiB\n"
                            "  timeouts: {udp: 60, tcp_established: 3600}\n"
                            "medical:\n"
                            "  dicom_ae_titles:\n"
@@ -135,6 +137,8 @@ static void test_valid_site(void **state)
     assert_int_equal(c->workers, 2);
     assert_string_equal(c->user, "mimamori");
     assert_int_equal(c->flow.max_flows, 1000);
+    assert_int_equal(c->max_classifying, 300);
+    assert_int_equal(c->classify_memcap, 2u << 20);
     assert_int_equal(c->flow.timeout[FT_UDP], 60);
     assert_int_equal(c->flow.timeout[FT_TCP_EST], 3600);
     assert_int_equal(c->flow.timeout[FT_ICMP], MM_TIMEOUT_ICMP);
