@@ -5,6 +5,7 @@
  * Exit codes: 0 success, 1 bad configuration or input, 2 usage error.
  */
 #include <getopt.h>
+#include <limits.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -237,7 +238,8 @@ int main(int argc, char **argv)
     const char *config_path = NULL, *eve_path = NULL, *ifaces[MM_MAX_IFACES];
     unsigned nifaces = 0, i;
     char ifnames[128] = "", ifstore[MM_MAX_IFACES][64];
-    int test_config = 0, verbose = 0, ch, r, status = 0;
+    int test_config = 0, verbose = 0, ch, r, status = 0, ifaces_given;
+    char instance[OUTPUT_MAX_INSTANCE], default_eve[PATH_MAX];
     struct mm_config *cfg = NULL;
     struct capture *cap = NULL;
     struct eve *eve = NULL;
@@ -305,6 +307,7 @@ int main(int argc, char **argv)
         config_free(cfg);
         return 0;
     }
+    ifaces_given = nifaces > 0;
     /* Copied: the names must outlive a reload, which frees the config they came from. */
     for (i = 0; nfiles == 0 && nifaces == 0 && i < cfg->ninterfaces; i++) {
         snprintf(ifstore[i], sizeof(ifstore[i]), "%s", cfg->interfaces[i]);
@@ -345,9 +348,22 @@ int main(int argc, char **argv)
         status = 1;
         goto done;
     }
-    /* Without --eve and outputs:, everything goes to the default file. */
-    if (eve_path == NULL && cfg->noutputs == 0)
-        eve_path = DEFAULT_EVE_PATH;
+    /* The instance, which names its spools (and, for mimamori@IFACE, its default EVE file):
+     * its interfaces joined with '+', or "read" for files. */
+    instance[0] = '\0';
+    for (i = 0; i < nifaces; i++)
+        snprintf(instance + strlen(instance), sizeof(instance) - strlen(instance), "%s%s",
+                 i > 0 ? "+" : "", ifaces[i]);
+    output_instance_name(instance, sizeof(instance), nifaces > 0 ? instance : "read");
+    /* Without --eve and outputs:, everything goes to the default file: eve.json, or with
+     * interfaces given by -i (one instance among several), eve-INSTANCE.json. */
+    if (eve_path == NULL && cfg->noutputs == 0) {
+        if (ifaces_given)
+            snprintf(default_eve, sizeof(default_eve), "%s/eve-%s.json", MM_LOG_DIR, instance);
+        else
+            snprintf(default_eve, sizeof(default_eve), "%s", DEFAULT_EVE_PATH);
+        eve_path = default_eve;
+    }
     /* A live sensor becomes sensor.user: known before anything is opened for it. */
     if (nifaces > 0 &&
         privs_lookup(cfg->user, cfg->group, &own.uid, &own.gid, errbuf, sizeof(errbuf)) != 0) {
@@ -355,8 +371,8 @@ int main(int argc, char **argv)
         status = 1;
         goto done;
     }
-    if (output_create(&out, cfg, eve_path, nifaces > 0, nifaces > 0 ? &own : NULL, errbuf,
-                      sizeof(errbuf)) != 0) {
+    if (output_create(&out, cfg, eve_path, nifaces > 0, instance, nifaces > 0 ? &own : NULL,
+                      errbuf, sizeof(errbuf)) != 0) {
         fprintf(stderr, "mimamori: %s\n", errbuf);
         status = 1;
         goto done;
@@ -369,6 +385,12 @@ int main(int argc, char **argv)
     engine_attach(eng, 0, cap);
     /* A live sensor parses no packet with privileges: everything that needed them is open. */
     if (nifaces > 0 && become_user(cfg, &own, out, errbuf, sizeof(errbuf)) != 0) {
+        fprintf(stderr, "mimamori: %s\n", errbuf);
+        status = 1;
+        goto done;
+    }
+    /* One process per instance's spools: a second mimamori@eth1 stops here. */
+    if (nifaces > 0 && output_lock(out, errbuf, sizeof(errbuf)) != 0) {
         fprintf(stderr, "mimamori: %s\n", errbuf);
         status = 1;
         goto done;

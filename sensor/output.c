@@ -8,6 +8,7 @@
  * since the last health check, go back into the spool. Spools are opened only when first
  * needed.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -15,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -89,7 +91,7 @@ struct sink {
     struct spool *spool;
     int spool_failed;
     int spool_left; /* a previous run left a spool: opened (unprivileged) before delivering */
-    char spool_name[64];
+    char spool_name[OUTPUT_MAX_INSTANCE + 32];
     struct output_sink_stats st;
 };
 
@@ -111,6 +113,11 @@ struct output {
     struct sink sink[OUTPUT_MAX_SINKS];
     unsigned nsinks;
     char spool_dir[256];
+    char instance[OUTPUT_MAX_INSTANCE]; /* spool names begin with it: one process each */
+    char overflow_name[OUTPUT_MAX_INSTANCE + 32];
+    pthread_mutex_t lock_mu;
+    int lock_fd; /* instance.lock, held while the spools are ours; -1 until taken */
+    int lock_failed;
     uint64_t spool_max;
     unsigned drain_s;
     unsigned procid;
@@ -145,13 +152,73 @@ static uint64_t now_ms(void)
 
 /* --- spools ----------------------------------------------------------------------------------- */
 
+/*
+ * Take this instance's spools: an flock on instance.lock in the spool directory, whose file
+ * says the holder's pid. Two processes appending to one spool would interleave and replay each
+ * other's events. 0, or MM_EIO with err filled.
+ */
+static int lock_spools(struct output *o, char *err, size_t errlen)
+{
+    char p[512], pid[32] = "";
+    struct stat st;
+    ssize_t n;
+    int fd, r = 0;
+
+    pthread_mutex_lock(&o->lock_mu);
+    if (o->lock_fd >= 0 || o->lock_failed) {
+        if (o->lock_fd < 0)
+            snprintf(err, errlen, "the spools of %s/%s are another process's", o->spool_dir,
+                     o->instance);
+        r = o->lock_fd >= 0 ? 0 : MM_EIO;
+        goto out;
+    }
+    mkdir(o->spool_dir, 0700);
+    snprintf(p, sizeof(p), "%s/%s.lock", o->spool_dir, o->instance);
+    fd = open(p, O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600);
+    if (fd >= 0 && (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_nlink != 1 ||
+                    st.st_uid != geteuid())) { /* as a spool: its writer's own plain file */
+        close(fd);
+        fd = -1;
+        errno = EPERM;
+    }
+    if (fd < 0) {
+        snprintf(err, errlen, "cannot open %s: %s", p, strerror(errno));
+        r = MM_EIO;
+    } else if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        n = pread(fd, pid, sizeof(pid) - 1, 0);
+        pid[n > 0 ? n : 0] = '\0';
+        pid[strcspn(pid, "\n")] = '\0';
+        snprintf(err, errlen,
+                 "%s is held by another mimamori (pid %s): give each instance its own "
+                 "interfaces or delivery.spool_directory",
+                 p, pid[0] != '\0' ? pid : "?");
+        close(fd);
+        r = MM_EIO;
+    } else {
+        n = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
+        if (ftruncate(fd, 0) != 0 || pwrite(fd, pid, (size_t)n, 0) != n)
+            log_warn("%s: cannot write the pid", p);
+        o->lock_fd = fd;
+    }
+    o->lock_failed = r != 0;
+out:
+    pthread_mutex_unlock(&o->lock_mu);
+    return r;
+}
+
 static struct spool *open_spool(struct output *o, const char *name, int *failed)
 {
     struct spool *s = NULL;
+    char err[640];
     int r;
 
     if (*failed)
         return NULL;
+    if (lock_spools(o, err, sizeof(err)) != 0) {
+        log_warnx("%s: events that cannot be delivered are dropped and counted", err);
+        *failed = 1;
+        return NULL;
+    }
     mkdir(o->spool_dir, 0700);
     if ((r = spool_open(&s, o->spool_dir, name, o->spool_max)) != 0) {
         log_warn("cannot open spool %s/%s: events that cannot be delivered are dropped and "
@@ -596,7 +663,7 @@ static unsigned take_overflow(struct output *o, struct item *b)
     size_t len;
 
     if (o->overflow == NULL)
-        o->overflow = open_spool(o, "overflow.spool", &o->overflow_failed);
+        o->overflow = open_spool(o, o->overflow_name, &o->overflow_failed);
     while (n < BATCH && o->overflow != NULL && spool_peek(o->overflow, &line, &len) == 1) {
         /* "T S TS_US line": type, severity, time. */
         unsigned type, sev;
@@ -779,7 +846,7 @@ static int add_sink(struct output *o, const struct mm_config *cfg, const struct 
         if (sink_connect(o, k) != 0)
             sink_down(o, k, 0); /* not fatal: spooled until it answers */
     }
-    snprintf(k->spool_name, sizeof(k->spool_name), "output%u.spool", o->nsinks);
+    snprintf(k->spool_name, sizeof(k->spool_name), "%s.output%u.spool", o->instance, o->nsinks);
     /* A spool left by an earlier run is delivered first, opened by the output thread (which a
      * live sensor starts unprivileged): root never opens what the user can replace. */
     k->spool_left = spool_left(o, k->spool_name);
@@ -788,7 +855,7 @@ static int add_sink(struct output *o, const struct mm_config *cfg, const struct 
 }
 
 int output_create(struct output **out, const struct mm_config *cfg, const char *eve_path, int live,
-                  const struct privs_owner *own, char *err, size_t errlen)
+                  const char *instance, const struct privs_owner *own, char *err, size_t errlen)
 {
     struct output *o;
     unsigned i;
@@ -798,6 +865,10 @@ int output_create(struct output **out, const struct mm_config *cfg, const char *
     if ((o = calloc(1, sizeof(*o))) == NULL)
         return MM_ENOMEM;
     o->live = live;
+    o->lock_fd = -1;
+    pthread_mutex_init(&o->lock_mu, NULL);
+    output_instance_name(o->instance, sizeof(o->instance), instance ? instance : "read");
+    snprintf(o->overflow_name, sizeof(o->overflow_name), "%s.overflow.spool", o->instance);
     if (own != NULL) {
         o->privileged = 1;
         o->own = *own;
@@ -825,7 +896,7 @@ int output_create(struct output **out, const struct mm_config *cfg, const char *
     }
     /* Events a previous run left in the overflow spool go out before anything new (the spool
      * is opened when first read or appended to, unprivileged in a live sensor). */
-    if (r == 0 && spool_left(o, "overflow.spool"))
+    if (r == 0 && spool_left(o, o->overflow_name))
         o->overflowing = 1;
     if (r != 0) {
         output_close(o);
@@ -834,6 +905,22 @@ int output_create(struct output **out, const struct mm_config *cfg, const char *
     publish(o); /* names and spools left by a previous run, before the first batch */
     *out = o;
     return 0;
+}
+
+void output_instance_name(char *buf, size_t size, const char *name)
+{
+    size_t i;
+
+    snprintf(buf, size, "%s", name);
+    for (i = 0; buf[i] != '\0'; i++)
+        if (!(isalnum((unsigned char)buf[i]) || buf[i] == '.' || buf[i] == '-' || buf[i] == '_' ||
+              buf[i] == '+'))
+            buf[i] = '_';
+}
+
+int output_lock(struct output *o, char *err, size_t errlen)
+{
+    return lock_spools(o, err, errlen);
 }
 
 int output_start(struct output *o)
@@ -862,7 +949,7 @@ static void submit(struct output *o, struct item *in)
         if (in->line != NULL)
             rec = malloc((size_t)h + in->len);
         if (o->overflow == NULL)
-            o->overflow = open_spool(o, "overflow.spool", &o->overflow_failed);
+            o->overflow = open_spool(o, o->overflow_name, &o->overflow_failed);
         if (rec != NULL && o->overflow != NULL) {
             memcpy(rec, hdr, (size_t)h);
             memcpy(rec + h, in->line, in->len);
@@ -994,6 +1081,9 @@ void output_close(struct output *o)
         o->n--;
     }
     spool_close(o->overflow);
+    if (o->lock_fd >= 0)
+        close(o->lock_fd); /* the spools are free for the next process */
+    pthread_mutex_destroy(&o->lock_mu);
     free(o->q);
     pthread_mutex_destroy(&o->mu);
     pthread_cond_destroy(&o->cv);

@@ -19,19 +19,34 @@
 #include "mimamori/config.h"
 #include "mimamori/privs.h"
 
-#define OUTPUT_MAX_SINKS 8
+#define OUTPUT_MAX_SINKS    8
+#define OUTPUT_MAX_INSTANCE 160 /* an instance's name: its interfaces, joined with '+' */
 
 struct output;
 
 /*
  * Set up the stage for cfg's outputs, or for eve_path alone ("-" is stdout) when it is set:
- * files opened, receivers connected. live: never block the caller of output_submit(). own: the
- * user a sensor started as root becomes (NULL if none); files are then opened with
- * privs_open_file() for it, and no spool is opened until output_start(). 0, or an error with
- * err filled.
+ * files opened, receivers connected. live: never block the caller of output_submit().
+ * instance: what this process is (its interfaces; NULL: reading files), which names its spools
+ * (INSTANCE.outputN.spool, INSTANCE.overflow.spool, INSTANCE.lock) so that instances sharing a
+ * spool directory keep apart. own: the user a sensor started as root becomes (NULL if none);
+ * files are then opened with privs_open_file() for it, and no spool is opened until
+ * output_start(). 0, or an error with err filled.
  */
 int output_create(struct output **out, const struct mm_config *cfg, const char *eve_path, int live,
-                  const struct privs_owner *own, char *err, size_t errlen);
+                  const char *instance, const struct privs_owner *own, char *err, size_t errlen);
+
+/* name made fit for a file name (other than letters, digits, '.', '-', '_', '+' become '_'). */
+void output_instance_name(char *buf, size_t size, const char *name);
+
+/*
+ * Take this instance's spools for this process (an flock on INSTANCE.lock, which names the
+ * holder's pid); a live sensor does so at start, after dropping privileges, and refuses to run
+ * beside another process on the same spools. Otherwise taken when a spool is first needed (a
+ * reader of files that finds them taken drops what it cannot deliver, counted). 0, or MM_EIO
+ * with err filled.
+ */
+int output_lock(struct output *o, char *err, size_t errlen);
 
 /*
  * Start the output thread. A live sensor does this after dropping its privileges, so that the

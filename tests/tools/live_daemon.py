@@ -6,13 +6,14 @@ usage: live_daemon.py MIMAMORI DEMO_PCAP WORKDIR [--workers N]
 The sensor captures on one end (as user nobody after start-up); tcpreplay sends the demo capture
 into the other. Checked: /proc/PID/task/*/status shows, for every thread, the unprivileged uid
 and gid, no capability in any set and no_new_privs, and its name (mimamori, mm-workerN,
-mm-output); the alerts equal those of the same capture
-read with -r (rule, hosts, count), across a reload with a broken config (rejected, reported,
-the running one kept) and a good one (taken, detector state kept) in the middle of the replay;
-SIGTERM ends it with exit 0 and every flow written out. With --workers N the sensor runs N packet workers fed by
-the kernel's fanout: it has N + 1 threads (the workers and the output thread), every flow is
-written once (both directions went to one worker), the workers shared the traffic, and the
-alerts still equal the single-threaded reading.
+mm-output); a second process started on the same interface, and so the same spools, is refused
+with the first one's pid; the alerts equal those of the same capture read with -r (rule, hosts,
+count; a source-scoped threshold alert by rule, source and count), across a reload with a
+broken config (rejected, reported, the running one kept) and a good one (taken, detector state
+kept) in the middle of the replay; SIGTERM ends it with exit 0 and every flow written out. With
+--workers N the sensor runs N packet workers fed by the kernel's fanout: it has N + 1 threads
+(the workers and the output thread), every flow is written once (both directions went to one
+worker), the workers shared the traffic, and the alerts still equal the single-threaded reading.
 
 Needs root, iproute2 and tcpreplay; exits 77 (skipped) without them or without permission to
 create network namespaces.
@@ -149,6 +150,13 @@ def main():
         names = sorted(open(f"/proc/{p.pid}/task/{tid}/comm").read().strip() for tid in tids)
         want = sorted(["mimamori", "mm-output"] + [f"mm-worker{i}" for i in range(1, workers)])
         check(names == want, f"threads named for top -H: {names}")
+        # A second process for the same interface would share the spools: refused at start.
+        second = subprocess.run(["ip", "netns", "exec", ns, mimamori, "-c", site, "-i", "mmd1",
+                                 "--eve", os.path.join(work, "second.json")],
+                                capture_output=True, text=True, timeout=60)
+        check(second.returncode == 1 and f"held by another mimamori (pid {p.pid})" in
+              second.stderr, f"a second process on the same spools is refused: exit "
+                             f"{second.returncode}, {second.stderr.strip()[-160:]!r}")
         # The capture in two halves, with a failed and a good reload between them.
         hdr, recs = pcap_records(pcap)
         halves = []

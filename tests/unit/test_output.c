@@ -8,7 +8,9 @@
  * changes of offset though worked out once an hour. And a file output that is a FIFO nobody reads
  * yet holds neither start-up nor shutdown: its events wait in the spool for a reader. And a
  * live sensor started as root follows no link its user planted in its own directories: neither
- * the EVE file nor a spool left by an earlier run reaches root's file behind it.
+ * the EVE file nor a spool left by an earlier run reaches root's file behind it. Two processes
+ * of one instance cannot share its spools (the second is refused, naming the first's pid), two
+ * instances in one spool directory keep apart.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -96,14 +98,14 @@ static void open_fixture(struct fixture *x, int live, unsigned queue)
     strcpy(x->path, "/tmp/mm-output-XXXXXX");
     assert_true((fd = mkstemp(x->path)) >= 0);
     close(fd);
-    assert_int_equal(output_create(&x->out, x->cfg, x->path, live, NULL, err, sizeof(err)), 0);
+    assert_int_equal(output_create(&x->out, x->cfg, x->path, live, NULL, NULL, err, sizeof(err)), 0);
     assert_int_equal(output_start(x->out), 0);
     atomic_store(&renders, 0);
     atomic_store(&renders_here, 0);
     caller = pthread_self();
 }
 
-/* Removes the output file, a spool file in the spool directory and the directory. */
+/* Removes the output file, a spool file and the lock in the spool directory, and the directory. */
 static void remove_fixture(struct fixture *x, const char *spool_file)
 {
     char p[128];
@@ -111,7 +113,9 @@ static void remove_fixture(struct fixture *x, const char *spool_file)
     unlink(x->path);
     snprintf(p, sizeof(p), "%s/%s", x->spool, spool_file);
     unlink(p);
-    rmdir(x->spool);
+    snprintf(p, sizeof(p), "%s/read.lock", x->spool);
+    unlink(p);
+    assert_int_equal(rmdir(x->spool), 0);
     config_free(x->cfg);
 }
 
@@ -134,7 +138,7 @@ static void close_and_check(struct fixture *x, unsigned n, unsigned skip)
     }
     assert_null(fgets(line, sizeof(line), f)); /* nothing more, nothing twice */
     fclose(f);
-    remove_fixture(x, "overflow.spool");
+    remove_fixture(x, "read.overflow.spool");
 }
 
 static void test_deferred_in_order(void **state)
@@ -209,14 +213,14 @@ static void open_fifo(struct fixture *x)
              "sensor: {name: t}\ndelivery: {spool_directory: %s, drain_timeout: 1s}\n", x->spool);
     assert_int_equal(config_load_string("site.yaml", site, strlen(site), &x->cfg, &diag), 0);
     alarm(30); /* opening the FIFO used to wait for a reader: fail, rather than hang, if so */
-    assert_int_equal(output_create(&x->out, x->cfg, x->path, 1, NULL, err, sizeof(err)), 0);
+    assert_int_equal(output_create(&x->out, x->cfg, x->path, 1, NULL, NULL, err, sizeof(err)), 0);
     assert_int_equal(output_start(x->out), 0);
 }
 
 static void close_fifo(struct fixture *x)
 {
     alarm(0);
-    remove_fixture(x, "output0.spool");
+    remove_fixture(x, "read.output0.spool");
 }
 
 static void test_fifo_reader_comes_later(void **state)
@@ -261,7 +265,7 @@ static void test_fifo_never_read(void **state)
     for (i = 0; i < 100; i++)
         ready(x.out, i);
     output_close(x.out); /* returns after the drain timeout */
-    snprintf(p, sizeof(p), "%s/output0.spool", x.spool);
+    snprintf(p, sizeof(p), "%s/read.output0.spool", x.spool);
     assert_int_equal(stat(p, &st), 0); /* the events are kept for the next run */
     assert_true(st.st_size >= 100 * 8);
     close_fifo(&x);
@@ -443,16 +447,16 @@ static void test_root_start_follows_no_planted_link(void **state)
     /* The EVE file is a link to root's file: refused, and saying why. */
     snprintf(q, sizeof(q), "%s/log/eve.json", top);
     assert_int_equal(symlink(p, q), 0);
-    assert_int_not_equal(output_create(&out, cfg, q, 1, &user, err, sizeof(err)), 0);
+    assert_int_not_equal(output_create(&out, cfg, q, 1, "eth9", &user, err, sizeof(err)), 0);
     assert_non_null(strstr(err, "symbolic link"));
     assert_secret(p);
     unlink(q);
 
     /* The spool an earlier run left is a link to it: not given away, emptied or replayed. */
-    snprintf(q, sizeof(q), "%s/spool/output0.spool", top);
+    snprintf(q, sizeof(q), "%s/spool/eth9.output0.spool", top);
     assert_int_equal(symlink(p, q), 0);
     snprintf(q, sizeof(q), "%s/log/eve.json", top);
-    assert_int_equal(output_create(&out, cfg, q, 1, &user, err, sizeof(err)), 0);
+    assert_int_equal(output_create(&out, cfg, q, 1, "eth9", &user, err, sizeof(err)), 0);
     assert_int_equal(output_give_spool(out, &user, err, sizeof(err)), 0);
     assert_int_equal(output_start(out), 0);
     ready(out, 1);
@@ -463,6 +467,47 @@ static void test_root_start_follows_no_planted_link(void **state)
     config_free(cfg);
     snprintf(cmd, sizeof(cmd), "rm -rf %s", top);
     assert_int_equal(system(cmd), 0);
+}
+
+static void test_instances_lock_their_spools(void **state)
+{
+    char top[] = "/tmp/mm-output-lock-XXXXXX", site[256], err[640], eve[128], p[256], pid[32];
+    struct config_diag diag = {0};
+    struct mm_config *cfg;
+    struct output *a, *b, *c;
+    const char *names[] = {"eth1.lock", "eth2.lock", "eth1.output0.spool", NULL};
+    unsigned i;
+
+    (void)state;
+    assert_non_null(mkdtemp(top));
+    snprintf(site, sizeof(site), "sensor: {name: t}\ndelivery: {spool_directory: %s}\n", top);
+    assert_int_equal(config_load_string("site.yaml", site, strlen(site), &cfg, &diag), 0);
+    snprintf(eve, sizeof(eve), "%s/eve.json", top);
+    assert_int_equal(output_create(&a, cfg, eve, 1, "eth1", NULL, err, sizeof(err)), 0);
+    assert_int_equal(output_create(&b, cfg, eve, 1, "eth1", NULL, err, sizeof(err)), 0);
+    assert_int_equal(output_create(&c, cfg, eve, 1, "eth2", NULL, err, sizeof(err)), 0);
+    assert_int_equal(output_lock(a, err, sizeof(err)), 0);
+    assert_int_equal(output_lock(b, err, sizeof(err)), MM_EIO);
+    snprintf(pid, sizeof(pid), "(pid %ld)", (long)getpid());
+    assert_non_null(strstr(err, pid));
+    assert_non_null(strstr(err, "eth1.lock"));
+    assert_int_equal(output_lock(c, err, sizeof(err)), 0);
+    output_close(b);
+    output_close(c);
+    /* Freed at close: the next process takes them. */
+    output_close(a);
+    assert_int_equal(output_create(&b, cfg, eve, 1, "eth1", NULL, err, sizeof(err)), 0);
+    assert_int_equal(output_lock(b, err, sizeof(err)), 0);
+    output_close(b);
+    output_instance_name(p, sizeof(p), "eth0.10+br/0 x");
+    assert_string_equal(p, "eth0.10+br_0_x");
+    for (i = 0; names[i] != NULL; i++) {
+        snprintf(p, sizeof(p), "%s/%s", top, names[i]);
+        unlink(p);
+    }
+    unlink(eve);
+    assert_int_equal(rmdir(top), 0);
+    config_free(cfg);
 }
 
 int main(void)
@@ -476,6 +521,7 @@ int main(void)
         cmocka_unit_test(test_fifo_reader_comes_later),
         cmocka_unit_test(test_fifo_never_read),
         cmocka_unit_test(test_root_start_follows_no_planted_link),
+        cmocka_unit_test(test_instances_lock_their_spools),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
