@@ -371,8 +371,8 @@ int main(int argc, char **argv)
         status = 1;
         goto done;
     }
-    if (output_create(&out, cfg, eve_path, nifaces > 0, instance, nifaces > 0 ? &own : NULL,
-                      errbuf, sizeof(errbuf)) != 0) {
+    if (output_create(&out, cfg, eve_path, nifaces > 0, instance, nifaces > 0 ? &own : NULL, errbuf,
+                      sizeof(errbuf)) != 0) {
         fprintf(stderr, "mimamori: %s\n", errbuf);
         status = 1;
         goto done;

@@ -67,13 +67,13 @@ struct sink {
     char name[96];
     /* file */
     char *path;
-    int fd;          /* -1: closed */
-    int regular;     /* a plain file opened here: a failed write is cut back to whole lines */
-    char *fbuf;      /* lines waiting for the next write */
+    int fd;      /* -1: closed */
+    int regular; /* a plain file opened here: a failed write is cut back to whole lines */
+    char *fbuf;  /* lines waiting for the next write */
     size_t flen, fcap;
     uint32_t fend[BATCH]; /* where each waiting line ends in fbuf */
     unsigned nwait;
-    uint64_t size;        /* bytes in the file (for rotation) */
+    uint64_t size; /* bytes in the file (for rotation) */
     /* syslog */
     struct syslog_target tgt;
     struct tls_ctx *tls;
@@ -787,16 +787,50 @@ static int spool_left(const struct output *o, const char *name)
     return lstat(p, &st) == 0 && st.st_size > 0;
 }
 
+/* Everything a sink holds: connection, file, buffers, spool, TLS context. */
+static void sink_release(struct output *o, struct sink *k)
+{
+    if (k->conn != NULL)
+        syslog_close(k->conn);
+    if (k->is_file)
+        file_close(o, k);
+    free(k->fbuf);
+    ring_clear(k);
+    free(k->ring);
+    free(k->path);
+    free(k->server_name);
+    spool_close(k->spool);
+    tls_ctx_destroy(k->tls);
+    memset(k, 0, sizeof(*k));
+    k->fd = -1;
+}
+
+static int sink_setup(struct output *o, const struct mm_config *cfg, const struct config_output *co,
+                      const char *eve_path, char *err, size_t errlen);
+
+/* Add a destination; what a failed one had set up is released. */
 static int add_sink(struct output *o, const struct mm_config *cfg, const struct config_output *co,
                     const char *eve_path, char *err, size_t errlen)
 {
-    struct sink *k = &o->sink[o->nsinks];
-    char *colon;
+    int r;
 
     if (o->nsinks == OUTPUT_MAX_SINKS) {
         snprintf(err, errlen, "at most %u outputs", OUTPUT_MAX_SINKS);
         return MM_EINVAL;
     }
+    if ((r = sink_setup(o, cfg, co, eve_path, err, errlen)) != 0)
+        sink_release(o, &o->sink[o->nsinks]);
+    else
+        o->nsinks++;
+    return r;
+}
+
+static int sink_setup(struct output *o, const struct mm_config *cfg, const struct config_output *co,
+                      const char *eve_path, char *err, size_t errlen)
+{
+    struct sink *k = &o->sink[o->nsinks];
+    char *colon;
+
     memset(k, 0, sizeof(*k));
     k->fd = -1;
     if (co != NULL) {
@@ -850,7 +884,6 @@ static int add_sink(struct output *o, const struct mm_config *cfg, const struct 
     /* A spool left by an earlier run is delivered first, opened by the output thread (which a
      * live sensor starts unprivileged): root never opens what the user can replace. */
     k->spool_left = spool_left(o, k->spool_name);
-    o->nsinks++;
     return 0;
 }
 
@@ -1062,17 +1095,7 @@ void output_close(struct output *o)
         if (k->spool != NULL && spool_pending(k->spool) > 0)
             log_warnx("%s: %llu bytes of events left in the spool for the next run", k->name,
                       (unsigned long long)spool_pending(k->spool));
-        if (k->conn != NULL)
-            syslog_close(k->conn);
-        if (k->is_file)
-            file_close(o, k);
-        free(k->fbuf);
-        ring_clear(k);
-        free(k->ring);
-        free(k->path);
-        free(k->server_name);
-        spool_close(k->spool);
-        tls_ctx_destroy(k->tls);
+        sink_release(o, k);
     }
     while (o->n > 0) {               /* only when the thread never started */
         render_item(&o->q[o->head]); /* which frees a deferred event's argument */

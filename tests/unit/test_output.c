@@ -98,7 +98,8 @@ static void open_fixture(struct fixture *x, int live, unsigned queue)
     strcpy(x->path, "/tmp/mm-output-XXXXXX");
     assert_true((fd = mkstemp(x->path)) >= 0);
     close(fd);
-    assert_int_equal(output_create(&x->out, x->cfg, x->path, live, NULL, NULL, err, sizeof(err)), 0);
+    assert_int_equal(output_create(&x->out, x->cfg, x->path, live, NULL, NULL, err, sizeof(err)),
+                     0);
     assert_int_equal(output_start(x->out), 0);
     atomic_store(&renders, 0);
     atomic_store(&renders_here, 0);
