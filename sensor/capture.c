@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <linux/if_packet.h>
 #include <sys/socket.h>
@@ -22,6 +23,7 @@
 
 #include "mimamori/capture.h"
 #include "mimamori/error.h"
+#include "mimamori/log.h"
 
 #define CAPTURE_FILE_BUFFER (1u << 20) /* stdio buffer of a capture file */
 #define CAPTURE_TIMEOUT_MS  250        /* live: longest wait before capture_dispatch() returns 0 */
@@ -82,10 +84,15 @@ static enum mm_link link_from_dlt(int dlt)
 static int open_file(struct capture *c, const char *path, char *errbuf)
 {
     char perr[PCAP_ERRBUF_SIZE];
-    FILE *fp = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb"); /* "-": standard input */
+    struct stat st;
+    FILE *fp;
     pcap_t *p;
     int dlt;
 
+    /* Opening a FIFO waits for its writer: said, so that a wait is not taken for a hang. */
+    if (strcmp(path, "-") != 0 && stat(path, &st) == 0 && S_ISFIFO(st.st_mode))
+        log_warnx("%s is a FIFO: waiting for a writer", path);
+    fp = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb"); /* "-": standard input */
     if (fp == NULL) {
         snprintf(errbuf, CAPTURE_ERRBUF_SIZE, "%s: %s", path, strerror(errno));
         return MM_ECAPTURE;

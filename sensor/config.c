@@ -42,7 +42,85 @@ struct loader {
     int have_home;
     const struct ynode *maintenance, *suppress, *medical, *response;
     unsigned (*rules_at)[2]; /* line and column of each rules entry (the doc is gone by then) */
+    struct {                 /* configured zones named almost like a standard one */
+        int zone;
+        const char *standard;
+        struct ynode at; /* a copy of the key's place */
+    } near[8];
+    unsigned nnear;
 };
+
+/* Edits (insert, delete, replace a character) from a to b, counting up to 3. */
+static unsigned edits(const char *a, const char *b)
+{
+    unsigned row[MM_MAX_ZONE_NAME + 1], i, j, la = (unsigned)strlen(a), lb = (unsigned)strlen(b);
+
+    if (la > MM_MAX_ZONE_NAME || lb > MM_MAX_ZONE_NAME)
+        return 3;
+    for (j = 0; j <= lb; j++)
+        row[j] = j;
+    for (i = 1; i <= la; i++) {
+        unsigned diag = row[0];
+        row[0] = i;
+        for (j = 1; j <= lb; j++) {
+            unsigned up = row[j], best = diag + (a[i - 1] != b[j - 1]);
+            if (up + 1 < best)
+                best = up + 1;
+            if (row[j - 1] + 1 < best)
+                best = row[j - 1] + 1;
+            diag = up;
+            row[j] = best;
+        }
+    }
+    return row[lb] < 3 ? row[lb] : 3;
+}
+
+/* A zone not of the contract's names but within two edits of one: remembered for a warning. */
+static void note_near_standard(struct loader *L, int idx, const struct ynode *kn)
+{
+    size_t i;
+
+    for (i = 0; i < sizeof(standard_zones) / sizeof(standard_zones[0]); i++) {
+        if (strcmp(L->c->zone_names[idx], standard_zones[i]) == 0)
+            return;
+    }
+    for (i = 0; i < sizeof(standard_zones) / sizeof(standard_zones[0]); i++) {
+        if (edits(L->c->zone_names[idx], standard_zones[i]) <= 2 &&
+            L->nnear < sizeof(L->near) / sizeof(L->near[0])) {
+            L->near[L->nnear].zone = idx;
+            L->near[L->nnear].standard = standard_zones[i];
+            L->near[L->nnear++].at = *kn;
+            return;
+        }
+    }
+}
+
+/*
+ * A misspelt standard zone ("medical_device:") is a zone of its own that no shipped rule and
+ * no default protection names: its hosts fall out of every rule meant for them. Said when no
+ * rule names it either.
+ */
+static void warn_near_standard(struct loader *L)
+{
+    const struct ruleset *rs = L->c->ruleset;
+    unsigned i, k;
+
+    for (k = 0; k < L->nnear; k++) {
+        zone_set bit = ZONE_BIT(L->near[k].zone);
+        int used = 0;
+        /* Named, not taken in by "any" or "internal" with every other zone. */
+#define NAMES(set) (((set)&bit) && ((set)&ZONES_INTERNAL) != ZONES_INTERNAL)
+        for (i = 0; rs != NULL && i < rs->n && !used; i++)
+            used = NAMES(rs->r[i].from) || NAMES(rs->r[i].to) || NAMES(rs->r[i].except_from);
+#undef NAMES
+        if (!used)
+            ydoc_warning(&L->w, &L->near[k].at,
+                         "zone '%s' is used by no rule, and the shipped rules and default "
+                         "protections name '%s': did you mean '%s'?",
+                         L->c->zone_names[L->near[k].zone], L->near[k].standard,
+                         L->near[k].standard);
+    }
+}
 
 static char *dup_or_oom(struct loader *L, const struct ynode *n, const char *s)
 {
@@ -74,6 +152,11 @@ static void parse_interfaces(struct loader *L, const struct ynode *v)
     for (i = 0; i < n; i++) {
         if ((s = ydoc_string(&L->w, items[i], "sensor.interface")) == NULL)
             continue;
+        if (strlen(s) > MM_MAX_IFNAME) {
+            ydoc_error(&L->w, items[i], "interface name '%.40s%s' is longer than %u characters", s,
+                       strlen(s) > 40 ? "..." : "", MM_MAX_IFNAME);
+            continue;
+        }
         for (j = 0; j < L->c->ninterfaces; j++)
             if (strcmp(L->c->interfaces[j], s) == 0)
                 ydoc_error(&L->w, items[i], "interface '%s' is listed twice", s);
@@ -278,6 +361,7 @@ static void parse_zones(struct loader *L, const struct ynode *n)
         idx = (int)c->nzones++;
         c->nconfigured++;
         strcpy(c->zone_names[idx], name);
+        note_near_standard(L, idx, kn);
         snprintf(what, sizeof(what), "zones.%s", name);
         if (!ydoc_want(&L->w, v, YN_MAP, what))
             continue;
@@ -499,6 +583,8 @@ static void parse_output(struct loader *L, const struct ynode *n, struct config_
         } else if ((s = ydoc_string(&L->w, v, k)) != NULL) {
             if (strcmp(k, "path") == 0) {
                 o->path = dup_or_oom(L, v, s);
+                o->line = v->line;
+                o->col = v->col;
             } else if (strcmp(k, "server_name") == 0) {
                 o->server_name = dup_or_oom(L, v, s);
             } else if (strcmp(k, "transport") == 0) {
@@ -1283,6 +1369,8 @@ static int config_from_doc(const char *name, struct ydoc *doc, struct mm_config 
         check_suppressions(&L);
     if (diag->count == 0)
         check_response_actions(&L);
+    if (diag->count == 0)
+        warn_near_standard(&L);
     if (diag->count > 0) {
         config_free(L.c);
         return MM_ECONFIG;
@@ -1528,4 +1616,30 @@ int config_domain_match(const char *pattern, const char *name)
     }
     pl = strlen(pattern);
     return nl == pl && strncasecmp(name, pattern, pl) == 0;
+}
+
+int config_check_paths(const struct mm_config *c, struct config_diag *diag)
+{
+    unsigned i, before = diag->count;
+
+    for (i = 0; i < c->noutputs; i++) {
+        const struct config_output *o = &c->outputs[i];
+        char dir[4096];
+        const char *slash;
+        struct stat st;
+        int e;
+        if (o->type != OUTPUT_FILE || o->path == NULL || (slash = strrchr(o->path, '/')) == NULL)
+            continue;
+        snprintf(dir, sizeof(dir), "%.*s", slash == o->path ? 1 : (int)(slash - o->path), o->path);
+        e = stat(dir, &st) != 0 ? errno : 0;
+        if (e != 0 || !S_ISDIR(st.st_mode))
+            ydoc_diag_line(diag,
+                           "%s:%u:%u: output directory %s: %s: make it first (the sensor "
+                           "does not)",
+                           c->source, o->line, o->col, dir,
+                           e == ENOENT ? "does not exist"
+                           : e         ? strerror(e)
+                                       : "not a directory");
+    }
+    return diag->count > before ? MM_ECONFIG : 0;
 }

@@ -700,6 +700,7 @@ void engine_finish(struct engine *e)
     struct decode_stats ds;
     struct flow_table_stats fs;
     struct medical_stats ms;
+    uint64_t ts;
     unsigned i, nci;
 
     /* The workers have stopped: their last counters are published from here. */
@@ -728,6 +729,9 @@ void engine_finish(struct engine *e)
                  (unsigned long long)ms.hl7_flows, (unsigned long long)ms.dicom_flows,
                  (unsigned long long)ms.state_failures, (unsigned long long)ms.gaps,
                  (unsigned long long)ms.retransmitted);
-    write_stats(e, e->now_us > start ? (e->now_us - start) / 1000000u : 0, e->now_us);
+    /* Live, the periodic stats are stamped with the wall clock: the last one is no earlier
+     * than them, though the last packet may be (the last sample's time, a second at most old). */
+    ts = e->live && e->health_us > e->now_us ? e->health_us : e->now_us;
+    write_stats(e, ts > start ? (ts - start) / 1000000u : 0, ts);
     unlock(e);
 }

@@ -158,6 +158,8 @@ static int load_config(const char *path, struct mm_config **cfg, unsigned *nerr)
     r = path ? config_load_file(path, cfg, diag) : config_load_default(cfg, diag);
     for (i = 0; i < diag->count && i < CONFIG_MAX_DIAGS; i++)
         fprintf(stderr, "%s\n", diag->msg[i]);
+    for (i = 0; i < diag->nwarn && i < CONFIG_MAX_WARNS; i++)
+        fprintf(stderr, "%s\n", diag->warn[i]);
     if (diag->count > CONFIG_MAX_DIAGS)
         fprintf(stderr, "%s: %u more errors not shown\n", path ? path : "(embedded default)",
                 diag->count - CONFIG_MAX_DIAGS);
@@ -300,6 +302,15 @@ int main(int argc, char **argv)
     if (load_config(config_path, &cfg, NULL) != 0)
         return 1;
     if (test_config) {
+        struct config_diag *diag = calloc(1, sizeof(*diag));
+        if (diag == NULL || config_check_paths(cfg, diag) != 0) {
+            for (i = 0; diag != NULL && i < diag->count && i < CONFIG_MAX_DIAGS; i++)
+                fprintf(stderr, "%s\n", diag->msg[i]);
+            free(diag);
+            config_free(cfg);
+            return 1;
+        }
+        free(diag);
         printf("%s: configuration OK (%u zones, %u rules, %u maintenance windows, %u "
                "suppressions, %u DICOM AE titles, %u HL7 applications)\n",
                cfg->source, cfg->nconfigured, cfg->ruleset ? cfg->ruleset->n : 0, cfg->nwindows,
@@ -350,18 +361,18 @@ int main(int argc, char **argv)
     }
     /* The instance, which names its spools (and, for mimamori@IFACE, its default EVE file):
      * its interfaces joined with '+', or "read" for files. */
-    instance[0] = '\0';
+    snprintf(ifnames, sizeof(ifnames), "%s", nifaces > 0 ? "" : "read");
     for (i = 0; i < nifaces; i++)
-        snprintf(instance + strlen(instance), sizeof(instance) - strlen(instance), "%s%s",
+        snprintf(ifnames + strlen(ifnames), sizeof(ifnames) - strlen(ifnames), "%s%s",
                  i > 0 ? "+" : "", ifaces[i]);
-    output_instance_name(instance, sizeof(instance), nifaces > 0 ? instance : "read");
+    output_instance_name(instance, sizeof(instance), ifnames);
+    ifnames[0] = '\0';
     /* Without --eve and outputs:, everything goes to the default file: eve.json, or with
      * interfaces given by -i (one instance among several), eve-INSTANCE.json. */
+    if (eve_path == NULL && cfg->noutputs == 0 && !ifaces_given)
+        eve_path = DEFAULT_EVE_PATH;
     if (eve_path == NULL && cfg->noutputs == 0) {
-        if (ifaces_given)
-            snprintf(default_eve, sizeof(default_eve), "%s/eve-%s.json", MM_LOG_DIR, instance);
-        else
-            snprintf(default_eve, sizeof(default_eve), "%s", DEFAULT_EVE_PATH);
+        snprintf(default_eve, sizeof(default_eve), "%s/eve-%s.json", MM_LOG_DIR, instance);
         eve_path = default_eve;
     }
     /* A live sensor becomes sensor.user: known before anything is opened for it. */

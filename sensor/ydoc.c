@@ -24,7 +24,8 @@ struct ydoc {
     struct ynode *root;
     struct ynode **all; /* every node, for freeing */
     size_t nall, capall;
-    int too_big;
+    int too_big;                /* 1: too deep, 2: too many nodes */
+    unsigned big_line, big_col; /* where */
 };
 
 static struct ynode *convert(struct ydoc *d, yaml_node_t *yn, unsigned depth)
@@ -33,7 +34,9 @@ static struct ynode *convert(struct ydoc *d, yaml_node_t *yn, unsigned depth)
     size_t i, count;
 
     if (yn == NULL || depth > YDOC_MAX_DEPTH || d->nall >= YDOC_MAX_NODES) {
-        d->too_big = 1;
+        d->too_big = d->nall >= YDOC_MAX_NODES ? 2 : 1;
+        d->big_line = yn != NULL ? (unsigned)yn->start_mark.line + 1 : 1;
+        d->big_col = yn != NULL ? (unsigned)yn->start_mark.column + 1 : 1;
         return NULL;
     }
     if (d->nall == d->capall) {
@@ -95,14 +98,143 @@ void ydoc_diag_line(struct config_diag *diag, const char *fmt, ...)
     va_end(ap);
 }
 
+/* Line and column (in characters) of byte offset off of text, both from 1. */
+static void position(const char *text, size_t len, size_t off, size_t *line, size_t *col)
+{
+    size_t i;
+
+    *line = *col = 1;
+    for (i = 0; i < off && i < len; i++) {
+        if (text[i] == '\n')
+            *line += 1, *col = 1;
+        else if (((unsigned char)text[i] & 0xC0) != 0x80) /* not a UTF-8 continuation byte */
+            *col += 1;
+    }
+}
+
+/*
+ * Flow collections ([...], {...}) nested deeper than YDOC_MAX_DEPTH, found before libyaml sees
+ * them: its scanner takes time quadratic in their depth (80,000 levels: 19 s), so the depth cap
+ * of convert() would come too late. Brackets inside quoted scalars and comments do not count; a
+ * quote opens a scalar only where a token can start. Returns the byte offset of the bracket
+ * past the limit, or len when there is none.
+ */
+static size_t flow_too_deep(const char *text, size_t len)
+{
+    unsigned depth = 0;
+    char prev = '\n'; /* the last character that was not a space or tab */
+    size_t i;
+
+    for (i = 0; i < len; i++) {
+        char ch = text[i];
+        if (ch == '#' &&
+            (i == 0 || text[i - 1] == ' ' || text[i - 1] == '\t' || text[i - 1] == '\n')) {
+            while (i < len && text[i] != '\n')
+                i++;
+            prev = '\n';
+            continue;
+        }
+        if ((ch == '\'' || ch == '"') && strchr("\n[{,:-?", prev) != NULL) {
+            for (i++; i < len && text[i] != ch; i++)
+                if (ch == '"' && text[i] == '\\')
+                    i++;
+            prev = ch;
+            continue;
+        }
+        if (ch == '[' || ch == '{') {
+            if (++depth > YDOC_MAX_DEPTH)
+                return i;
+        } else if ((ch == ']' || ch == '}') && depth > 0) {
+            depth--;
+        }
+        if (ch != ' ' && ch != '\t')
+            prev = ch;
+    }
+    return len;
+}
+
+/* Offset of the first byte that does not begin a valid UTF-8 character (RFC 3629), or len. */
+static size_t first_bad_utf8(const char *text, size_t len)
+{
+    const unsigned char *s = (const unsigned char *)text;
+    size_t i = 0, n, k;
+
+    while (i < len) {
+        unsigned char c = s[i], lo = 0x80, hi = 0xBF;
+        n = c < 0x80                 ? 1
+            : c >= 0xC2 && c <= 0xDF ? 2
+            : c >= 0xE0 && c <= 0xEF ? 3
+            : c >= 0xF0 && c <= 0xF4 ? 4
+                                     : 0;
+        if (c == 0xE0)
+            lo = 0xA0; /* overlong */
+        else if (c == 0xED)
+            hi = 0x9F; /* surrogates */
+        else if (c == 0xF0)
+            lo = 0x90; /* overlong */
+        else if (c == 0xF4)
+            hi = 0x8F; /* past U+10FFFF */
+        if (n == 0 || i + n > len || (n > 1 && (s[i + 1] < lo || s[i + 1] > hi)))
+            return i;
+        for (k = 2; k < n; k++)
+            if ((s[i + k] & 0xC0) != 0x80)
+                return i;
+        i += n;
+    }
+    return len;
+}
+
+/* libyaml's complaint, in words a site's administrator can act on, at its place. */
+static void parse_error(const yaml_parser_t *p, const char *name, const char *text, size_t len,
+                        struct config_diag *diag)
+{
+    size_t line = p->problem_mark.line + 1, col = p->problem_mark.column + 1, off, i;
+
+    if (p->error == YAML_READER_ERROR) { /* its mark is not set; its offset may be past it */
+        off = first_bad_utf8(text, len);
+        if (off == len) {
+            position(text, len, p->problem_offset, &line, &col);
+            ydoc_diag_line(diag, "%s:%zu:%zu: %s", name, line, col,
+                           p->problem ? p->problem : "unreadable text");
+            return;
+        }
+        position(text, len, off, &line, &col);
+        ydoc_diag_line(diag, "%s:%zu:%zu: not UTF-8 (byte 0x%02x): save the file as UTF-8", name,
+                       line, col, (unsigned char)text[off]);
+        return;
+    }
+    /* The byte the scanner stopped at: its line's start, then the column's characters. */
+    for (off = 0, i = 1; off < len && i < line; off++)
+        if (text[off] == '\n')
+            i++;
+    for (i = 1; off < len && i < col && text[off] != '\n'; off++)
+        if (((unsigned char)text[off + 1] & 0xC0) != 0x80)
+            i++;
+    if (p->error == YAML_SCANNER_ERROR && off < len && text[off] == '\t') {
+        ydoc_diag_line(diag, "%s:%zu:%zu: tab character: YAML indents with spaces", name, line,
+                       col);
+        return;
+    }
+    ydoc_diag_line(diag, "%s:%zu:%zu: %s%s%s", name, line, col,
+                   p->problem ? p->problem : "YAML syntax error", p->context ? " " : "",
+                   p->context ? p->context : "");
+}
+
 int ydoc_parse(const char *name, const char *text, size_t len, struct ydoc **out,
                struct config_diag *diag)
 {
     struct ydoc *d;
     yaml_parser_t parser;
     yaml_node_t *root;
+    size_t deep, line, col;
 
     *out = NULL;
+    if ((deep = flow_too_deep(text, len)) < len) {
+        position(text, len, deep, &line, &col);
+        ydoc_diag_line(diag, "%s:%zu:%zu: nested deeper than %u levels", name, line, col,
+                       YDOC_MAX_DEPTH);
+        return MM_ECONFIG;
+    }
     if ((d = calloc(1, sizeof(*d))) == NULL)
         return MM_ENOMEM;
     if (!yaml_parser_initialize(&parser)) {
@@ -111,10 +243,7 @@ int ydoc_parse(const char *name, const char *text, size_t len, struct ydoc **out
     }
     yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
     if (!yaml_parser_load(&parser, &d->doc)) {
-        ydoc_diag_line(diag, "%s:%zu:%zu: %s%s%s", name, parser.problem_mark.line + 1,
-                       parser.problem_mark.column + 1,
-                       parser.problem ? parser.problem : "YAML syntax error",
-                       parser.context ? " " : "", parser.context ? parser.context : "");
+        parse_error(&parser, name, text, len, diag);
         yaml_parser_delete(&parser);
         free(d);
         return MM_ECONFIG;
@@ -124,8 +253,12 @@ int ydoc_parse(const char *name, const char *text, size_t len, struct ydoc **out
     if ((root = yaml_document_get_root_node(&d->doc)) != NULL &&
         (d->root = convert(d, root, 0)) == NULL) {
         int r = d->too_big ? MM_ECONFIG : MM_ENOMEM;
-        if (d->too_big)
-            ydoc_diag_line(diag, "%s:1:1: document too deep or too large (aliases?)", name);
+        if (d->too_big == 1)
+            ydoc_diag_line(diag, "%s:%u:%u: nested deeper than %u levels", name, d->big_line,
+                           d->big_col, YDOC_MAX_DEPTH);
+        else if (d->too_big)
+            ydoc_diag_line(diag, "%s:%u:%u: more than %u values (aliases repeating a part?)", name,
+                           d->big_line, d->big_col, YDOC_MAX_NODES);
         ydoc_free(d);
         return r;
     }
@@ -195,6 +328,21 @@ void ydoc_free(struct ydoc *d)
 }
 
 /* --- walking helpers ---------------------------------------------------------------------- */
+
+void ydoc_warning(struct ywalk *w, const struct ynode *n, const char *fmt, ...)
+{
+    struct config_diag *d = w->diag;
+    va_list ap;
+    int off;
+
+    if (d->nwarn++ >= CONFIG_MAX_WARNS)
+        return;
+    off = snprintf(d->warn[d->nwarn - 1], sizeof(d->warn[0]), "%s:%u:%u: warning: ", w->file,
+                   n ? n->line : 1, n ? n->col : 1);
+    va_start(ap, fmt);
+    vsnprintf(d->warn[d->nwarn - 1] + off, sizeof(d->warn[0]) - (size_t)off, fmt, ap);
+    va_end(ap);
+}
 
 void ydoc_error(struct ywalk *w, const struct ynode *n, const char *fmt, ...)
 {

@@ -46,6 +46,7 @@ struct config_output {
     uint32_t max_rate;     /* syslog udp: datagrams per second (a burst overruns receivers) */
     char *ca, *cert, *key; /* tls: trust anchors, client certificate and key */
     char *server_name;     /* tls: name the server certificate must carry (default: host) */
+    unsigned line, col;    /* file: where path was written */
 };
 
 /* How events reach the outputs (Mimamori extension "delivery:"). */
@@ -179,6 +180,13 @@ int config_load_default(struct mm_config **out, struct config_diag *diag);
 extern const char config_default_yaml[];
 
 void config_free(struct mm_config *c);
+
+/*
+ * What --test-config checks beyond loading, on this machine: each file output's directory
+ * exists (the sensor makes no log directory). Problems are added to diag at their places; 0
+ * or MM_ECONFIG.
+ */
+int config_check_paths(const struct mm_config *c, struct config_diag *diag);
 
 /* Zone index of an address: a configured zone, else ZONE_UNZONED or ZONE_INTERNET. */
 int config_zone_of(const struct mm_config *c, const uint8_t addr[16]);

@@ -38,6 +38,7 @@
 
 /* Live capture and the daemon */
 #define MM_MAX_IFACES   8u            /* live interfaces in one process */
+#define MM_MAX_IFNAME   15u           /* characters of an interface name (IFNAMSIZ - 1) */
 #define MM_MAX_WORKERS  8u            /* packet workers (live capture, kernel fanout) */
 #define MM_SNAPLEN      262144u       /* bytes kept of each frame */
 #define MM_RING_BYTES   (64ull << 20) /* kernel capture ring (TPACKET_V3) */

@@ -10,11 +10,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Diagnostics collected while loading; each a full "file:line:col: message" line. */
+/*
+ * Diagnostics collected while loading; each a full "file:line:col: message" line. Warnings say
+ * what is valid but likely not meant ("file:line:col: warning: ..."); they do not fail a load.
+ */
 #define CONFIG_MAX_DIAGS 64
+#define CONFIG_MAX_WARNS 16
 struct config_diag {
     unsigned count; /* errors found (may exceed what is kept) */
     char msg[CONFIG_MAX_DIAGS][256];
+    unsigned nwarn; /* warnings (may exceed what is kept) */
+    char warn[CONFIG_MAX_WARNS][256];
 };
 
 enum ynode_kind { YN_SCALAR = 1, YN_LIST, YN_MAP };
@@ -51,6 +57,10 @@ struct ywalk {
 };
 
 void ydoc_error(struct ywalk *w, const struct ynode *n, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* A warning at n's place. */
+void ydoc_warning(struct ywalk *w, const struct ynode *n, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 /* Add a message that is already "file:line:col: ..." formatted (or any line). */

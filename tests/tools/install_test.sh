@@ -45,8 +45,23 @@ for want in "$conf" "$(sed -n 's|.*install -d .* -m 0700 \(.*\)$|\1|p' "$units/m
     if grep -aq "$want" "$dest$sbin"; then ok "the binary's default: $want"
     else fail "the binary does not use $want"; fi
 done
-[ -f "$dest$conf" ] && "$dest$sbin" -c "$dest$conf" --test-config >/dev/null &&
-    ok "the installed site config passes --test-config" || fail "installed site config"
+# --test-config checks the log directory exists, which the unit makes first: made here in
+# DESTDIR, and the config pointed at it.
+logdir=$(sed -n 's|.*install -d .* -m 0750 \(.*\)$|\1|p' "$units/mimamori.service")
+mkdir -p "$dest$logdir"
+sed "s|$logdir|$dest$logdir|g" "$dest$conf" > "$dest/test-config.yaml"
+if [ -f "$dest$conf" ] && "$dest$sbin" -c "$dest/test-config.yaml" --test-config >/dev/null; then
+    ok "the installed site config passes --test-config"
+else
+    fail "installed site config"
+fi
+if ! "$dest$sbin" -c "$dest$conf.missing" --test-config >/dev/null 2>&1 &&
+   sed "s|$logdir|$dest/nowhere|g" "$dest$conf" > "$dest/nowhere.yaml" &&
+   "$dest$sbin" -c "$dest/nowhere.yaml" --test-config 2>&1 | grep -q "does not exist"; then
+    ok "--test-config refuses an output whose directory does not exist"
+else
+    fail "--test-config passed an output in a missing directory"
+fi
 cmp -s "$dest$prefix/share/doc/mimamori/README.md" "$src/README.md" &&
     ok "README.md installed is the project's" || fail "README.md was overwritten"
 [ -f "$dest$prefix/share/mimamori/rules/README.md" ] && ok "the rules' README beside the rules" ||

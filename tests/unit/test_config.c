@@ -1,7 +1,10 @@
 /*
  * Site-config tests: a full valid file, the embedded default, and each class of mistake with
  * the exact file:line:col it must be reported at; zone lookup by longest prefix with the
- * implicit internet and unzoned zones.
+ * implicit internet and unzoned zones. Messages a site's administrator can act on: a tab, a
+ * byte that is not UTF-8, nesting past the cap (refused before libyaml scans it), an interface
+ * name too long, a zone named almost like a standard one (a warning), an output directory that
+ * does not exist (--test-config).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -318,6 +321,49 @@ static void test_shipped_configs_load(void **state)
     assert_true(loaded > 0);
 }
 
+static void test_messages_people_can_act_on(void **state)
+{
+    char deep[256], quoted[320], longif[400];
+    struct mm_config *c;
+    struct config_diag d = {0};
+
+    (void)state;
+    load_bad("sensor:\n\tname: x\n", "site.yaml:2:1: tab character: YAML indents with spaces");
+    load_bad("sensor:\n  name: ab\xff\n",
+             "site.yaml:2:11: not UTF-8 (byte 0xff): save the file as UTF-8");
+    load_bad("sensor:\n  name: \xc3\xa9\xc3\n", /* a character, then half of one */
+             "site.yaml:2:10: not UTF-8 (byte 0xc3): save the file as UTF-8");
+    snprintf(deep, sizeof(deep), "zones: %.*s", 100,
+             "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["
+             "[[[[[[[[[[[[[[[[[[[[");
+    load_bad(deep, "site.yaml:1:72: nested deeper than 64 levels");
+    /* Brackets in a quoted string or a comment are text. */
+    snprintf(quoted, sizeof(quoted),
+             "# %.100s\nzones: {lab: {description: \"%.100s\", networks: [10.31.0.0/16]}}\n",
+             deep + 7, deep + 7);
+    c = load_ok(quoted);
+    config_free(c);
+    snprintf(longif, sizeof(longif), "sensor: {interface: %0300d}\n", 0);
+    load_bad(longif, "site.yaml:1:21: interface name "
+                     "'0000000000000000000000000000000000000000...' is longer than 15 characters");
+    /* A misspelt standard zone loads, with a warning; a zone of the site's own does not warn. */
+    c = load_ok("zones:\n  lab: {networks: [10.31.0.0/16]}\n"
+                "  medical_device: {networks: [10.30.0.0/16]}\n");
+    assert_int_equal(diag.nwarn, 1);
+    assert_string_equal(diag.warn[0],
+                        "site.yaml:3:3: warning: zone 'medical_device' is used by no rule, and "
+                        "the shipped rules and default protections name 'medical_devices': did "
+                        "you mean 'medical_devices'?");
+    config_free(c);
+    c = load_ok("outputs:\n  - {type: file, path: /nonexistent-mm/eve.json}\n"
+                "  - {type: file, path: /tmp/eve.json}\n");
+    assert_int_equal(config_check_paths(c, &d), MM_ECONFIG);
+    assert_int_equal(d.count, 1);
+    assert_string_equal(d.msg[0], "site.yaml:2:24: output directory /nonexistent-mm: does not "
+                                  "exist: make it first (the sensor does not)");
+    config_free(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -327,6 +373,7 @@ int main(void)
         cmocka_unit_test(test_all_errors_reported),
         cmocka_unit_test(test_missing_file),
         cmocka_unit_test(test_shipped_configs_load),
+        cmocka_unit_test(test_messages_people_can_act_on),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
