@@ -329,18 +329,25 @@ void ydoc_free(struct ydoc *d)
 
 /* --- walking helpers ---------------------------------------------------------------------- */
 
+/* "file:line:col: " and what, then the message, into buf: n's place, or 1:1 without one. */
+static void vformat_at(char *buf, size_t size, const struct ywalk *w, const struct ynode *n,
+                       const char *what, const char *fmt, va_list ap)
+{
+    int off = snprintf(buf, size, "%s:%u:%u: %s", w->file, n ? n->line : 1, n ? n->col : 1, what);
+
+    if (off >= 0 && (size_t)off < size)
+        vsnprintf(buf + off, size - (size_t)off, fmt, ap);
+}
+
 void ydoc_warning(struct ywalk *w, const struct ynode *n, const char *fmt, ...)
 {
     struct config_diag *d = w->diag;
     va_list ap;
-    int off;
 
     if (d->nwarn++ >= CONFIG_MAX_WARNS)
         return;
-    off = snprintf(d->warn[d->nwarn - 1], sizeof(d->warn[0]), "%s:%u:%u: warning: ", w->file,
-                   n ? n->line : 1, n ? n->col : 1);
     va_start(ap, fmt);
-    vsnprintf(d->warn[d->nwarn - 1] + off, sizeof(d->warn[0]) - (size_t)off, fmt, ap);
+    vformat_at(d->warn[d->nwarn - 1], sizeof(d->warn[0]), w, n, "warning: ", fmt, ap);
     va_end(ap);
 }
 
@@ -348,14 +355,11 @@ void ydoc_error(struct ywalk *w, const struct ynode *n, const char *fmt, ...)
 {
     struct config_diag *d = w->diag;
     va_list ap;
-    int off;
 
     if (d->count++ >= CONFIG_MAX_DIAGS)
         return;
-    off = snprintf(d->msg[d->count - 1], sizeof(d->msg[0]), "%s:%u:%u: ", w->file, n ? n->line : 1,
-                   n ? n->col : 1);
     va_start(ap, fmt);
-    vsnprintf(d->msg[d->count - 1] + off, sizeof(d->msg[0]) - (size_t)off, fmt, ap);
+    vformat_at(d->msg[d->count - 1], sizeof(d->msg[0]), w, n, "", fmt, ap);
     va_end(ap);
 }
 
