@@ -329,6 +329,10 @@ void ydoc_free(struct ydoc *d)
 
 /* --- walking helpers ---------------------------------------------------------------------- */
 
+static void vformat_at(char *buf, size_t size, const struct ywalk *w, const struct ynode *n,
+                       const char *what, const char *fmt, va_list ap)
+    __attribute__((format(printf, 6, 0)));
+
 /* "file:line:col: " and what, then the message, into buf: n's place, or 1:1 without one. */
 static void vformat_at(char *buf, size_t size, const struct ywalk *w, const struct ynode *n,
                        const char *what, const char *fmt, va_list ap)
