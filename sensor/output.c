@@ -167,8 +167,8 @@ static int lock_spools(struct output *o, char *err, size_t errlen)
     pthread_mutex_lock(&o->lock_mu);
     if (o->lock_fd >= 0 || o->lock_failed) {
         if (o->lock_fd < 0)
-            snprintf(err, errlen, "the spools of %s/%s are another process's", o->spool_dir,
-                     o->instance);
+            snprintf(err, errlen, "the spools of %s/%s could not be taken (said above)",
+                     o->spool_dir, o->instance);
         r = o->lock_fd >= 0 ? 0 : MM_EIO;
         goto out;
     }
@@ -276,8 +276,10 @@ static int file_open(struct output *o, struct sink *k, char *err, size_t errlen)
     else if ((fd = open(k->path, flags, 0666)) < 0)
         snprintf(why, sizeof(why), "cannot open %s: %s", k->path, strerror(errno));
     if (fd < 0) {
+        int e = errno; /* ENXIO: a FIFO without a reader, which add_sink looks for */
         if (err != NULL)
             snprintf(err, errlen, "%s", why);
+        errno = e;
         return MM_EIO;
     }
     if ((fl = fcntl(fd, F_GETFL)) < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0 ||
