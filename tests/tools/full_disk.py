@@ -191,7 +191,7 @@ def main():
         spool = os.path.join(work, "spool")
         err = run(mimamori, pcap, work, spool)
         written, waiting = lines(os.path.join(full, "eve.json")), spooled(
-            os.path.join(spool, "output0.spool"))
+            os.path.join(spool, "read.output0.spool"))
         handed, sent, nspooled, dropped = counters(err)
         check(handed is not None and sent is not None, "the counters were printed")
         print(f"     {handed} events: {sent} sent, {nspooled} spooled, {dropped} dropped; "
@@ -211,7 +211,7 @@ def main():
         fspool = os.path.join(full, "spool")
         err = run(mimamori, pcap, work, fspool)
         written, waiting = lines(os.path.join(full, "eve.json")), spooled(
-            os.path.join(fspool, "output0.spool"))
+            os.path.join(fspool, "read.output0.spool"))
         handed, sent, nspooled, dropped = counters(err)
         print(f"     {handed} events: {sent} sent, {nspooled} spooled, {dropped} dropped; "
               f"{len(written)} lines in the file, {len(waiting)} in the spool")
