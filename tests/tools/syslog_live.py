@@ -22,6 +22,7 @@ usage: syslog_live.py MIMAMORI GENERATOR WORKDIR
 Needs rsyslogd with the gtls driver and openssl; exits 77 (skipped) without them. Part 5 is
 skipped (and said so) without root or tcpreplay.
 """
+import glob
 import json
 import os
 import shutil
@@ -368,8 +369,10 @@ def main():
         print(__doc__, file=sys.stderr)
         return 2
     mimamori, generator, work = sys.argv[1:]
-    if shutil.which("rsyslogd") is None or shutil.which("openssl") is None or \
-            not os.path.exists("/usr/lib/x86_64-linux-gnu/rsyslog/lmnsd_gtls.so"):
+    # rsyslog's TLS driver, wherever the machine's multiarch directory is (not only x86_64).
+    gtls = glob.glob("/usr/lib/*/rsyslog/lmnsd_gtls.so") + \
+        glob.glob("/usr/lib/rsyslog/lmnsd_gtls.so")
+    if shutil.which("rsyslogd") is None or shutil.which("openssl") is None or not gtls:
         print("skipped: needs rsyslog, rsyslog-gnutls and openssl")
         return 77
     shutil.rmtree(work, ignore_errors=True)
