@@ -95,6 +95,24 @@ static void hev_pct(struct hev *ev, const char *name, uint64_t part, uint64_t wh
             (unsigned long long)(c % 100));
 }
 
+/* Write an alert of rule r about interface i (-1: none) standing for count checks. */
+static void write_alert(struct health *h, const struct rule *r, int i, uint64_t now_us,
+                        uint64_t count, const struct hev *ev)
+{
+    struct eve_alert a = {.rule = r, .ts_us = now_us, .iface = i, .count = count};
+    unsigned k;
+
+    for (k = 0; k < ev->n; k++)
+        a.evidence[a.nevidence++] = ev->s[k];
+    h->st.alerts++;
+    if (h->live) /* from files it is about the recording: only with -v */
+        log_warnx("sensor health: %s (%s)", r->signature, ev->n > 0 ? ev->s[0] : r->key);
+    else
+        log_info("sensor health: %s (%s)", r->signature, ev->n > 0 ? ev->s[0] : r->key);
+    if (h->eve != NULL)
+        eve_write_alert(h->eve, h->ctx, NULL, &a);
+}
+
 /*
  * The condition of rule r holds on interface i (-1: not about one) at now_us: alert when it
  * begins, remind each dedup period.
@@ -102,9 +120,6 @@ static void hev_pct(struct hev *ev, const char *name, uint64_t part, uint64_t wh
 static void fire(struct health *h, const struct rule *r, struct hstate *hs, int i, uint64_t now_us,
                  struct hev *ev)
 {
-    struct eve_alert a = {.rule = r, .ts_us = now_us, .iface = i};
-    unsigned k;
-
     if (!hs->active) {
         hs->active = 1;
         hs->since_us = now_us;
@@ -118,18 +133,9 @@ static void fire(struct health *h, const struct rule *r, struct hstate *hs, int 
         hev_add(ev, "interface=%s", h->ctx->ifaces[i]);
     if (hs->since_us != now_us)
         hev_time(ev, "since", hs->since_us);
-    a.count = hs->held + 1;
-    for (k = 0; k < ev->n; k++)
-        a.evidence[a.nevidence++] = ev->s[k];
+    write_alert(h, r, i, now_us, hs->held + 1, ev);
     hs->alerted_us = now_us;
     hs->held = 0;
-    h->st.alerts++;
-    if (h->live) /* from files it is about the recording: only with -v */
-        log_warnx("sensor health: %s (%s)", r->signature, ev->n > 0 ? ev->s[0] : r->key);
-    else
-        log_info("sensor health: %s (%s)", r->signature, ev->n > 0 ? ev->s[0] : r->key);
-    if (h->eve != NULL)
-        eve_write_alert(h->eve, h->ctx, NULL, &a);
 }
 
 static void clear(struct health *h, const struct rule *r, struct hstate *hs, uint64_t now_us)
@@ -244,11 +250,9 @@ static int windowed_check(const struct health *h, const struct rule *r)
 static void check_output(struct health *h, const struct rule *r, struct hstate *hs,
                          const struct output_sink_stats *k, uint64_t now_us)
 {
-    struct eve_alert a = {.rule = r, .ts_us = now_us, .iface = -1, .count = 1};
     uint64_t errors = k->errors + k->dropped;
     int failing = !k->up || errors != hs->last_packets;
     struct hev ev = {0};
-    unsigned i;
 
     hs->last_packets = errors;
     if (failing || hs->active) { /* counted from the last sample that saw it well */
@@ -261,22 +265,14 @@ static void check_output(struct health *h, const struct rule *r, struct hstate *
         fire(h, r, hs, -1, now_us, &ev);
         return;
     }
-    if (!hs->active) {
-        hs->base_num = k->spooled;
-        hs->base_den = k->dropped;
-        return;
+    if (hs->active) { /* back: said as an alert too, with what the outage cost */
+        hev_add(&ev, "down_s=%llu",
+                (unsigned long long)(now_us > hs->since_us ? (now_us - hs->since_us) / US : 0));
+        hev_time(&ev, "since", hs->since_us);
+        write_alert(h, r, -1, now_us, 1, &ev);
+        clear(h, r, hs, now_us);
     }
-    hev_add(&ev, "down_s=%llu",
-            (unsigned long long)(now_us > hs->since_us ? (now_us - hs->since_us) / US : 0));
-    hev_time(&ev, "since", hs->since_us);
-    for (i = 0; i < ev.n; i++)
-        a.evidence[a.nevidence++] = ev.s[i];
-    h->st.alerts++;
-    log_info("sensor health: %s: %s recovered", r->key, k->name);
-    if (h->eve != NULL)
-        eve_write_alert(h->eve, h->ctx, NULL, &a);
-    clear(h, r, hs, now_us);
-    hs->base_num = k->spooled;
+    hs->base_num = k->spooled; /* the next outage is counted from here */
     hs->base_den = k->dropped;
 }
 
