@@ -160,7 +160,6 @@ static uint64_t now_ms(void)
 static int lock_spools(struct output *o, char *err, size_t errlen)
 {
     char p[512], pid[32] = "";
-    struct stat st;
     ssize_t n;
     int fd, r = 0;
 
@@ -175,8 +174,7 @@ static int lock_spools(struct output *o, char *err, size_t errlen)
     mkdir(o->spool_dir, 0700);
     snprintf(p, sizeof(p), "%s/%s.lock", o->spool_dir, o->instance);
     fd = open(p, O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600);
-    if (fd >= 0 && (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_nlink != 1 ||
-                    st.st_uid != geteuid())) { /* as a spool: its writer's own plain file */
+    if (fd >= 0 && !privs_own_file(fd)) { /* as a spool: its writer's own plain file */
         close(fd);
         fd = -1;
         errno = EPERM;

@@ -93,6 +93,13 @@ int privs_drop(uid_t uid, gid_t gid, char *err, size_t errlen)
     return 0;
 }
 
+int privs_own_file(int fd)
+{
+    struct stat st;
+
+    return fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_nlink == 1 && st.st_uid == geteuid();
+}
+
 /* --- opening for the sensor's user, as root ---------------------------------------------- */
 
 /*

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "mimamori/error.h"
+#include "mimamori/privs.h"
 #include "mimamori/spool.h"
 
 #define SPOOL_MAX_LINE (4u << 20) /* longest line read back */
@@ -45,8 +46,7 @@ int spool_open(struct spool **out, const char *dir, const char *name, uint64_t m
     snprintf(s->path, n, "%s/%s", dir, name);
     /* A spool is its writer's own plain file: not a link to another, nor another's file. */
     s->fd = open(s->path, O_RDWR | O_CREAT | O_APPEND | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600);
-    if (s->fd >= 0 && fstat(s->fd, &st) == 0 &&
-        (!S_ISREG(st.st_mode) || st.st_nlink != 1 || st.st_uid != geteuid())) {
+    if (s->fd >= 0 && !privs_own_file(s->fd)) {
         close(s->fd);
         s->fd = -1;
         errno = EPERM;

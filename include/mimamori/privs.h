@@ -31,6 +31,12 @@ int privs_lookup(const char *user, const char *group, uid_t *uid, gid_t *gid, ch
  */
 int privs_drop(uid_t uid, gid_t gid, char *err, size_t errlen);
 
+/*
+ * Whether fd is the caller's own file: plain, of one link, owned by the effective user. A
+ * spool or lock file the sensor reopens must be, not a link to another's file. 1 or 0.
+ */
+int privs_own_file(int fd);
+
 /* Who a live sensor becomes (sensor.user and sensor.group). */
 struct privs_owner {
     uid_t uid;
