@@ -13,15 +13,15 @@
 
 enum syslog_transport { SYSLOG_UDP = 0, SYSLOG_TCP, SYSLOG_TLS };
 
-struct tls_ctx;
+struct syslog_tls_ctx;
 
 struct syslog_target {
     enum syslog_transport transport;
     char host[256];
     char port[8];
-    const char *server_name; /* TLS: the name the certificate must carry (default: host) */
-    struct tls_ctx *tls;     /* TLS: trust anchors and client certificate (caller's) */
-    unsigned timeout_ms;     /* connect and send */
+    const char *server_name;    /* TLS: the name the certificate must carry (default: host) */
+    struct syslog_tls_ctx *tls; /* TLS: trust anchors and client certificate (caller's) */
+    unsigned timeout_ms;        /* connect and send */
 };
 
 /*

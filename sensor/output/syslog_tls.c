@@ -13,13 +13,13 @@
 #include <openssl/x509v3.h>
 
 #include "mimamori/error.h"
-#include "mimamori/tls.h"
+#include "mimamori/syslog_tls.h"
 
-struct tls_ctx {
+struct syslog_tls_ctx {
     SSL_CTX *ctx;
 };
 
-struct tls_session {
+struct syslog_tls_session {
     SSL *ssl;
 };
 
@@ -33,10 +33,10 @@ static void ssl_error(char *err, size_t errlen, const char *what)
     ERR_clear_error();
 }
 
-int tls_ctx_create(struct tls_ctx **out, const char *ca, const char *cert, const char *key,
-                   char *err, size_t errlen)
+int syslog_tls_ctx_create(struct syslog_tls_ctx **out, const char *ca, const char *cert,
+                          const char *key, char *err, size_t errlen)
 {
-    struct tls_ctx *c;
+    struct syslog_tls_ctx *c;
 
     *out = NULL;
     if ((c = calloc(1, sizeof(*c))) == NULL ||
@@ -50,7 +50,7 @@ int tls_ctx_create(struct tls_ctx **out, const char *ca, const char *cert, const
     if ((ca != NULL ? SSL_CTX_load_verify_locations(c->ctx, ca, NULL)
                     : SSL_CTX_set_default_verify_paths(c->ctx)) != 1) {
         ssl_error(err, errlen, ca != NULL ? ca : "system CA store");
-        tls_ctx_destroy(c);
+        syslog_tls_ctx_destroy(c);
         return MM_ECONFIG;
     }
     if (cert != NULL &&
@@ -58,14 +58,14 @@ int tls_ctx_create(struct tls_ctx **out, const char *ca, const char *cert, const
          SSL_CTX_use_PrivateKey_file(c->ctx, key != NULL ? key : cert, SSL_FILETYPE_PEM) != 1 ||
          SSL_CTX_check_private_key(c->ctx) != 1)) {
         ssl_error(err, errlen, cert);
-        tls_ctx_destroy(c);
+        syslog_tls_ctx_destroy(c);
         return MM_ECONFIG;
     }
     *out = c;
     return 0;
 }
 
-void tls_ctx_destroy(struct tls_ctx *c)
+void syslog_tls_ctx_destroy(struct syslog_tls_ctx *c)
 {
     if (c == NULL)
         return;
@@ -73,10 +73,10 @@ void tls_ctx_destroy(struct tls_ctx *c)
     free(c);
 }
 
-int tls_connect(struct tls_session **out, struct tls_ctx *c, int fd, const char *name, char *err,
-                size_t errlen)
+int syslog_tls_connect(struct syslog_tls_session **out, struct syslog_tls_ctx *c, int fd,
+                       const char *name, char *err, size_t errlen)
 {
-    struct tls_session *s;
+    struct syslog_tls_session *s;
     int is_name = strspn(name, "0123456789.:") != strlen(name);
 
     *out = NULL;
@@ -107,7 +107,7 @@ int tls_connect(struct tls_session **out, struct tls_ctx *c, int fd, const char 
     return 0;
 }
 
-int tls_write(struct tls_session *s, const void *buf, size_t len)
+int syslog_tls_write(struct syslog_tls_session *s, const void *buf, size_t len)
 {
     size_t done = 0;
 
@@ -122,7 +122,7 @@ int tls_write(struct tls_session *s, const void *buf, size_t len)
     return 0;
 }
 
-void tls_close(struct tls_session *s)
+void syslog_tls_close(struct syslog_tls_session *s)
 {
     if (s == NULL)
         return;

@@ -23,7 +23,7 @@
 #include "mimamori/error.h"
 #include "mimamori/syslog.h"
 #include "mimamori/tz.h"
-#include "mimamori/tls.h"
+#include "mimamori/syslog_tls.h"
 
 #ifndef POLLRDHUP
 #define POLLRDHUP 0x2000
@@ -32,7 +32,7 @@
 struct syslog_conn {
     enum syslog_transport transport;
     int fd;
-    struct tls_session *tls;
+    struct syslog_tls_session *tls;
 };
 
 size_t syslog_format(char *buf, size_t size, unsigned pri, uint64_t ts_us, const char *hostname,
@@ -144,8 +144,8 @@ int syslog_open(struct syslog_conn **out, const struct syslog_target *t, char *e
     c->transport = t->transport;
     c->fd = fd;
     if (t->transport == SYSLOG_TLS &&
-        tls_connect(&c->tls, t->tls, fd, t->server_name ? t->server_name : t->host, err, errlen) !=
-            0) {
+        syslog_tls_connect(&c->tls, t->tls, fd, t->server_name ? t->server_name : t->host, err,
+                           errlen) != 0) {
         close(fd);
         free(c);
         return MM_EIO;
@@ -182,7 +182,8 @@ int syslog_send(struct syslog_conn *c, const char *msg, size_t len)
     }
     n = snprintf(frame, sizeof(frame), "%zu ", len); /* RFC 6587 octet counting */
     if (c->tls != NULL)
-        return tls_write(c->tls, frame, (size_t)n) == 0 ? tls_write(c->tls, msg, len) : MM_EIO;
+        return syslog_tls_write(c->tls, frame, (size_t)n) == 0 ? syslog_tls_write(c->tls, msg, len)
+                                                               : MM_EIO;
     return write_all(c->fd, frame, (size_t)n) == 0 ? write_all(c->fd, msg, len) : MM_EIO;
 }
 
@@ -208,7 +209,7 @@ void syslog_close(struct syslog_conn *c)
 {
     if (c == NULL)
         return;
-    tls_close(c->tls);
+    syslog_tls_close(c->tls);
     close(c->fd);
     free(c);
 }

@@ -28,7 +28,7 @@
 #include "mimamori/privs.h"
 #include "mimamori/spool.h"
 #include "mimamori/syslog.h"
-#include "mimamori/tls.h"
+#include "mimamori/syslog_tls.h"
 
 #define OUTPUT_LINGER_MS   50 /* longest an event waits for the output thread */
 #define BATCH              256
@@ -76,7 +76,7 @@ struct sink {
     uint64_t size; /* bytes in the file (for rotation) */
     /* syslog */
     struct syslog_target tgt;
-    struct tls_ctx *tls;
+    struct syslog_tls_ctx *tls;
     struct syslog_conn *conn;
     unsigned facility;
     uint64_t sent_bytes, checked_bytes; /* stream offset now, and at the last health check */
@@ -800,7 +800,7 @@ static void sink_release(struct output *o, struct sink *k)
     free(k->path);
     free(k->server_name);
     spool_close(k->spool);
-    tls_ctx_destroy(k->tls);
+    syslog_tls_ctx_destroy(k->tls);
     memset(k, 0, sizeof(*k));
     k->fd = -1;
 }
@@ -871,7 +871,7 @@ static int sink_setup(struct output *o, const struct mm_config *cfg, const struc
         k->tgt.server_name = k->server_name;
         k->tgt.timeout_ms = cfg->delivery.timeout_ms;
         if (k->tgt.transport == SYSLOG_TLS &&
-            tls_ctx_create(&k->tls, co->ca, co->cert, co->key, err, errlen) != 0)
+            syslog_tls_ctx_create(&k->tls, co->ca, co->cert, co->key, err, errlen) != 0)
             return MM_ECONFIG;
         k->tgt.tls = k->tls;
         if ((k->ring = calloc(RING_MSGS, sizeof(*k->ring))) == NULL)

@@ -9,22 +9,22 @@
 
 #include <stddef.h>
 
-struct tls_ctx;
-struct tls_session;
+struct syslog_tls_ctx;
+struct syslog_tls_session;
 
 /* ca: PEM file of trusted CAs (NULL: the system's); cert/key: client certificate, or NULL. */
-int tls_ctx_create(struct tls_ctx **out, const char *ca, const char *cert, const char *key,
-                   char *err, size_t errlen);
-void tls_ctx_destroy(struct tls_ctx *c);
+int syslog_tls_ctx_create(struct syslog_tls_ctx **out, const char *ca, const char *cert,
+                          const char *key, char *err, size_t errlen);
+void syslog_tls_ctx_destroy(struct syslog_tls_ctx *c);
 
 /* Handshake on a connected socket fd (not taken over), checking the certificate for name. */
-int tls_connect(struct tls_session **out, struct tls_ctx *c, int fd, const char *name, char *err,
-                size_t errlen);
+int syslog_tls_connect(struct syslog_tls_session **out, struct syslog_tls_ctx *c, int fd,
+                       const char *name, char *err, size_t errlen);
 
 /* Write all of buf. 0, or MM_EIO when the session is broken. */
-int tls_write(struct tls_session *s, const void *buf, size_t len);
+int syslog_tls_write(struct syslog_tls_session *s, const void *buf, size_t len);
 
 /* Send close_notify (best effort) and free; the socket stays open. */
-void tls_close(struct tls_session *s);
+void syslog_tls_close(struct syslog_tls_session *s);
 
 #endif
