@@ -195,17 +195,7 @@ const char *config_zone_name(const struct mm_config *c, int zone);
 /* Zone index of a name (configured, implicit or standard), or -1. */
 int config_zone_index(const struct mm_config *c, const char *name);
 
-/*
- * Parse a zone or network list (a scalar or a list of zone names, "internal", "any" and
- * networks) into set; what names it in messages. Returns 1 when it parsed cleanly.
- */
-int config_parse_hostset(const struct mm_config *c, struct ywalk *w, const struct ynode *n,
-                         const char *what, struct config_hostset *set);
 void config_hostset_free(struct config_hostset *set);
-
-/* Parse a list of nDPI protocol names into out (at most MM_MAX_LIST), reporting unknown ones. */
-void config_parse_protocols(struct ywalk *w, const struct ynode *n, const char *what,
-                            uint16_t out[MM_MAX_LIST], unsigned *count);
 
 /* Whether a host (address and its zone) is in set; an empty set holds every host. */
 int config_hostset_has(const struct config_hostset *set, const uint8_t addr[16], int zone);

@@ -15,6 +15,8 @@
 #include "mimamori/error.h"
 #include "mimamori/rules.h"
 
+#include "config/config_int.h"
+
 #define ALL_TYPES ((1u << RULE__COUNT) - 1)
 #define T(x)      (1u << RULE_##x)
 
