@@ -9,6 +9,109 @@
 
 #include <stdint.h>
 
+#include "mimamori/classify.h"
+#include "mimamori/config.h"
+#include "mimamori/detect.h"
+#include "mimamori/rules.h"
+
+/* --- the detector's state, shared by the rule files ----------------------------------------- */
+
+#define US 1000000ull /* microseconds in a second */
+
+struct evidence {
+    char buf[MM_EVIDENCE_LEN];
+    unsigned len, n;
+};
+
+struct fold {
+    uint64_t key; /* 0: empty */
+    uint64_t first_us, last_us, expires_us, count;
+    unsigned rule;
+    struct flow flow; /* the latest occurrence, without classifier pointers */
+    struct evidence ev;
+};
+
+struct detect {
+    const struct mm_config *cfg;
+    const struct ruleset *rs;
+    struct eve *eve;
+    const struct eve_ctx *ctx;
+    const struct dnscache *dns;
+    struct track **track; /* per rule, for the counting types */
+    int *supp_rule;       /* per suppression: the rule index it silences */
+    unsigned *classified, ncl, *segment, nseg, *ended, nend, *medical, nmed;
+    struct fold *folds;
+    uint64_t fold_used[MM_DEDUP_SLOTS / 64]; /* a bit per open fold: walks skip the rest */
+    uint64_t next_sweep_us;
+    uint64_t next_expiry_us; /* earliest end of an open fold (UINT64_MAX: none) */
+    int svc_proto[SVC__COUNT];
+    struct detect_stats st;
+    struct response *resp; /* or NULL */
+};
+
+/* What every rule looks at, computed once per event. */
+struct fctx {
+    struct flow *f;
+    const uint8_t *src, *dst;
+    int sz, dz; /* zones */
+    uint64_t now;
+    int local_only; /* a multicast, broadcast or unspecified end */
+    const struct detect *d;
+    int named; /* names filled (only when an alert needs them) */
+    struct classify_names names;
+};
+
+/* What "the same alert" means for folding: the address pair, the source, or the server. */
+enum scope { SCOPE_PAIR, SCOPE_SRC, SCOPE_DST };
+
+typedef int (*detect_eval_fn)(struct detect *, struct fctx *, unsigned);
+
+/* detect_alert.c: evidence, names, suppression and folding. */
+const struct classify_names *detect__names(struct fctx *x);
+void detect__ev_clear(struct evidence *ev);
+void detect__ev_add(struct evidence *ev, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void detect__ev_addr(struct evidence *ev, const char *name, const uint8_t a[16]);
+void detect__ev_dest_name(const struct detect *d, struct evidence *ev, const struct flow *f,
+                          const uint8_t *addr);
+void detect__fold_close(struct detect *d, struct fold *fo);
+void detect__folds_each(struct detect *d, void (*fn)(struct detect *, struct fold *, void *),
+                        void *arg);
+void detect__raise_alert(struct detect *d, struct fctx *x, unsigned ri, enum scope scope,
+                         const struct evidence *ev);
+
+/* detect_flow.c and detect_end.c: what a rule's scope and exceptions say about a flow. */
+int detect__zin(zone_set s, int z);
+int detect__not_unicast(const uint8_t a[16]);
+int detect__answered(const struct flow *f);
+int detect__excluded(const struct rule *r, const struct flow *f);
+int detect__in_scope(const struct rule *r, const struct fctx *x);
+int detect__egress_allowed(const struct detect *d, int zone, const struct flow *f,
+                           const uint8_t *ext);
+int detect__allowed(const struct rule *r, const struct fctx *x);
+int detect__is_probe(const struct flow *f);
+
+/* The evaluators, one per rule type: each returns 1 when its rule matched the flow. */
+int detect__eval_segmentation(struct detect *d, struct fctx *x, unsigned ri);
+int detect__eval_egress(struct detect *d, struct fctx *x, unsigned ri);
+int detect__eval_dns_resolver(struct detect *d, struct fctx *x, unsigned ri);
+int detect__eval_lateral(struct detect *d, struct fctx *x, unsigned ri);
+int detect__eval_fanout(struct detect *d, struct fctx *x, unsigned ri);
+int detect__eval_maintenance(struct detect *d, struct fctx *x, unsigned ri);
+int detect__eval_obsolete(struct detect *d, struct fctx *x, unsigned ri);
+int detect__eval_ndpi_risk(struct detect *d, struct fctx *x, unsigned ri);
+int detect__eval_beaconing(struct detect *d, struct fctx *x, unsigned ri);
+int detect__eval_scan(struct detect *d, struct fctx *x, unsigned ri);
+int detect__eval_brute_force(struct detect *d, struct fctx *x, unsigned ri);
+int detect__eval_exfiltration(struct detect *d, struct fctx *x, unsigned ri);
+int detect__eval_rogue(struct detect *d, struct fctx *x, unsigned ri);
+int detect__eval_medical_zone(struct detect *d, struct fctx *x, unsigned ri);
+int detect__eval_dicom_ae(struct detect *d, struct fctx *x, unsigned ri);
+int detect__eval_hl7_sender(struct detect *d, struct fctx *x, unsigned ri);
+int detect__eval_dicom_reject(struct detect *d, struct fctx *x, unsigned ri);
+
+/* --- trackers (detect_track.c) -------------------------------------------------------------- */
+
 struct track_item {
     uint64_t v;     /* a distinct value (hash of a host or port), or a bucket number */
     uint64_t ts_us; /* when it was last seen; for sums, the bytes of the bucket */
