@@ -17,7 +17,7 @@
 
 #include "detect_int.h"
 
-/* The flow's protocol detect__names, looked up the first time an alert needs them. */
+/* The flow's protocol names, looked up the first time an alert needs them. */
 const struct classify_names *detect__names(struct fctx *x)
 {
     if (!x->named) {
@@ -188,7 +188,7 @@ void detect__raise_alert(struct detect *d, struct fctx *x, unsigned ri, enum sco
         return;
     }
     x->f->flags |= FLOW_F_ALERTED;
-    /* Every match is detect__answered, folded or not: a repeat is a new connection to end. */
+    /* Every match is answered, folded or not: a repeat is a new connection to end. */
     if (d->resp != NULL)
         response_match(d->resp, r, x->f, x->now, &ro);
     memcpy(buf, &r->sid, sizeof(r->sid)); /* the rule's id: stable across reloads */

@@ -35,7 +35,7 @@ int detect__not_unicast(const uint8_t a[16])
     return 0;
 }
 
-/* Whether the server detect__answered (a SYN-ACK, or any packet back for other protocols). */
+/* Whether the server answered (a SYN-ACK, or any packet back for other protocols). */
 int detect__answered(const struct flow *f)
 {
     if (f->key.proto == 6 && (f->tcp_flags[FLOW_TOSERVER] & TCP_SYN))

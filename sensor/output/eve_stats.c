@@ -113,7 +113,7 @@ void eve_get_output_stats(struct eve *e, struct output_stats *st)
 }
 
 /*
- * Mimamori's own eve__counters (output delivery, hospital protocol parsers). Suricata's stats
+ * Mimamori's own counters (output delivery, hospital protocol parsers). Suricata's stats
  * schema has no place for them and closes every object but "ndpi", so they ride there.
  */
 static json_t *delivery_object(struct eve *e, const struct eve_stats *st)
