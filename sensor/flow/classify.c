@@ -1,8 +1,8 @@
 /*
- * The nDPI wrapper (the only file that includes nDPI). Per-flow nDPI state comes from a free
- * list, so steady-state traffic allocates only when more flows are being classified at once
- * than ever before. Detection follows ndpiReader's rules (the same packet budgets, give-up with
- * guessing at the end) so results can be compared with it flow by flow.
+ * The nDPI wrapper (with classify_meta.c, the only files that include nDPI). Per-flow nDPI state
+ * comes from a free list, so steady-state traffic allocates only when more flows are being
+ * classified at once than ever before. Detection follows ndpiReader's rules (the same packet
+ * budgets, give-up with guessing at the end) so results can be compared with it flow by flow.
  *
  * The state is bounded: at most max_states flows are classified at once, and nDPI's memory
  * for them (counted through its allocator hooks, per classifier) stays under memcap. Flows
@@ -26,6 +26,8 @@
 #include "mimamori/limits.h"
 #include "mimamori/log.h"
 
+#include "classify_int.h"
+
 struct classify_flow {
     struct ndpi_flow_struct *nf;
     struct classify_flow *next_free;
@@ -34,11 +36,6 @@ struct classify_flow {
     ndpi_protocol proto; /* last detected */
     uint16_t pkts;
     uint8_t detected;
-};
-
-struct classify_meta {
-    uint16_t off[META__COUNT]; /* offset into data; 0: absent (data[0] is NUL) */
-    char data[];
 };
 
 /* Mimamori's own protocols (medical.h) and the nDPI category they are given. */
@@ -302,179 +299,6 @@ static void state_put(struct classify *c, struct flow *f)
     c->st.active--;
 }
 
-/* --- metadata ----------------------------------------------------------------------------- */
-
-/* Length of the valid UTF-8 sequence of a non-ASCII character at s (RFC 3629), 0 if none. */
-static size_t utf8_len(const unsigned char *s, size_t n)
-{
-    unsigned char lo = 0x80, hi = 0xBF;
-    size_t len, i;
-
-    if (s[0] >= 0xC2 && s[0] <= 0xDF)
-        len = 2;
-    else if (s[0] >= 0xE0 && s[0] <= 0xEF)
-        len = 3;
-    else if (s[0] >= 0xF0 && s[0] <= 0xF4)
-        len = 4;
-    else
-        return 0;
-    if (s[0] == 0xE0)
-        lo = 0xA0; /* overlong */
-    else if (s[0] == 0xED)
-        hi = 0x9F; /* surrogates */
-    else if (s[0] == 0xF0)
-        lo = 0x90; /* overlong */
-    else if (s[0] == 0xF4)
-        hi = 0x8F; /* beyond U+10FFFF */
-    if (n < len || s[1] < lo || s[1] > hi)
-        return 0;
-    for (i = 2; i < len; i++)
-        if (s[i] < 0x80 || s[i] > 0xBF)
-            return 0;
-    return len;
-}
-
-/*
- * A metadata string as events carry it, into out (at most MM_META_MAX_STR characters and the
- * NUL): valid UTF-8 text as it is; a control character, a backslash or a byte that is not
- * UTF-8 escaped as \xHH (a backslash as \\). Whoever sends a Host header or an SNI with a
- * stray byte would otherwise have the whole value, and the evidence naming it, dropped: the
- * JSON writer refuses strings that are not UTF-8. Returns the length written.
- */
-static size_t meta_clean(char *out, const char *in)
-{
-    static const char hex[] = "0123456789abcdef";
-    const unsigned char *s = (const unsigned char *)in;
-    size_t n = strnlen(in, MM_META_MAX_STR), i = 0, o = 0, k;
-
-    while (i < n) {
-        for (k = i; k < n && s[k] >= 0x20 && s[k] < 0x7F && s[k] != '\\'; k++)
-            ; /* a run of plain text, copied at once */
-        if (k > i) {
-            if (k - i > MM_META_MAX_STR - o) /* escapes before it took room */
-                k = i + (MM_META_MAX_STR - o);
-            memcpy(out + o, s + i, k - i);
-            o += k - i;
-            if (o == MM_META_MAX_STR)
-                break;
-            i = k;
-            continue;
-        }
-        if (s[i] >= 0x80 && (k = utf8_len(s + i, n - i)) > 0) {
-            if (o + k > MM_META_MAX_STR)
-                break;
-            memcpy(out + o, s + i, k);
-            o += k;
-            i += k;
-            continue;
-        }
-        if (o + (s[i] == '\\' ? 2 : 4) > MM_META_MAX_STR)
-            break;
-        out[o++] = '\\';
-        if (s[i] == '\\') {
-            out[o++] = '\\';
-        } else {
-            out[o++] = 'x';
-            out[o++] = hex[s[i] >> 4];
-            out[o++] = hex[s[i] & 15];
-        }
-        i++;
-    }
-    out[o] = '\0';
-    return o;
-}
-
-/* Split an SSH banner "SSH-2.0-OpenSSH_8.9" to its software part "OpenSSH_8.9". */
-static const char *ssh_software(const char *banner)
-{
-    const char *p;
-
-    if (strncmp(banner, "SSH-", 4) != 0 || (p = strchr(banner + 4, '-')) == NULL)
-        return banner;
-    return p + 1;
-}
-
-static void meta_collect(struct flow *f, const struct ndpi_flow_struct *nf, const ndpi_protocol *p)
-{
-    const char *val[META__COUNT] = {0};
-    char tls_version[32], clean[META__COUNT][MM_META_MAX_STR + 1];
-    size_t total = 1, len[META__COUNT];
-    struct classify_meta *m;
-    uint16_t ids[2] = {p->master_protocol, p->app_protocol};
-    int i, f_;
-
-    for (i = 0; i < 2; i++) {
-        switch (ids[i]) {
-        case NDPI_PROTOCOL_TLS:
-        case NDPI_PROTOCOL_QUIC:
-        case NDPI_PROTOCOL_DTLS:
-            val[META_TLS_SNI] = nf->host_server_name;
-            if (nf->protos.tls_quic.ssl_version != 0) {
-                uint8_t unknown;
-                val[META_TLS_VERSION] = ndpi_ssl_version2str(
-                    tls_version, sizeof(tls_version), nf->protos.tls_quic.ssl_version, &unknown);
-            }
-            val[META_TLS_JA3] = nf->protos.tls_quic.ja3_client;
-            val[META_TLS_JA3S] = nf->protos.tls_quic.ja3_server;
-            break;
-        case NDPI_PROTOCOL_HTTP:
-        case NDPI_PROTOCOL_HTTP_PROXY:
-        case NDPI_PROTOCOL_HTTP_CONNECT:
-            val[META_HTTP_HOST] = nf->host_server_name;
-            val[META_HTTP_USER_AGENT] = nf->http.user_agent;
-            break;
-        case NDPI_PROTOCOL_DNS:
-        case NDPI_PROTOCOL_MDNS:
-        case NDPI_PROTOCOL_LLMNR:
-            val[META_DNS_RRNAME] = nf->host_server_name;
-            break;
-        case NDPI_PROTOCOL_SSH:
-            val[META_SSH_CLIENT] = ssh_software(nf->protos.ssh.client_signature);
-            val[META_SSH_SERVER] = ssh_software(nf->protos.ssh.server_signature);
-            break;
-        default:
-            break;
-        }
-    }
-    for (f_ = 0; f_ < META__COUNT; f_++) {
-        len[f_] = val[f_] != NULL ? meta_clean(clean[f_], val[f_]) : 0;
-        if (len[f_] > 0)
-            total += len[f_] + 1;
-    }
-    if (total == 1 || (m = malloc(sizeof(*m) + total)) == NULL)
-        return;
-    m->data[0] = '\0';
-    total = 1;
-    for (f_ = 0; f_ < META__COUNT; f_++) {
-        m->off[f_] = 0;
-        if (len[f_] == 0)
-            continue;
-        m->off[f_] = (uint16_t)total;
-        memcpy(m->data + total, clean[f_], len[f_]);
-        m->data[total + len[f_]] = '\0';
-        total += len[f_] + 1;
-    }
-    f->app.meta = m;
-}
-
-size_t classify_meta_size(const struct classify_meta *m)
-{
-    size_t end = 1, e;
-    int i;
-
-    for (i = 0; i < META__COUNT; i++)
-        if (m->off[i] != 0 && (e = m->off[i] + strlen(m->data + m->off[i]) + 1) > end)
-            end = e;
-    return sizeof(*m) + end;
-}
-
-const char *classify_meta_get(const struct classify_meta *m, enum classify_meta_field field)
-{
-    if (m == NULL || (unsigned)field >= META__COUNT || m->off[field] == 0)
-        return NULL;
-    return m->data + m->off[field];
-}
-
 /* --- detection ---------------------------------------------------------------------------- */
 
 static void finish(struct classify *c, struct flow *f, int give_up)
@@ -500,7 +324,7 @@ static void finish(struct classify *c, struct flow *f, int give_up)
     f->app.confidence = (uint8_t)s->nf->confidence;
     f->app.risk = s->nf->risk;
     f->app.done = 1;
-    meta_collect(f, s->nf, &p);
+    classify__meta_collect(f, s->nf, &p);
     state_put(c, f);
     c->st.finished++;
 }

@@ -1,0 +1,15 @@
+/*
+ * Private to the classifier's files.
+ */
+#ifndef MIMAMORI_CLASSIFY_INT_H
+#define MIMAMORI_CLASSIFY_INT_H
+
+#include <ndpi_api.h>
+
+#include "mimamori/flow.h"
+
+/* Copies what nDPI found about f (protocol p) into f->app.meta, replacing what was there. */
+void classify__meta_collect(struct flow *f, const struct ndpi_flow_struct *nf,
+                            const ndpi_protocol *p);
+
+#endif
