@@ -1,6 +1,8 @@
 /*
  * Diagnostics of the sensor itself (not events): a handful of functions to stderr, in the
- * style of OpenBSD daemons. fatal() exits and is for start-up only.
+ * style of OpenBSD daemons. log_warnx/log_warn say something is wrong, and every such
+ * condition that can end says so again with log_info when it does ("down" / "up"); log_info
+ * is always written, log_debug only with -v. fatalx() exits and is for start-up only.
  */
 #ifndef MIMAMORI_LOG_H
 #define MIMAMORI_LOG_H

@@ -1,6 +1,7 @@
 /*
- * Sensor diagnostics to stderr: "mimamori: message". Debug output only with -v. Events never
- * go through here; they go through the EVE writer.
+ * Sensor diagnostics to stderr: "mimamori: message" (journald stamps and keeps them under
+ * systemd). Warnings and information always; debug output only with -v. Events never go
+ * through here; they go through the EVE writer.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -48,8 +49,6 @@ void log_warn(const char *fmt, ...)
 void log_info(const char *fmt, ...)
 {
     va_list ap;
-    if (log_verbose < 1)
-        return;
     va_start(ap, fmt);
     log_vwrite(fmt, ap, NULL);
     va_end(ap);
@@ -58,7 +57,7 @@ void log_info(const char *fmt, ...)
 void log_debug(const char *fmt, ...)
 {
     va_list ap;
-    if (log_verbose < 2)
+    if (log_verbose < 1)
         return;
     va_start(ap, fmt);
     log_vwrite(fmt, ap, NULL);

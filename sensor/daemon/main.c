@@ -1,5 +1,5 @@
 /*
- * The mimamori command: parse the command line of ../shared/docs/contract.md, load the site
+ * The mimamori command: parse the command line (README.md, "Command line"), load the site
  * config (or the embedded default), open the packet source and the EVE outputs, and run packets
  * through the engine until the input ends or SIGINT/SIGTERM arrives; then write every flow out.
  * Exit codes: 0 success, 1 bad configuration or input, 2 usage error.
@@ -166,7 +166,7 @@ static int load_config(const char *path, struct mm_config **cfg, unsigned *nerr)
     if (nerr != NULL)
         *nerr = diag->count;
     if (r == MM_ENOMEM)
-        fprintf(stderr, "mimamori: out of memory loading the configuration\n");
+        log_warnx("out of memory loading the configuration");
     free(diag);
     return r;
 }
@@ -184,8 +184,8 @@ static void reload(struct mm_config **cfg, const char *path, struct engine *eng)
     if (r == 0 && engine_reload(eng, next, wall_us()) == 0) {
         config_free(*cfg);
         *cfg = next;
-        log_warnx("configuration reloaded from %s (%u rules)", next->source,
-                  next->ruleset ? next->ruleset->n : 0);
+        log_info("configuration reloaded from %s (%u rules)", next->source,
+                 next->ruleset ? next->ruleset->n : 0);
         notify_status("configuration reloaded");
         return;
     }
@@ -228,59 +228,70 @@ static int become_user(const struct mm_config *cfg, const struct privs_owner *ow
     return 0;
 }
 
-int main(int argc, char **argv)
+/* What the command line asked for. */
+struct args {
+    const char *config_path, *eve_path;
+    char *files[MAX_FILES];
+    unsigned nfiles;
+    const char *ifaces[MM_MAX_IFACES];
+    unsigned nifaces;
+    int test_config, verbose;
+    int ifaces_given; /* by -i, not from the config */
+};
+
+/* One run: what main() opened, closed in reverse by sensor_close(). */
+struct sensor {
+    struct args a;
+    struct mm_config *cfg;
+    struct capture *cap;
+    struct eve *eve;
+    struct output *out;
+    struct engine *eng;
+    struct worker_thread wt[MM_MAX_WORKERS];
+    unsigned nworkers;
+    struct privs_owner own;
+    char ifstore[MM_MAX_IFACES][64];
+    char instance[OUTPUT_MAX_INSTANCE], default_eve[PATH_MAX];
+    char errbuf[CAPTURE_ERRBUF_SIZE];
+};
+
+/* -1 to go on, else the exit code. */
+static int parse_args(int argc, char **argv, struct args *a)
 {
     static const struct option longopts[] = {
         {"eve", required_argument, NULL, 'E'},    {"test-config", no_argument, NULL, 'T'},
         {"version", no_argument, NULL, 'V'},      {"help", no_argument, NULL, 'h'},
         {"config", required_argument, NULL, 'c'}, {NULL, 0, NULL, 0},
     };
-    char *files[MAX_FILES];
-    unsigned nfiles = 0;
-    const char *config_path = NULL, *eve_path = NULL, *ifaces[MM_MAX_IFACES];
-    unsigned nifaces = 0, i;
-    char ifnames[128] = "", ifstore[MM_MAX_IFACES][64];
-    int test_config = 0, verbose = 0, ch, r, status = 0, ifaces_given;
-    char instance[OUTPUT_MAX_INSTANCE], default_eve[PATH_MAX];
-    struct mm_config *cfg = NULL;
-    struct capture *cap = NULL;
-    struct eve *eve = NULL;
-    struct output *out = NULL;
-    uint64_t watchdog_us = 0, next_ping_us = 0;
-    struct engine *eng = NULL;
-    struct worker_thread wt[MM_MAX_WORKERS];
-    unsigned nworkers = 1;
-    struct sigaction sa;
-    struct privs_owner own;
-    char errbuf[CAPTURE_ERRBUF_SIZE];
+    int ch;
 
     while ((ch = getopt_long(argc, argv, "c:r:i:vh", longopts, NULL)) != -1) {
         switch (ch) {
         case 'c':
-            config_path = optarg;
+            a->config_path = optarg;
             break;
         case 'r':
-            if (nfiles == MAX_FILES) {
-                fprintf(stderr, "mimamori: at most %d capture files\n", MAX_FILES);
+            if (a->nfiles == MAX_FILES) {
+                log_warnx("at most %d capture files", MAX_FILES);
                 return 2;
             }
-            files[nfiles++] = optarg;
+            a->files[a->nfiles++] = optarg;
             break;
         case 'i':
-            if (nifaces == MM_MAX_IFACES) {
-                fprintf(stderr, "mimamori: at most %u interfaces\n", MM_MAX_IFACES);
+            if (a->nifaces == MM_MAX_IFACES) {
+                log_warnx("at most %u interfaces", MM_MAX_IFACES);
                 return 2;
             }
-            ifaces[nifaces++] = optarg;
+            a->ifaces[a->nifaces++] = optarg;
             break;
         case 'E':
-            eve_path = optarg;
+            a->eve_path = optarg;
             break;
         case 'T':
-            test_config = 1;
+            a->test_config = 1;
             break;
         case 'v':
-            verbose++;
+            a->verbose++;
             break;
         case 'V':
             printf("mimamori %s\n", MM_VERSION);
@@ -293,124 +304,148 @@ int main(int argc, char **argv)
             return 2;
         }
     }
-    if (optind < argc || (nfiles > 0 && nifaces > 0)) {
+    if (optind < argc || (a->nfiles > 0 && a->nifaces > 0)) {
         usage(stderr);
         return 2;
     }
-    log_set_verbose(verbose);
+    a->ifaces_given = a->nifaces > 0;
+    return -1;
+}
 
-    if (load_config(config_path, &cfg, NULL) != 0)
-        return 1;
-    if (test_config) {
-        struct config_diag *diag = calloc(1, sizeof(*diag));
-        if (diag == NULL || config_check_paths(cfg, diag) != 0) {
-            for (i = 0; diag != NULL && i < diag->count && i < CONFIG_MAX_DIAGS; i++)
-                fprintf(stderr, "%s\n", diag->msg[i]);
-            free(diag);
-            config_free(cfg);
-            return 1;
-        }
-        free(diag);
+/* --test-config: the paths the config names are checked too; the exit code. */
+static int test_config(struct mm_config *cfg)
+{
+    struct config_diag *diag = calloc(1, sizeof(*diag));
+    unsigned i;
+    int r = 0;
+
+    if (diag == NULL || config_check_paths(cfg, diag) != 0) {
+        for (i = 0; diag != NULL && i < diag->count && i < CONFIG_MAX_DIAGS; i++)
+            fprintf(stderr, "%s\n", diag->msg[i]);
+        r = 1;
+    } else {
         printf("%s: configuration OK (%u zones, %u rules, %u maintenance windows, %u "
                "suppressions, %u DICOM AE titles, %u HL7 applications)\n",
                cfg->source, cfg->nconfigured, cfg->ruleset ? cfg->ruleset->n : 0, cfg->nwindows,
                cfg->nsuppress, cfg->ndicom_aes, cfg->nhl7_apps);
-        config_free(cfg);
-        return 0;
     }
-    ifaces_given = nifaces > 0;
+    free(diag);
+    return r;
+}
+
+/* Without -r or -i, the config's interfaces; 0, or 2 when there is nothing to read. */
+static int pick_inputs(struct sensor *s)
+{
+    struct args *a = &s->a;
+    unsigned i;
+
     /* Copied: the names must outlive a reload, which frees the config they came from. */
-    for (i = 0; nfiles == 0 && nifaces == 0 && i < cfg->ninterfaces; i++) {
-        snprintf(ifstore[i], sizeof(ifstore[i]), "%s", cfg->interfaces[i]);
-        ifaces[i] = ifstore[i];
+    for (i = 0; a->nfiles == 0 && a->nifaces == 0 && i < s->cfg->ninterfaces; i++) {
+        snprintf(s->ifstore[i], sizeof(s->ifstore[i]), "%s", s->cfg->interfaces[i]);
+        a->ifaces[i] = s->ifstore[i];
     }
-    if (nfiles == 0 && nifaces == 0)
-        nifaces = cfg->ninterfaces;
-    if (nfiles == 0 && nifaces == 0) {
-        fprintf(stderr, "mimamori: nothing to read: give -r CAPTURE or -i INTERFACE "
-                        "(or sensor.interface in the config)\n");
+    if (a->nfiles == 0 && a->nifaces == 0)
+        a->nifaces = s->cfg->ninterfaces;
+    if (a->nfiles == 0 && a->nifaces == 0) {
+        log_warnx("nothing to read: give -r CAPTURE or -i INTERFACE (or sensor.interface in "
+                  "the config)");
         usage(stderr);
-        config_free(cfg);
         return 2;
     }
+    return 0;
+}
 
-    memset(wt, 0, sizeof(wt));
-    if (nifaces > 0)
-        nworkers = cfg->workers;
-    else if (cfg->workers > 1)
+/* The packet source, each worker's handles, and the interface resets go out of. */
+static int open_capture(struct sensor *s)
+{
+    const struct args *a = &s->a;
+    int r;
+
+    s->nworkers = 1;
+    if (a->nifaces > 0)
+        s->nworkers = s->cfg->workers;
+    else if (s->cfg->workers > 1)
         log_info("reading files: one worker (sensor.workers is for live capture)");
-    r = nfiles > 0 ? capture_open_files(&cap, files, nfiles, errbuf)
-                   : capture_open_live(&cap, ifaces, nifaces, &cfg->live, errbuf);
-    if (r == 0 && nworkers > 1 &&
-        open_workers(cap, wt, nworkers, ifaces, nifaces, cfg, errbuf) != 0)
+    r = a->nfiles > 0 ? capture_open_files(&s->cap, a->files, a->nfiles, s->errbuf)
+                      : capture_open_live(&s->cap, a->ifaces, a->nifaces, &s->cfg->live, s->errbuf);
+    if (r == 0 && s->nworkers > 1 &&
+        open_workers(s->cap, s->wt, s->nworkers, a->ifaces, a->nifaces, s->cfg, s->errbuf) != 0)
         r = MM_ECAPTURE;
-    if (r != 0) {
-        fprintf(stderr, "mimamori: %s\n", errbuf);
-        for (i = 1; i < nworkers; i++)
-            capture_close(wt[i].cap);
-        capture_close(cap);
-        config_free(cfg);
-        return 1;
-    }
     /* Resets go out of their own interface if the site has one; opened while we may. */
-    if (nifaces > 0 && cfg->response.enforce && cfg->response.interface != NULL &&
-        capture_open_inject(cap, cfg->response.interface, errbuf) != 0) {
-        fprintf(stderr, "mimamori: %s\n", errbuf);
-        status = 1;
-        goto done;
-    }
-    /* The instance, which names its spools (and, for mimamori@IFACE, its default EVE file):
-     * its interfaces joined with '+', or "read" for files. */
-    snprintf(ifnames, sizeof(ifnames), "%s", nifaces > 0 ? "" : "read");
-    for (i = 0; i < nifaces; i++)
+    if (r == 0 && a->nifaces > 0 && s->cfg->response.enforce &&
+        s->cfg->response.interface != NULL &&
+        capture_open_inject(s->cap, s->cfg->response.interface, s->errbuf) != 0)
+        r = MM_ECAPTURE;
+    if (r != 0)
+        log_warnx("%s", s->errbuf);
+    return r;
+}
+
+/*
+ * The instance, which names its spools (and, for mimamori@IFACE, its default EVE file): its
+ * interfaces joined with '+', or "read" for files. Without --eve and outputs:, everything goes
+ * to the default file: eve.json, or with interfaces given by -i (one instance among several),
+ * eve-INSTANCE.json.
+ */
+static void name_instance(struct sensor *s)
+{
+    struct args *a = &s->a;
+    char ifnames[128];
+    unsigned i;
+
+    snprintf(ifnames, sizeof(ifnames), "%s", a->nifaces > 0 ? "" : "read");
+    for (i = 0; i < a->nifaces; i++)
         snprintf(ifnames + strlen(ifnames), sizeof(ifnames) - strlen(ifnames), "%s%s",
-                 i > 0 ? "+" : "", ifaces[i]);
-    output_instance_name(instance, sizeof(instance), ifnames);
-    ifnames[0] = '\0';
-    /* Without --eve and outputs:, everything goes to the default file: eve.json, or with
-     * interfaces given by -i (one instance among several), eve-INSTANCE.json. */
-    if (eve_path == NULL && cfg->noutputs == 0 && !ifaces_given)
-        eve_path = DEFAULT_EVE_PATH;
-    if (eve_path == NULL && cfg->noutputs == 0) {
-        snprintf(default_eve, sizeof(default_eve), "%s/eve-%s.json", MM_LOG_DIR, instance);
-        eve_path = default_eve;
+                 i > 0 ? "+" : "", a->ifaces[i]);
+    output_instance_name(s->instance, sizeof(s->instance), ifnames);
+    if (a->eve_path == NULL && s->cfg->noutputs == 0 && !a->ifaces_given)
+        a->eve_path = DEFAULT_EVE_PATH;
+    if (a->eve_path == NULL && s->cfg->noutputs == 0) {
+        snprintf(s->default_eve, sizeof(s->default_eve), "%s/eve-%s.json", MM_LOG_DIR, s->instance);
+        a->eve_path = s->default_eve;
     }
-    /* A live sensor becomes sensor.user: known before anything is opened for it. */
-    if (nifaces > 0 &&
-        privs_lookup(cfg->user, cfg->group, &own.uid, &own.gid, errbuf, sizeof(errbuf)) != 0) {
-        fprintf(stderr, "mimamori: %s\n", errbuf);
-        status = 1;
-        goto done;
+}
+
+/*
+ * The outputs and the engine; a live sensor then becomes sensor.user, with everything that
+ * needed privileges open, and takes its instance's spool lock before the output thread starts.
+ */
+static int open_outputs(struct sensor *s)
+{
+    const struct args *a = &s->a;
+    int live = a->nifaces > 0;
+
+    name_instance(s);
+    if (live && privs_lookup(s->cfg->user, s->cfg->group, &s->own.uid, &s->own.gid, s->errbuf,
+                             sizeof(s->errbuf)) != 0)
+        goto fail;
+    if (output_create(&s->out, s->cfg, a->eve_path, live, s->instance, live ? &s->own : NULL,
+                      s->errbuf, sizeof(s->errbuf)) != 0)
+        goto fail;
+    if (eve_create(&s->eve, s->out) != 0 ||
+        engine_create(&s->eng, s->cfg, s->eve, a->ifaces, a->nifaces, s->nworkers) != 0) {
+        snprintf(s->errbuf, sizeof(s->errbuf), "out of memory setting up the engine");
+        goto fail;
     }
-    if (output_create(&out, cfg, eve_path, nifaces > 0, instance, nifaces > 0 ? &own : NULL, errbuf,
-                      sizeof(errbuf)) != 0) {
-        fprintf(stderr, "mimamori: %s\n", errbuf);
-        status = 1;
-        goto done;
-    }
-    if (eve_create(&eve, out) != 0 ||
-        engine_create(&eng, cfg, eve, ifaces, nifaces, nworkers) != 0) {
-        status = 1;
-        goto done;
-    }
-    engine_attach(eng, 0, cap);
-    /* A live sensor parses no packet with privileges: everything that needed them is open. */
-    if (nifaces > 0 && become_user(cfg, &own, out, errbuf, sizeof(errbuf)) != 0) {
-        fprintf(stderr, "mimamori: %s\n", errbuf);
-        status = 1;
-        goto done;
-    }
+    engine_attach(s->eng, 0, s->cap);
+    if (live && become_user(s->cfg, &s->own, s->out, s->errbuf, sizeof(s->errbuf)) != 0)
+        goto fail;
     /* One process per instance's spools: a second mimamori@eth1 stops here. */
-    if (nifaces > 0 && output_lock(out, errbuf, sizeof(errbuf)) != 0) {
-        fprintf(stderr, "mimamori: %s\n", errbuf);
-        status = 1;
-        goto done;
+    if (live && output_lock(s->out, s->errbuf, sizeof(s->errbuf)) != 0)
+        goto fail;
+    if (output_start(s->out) != 0) {
+        snprintf(s->errbuf, sizeof(s->errbuf), "cannot start the output thread");
+        goto fail;
     }
-    if (output_start(out) != 0) {
-        fprintf(stderr, "mimamori: cannot start the output thread\n");
-        status = 1;
-        goto done;
-    }
+    return 0;
+fail:
+    log_warnx("%s", s->errbuf);
+    return -1;
+}
+
+static void set_signals(void)
+{
+    struct sigaction sa;
 
     memset(&sa, 0, sizeof(sa));
     sa.sa_handler = on_stop;
@@ -421,44 +456,49 @@ int main(int argc, char **argv)
     sa.sa_flags = SA_RESTART; /* a reopen request must not break a blocking read */
     sigaction(SIGHUP, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
-    running_capture = cap;
-    if (nworkers > 1 && start_workers(wt, nworkers, eng) != 0) {
-        log_warnx("cannot start the packet workers");
-        stop_requested = 1;
-        status = 1;
-    }
+}
 
-    if (nifaces > 0) {
-        char st[200];
-        for (i = 0; i < nifaces; i++)
-            snprintf(ifnames + strlen(ifnames), sizeof(ifnames) - strlen(ifnames), "%s%s",
-                     i > 0 ? ", " : "", ifaces[i]);
-        engine_tick(eng, wall_us());
-        if (nworkers > 1)
-            snprintf(st, sizeof(st), "capturing on %s, %u workers", ifnames, nworkers);
-        else
-            snprintf(st, sizeof(st), "capturing on %s", ifnames);
-        notify_ready(st);
-        watchdog_us = notify_watchdog_usec() / 2;
-        next_ping_us = wall_us() + watchdog_us;
-    }
-    wt[0].eng = eng;
-    wt[0].cap = cap;
+/* Tells systemd the sensor is ready; the watchdog interval (0: none). */
+static uint64_t say_ready(struct sensor *s)
+{
+    char ifnames[128] = "", st[200];
+    unsigned i;
+
+    for (i = 0; i < s->a.nifaces; i++)
+        snprintf(ifnames + strlen(ifnames), sizeof(ifnames) - strlen(ifnames), "%s%s",
+                 i > 0 ? ", " : "", s->a.ifaces[i]);
+    engine_tick(s->eng, wall_us());
+    if (s->nworkers > 1)
+        snprintf(st, sizeof(st), "capturing on %s, %u workers", ifnames, s->nworkers);
+    else
+        snprintf(st, sizeof(st), "capturing on %s", ifnames);
+    notify_ready(st);
+    return notify_watchdog_usec() / 2;
+}
+
+/* The first worker's loop, on the main thread, until the input ends or a signal stops it. */
+static int run(struct sensor *s)
+{
+    int live = s->a.nifaces > 0, status = 0, r;
+    uint64_t watchdog_us = live ? say_ready(s) : 0, next_ping_us = wall_us() + watchdog_us;
+
+    s->wt[0].eng = s->eng;
+    s->wt[0].cap = s->cap;
     while (!stop_requested) {
-        r = capture_dispatch(cap, on_packet, &wt[0], errbuf);
-        if (r == MM_EEOF) {
+        r = capture_dispatch(s->cap, on_packet, &s->wt[0], s->errbuf);
+        if (r == MM_EEOF)
             break;
-        } else if (r == MM_ECAPTURE) {
-            log_warnx("%s", errbuf);
-            if (nifaces > 0) {
+        if (r == MM_ECAPTURE) {
+            log_warnx("%s", s->errbuf);
+            if (live) {
                 status = 1;
                 break;
             }
         }
-        if (nifaces > 0) {
+        if (live) {
             uint64_t now = wall_us();
-            engine_worker_tick(eng, 0, now);
-            engine_tick(eng, now);
+            engine_worker_tick(s->eng, 0, now);
+            engine_tick(s->eng, now);
             /* The capture read times out every 250 ms, so the loop comes by often enough. */
             if (watchdog_us > 0 && now >= next_ping_us) {
                 notify_watchdog();
@@ -467,29 +507,79 @@ int main(int argc, char **argv)
         }
         if (hup_requested) {
             hup_requested = 0;
-            output_reopen(out);
-            reload(&cfg, config_path, eng);
+            output_reopen(s->out);
+            reload(&s->cfg, s->a.config_path, s->eng);
         }
     }
+    return status;
+}
+
+/* Stops the other workers and writes every flow out; 1 if a worker failed. */
+static int finish(struct sensor *s)
+{
+    unsigned i;
+    int status = 0;
+
     running_capture = NULL;
-    if (nifaces > 0)
+    if (s->a.nifaces > 0)
         notify_stopping();
     stop_requested = 1; /* the other workers too, if the input ended */
-    for (i = 1; i < nworkers; i++) {
-        if (wt[i].started)
-            pthread_join(wt[i].tid, NULL);
-        if (wt[i].failed)
+    for (i = 1; i < s->nworkers; i++) {
+        if (s->wt[i].started)
+            pthread_join(s->wt[i].tid, NULL);
+        if (s->wt[i].failed)
             status = 1;
     }
-    engine_finish(eng);
+    engine_finish(s->eng);
+    return status;
+}
 
-done:
-    engine_destroy(eng);
-    output_close(out); /* drains the queue, which may still hold the writer's flow records */
-    eve_close(eve);
-    for (i = 1; i < nworkers; i++)
-        capture_close(wt[i].cap);
-    capture_close(cap);
-    config_free(cfg);
+static void sensor_close(struct sensor *s)
+{
+    unsigned i;
+
+    engine_destroy(s->eng);
+    output_close(s->out); /* drains the queue, which may still hold the writer's flow records */
+    eve_close(s->eve);
+    for (i = 1; i < s->nworkers; i++)
+        capture_close(s->wt[i].cap);
+    capture_close(s->cap);
+    config_free(s->cfg);
+}
+
+int main(int argc, char **argv)
+{
+    static struct sensor s; /* large (capture buffers' names, paths): not on the stack */
+    int status;
+
+    if ((status = parse_args(argc, argv, &s.a)) >= 0)
+        return status;
+    log_set_verbose(s.a.verbose);
+    if (load_config(s.a.config_path, &s.cfg, NULL) != 0)
+        return 1;
+    if (s.a.test_config) {
+        status = test_config(s.cfg);
+        config_free(s.cfg);
+        return status;
+    }
+    if ((status = pick_inputs(&s)) != 0) {
+        config_free(s.cfg);
+        return status;
+    }
+    if (open_capture(&s) != 0 || open_outputs(&s) != 0) {
+        sensor_close(&s);
+        return 1;
+    }
+    set_signals();
+    running_capture = s.cap;
+    status = 0;
+    if (s.nworkers > 1 && start_workers(s.wt, s.nworkers, s.eng) != 0) {
+        log_warnx("cannot start the packet workers");
+        stop_requested = 1;
+        status = 1;
+    }
+    status |= run(&s);
+    status |= finish(&s);
+    sensor_close(&s);
     return status;
 }

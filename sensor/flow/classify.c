@@ -230,6 +230,8 @@ struct flow *classify_make_room(struct classify *c)
         if (c->emergency) {
             c->emergency = 0;
             c->st.emerg_over++;
+            log_info("classifier below its limits again (%llu flows given up on so far)",
+                     (unsigned long long)c->st.evicted);
         }
         return NULL;
     }
@@ -237,10 +239,10 @@ struct flow *classify_make_room(struct classify *c)
         return NULL; /* between the limits: states are free again, none is taken */
     if (!c->emergency) {
         c->emergency = 1;
-        if (c->st.emerg_entered++ == 0)
-            log_warnx("classifier at its limit (%llu flows, %llu bytes of nDPI state): the flows "
-                      "fed the longest ago are given up on (counted in stats)",
-                      (unsigned long long)c->st.active, (unsigned long long)c->bytes);
+        c->st.emerg_entered++;
+        log_warnx("classifier at its limit (%llu flows, %llu bytes of nDPI state): the flows "
+                  "fed the longest ago are given up on (counted in stats)",
+                  (unsigned long long)c->st.active, (unsigned long long)c->bytes);
     }
     if (c->lru_head == NULL)
         return NULL;

@@ -204,8 +204,14 @@ static void *run(void *arg)
         }
         if (n == 0 && o->overflowing) {
             n = take_overflow(o, batch);
-            if (n == 0) /* caught up: new events may use the queue again */
+            if (n == 0) { /* caught up: new events may use the queue again */
                 o->overflowing = 0;
+                if (o->overflowed > 0)
+                    log_info("output queue caught up: %llu events went through the overflow "
+                             "spool, %llu were lost",
+                             (unsigned long long)o->overflowed,
+                             (unsigned long long)o->overflow_dropped);
+            }
         }
         stopping = o->stop && o->n == 0 && !o->overflowing;
         pthread_cond_broadcast(&o->space);
@@ -454,6 +460,8 @@ static void submit(struct output *o, struct item *in)
         }
         if (rec != NULL && o->overflow != NULL &&
             spool_append(o->overflow, rec, (size_t)h + in->len) == 0) {
+            if (!o->overflowing)
+                log_warnx("output queue full: events wait in the overflow spool");
             o->overflowed++;
             o->overflowing = 1;
         } else if (o->overflow_dropped++ == 0) {
