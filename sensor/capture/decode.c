@@ -289,6 +289,33 @@ static int ipv6_options_valid(const uint8_t *opt, uint32_t len)
     return 1;
 }
 
+/*
+ * The fragment header at off (RFC 8200 4.5): next header, reserved, offset (13 bits), reserved
+ * (2), M (1), identification. DECODE_OK for a first fragment (PV_FIRST_FRAG) or an atomic one,
+ * DECODE_FRAGMENT for a later one, or an anomaly.
+ */
+static int ipv6_fragment(struct decode_ctx *d, const uint8_t *p, uint32_t off, uint32_t avail,
+                         uint32_t tot)
+{
+    struct pkt_view *pv = d->pv;
+    uint32_t fo, frag_len;
+
+    if (off + 8 > avail)
+        return decode__anomaly(d, DA_IPV6_TRUNC_EXTHDR);
+    fo = decode__rd16(p + off + 2) & 0xfff8u;
+    frag_len = tot - off - 8;
+    if (fo + frag_len > 65535)
+        return decode__anomaly(d, DA_IPV6_FRAG_PKT_TOO_LARGE);
+    if ((p[off + 3] & 0x01) && frag_len % 8 != 0)
+        return decode__anomaly(d, DA_IPV6_FRAG_INVALID_LENGTH);
+    pv->proto = p[off];
+    if (fo != 0)
+        return DECODE_FRAGMENT;
+    if (p[off + 3] & 0x01)
+        pv->flags |= PV_FIRST_FRAG;
+    return DECODE_OK;
+}
+
 int decode__ipv6(struct decode_ctx *d, const uint8_t *p, uint32_t len)
 {
     /*
@@ -301,6 +328,7 @@ int decode__ipv6(struct decode_ctx *d, const uint8_t *p, uint32_t len)
     uint32_t tot, avail, off = 40;
     uint8_t nh;
     unsigned n;
+    int r;
 
     if (len < 40)
         return decode__anomaly(d, DA_IPV6_PKT_TOO_SMALL);
@@ -346,24 +374,11 @@ int decode__ipv6(struct decode_ctx *d, const uint8_t *p, uint32_t len)
             if (off + hl > avail)
                 return decode__anomaly(d, DA_IPV6_TRUNC_EXTHDR);
             break;
-        case 44: { /* fragment: next, reserved, offset (13) res (2) M (1), identification */
-            uint32_t fo, frag_len;
-            if (off + 8 > avail)
-                return decode__anomaly(d, DA_IPV6_TRUNC_EXTHDR);
-            fo = decode__rd16(p + off + 2) & 0xfff8u;
-            frag_len = tot - off - 8;
-            if (fo + frag_len > 65535)
-                return decode__anomaly(d, DA_IPV6_FRAG_PKT_TOO_LARGE);
-            if ((p[off + 3] & 0x01) && frag_len % 8 != 0)
-                return decode__anomaly(d, DA_IPV6_FRAG_INVALID_LENGTH);
-            pv->proto = p[off];
-            if (fo != 0)
-                return DECODE_FRAGMENT;
-            if (p[off + 3] & 0x01)
-                pv->flags |= PV_FIRST_FRAG;
+        case 44: /* fragment */
+            if ((r = ipv6_fragment(d, p, off, avail, tot)) != DECODE_OK)
+                return r;
             hl = 8;
             break;
-        }
         default:
             goto upper;
         }

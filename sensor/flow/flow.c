@@ -403,67 +403,75 @@ static int reply_first(const struct pkt_view *pv)
     return (sp < 1024 && dp >= 1024) || (sp < dp && sp < 32768 && dp >= 32768);
 }
 
+/* A new flow in slot i for key k, first seen from sender at ts_us, linked into its bucket. */
+static struct flow *flow_start(struct flow_table *t, uint32_t i, const struct flow_key *k,
+                               int sender, uint64_t h, const struct pkt_view *pv, uint64_t ts_us)
+{
+    struct flow *f = &t->pool[i];
+    uint32_t *bucket = &t->buckets[h & t->mask]; /* after eviction, which may have changed it */
+
+    memset(f, 0, sizeof(*f));
+    f->key = *k;
+    f->client = (uint8_t)sender;
+    if (pv->proto == 6 && (pv->tcp_flags & (TCP_SYN | TCP_ACK)) == (TCP_SYN | TCP_ACK))
+        f->client = (uint8_t)!sender; /* first seen is the server's SYN-ACK */
+    else if (reply_first(pv))
+        f->client = (uint8_t)!sender;
+    if (pv->flags & PV_L2_GROUP)
+        f->flags |= FLOW_F_L2_GROUP;
+    f->ip_version = pv->ip_version;
+    f->icmp_type = pv->icmp_type;
+    f->icmp_code = pv->icmp_code;
+    f->tunnel_depth = pv->tunnel_depth;
+    f->iface = pv->iface;
+    f->first_us = ts_us;
+    f->id = mix64(h ^ mix64(ts_us) ^ 0x6d696d616d6f7269ULL) & ((1ULL << 51) - 1);
+    f->state = FLOW_STATE_NEW;
+    f->tclass = (uint8_t)tclass_for(f);
+    f->hnext = *bucket;
+    *bucket = i;
+    lru_push_tail(t, i);
+    t->st.total++;
+    t->st.active++;
+    if (t->st.active > t->st.max_active)
+        t->st.max_active = t->st.active;
+    switch (pv->proto) {
+    case 6:
+        t->st.tcp++;
+        break;
+    case 17:
+        t->st.udp++;
+        break;
+    case 1:
+        t->st.icmpv4++;
+        break;
+    case 58:
+        t->st.icmpv6++;
+        break;
+    default:
+        t->st.other++;
+    }
+    return f;
+}
+
 struct flow *flow_table_update(struct flow_table *t, const struct pkt_view *pv, uint32_t wire_len,
                                uint64_t ts_us, int *dir, int *created)
 {
     struct flow_key k;
     int sender = key_build(&k, pv);
     uint64_t h = key_hash(&k, t->cfg.seed);
-    uint32_t *bucket = &t->buckets[h & t->mask];
     uint32_t i;
     struct flow *f;
     enum flow_tclass tc;
 
-    for (i = *bucket; i != NIL; i = t->pool[i].hnext)
+    for (i = t->buckets[h & t->mask]; i != NIL; i = t->pool[i].hnext)
         if (memcmp(&t->pool[i].key, &k, sizeof(k)) == 0)
             break;
 
     *created = i == NIL;
     if (i == NIL) {
         i = flow_alloc(t);
-        /* Eviction may have unlinked a flow from this very bucket: re-read its head. */
-        f = &t->pool[i];
-        memset(f, 0, sizeof(*f));
-        f->key = k;
-        f->client = (uint8_t)sender;
-        if (pv->proto == 6 && (pv->tcp_flags & (TCP_SYN | TCP_ACK)) == (TCP_SYN | TCP_ACK))
-            f->client = (uint8_t)!sender; /* first seen is the server's SYN-ACK */
-        else if (reply_first(pv))
-            f->client = (uint8_t)!sender;
-        if (pv->flags & PV_L2_GROUP)
-            f->flags |= FLOW_F_L2_GROUP;
-        f->ip_version = pv->ip_version;
-        f->icmp_type = pv->icmp_type;
-        f->icmp_code = pv->icmp_code;
-        f->tunnel_depth = pv->tunnel_depth;
-        f->iface = pv->iface;
-        f->first_us = ts_us;
-        f->id = mix64(h ^ mix64(ts_us) ^ 0x6d696d616d6f7269ULL) & ((1ULL << 51) - 1);
-        f->state = FLOW_STATE_NEW;
-        f->tclass = (uint8_t)tclass_for(f);
-        f->hnext = *bucket;
-        *bucket = i;
-        lru_push_tail(t, i);
-        t->st.total++;
-        t->st.active++;
-        if (t->st.active > t->st.max_active)
-            t->st.max_active = t->st.active;
-        switch (pv->proto) {
-        case 6:
-            t->st.tcp++;
-            break;
-        case 17:
-            t->st.udp++;
-            break;
-        case 1:
-            t->st.icmpv4++;
-            break;
-        case 58:
-            t->st.icmpv6++;
-            break;
-        default:
-            t->st.other++;
-        }
+        f = flow_start(t, i, &k, sender, h, pv, ts_us);
     } else {
         f = &t->pool[i];
         if (t->lru[f->tclass].tail != i) { /* a run of packets of one flow moves nothing */
