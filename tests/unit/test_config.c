@@ -364,9 +364,100 @@ static void test_messages_people_can_act_on(void **state)
     config_free(c);
 }
 
+static void test_domains(void **state)
+{
+    (void)state;
+    assert_true(config_domain_match("update.vendor.example", "update.vendor.example"));
+    assert_true(config_domain_match("update.vendor.example", "UPDATE.Vendor.example."));
+    assert_false(config_domain_match("update.vendor.example", "x.update.vendor.example"));
+    assert_true(config_domain_match("*.vendor.example", "a.b.vendor.example"));
+    assert_false(config_domain_match("*.vendor.example", "vendor.example"));
+    assert_false(config_domain_match("*.vendor.example", "evilvendor.example"));
+    /* A dot escaped inside a DNS label is not a label boundary; an escaped backslash is. */
+    assert_false(config_domain_match("*.vendor.example", "evil\\.vendor.example"));
+    assert_true(config_domain_match("*.vendor.example", "a\\\\.vendor.example"));
+}
+
+static struct config_diag sect_diag;
+
+static void load_bad_section(const char *yaml, const char *want)
+{
+    struct mm_config *c = NULL;
+
+    assert_int_equal(config_load_string("site.yaml", yaml, strlen(yaml), &c, &sect_diag),
+                     MM_ECONFIG);
+    assert_true(sect_diag.count >= 1);
+    assert_string_equal(sect_diag.msg[0], want);
+}
+
+static void test_site_sections(void **state)
+{
+    static const char ok[] = "zones:\n"
+                             "  emr:\n"
+                             "    networks: [10.1.0.0/16]\n"
+                             "    egress: {networks: [192.0.2.0/24], domains: ['*.x.example'],"
+                             " protocols: [NTP]}\n"
+                             "maintenance:\n"
+                             "  timezone: Asia/Tokyo\n"
+                             "  windows:\n"
+                             "    - {name: w, days: [sat, sun], start: '22:00', end: '02:00',"
+                             " sources: [vendor_remote], targets: [emr, 10.2.0.1]}\n"
+                             "    - {ticket: CHG-9, start: 2026-11-25T09:00, end: "
+                             "2026-11-25T12:00}\n"
+                             "suppress:\n"
+                             "  - {rule: obsolete.ftp, source: 10.1.0.0/16, port: 21}\n";
+    struct mm_config *c = NULL;
+    uint8_t a[16];
+
+    (void)state;
+    assert_int_equal(config_load_string("site.yaml", ok, sizeof(ok) - 1, &c, &sect_diag), 0);
+    assert_non_null(c->egress[config_zone_index(c, "emr")]);
+    assert_int_equal(c->nwindows, 2);
+    assert_int_equal(c->windows[0].days, 0x41);
+    assert_int_equal(c->windows[0].start_min, 22 * 60);
+    assert_int_equal(c->windows[1].from_s, 1795564800); /* 09:00 JST = 00:00Z */
+    assert_int_equal(c->nsuppress, 1);
+    assert_int_equal(zone_parse_addr("10.2.0.1", a), 0);
+    assert_true(config_hostset_has(&c->windows[0].targets, a, ZONE_UNZONED));
+    assert_int_equal(zone_parse_addr("10.2.0.2", a), 0);
+    assert_false(config_hostset_has(&c->windows[0].targets, a, ZONE_UNZONED));
+    config_free(c);
+
+    load_bad_section(
+        "zones:\n  emr:\n    networks: [10.1.0.0/16]\n    egress: {domains: ['a..b']}\n",
+        "site.yaml:4:24: bad domain 'a..b' (a name, or '*.' and a name for any name "
+        "below it)");
+    load_bad_section(
+        "zones:\n  emr:\n    networks: [10.1.0.0/16]\n    egress: {protocols: [Gopher2]}\n",
+        "site.yaml:4:26: unknown protocol 'Gopher2' (nDPI's protocol names)");
+    load_bad_section(
+        "maintenance: {timezone: Asia/Atlantis}\n",
+        "site.yaml:1:25: unknown time zone 'Asia/Atlantis' (an Area/City of tzdata, UTC, or "
+        "+HH:MM)");
+    load_bad_section("maintenance:\n  windows:\n    - {name: w, days: [tue], start: '25:00', end: "
+                     "'17:00'}\n",
+                     "site.yaml:3:37: start of a weekly window must be HH:MM, not '25:00'");
+    load_bad_section("maintenance:\n  windows:\n    - {name: w, start: 2026-11-25T09:00, end: "
+                     "2026-11-25T12:00}\n",
+                     "site.yaml:3:7: a one-off window needs the ticket that approved it");
+    load_bad_section("maintenance:\n  windows:\n    - {ticket: T, start: 2026-11-25T09:00, end: "
+                     "2026-11-25T08:00}\n",
+                     "site.yaml:3:49: window ends before it starts");
+    load_bad_section(
+        "maintenance:\n  windows:\n    - {ticket: T, days: [tue], start: '09:00', end: "
+        "'10:00', sources: [ward9]}\n",
+        "site.yaml:3:72: unknown zone 'ward9' in sources");
+    load_bad_section("suppress:\n  - {rule: no.such.rule}\n",
+                     "site.yaml:2:12: suppress names unknown rule 'no.such.rule'");
+    load_bad_section("suppress:\n  - {source: 10.0.0.0/8}\n",
+                     "site.yaml:2:5: a suppression needs the rule it silences");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_domains),
+        cmocka_unit_test(test_site_sections),
         cmocka_unit_test(test_valid_site),
         cmocka_unit_test(test_default),
         cmocka_unit_test(test_errors_with_positions),

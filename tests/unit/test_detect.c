@@ -1,274 +1,339 @@
 /*
- * Detection helpers: the DNS answer parser (annotated messages, compression, every
- * truncation), the answer cache, time zones for maintenance windows, domain patterns of egress
- * allowlists, and the site-config sections that feed detection (egress, maintenance,
- * suppress) with their error positions.
+ * Detection tests: flows built field by field are handed to the detector as the engine would
+ * (classified, then ended), and the alerts are read back from a real EVE file. Each rule type
+ * is checked on a flow it must match and on its near misses (zones outside the rule's scope,
+ * an excepted source, an unanswered attempt); then what happens to a match on the way out:
+ * folding of repeats into one alert with their count, suppression by the site, counting rules
+ * that fire at their threshold and not before, and a reload that keeps a rule's counters.
  */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
+#include "mimamori/classify.h"
 #include "mimamori/config.h"
-#include "mimamori/dnscache.h"
+#include "mimamori/detect.h"
 #include "mimamori/error.h"
-#include "mimamori/tz.h"
+#include "mimamori/eve.h"
+#include "mimamori/output.h"
+#include "mimamori/rules.h"
 #include "mimamori/zone.h"
 
-/* Response to "dl.example.org A": one CNAME, one A, one AAAA; names compressed. */
-static const uint8_t response[] = {
-    0x12, 0x34, 0x81, 0x80,                     /* id, QR=1 RD RA, rcode 0 */
-    0x00, 0x01, 0x00, 0x03, 0,    0,    0,   0, /* 1 question, 3 answers */
-    2,    'd',  'l',  7,    'e',  'x',  'a', 'm', 'p', 'l', 'e',  3,    'o',  'r',  'g',  0, /* @12
-                                                                                              */
-    0x00, 0x01, 0x00, 0x01,                                             /* A, IN */
-    0xc0, 0x0c, 0x00, 0x05, 0x00, 0x01, 0,   0,   0,   60,  0x00, 0x05, /* CNAME, rdlen 5 */
-    2,    'c',  'd',  0xc0, 0x0f,                                       /* cd.example.org */
-    0xc0, 0x0c, 0x00, 0x01, 0x00, 0x01, 0,   0,   0,   60,  0x00, 0x04, 203,  0,    113,  7, /* A */
-    0xc0, 0x0c, 0x00, 0x1c, 0x00, 0x01, 0,   0,   0,   60,  0x00, 0x10, 0x20, 0x01, 0x0d, 0xb8, 0,
-    0,    0,    0,    0,    0,    0,    0,   0,   0,   0,   1, /* AAAA 2001:db8::1 */
+#define S(x) ((uint64_t)(x)*1000000u)
+#define T0   S(1795496400) /* 2026-11-24T05:00:00Z, a Tuesday (14:00 in Tokyo) */
+
+#define RULE(key, sid, type, extra)                                                                \
+    "  - key: " key "\n"                                                                           \
+    "    signature_id: " #sid "\n"                                                                 \
+    "    type: " type "\n"                                                                         \
+    "    severity: 1\n"                                                                            \
+    "    category: Lateral movement\n"                                                             \
+    "    signature: " key "\n"                                                                     \
+    "    message_ja: テスト\n"                                                                  \
+    "    mitre_attack: [T1021]\n"                                                                  \
+    "    guideline: MHLW-6.0 SO 13.2\n" extra
+
+static const char rules_yaml[] =
+    "rules:\n" RULE("t.lateral", 1, "lateral",
+                    "    from: [internal]\n    to: [emr]\n    except_from: [admin]\n"
+                    "    protocols: [RDP]\n    dedup: 60s\n")
+        RULE("t.egress", 2, "egress", "    from: [emr]\n")
+            RULE("t.scan", 3, "scan", "    mode: ports\n    threshold: 5\n    window: 60s\n")
+                RULE("t.segment", 4, "segmentation", "    from: [guest]\n    to: [emr]\n");
+
+/* The site, with the rules above in a file of their own (%s), so that suppress is checked. */
+static const char site_yaml[] = "sensor: {name: t}\n"
+                                "rules: [%s]\n"
+                                "zones:\n"
+                                "  emr: {networks: [10.1.0.0/16]}\n"
+                                "  office: {networks: [10.2.0.0/16]}\n"
+                                "  admin: {networks: [10.9.0.0/16]}\n"
+                                "  guest: {networks: [10.7.0.0/16]}\n"
+                                "suppress:\n"
+                                "  - {rule: t.lateral, source: 10.2.0.99}\n";
+
+struct fixture {
+    struct mm_config *cfg;
+    struct classify *cls;
+    struct output *out;
+    struct eve *eve;
+    struct eve_ctx ctx;
+    struct detect *d;
+    char path[64], rules_path[64];
 };
 
-static void test_dns_parse(void **state)
+static struct fixture *open_fixture(void)
 {
-    struct dns_answers a;
-    char s[48];
-    size_t i;
+    struct fixture *x = calloc(1, sizeof(*x));
+    static struct config_diag diag;
+    char err[256], site[1024];
+    FILE *f;
+    int fd;
 
-    (void)state;
-    assert_int_equal(dnscache_parse(response, sizeof(response), &a), 1);
-    assert_string_equal(a.qname, "dl.example.org");
-    assert_int_equal(a.n, 2);
-    assert_string_equal(zone_addr_str(a.addr[0], s, sizeof(s)), "203.0.113.7");
-    assert_string_equal(zone_addr_str(a.addr[1], s, sizeof(s)), "2001:db8::1");
-    /* Every truncation is malformed or, when cut inside the answers, never reads beyond. */
-    for (i = 0; i < sizeof(response); i++)
-        assert_true(dnscache_parse(response, i, &a) <= 1);
-    for (i = 0; i < 12; i++)
-        assert_int_equal(dnscache_parse(response, i, &a), MM_EINVAL);
+    assert_non_null(x);
+    strcpy(x->rules_path, "/tmp/mm-detect-rules-XXXXXX");
+    assert_true((fd = mkstemp(x->rules_path)) >= 0);
+    assert_non_null(f = fdopen(fd, "w"));
+    fputs(rules_yaml, f);
+    fclose(f);
+    snprintf(site, sizeof(site), site_yaml, x->rules_path);
+    assert_int_equal(config_load_string("site.yaml", site, strlen(site), &x->cfg, &diag), 0);
+    assert_int_equal(x->cfg->ruleset->n, 4);
+    strcpy(x->path, "/tmp/mm-detect-XXXXXX");
+    assert_true((fd = mkstemp(x->path)) >= 0);
+    close(fd);
+    assert_int_equal(output_create(&x->out, x->cfg, x->path, 0, NULL, NULL, err, sizeof(err)), 0);
+    assert_int_equal(output_start(x->out), 0);
+    assert_int_equal(eve_create(&x->eve, x->out), 0);
+    assert_int_equal(classify_create(&x->cls), 0);
+    x->ctx.cfg = x->cfg;
+    x->ctx.cls = x->cls;
+    assert_int_equal(detect_create(&x->d, x->cfg, x->eve, &x->ctx, NULL), 0);
+    return x;
 }
 
-static void test_dns_hostile(void **state)
+/* Finish and close everything; the EVE file's alert lines, one string (caller frees). */
+static char *close_fixture(struct fixture *x, struct detect_stats *st)
 {
-    uint8_t m[sizeof(response)];
-    struct dns_answers a;
+    FILE *f;
+    char *text = calloc(1, 1 << 18), line[8192];
+    size_t n = 0;
 
-    (void)state;
-    /* A query is not an answer. */
-    memcpy(m, response, sizeof(m));
-    m[2] = 0x01;
-    assert_int_equal(dnscache_parse(m, sizeof(m), &a), 0);
-    /* A compression pointer to itself loops: refused, not followed forever. */
-    memcpy(m, response, sizeof(m));
-    m[12] = 0xc0;
-    m[13] = 0x0c;
-    assert_int_equal(dnscache_parse(m, sizeof(m), &a), MM_EINVAL);
-    /* rdlength past the end. */
-    memcpy(m, response, sizeof(m));
-    m[sizeof(m) - 17] = 0xff;
-    assert_int_equal(dnscache_parse(m, sizeof(m), &a), MM_EINVAL);
+    detect_finish(x->d);
+    if (st != NULL)
+        detect_get_stats(x->d, st);
+    detect_destroy(x->d);
+    output_close(x->out);
+    eve_close(x->eve);
+    classify_destroy(x->cls);
+    assert_non_null(f = fopen(x->path, "r"));
+    while (fgets(line, sizeof(line), f) != NULL)
+        if (strstr(line, "\"event_type\":\"alert\"") != NULL && n + strlen(line) < (1 << 18)) {
+            memcpy(text + n, line, strlen(line) + 1);
+            n += strlen(line);
+        }
+    fclose(f);
+    unlink(x->path);
+    unlink(x->rules_path);
+    config_free(x->cfg);
+    free(x);
+    return text;
 }
 
-/* A response for the name made of labels (each given with its length), with one A answer. */
-static size_t response_for(uint8_t *m, const char *const *labels, const size_t *lens)
+static unsigned count(const char *text, const char *needle)
 {
-    static const uint8_t hdr[12] = {0x12, 0x34, 0x81, 0x80, 0, 1, 0, 1, 0, 0, 0, 0};
-    static const uint8_t answer[] = {0, 1, 0, 1,  0xc0, 0x0c, 0,   1,  0,   1,
-                                     0, 0, 0, 60, 0,    4,    198, 51, 100, 9};
-    size_t n = sizeof(hdr), i;
+    unsigned n = 0;
 
-    memcpy(m, hdr, n);
-    for (i = 0; labels[i] != NULL; i++) {
-        m[n++] = (uint8_t)lens[i];
-        memcpy(m + n, labels[i], lens[i]);
-        n += lens[i];
+    for (; (text = strstr(text, needle)) != NULL; text++)
+        n++;
+    return n;
+}
+
+/* A TCP flow from src:sport to dst:dport carrying proto (nDPI's name, or NULL), answered or not. */
+static void make_flow(struct flow *f, const char *src, uint16_t sport, const char *dst,
+                      uint16_t dport, const char *proto, int answered, uint64_t t)
+{
+    memset(f, 0, sizeof(*f));
+    assert_int_equal(zone_parse_addr(src, f->key.addr[0]), 0);
+    assert_int_equal(zone_parse_addr(dst, f->key.addr[1]), 0);
+    f->key.port[0] = sport;
+    f->key.port[1] = dport;
+    f->key.proto = 6;
+    f->client = 0;
+    f->ip_version = 4;
+    f->tcp_flags[FLOW_TOSERVER] = 0x02 | (answered ? 0x10 : 0); /* SYN (ACK) */
+    f->tcp_flags[FLOW_TOCLIENT] = answered ? 0x12 : 0;          /* SYN-ACK */
+    f->pkts[FLOW_TOSERVER] = answered ? 10 : 1;
+    f->pkts[FLOW_TOCLIENT] = answered ? 10 : 0;
+    f->bytes[FLOW_TOSERVER] = answered ? 2000 : 60;
+    f->bytes[FLOW_TOCLIENT] = answered ? 9000 : 0;
+    f->first_us = t;
+    f->last_us = t + S(1);
+    f->state = answered ? FLOW_STATE_ESTABLISHED : FLOW_STATE_NEW;
+    if (proto != NULL) {
+        int id = classify_lookup_protocol(proto);
+        assert_true(id > 0);
+        f->app.app = (uint16_t)id;
+        f->app.done = 1;
     }
-    m[n++] = 0;
-    memcpy(m + n, answer, sizeof(answer));
-    return n + sizeof(answer);
 }
 
-/*
- * Label bytes that are not a hostname's are escaped as RFC 1035 writes them, so the name cannot
- * read as another: a NUL once cut "update.vendor.example\0.attacker.test" to an allowlisted
- * name, and the attacker's address would have been cached under it.
- */
-static void test_dns_label_bytes(void **state)
+/* What the engine does for a flow: its classification is final, then it ends. */
+static void flow_life(struct fixture *x, struct flow *f)
 {
-    const char *attack[] = {"update", "vendor", "example\0", "attacker", "test", NULL};
-    const size_t attack_len[] = {6, 6, 8, 8, 4};
-    const char *odd[] = {"a.b", "c\\d", "E\x7f", "x y", NULL};
-    const size_t odd_len[] = {3, 3, 2, 3};
-    char big[63];
-    const char *huge[] = {big, big, NULL};
-    const size_t huge_len[] = {63, 63};
-    uint8_t m[512];
-    struct dns_answers a;
-    size_t n;
+    detect_flow_event(x->d, FLOW_EV_CLASSIFIED, f, FLOW_END_TIMEOUT);
+    detect_flow_event(x->d, FLOW_EV_ENDED, f, FLOW_END_TIMEOUT);
+}
+
+static void test_lateral_scope(void **state)
+{
+    struct fixture *x = open_fixture();
+    struct detect_stats st;
+    struct flow f;
+    char *al;
 
     (void)state;
-    n = response_for(m, attack, attack_len);
-    assert_int_equal(dnscache_parse(m, n, &a), 1);
-    assert_string_equal(a.qname, "update.vendor.example\\000.attacker.test");
-    assert_int_equal(a.n, 1);
-    assert_false(config_domain_match("update.vendor.example", a.qname));
-    assert_false(config_domain_match("*.vendor.example", a.qname));
-    n = response_for(m, odd, odd_len);
-    assert_int_equal(dnscache_parse(m, n, &a), 1);
-    assert_string_equal(a.qname, "a\\.b.c\\\\d.e\\127.x\\032y");
-    /* 126 bytes that each take four characters: longer than a name can be, refused. */
-    memset(big, 0x01, sizeof(big));
-    n = response_for(m, huge, huge_len);
-    assert_int_equal(dnscache_parse(m, n, &a), MM_EINVAL);
+    make_flow(&f, "10.2.0.5", 50000, "10.1.0.10", 3389, "RDP", 1, T0); /* office -> emr */
+    flow_life(x, &f);
+    assert_true(f.flags & FLOW_F_ALERTED);
+    make_flow(&f, "10.9.0.5", 50001, "10.1.0.10", 3389, "RDP", 1, T0 + S(1)); /* from admin */
+    flow_life(x, &f);
+    assert_false(f.flags & FLOW_F_ALERTED);
+    make_flow(&f, "10.2.0.5", 50002, "10.2.0.10", 3389, "RDP", 1, T0 + S(2)); /* to office */
+    flow_life(x, &f);
+    make_flow(&f, "10.2.0.5", 50003, "10.1.0.10", 445, "SMBv23", 1, T0 + S(3)); /* not RDP */
+    flow_life(x, &f);
+    al = close_fixture(x, &st);
+    assert_int_equal(count(al, "\"rule\":[\"t.lateral\"]"), 1);
+    assert_int_equal(count(al, "\"src_ip\":\"10.2.0.5\",\"src_port\":50000"), 1);
+    assert_int_equal(count(al, "\"src_zone\":[\"office\"],\"dest_zone\":[\"emr\"]"), 1);
+    assert_int_equal(st.alerts, 1);
+    free(al);
 }
 
-static void test_dns_cache(void **state)
+static void test_fold_and_suppress(void **state)
 {
-    struct dnscache *c;
-    struct dns_answers a;
-    struct dnscache_stats st;
-    uint8_t addr[16];
+    struct fixture *x = open_fixture();
+    struct detect_stats st;
+    struct flow f;
+    unsigned i;
+    char *al;
 
     (void)state;
-    assert_int_equal(dnscache_create(&c, 64), 0);
-    dnscache_feed(c, response, sizeof(response), 1000000);
-    assert_int_equal(zone_parse_addr("203.0.113.7", addr), 0);
-    assert_string_equal(dnscache_lookup(c, addr, 2000000), "dl.example.org");
-    assert_null(dnscache_lookup(c, addr, 1000000 + (uint64_t)(MM_DNS_CACHE_MAX_S + 1) * 1000000));
-    assert_int_equal(zone_parse_addr("203.0.113.8", addr), 0);
-    assert_null(dnscache_lookup(c, addr, 2000000));
-    dnscache_feed(c, response, 20, 3000000);
-    dnscache_get_stats(c, &st);
-    assert_int_equal(st.responses, 1);
-    assert_int_equal(st.answers, 2);
-    assert_int_equal(st.malformed, 1);
-    (void)a;
-    dnscache_destroy(c);
+    /* Five connections of one pair within the rule's 60 s dedup: one alert, then its count. */
+    for (i = 0; i < 5; i++) {
+        make_flow(&f, "10.2.0.5", (uint16_t)(50000 + i), "10.1.0.10", 3389, "RDP", 1,
+                  T0 + S(i * 5));
+        flow_life(x, &f);
+        assert_true(f.flags & FLOW_F_ALERTED); /* folded ones are marked too */
+    }
+    /* The suppressed source raises nothing, and is counted. */
+    make_flow(&f, "10.2.0.99", 50100, "10.1.0.10", 3389, "RDP", 1, T0 + S(30));
+    flow_life(x, &f);
+    assert_false(f.flags & FLOW_F_ALERTED);
+    al = close_fixture(x, &st);
+    assert_int_equal(st.suppressed, 1);
+    assert_int_equal(st.folded, 4);
+    assert_int_equal(count(al, "\"rule\":[\"t.lateral\"]"), 2); /* the first, the report */
+    assert_int_equal(count(al, "\"count\":[\"1\"]"), 1);
+    /* The report stands for the four repeats, since the first alert's time. */
+    assert_int_equal(count(al, "\"count\":[\"4\"]"), 1);
+    assert_int_equal(count(al, "repeats_since=2026-11-24T05:00:01.000000+0000"), 1);
+    assert_int_equal(count(al, "10.2.0.99"), 0);
+    free(al);
 }
 
-static void test_tz(void **state)
+static void test_egress(void **state)
 {
-    struct tz *z;
-    int wday, min;
+    struct fixture *x = open_fixture();
+    struct flow f;
+    char *al;
 
     (void)state;
-    assert_int_equal(tz_load("Asia/Tokyo", &z), 0);
-    assert_int_equal(tz_offset(z, 1795496400), 9 * 3600);
-    tz_local(z, 1795496400, &wday, &min); /* 2026-11-24T05:00Z: Tuesday 14:00 in Tokyo */
-    assert_int_equal(wday, 2);
-    assert_int_equal(min, 14 * 60);
-    assert_int_equal(tz_to_utc(z, 1795496400 + 9 * 3600), 1795496400);
-    tz_free(z);
-    /* Daylight saving time: Berlin is +1 in winter, +2 in summer (2026-03-29 01:00Z). */
-    assert_int_equal(tz_load("Europe/Berlin", &z), 0);
-    assert_int_equal(tz_offset(z, 1774746000 - 1), 3600);
-    assert_int_equal(tz_offset(z, 1774746000), 7200);
-    tz_free(z);
-    assert_int_equal(tz_load("+05:30", &z), 0);
-    assert_int_equal(tz_offset(z, 0), 19800);
-    tz_free(z);
-    assert_int_equal(tz_load("Mars/Olympus_Mons", &z), MM_ENOTFOUND);
-    assert_int_equal(tz_load("../../etc/passwd", &z), MM_ENOTFOUND);
+    make_flow(&f, "10.1.0.10", 40000, "203.0.113.5", 443, "TLS", 1, T0); /* emr -> internet */
+    flow_life(x, &f);
+    make_flow(&f, "10.2.0.10", 40001, "203.0.113.5", 443, "TLS", 1, T0); /* office: not in scope */
+    flow_life(x, &f);
+    make_flow(&f, "10.1.0.10", 40002, "224.0.0.251", 5353, NULL, 1, T0); /* multicast */
+    f.key.proto = 17;
+    flow_life(x, &f);
+    al = close_fixture(x, NULL);
+    assert_int_equal(count(al, "\"rule\":[\"t.egress\"]"), 1);
+    assert_int_equal(count(al, "\"dest_ip\":\"203.0.113.5\""), 1);
+    assert_int_equal(count(al, "zone_allowlist=none"), 1);
+    free(al);
 }
 
-static void test_domains(void **state)
+static void test_scan_threshold(void **state)
 {
-    (void)state;
-    assert_true(config_domain_match("update.vendor.example", "update.vendor.example"));
-    assert_true(config_domain_match("update.vendor.example", "UPDATE.Vendor.example."));
-    assert_false(config_domain_match("update.vendor.example", "x.update.vendor.example"));
-    assert_true(config_domain_match("*.vendor.example", "a.b.vendor.example"));
-    assert_false(config_domain_match("*.vendor.example", "vendor.example"));
-    assert_false(config_domain_match("*.vendor.example", "evilvendor.example"));
-    /* A dot escaped inside a DNS label is not a label boundary; an escaped backslash is. */
-    assert_false(config_domain_match("*.vendor.example", "evil\\.vendor.example"));
-    assert_true(config_domain_match("*.vendor.example", "a\\\\.vendor.example"));
-}
-
-static struct config_diag diag;
-
-static void load_bad(const char *yaml, const char *want)
-{
-    struct mm_config *c = NULL;
-
-    assert_int_equal(config_load_string("site.yaml", yaml, strlen(yaml), &c, &diag), MM_ECONFIG);
-    assert_true(diag.count >= 1);
-    assert_string_equal(diag.msg[0], want);
-}
-
-static void test_site_sections(void **state)
-{
-    static const char ok[] = "zones:\n"
-                             "  emr:\n"
-                             "    networks: [10.1.0.0/16]\n"
-                             "    egress: {networks: [192.0.2.0/24], domains: ['*.x.example'],"
-                             " protocols: [NTP]}\n"
-                             "maintenance:\n"
-                             "  timezone: Asia/Tokyo\n"
-                             "  windows:\n"
-                             "    - {name: w, days: [sat, sun], start: '22:00', end: '02:00',"
-                             " sources: [vendor_remote], targets: [emr, 10.2.0.1]}\n"
-                             "    - {ticket: CHG-9, start: 2026-11-25T09:00, end: "
-                             "2026-11-25T12:00}\n"
-                             "suppress:\n"
-                             "  - {rule: obsolete.ftp, source: 10.1.0.0/16, port: 21}\n";
-    struct mm_config *c = NULL;
-    uint8_t a[16];
+    struct fixture *x = open_fixture();
+    struct flow f;
+    unsigned i;
+    char *al;
 
     (void)state;
-    assert_int_equal(config_load_string("site.yaml", ok, sizeof(ok) - 1, &c, &diag), 0);
-    assert_non_null(c->egress[config_zone_index(c, "emr")]);
-    assert_int_equal(c->nwindows, 2);
-    assert_int_equal(c->windows[0].days, 0x41);
-    assert_int_equal(c->windows[0].start_min, 22 * 60);
-    assert_int_equal(c->windows[1].from_s, 1795564800); /* 09:00 JST = 00:00Z */
-    assert_int_equal(c->nsuppress, 1);
-    assert_int_equal(zone_parse_addr("10.2.0.1", a), 0);
-    assert_true(config_hostset_has(&c->windows[0].targets, a, ZONE_UNZONED));
-    assert_int_equal(zone_parse_addr("10.2.0.2", a), 0);
-    assert_false(config_hostset_has(&c->windows[0].targets, a, ZONE_UNZONED));
-    config_free(c);
+    /* Four unanswered SYNs to four ports: under the threshold of five. */
+    for (i = 0; i < 4; i++) {
+        make_flow(&f, "10.2.0.66", 60000, "10.2.0.20", (uint16_t)(20 + i), NULL, 0, T0 + S(i));
+        flow_life(x, &f);
+    }
+    /* An answered connection is no probe, whatever its port. */
+    make_flow(&f, "10.2.0.66", 60001, "10.2.0.20", 8080, NULL, 1, T0 + S(5));
+    flow_life(x, &f);
+    al = close_fixture(x, NULL);
+    assert_int_equal(count(al, "t.scan"), 0);
+    free(al);
 
-    load_bad("zones:\n  emr:\n    networks: [10.1.0.0/16]\n    egress: {domains: ['a..b']}\n",
-             "site.yaml:4:24: bad domain 'a..b' (a name, or '*.' and a name for any name "
-             "below it)");
-    load_bad("zones:\n  emr:\n    networks: [10.1.0.0/16]\n    egress: {protocols: [Gopher2]}\n",
-             "site.yaml:4:26: unknown protocol 'Gopher2' (nDPI's protocol names)");
-    load_bad("maintenance: {timezone: Asia/Atlantis}\n",
-             "site.yaml:1:25: unknown time zone 'Asia/Atlantis' (an Area/City of tzdata, UTC, or "
-             "+HH:MM)");
-    load_bad("maintenance:\n  windows:\n    - {name: w, days: [tue], start: '25:00', end: "
-             "'17:00'}\n",
-             "site.yaml:3:37: start of a weekly window must be HH:MM, not '25:00'");
-    load_bad("maintenance:\n  windows:\n    - {name: w, start: 2026-11-25T09:00, end: "
-             "2026-11-25T12:00}\n",
-             "site.yaml:3:7: a one-off window needs the ticket that approved it");
-    load_bad("maintenance:\n  windows:\n    - {ticket: T, start: 2026-11-25T09:00, end: "
-             "2026-11-25T08:00}\n",
-             "site.yaml:3:49: window ends before it starts");
-    load_bad("maintenance:\n  windows:\n    - {ticket: T, days: [tue], start: '09:00', end: "
-             "'10:00', sources: [ward9]}\n",
-             "site.yaml:3:72: unknown zone 'ward9' in sources");
-    load_bad("suppress:\n  - {rule: no.such.rule}\n",
-             "site.yaml:2:12: suppress names unknown rule 'no.such.rule'");
-    load_bad("suppress:\n  - {source: 10.0.0.0/8}\n",
-             "site.yaml:2:5: a suppression needs the rule it silences");
+    x = open_fixture();
+    for (i = 0; i < 5; i++) {
+        make_flow(&f, "10.2.0.66", 60000, "10.2.0.20", (uint16_t)(20 + i), NULL, 0, T0 + S(i));
+        flow_life(x, &f);
+    }
+    al = close_fixture(x, NULL);
+    assert_int_equal(count(al, "\"rule\":[\"t.scan\"]"), 1);
+    assert_int_equal(count(al, "distinct_ports=5"), 1);
+    free(al);
+}
+
+static void test_segmentation_after_specific(void **state)
+{
+    struct fixture *x = open_fixture();
+    struct flow f;
+    char *al;
+
+    (void)state;
+    /* guest -> emr with RDP: the lateral rule matches, so segmentation stays quiet. */
+    make_flow(&f, "10.7.0.5", 50000, "10.1.0.10", 3389, "RDP", 1, T0);
+    flow_life(x, &f);
+    /* guest -> emr with HTTP: only segmentation speaks. */
+    make_flow(&f, "10.7.0.5", 50001, "10.1.0.10", 80, "HTTP", 1, T0 + S(1));
+    flow_life(x, &f);
+    al = close_fixture(x, NULL);
+    assert_int_equal(count(al, "\"rule\":[\"t.lateral\"]"), 1);
+    assert_int_equal(count(al, "\"rule\":[\"t.segment\"]"), 1);
+    assert_int_equal(count(al, "\"dest_port\":80"), 1);
+    free(al);
+}
+
+static void test_reload_keeps_counters(void **state)
+{
+    struct fixture *x = open_fixture();
+    struct flow f;
+    unsigned i;
+    char *al;
+
+    (void)state;
+    for (i = 0; i < 3; i++) {
+        make_flow(&f, "10.2.0.66", 60000, "10.2.0.20", (uint16_t)(20 + i), NULL, 0, T0 + S(i));
+        flow_life(x, &f);
+    }
+    /* The same ruleset again: t.scan keeps its three ports, so two more reach five. */
+    assert_int_equal(detect_reload(x->d, x->cfg), 0);
+    for (i = 3; i < 5; i++) {
+        make_flow(&f, "10.2.0.66", 60000, "10.2.0.20", (uint16_t)(20 + i), NULL, 0, T0 + S(i));
+        flow_life(x, &f);
+    }
+    al = close_fixture(x, NULL);
+    assert_int_equal(count(al, "distinct_ports=5"), 1);
+    free(al);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_dns_parse),
-        cmocka_unit_test(test_dns_hostile),
-        cmocka_unit_test(test_dns_label_bytes),
-        cmocka_unit_test(test_dns_cache),
-        cmocka_unit_test(test_tz),
-        cmocka_unit_test(test_domains),
-        cmocka_unit_test(test_site_sections),
+        cmocka_unit_test(test_lateral_scope),
+        cmocka_unit_test(test_fold_and_suppress),
+        cmocka_unit_test(test_egress),
+        cmocka_unit_test(test_scan_threshold),
+        cmocka_unit_test(test_segmentation_after_specific),
+        cmocka_unit_test(test_reload_keeps_counters),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
