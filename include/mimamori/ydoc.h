@@ -80,8 +80,8 @@ int ydoc_duration(struct ywalk *w, const struct ynode *n, const char *what, uint
 int ydoc_size(struct ywalk *w, const struct ynode *n, const char *what, uint64_t *out);
 
 /*
- * A list of names from a fixed set as bits (bit i: names[i]); an unknown one is reported as
- * "unknown <item> 'x' (name, name, ...)". Returns 1 when every name was known.
+ * A list of names from a fixed set, added to *bits (bit i: names[i]); an unknown one is
+ * reported as "unknown <item> 'x' (name, name, ...)". Returns 1 when every name was known.
  */
 int ydoc_flags(struct ywalk *w, const struct ynode *n, const char *what, const char *item,
                const char *const *names, unsigned count, unsigned *bits);

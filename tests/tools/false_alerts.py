@@ -5,7 +5,8 @@ usage: false_alerts.py MIMAMORI PCAPS_DIR SITE_YAML [MAX_PER_10K]
 
 Runs every capture under PCAPS_DIR/protocols (benign application protocols) with SITE_YAML,
 counts flows and alerts, and prints alerts per 10,000 flows by rule and in total. With
-MAX_PER_10K, exits 1 when the total is higher. Exits 77 when the corpus is absent. Any alert on
+MAX_PER_10K, exits 1 when the total is higher; also when any run fails or no flow was
+seen at all. Exits 77 when the corpus is absent. Any alert on
 these captures counts as false: they show ordinary protocol use, not attacks.
 """
 import collections
@@ -24,11 +25,14 @@ def main():
         print(f"{d} absent: skipped")
         return 77
     flows, obsolete, by_rule, by_file = 0, 0, collections.Counter(), collections.Counter()
+    failed = []
     files = sorted(f for f in os.listdir(d) if f.endswith((".pcap", ".pcapng", ".cap")))
     for name in files:
         with tempfile.NamedTemporaryFile(suffix=".json") as out:
-            subprocess.run([mimamori, "-c", site, "-r", os.path.join(d, name), "--eve", out.name],
-                           capture_output=True)
+            r = subprocess.run([mimamori, "-c", site, "-r", os.path.join(d, name), "--eve",
+                                out.name], capture_output=True, text=True)
+            if r.returncode != 0:
+                failed.append(f"{name}: exit {r.returncode}: {r.stderr.strip()[:200]}")
             with open(out.name) as f:
                 for line in f:
                     e = json.loads(line)
@@ -49,8 +53,12 @@ def main():
         print(f"  {10000.0 * n / max(flows, 1):6.1f}  {n:5d}  {rule}")
     for key, n in by_file.most_common(15):
         print(f"         {n:5d}  {key}")
+    for f in failed:
+        print(f"FAIL {f}")
+    if flows == 0:
+        print("FAIL: no flows at all: a rate over nothing says nothing")
     sys.stdout.flush()
-    return 1 if limit is not None and rate > limit else 0
+    return 1 if failed or flows == 0 or (limit is not None and rate > limit) else 0
 
 
 if __name__ == "__main__":

@@ -1,12 +1,14 @@
 #!/usr/bin/python3
-"""Files and functions that have grown past what a newcomer reads in one sitting.
+"""What keeps the house one a newcomer can carry on: sizes and the test map.
 
-usage: size_check.py [SOURCE_DIR]
+usage: house_check.py [SOURCE_DIR]
 
-Prints every .c/.h file under sensor/ and include/ longer than 800 lines and every function
-longer than 80 lines (from its opening line to its closing brace), and exits 1 if any is not
-one of the named exceptions below. Functions are found by the committed clang-format style: a
-definition starts at column 0 and its body opens with "{" alone on the next line.
+Prints every .c/.h file under sensor/ and include/ longer than 800 lines, every function
+longer than 80 lines (from its opening line to its closing brace) that is not one of the named
+exceptions below, and every module (a header in include/mimamori/) without its unit test
+tests/unit/test_<module>.c; exits 1 if there is any. Functions are found by the committed
+clang-format style: a definition starts at column 0 and its body opens with "{" alone on the
+next line.
 """
 import os
 import re
@@ -17,6 +19,8 @@ MAX_FILE, MAX_FUNC = 800, 80
 EXCEPTIONS = {
     "hl7_feed": "the MLLP framing state machine, one case per framing state",
 }
+# Headers that declare no code of their own: nothing to test.
+NO_CODE = {"limits"}
 DEF = re.compile(r"^[A-Za-z_][\w \*]*?\b(\w+)\(")
 
 
@@ -60,8 +64,15 @@ def main():
                     print(f"{rel}:{line}: {name}() is {n} lines (limit {MAX_FUNC})"
                           + (f": allowed, {why}" if why else ""))
                     bad += why is None
+    inc = os.path.join(root, "include", "mimamori")
+    for h in sorted(os.listdir(inc)):
+        mod = h[:-2]
+        if h.endswith(".h") and mod not in NO_CODE and not os.path.exists(
+                os.path.join(root, "tests", "unit", f"test_{mod}.c")):
+            print(f"include/mimamori/{h}: no tests/unit/test_{mod}.c")
+            bad += 1
     if bad:
-        print(f"{bad} over the limits")
+        print(f"{bad} problems")
     return 1 if bad else 0
 
 
