@@ -318,6 +318,7 @@ static int sink_setup(struct output *o, const struct mm_config *cfg, const struc
             k->up = 1;
         } else if (errno == ENXIO) { /* a FIFO whose reader has not started yet */
             log_warnx("%s: no reader on this FIFO yet, spooling until one opens it", k->name);
+            k->said_down = 1; /* just said, in other words */
             output__sink_down(o, k, 0);
         } else {
             return MM_EIO;

@@ -106,7 +106,7 @@ int output__file_flush(struct output *o, struct sink *k, int replay)
         if (off > whole &&
             !(k->regular && start >= 0 && ftruncate(k->fd, start + (off_t)whole) == 0))
             log_warnx("%s: half a line could not be taken back", k->name);
-        if (k->st.errors++ == 0 || k->up)
+        if (k->st.errors++ == 0 || !k->said_down) /* once an episode */
             log_warnx("%s: write failed (%s): %u %s", k->name, strerror(e),
                       replay ? 1 : k->nwait - i,
                       replay ? "event stays in the spool" : "events to the spool");
@@ -117,6 +117,11 @@ int output__file_flush(struct output *o, struct sink *k, int replay)
     }
     k->flen = 0;
     k->nwait = 0;
+    if (!failed && k->said_down) { /* the file takes writes again */
+        log_info("%s: up", k->name);
+        k->said_down = 0;
+        k->backoff_ms = 0;
+    }
     return failed ? MM_EIO : 0;
 }
 

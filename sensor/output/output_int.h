@@ -69,6 +69,7 @@ struct sink {
     uint64_t ring_bytes;
     /* delivery state */
     int up;
+    int said_down; /* "down" was logged: "up" is owed when it delivers again */
     uint64_t retry_ms;
     unsigned backoff_ms;
     struct spool *spool;

@@ -122,8 +122,9 @@ void output__sink_down(struct output *o, struct sink *k, int send_error)
             close(k->fd);
         k->fd = -1;
     }
-    if (k->up)
+    if (!k->said_down)
         log_warnx("%s: down, spooling until it is back", k->name);
+    k->said_down = 1;
     k->up = 0;
     k->backoff_ms = k->backoff_ms ? k->backoff_ms * 2 : BACKOFF_MIN_MS;
     if (k->backoff_ms > BACKOFF_MAX_MS)
@@ -149,9 +150,12 @@ int output__sink_connect(struct output *o, struct sink *k)
         k->sent_bytes = k->checked_bytes = 0;
         k->st.reconnects++;
     }
-    if (!k->up && k->st.sent + k->st.spooled > 0)
-        log_info("%s: up", k->name);
     k->up = 1;
+    if (k->is_file)
+        return 0; /* a file that opens may still be full: up once a write succeeds */
+    if (k->said_down)
+        log_info("%s: up", k->name);
+    k->said_down = 0;
     k->backoff_ms = 0;
     return 0;
 }
