@@ -28,6 +28,12 @@ struct dns_answers {
  */
 int dnscache_parse(const uint8_t *msg, size_t len, struct dns_answers *out);
 
+/*
+ * The first question's name of a DNS message (a query or a response, opcode QUERY) as it was
+ * sent: case kept, escaped like the names above. 0, or MM_EINVAL (out is then empty).
+ */
+int dnscache_question(const uint8_t *msg, size_t len, char out[DNS_NAME_MAX]);
+
 struct dnscache;
 
 int dnscache_create(struct dnscache **out, unsigned slots);

@@ -22,6 +22,7 @@
 #include <ndpi_api.h>
 
 #include "mimamori/classify.h"
+#include "mimamori/dnscache.h"
 #include "mimamori/error.h"
 #include "mimamori/limits.h"
 #include "mimamori/log.h"
@@ -36,6 +37,7 @@ struct classify_flow {
     ndpi_protocol proto; /* last detected */
     uint16_t pkts;
     uint8_t detected;
+    char qname[DNS_NAME_MAX]; /* the first DNS question as sent, or "" */
 };
 
 /* Mimamori's own protocols (medical.h) and the nDPI category they are given. */
@@ -277,6 +279,7 @@ int classify_flow_start(struct classify *c, struct flow *f)
     memset(&s->proto, 0, sizeof(s->proto));
     s->pkts = 0;
     s->detected = 0;
+    s->qname[0] = '\0';
     s->next_free = NULL;
     s->owner = f;
     lru_append(c, s);
@@ -326,9 +329,25 @@ static void finish(struct classify *c, struct flow *f, int give_up)
     f->app.confidence = (uint8_t)s->nf->confidence;
     f->app.risk = s->nf->risk;
     f->app.done = 1;
-    classify__meta_collect(f, s->nf, &p);
+    classify__meta_collect(f, s->nf, &p, s->qname[0] != '\0' ? s->qname : NULL);
     state_put(c, f);
     c->st.finished++;
+}
+
+/*
+ * The first question of a DNS, mDNS or LLMNR message, kept as the packet carried it: nDPI's
+ * copy of the name is cut at 80 bytes and lower-cased, and exfiltration hides in exactly
+ * those names. Over TCP the message follows its two-byte length.
+ */
+static void dns_question(struct classify_flow *s, const struct pkt_view *pv)
+{
+    uint16_t sp = pv->src_port, dp = pv->dst_port;
+
+    if (pv->proto == 17 &&
+        (sp == 53 || dp == 53 || sp == 5353 || dp == 5353 || sp == 5355 || dp == 5355))
+        (void)dnscache_question(pv->payload, pv->payload_len, s->qname);
+    else if (pv->proto == 6 && (sp == 53 || dp == 53) && pv->payload_len > 2)
+        (void)dnscache_question(pv->payload + 2, pv->payload_len - 2, s->qname);
 }
 
 int classify_packet(struct classify *c, struct flow *f, const struct pkt_view *pv, uint64_t ts_us)
@@ -340,6 +359,8 @@ int classify_packet(struct classify *c, struct flow *f, const struct pkt_view *p
 
     if (s == NULL)
         return 0;
+    if (s->qname[0] == '\0' && pv->payload_len > 0)
+        dns_question(s, pv);
     tl_cls = c;
     p = ndpi_detection_process_packet(c->mod, s->nf, pv->l3, len, ts_us / 1000);
     tl_cls = NULL;

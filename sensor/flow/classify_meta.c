@@ -112,7 +112,7 @@ static const char *ssh_software(const char *banner)
 }
 
 void classify__meta_collect(struct flow *f, const struct ndpi_flow_struct *nf,
-                            const ndpi_protocol *p)
+                            const ndpi_protocol *p, const char *dns_qname)
 {
     const char *val[META__COUNT] = {0};
     char tls_version[32], clean[META__COUNT][MM_META_MAX_STR + 1];
@@ -144,7 +144,9 @@ void classify__meta_collect(struct flow *f, const struct ndpi_flow_struct *nf,
         case NDPI_PROTOCOL_DNS:
         case NDPI_PROTOCOL_MDNS:
         case NDPI_PROTOCOL_LLMNR:
-            val[META_DNS_RRNAME] = nf->host_server_name;
+            /* nDPI's copy is cut at 80 bytes, lower-cased, its first byte lost on some
+             * names: the name as the packet carried it, when the question was read. */
+            val[META_DNS_RRNAME] = dns_qname != NULL ? dns_qname : nf->host_server_name;
             break;
         case NDPI_PROTOCOL_SSH:
             val[META_SSH_CLIENT] = ssh_software(nf->protos.ssh.client_signature);
@@ -155,7 +157,13 @@ void classify__meta_collect(struct flow *f, const struct ndpi_flow_struct *nf,
         }
     }
     for (f_ = 0; f_ < META__COUNT; f_++) {
-        len[f_] = val[f_] != NULL ? meta_clean(clean[f_], val[f_]) : 0;
+        if (f_ == META_DNS_RRNAME && val[f_] != NULL && val[f_] == dns_qname) {
+            /* printable ASCII already, escaped as RFC 1035 writes names (dnscache.h) */
+            len[f_] = strnlen(dns_qname, MM_META_MAX_STR);
+            memcpy(clean[f_], dns_qname, len[f_]);
+        } else {
+            len[f_] = val[f_] != NULL ? meta_clean(clean[f_], val[f_]) : 0;
+        }
         if (len[f_] > 0)
             total += len[f_] + 1;
     }

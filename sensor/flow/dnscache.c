@@ -31,11 +31,11 @@ static uint16_t get16(const uint8_t *p)
  * "\DDD". So a label holding a NUL or a dot can never make the name read as another one
  * ("vendor.example\000.attacker.test" is not "vendor.example"). -1 when it does not fit.
  */
-static int put_char(char *out, size_t *olen, uint8_t ch)
+static int put_char(char *out, size_t *olen, uint8_t ch, int fold)
 {
     size_t n = *olen;
 
-    if (ch >= 'A' && ch <= 'Z')
+    if (fold && ch >= 'A' && ch <= 'Z')
         ch = (uint8_t)(ch + ('a' - 'A'));
     if (ch > ' ' && ch < 0x7f && ch != '.' && ch != '\\') {
         if (n + 1 >= DNS_NAME_MAX)
@@ -59,11 +59,11 @@ static int put_char(char *out, size_t *olen, uint8_t ch)
 }
 
 /*
- * Read the name at *off; writes it (lower case, dot-separated, escaped as put_char() does) into
- * out when out != NULL and moves *off past the name as it appears at that place. 0, or -1 when
- * malformed or longer than DNS_NAME_MAX - 1 once escaped.
+ * Read the name at *off; writes it (dot-separated, escaped as put_char() does, in lower case
+ * with fold) into out when out != NULL and moves *off past the name as it appears at that
+ * place. 0, or -1 when malformed or longer than DNS_NAME_MAX - 1 once escaped.
  */
-static int read_name(const uint8_t *msg, size_t len, size_t *off, char *out)
+static int read_name(const uint8_t *msg, size_t len, size_t *off, char *out, int fold)
 {
     size_t pos = *off, olen = 0;
     int jumps = 0, jumped = 0;
@@ -99,7 +99,7 @@ static int read_name(const uint8_t *msg, size_t len, size_t *off, char *out)
                 out[olen++] = '.';
             }
             for (i = 0; i < l; i++)
-                if (put_char(out, &olen, msg[pos + 1 + i]) != 0)
+                if (put_char(out, &olen, msg[pos + 1 + i], fold) != 0)
                     return -1;
         }
         pos += 1 + (size_t)l;
@@ -107,6 +107,16 @@ static int read_name(const uint8_t *msg, size_t len, size_t *off, char *out)
     if (out != NULL)
         out[olen] = '\0';
     return 0;
+}
+
+int dnscache_question(const uint8_t *msg, size_t len, char out[DNS_NAME_MAX])
+{
+    size_t off = DNS_HDR_LEN;
+
+    out[0] = '\0';
+    if (len < DNS_HDR_LEN || get16(msg + 4) == 0 || (msg[2] & 0x78) != 0)
+        return MM_EINVAL; /* no question, or an opcode other than QUERY */
+    return read_name(msg, len, &off, out, 0) == 0 && off + 4 <= len ? 0 : MM_EINVAL;
 }
 
 int dnscache_parse(const uint8_t *msg, size_t len, struct dns_answers *out)
@@ -124,17 +134,17 @@ int dnscache_parse(const uint8_t *msg, size_t len, struct dns_answers *out)
     an = get16(msg + 6);
     if (qd == 0)
         return 0;
-    if (read_name(msg, len, &off, out->qname) != 0 || off + 4 > len)
+    if (read_name(msg, len, &off, out->qname, 1) != 0 || off + 4 > len)
         return MM_EINVAL;
     off += 4;
     for (i = 1; i < qd; i++) { /* further questions: skip */
-        if (read_name(msg, len, &off, NULL) != 0 || off + 4 > len)
+        if (read_name(msg, len, &off, NULL, 1) != 0 || off + 4 > len)
             return MM_EINVAL;
         off += 4;
     }
     for (i = 0; i < an; i++) {
         uint16_t type, rdlen;
-        if (read_name(msg, len, &off, NULL) != 0 || off + 10 > len)
+        if (read_name(msg, len, &off, NULL, 1) != 0 || off + 10 > len)
             return MM_EINVAL;
         type = get16(msg + off);
         rdlen = get16(msg + off + 8);

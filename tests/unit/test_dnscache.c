@@ -148,13 +148,40 @@ static void test_dns_cache(void **state)
     dnscache_destroy(c);
 }
 
+/* The question as sent: case and every byte kept (escaped), for queries and responses alike. */
+static void test_question(void **state)
+{
+    /* From a DNS tunnel (tshark: "H4sICN03*2QAA3Rlc3QudHh0....test.txt"), cut short here. */
+    static const char *const tunnel[] = {"H4sI*Q==-", "4S2F", "test", "txt", NULL};
+    static const size_t tunnel_len[] = {9, 4, 4, 3};
+    static const char *const odd[] = {"A\001b", "Example", NULL};
+    static const size_t odd_len[] = {3, 7};
+    char name[DNS_NAME_MAX];
+    uint8_t m[512];
+    size_t n;
+
+    (void)state;
+    n = response_for(m, tunnel, tunnel_len);
+    assert_int_equal(dnscache_question(m, n, name), 0);
+    assert_string_equal(name, "H4sI*Q==-.4S2F.test.txt");
+    m[2] = 0x01; /* the query: QR clear, RD set */
+    assert_int_equal(dnscache_question(m, n, name), 0);
+    assert_string_equal(name, "H4sI*Q==-.4S2F.test.txt");
+    n = response_for(m, odd, odd_len);
+    assert_int_equal(dnscache_question(m, n, name), 0);
+    assert_string_equal(name, "A\\001b.Example");
+    m[2] = 0x28; /* opcode 5, UPDATE: its zone section is no question */
+    assert_int_equal(dnscache_question(m, n, name), MM_EINVAL);
+    assert_string_equal(name, "");
+    assert_int_equal(dnscache_question(m, 16, name), MM_EINVAL); /* cut in the name */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_dns_parse),
-        cmocka_unit_test(test_dns_hostile),
-        cmocka_unit_test(test_dns_label_bytes),
-        cmocka_unit_test(test_dns_cache),
+        cmocka_unit_test(test_dns_parse),       cmocka_unit_test(test_dns_hostile),
+        cmocka_unit_test(test_dns_label_bytes), cmocka_unit_test(test_dns_cache),
+        cmocka_unit_test(test_question),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
