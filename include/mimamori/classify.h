@@ -88,6 +88,9 @@ unsigned classify_risk_names(uint64_t risk, const char **names, unsigned max);
 /* Bytes of a flow's metadata block, for a copy that outlives the flow (memcpy is enough). */
 size_t classify_meta_size(const struct classify_meta *m);
 
+/* Whether the flow's protocol is only nDPI's guess from its port or address. */
+int classify_is_guess(const struct flow_app *a);
+
 /* A metadata string of the flow, or NULL. */
 const char *classify_meta_get(const struct classify_meta *m, enum classify_meta_field field);
 

@@ -64,6 +64,21 @@ void detect__ev_add(struct evidence *ev, const char *fmt, ...)
     ev->n++;
 }
 
+/*
+ * "protocol=NAME", and when nDPI only guessed it (from the port or the address, no payload
+ * confirming it) "protocol=NAME (Match by port)": an alert must not claim a protocol that was
+ * not spoken.
+ */
+void detect__ev_protocol(struct evidence *ev, struct fctx *x)
+{
+    const struct classify_names *n = detect__names(x);
+
+    if (classify_is_guess(&x->f->app))
+        detect__ev_add(ev, "protocol=%s (%s)", n->protocol, n->confidence);
+    else
+        detect__ev_add(ev, "protocol=%s", n->protocol);
+}
+
 void detect__ev_addr(struct evidence *ev, const char *name, const uint8_t a[16])
 {
     char s[48];

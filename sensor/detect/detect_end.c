@@ -101,7 +101,7 @@ int detect__eval_brute_force(struct detect *d, struct fctx *x, unsigned ri)
     detect__ev_add(&ev, "sessions=%u", n);
     detect__ev_add(&ev, "window_s=%u", r->window_s);
     detect__ev_add(&ev, "max_duration_s=%u", r->max_duration_s);
-    detect__ev_add(&ev, "protocol=%s", detect__names(x)->protocol);
+    detect__ev_protocol(&ev, x);
     detect__raise_alert(d, x, ri, SCOPE_PAIR, &ev);
     return 1;
 }
@@ -140,7 +140,7 @@ int detect__eval_exfiltration(struct detect *d, struct fctx *x, unsigned ri)
     detect__ev_add(&ev, "window_s=%u", r->window_s);
     detect__ev_add(&ev, "threshold_bytes=%llu", (unsigned long long)r->bytes);
     detect__ev_addr(&ev, "internal_host", in);
-    detect__ev_add(&ev, "protocol=%s", detect__names(x)->protocol);
+    detect__ev_protocol(&ev, x);
     detect__ev_dest_name(d, &ev, f, out);
     detect__raise_alert(d, x, ri, SCOPE_PAIR, &ev);
     return 1;

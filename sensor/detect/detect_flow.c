@@ -123,7 +123,7 @@ int detect__eval_segmentation(struct detect *d, struct fctx *x, unsigned ri)
     detect__ev_clear(&ev);
     if (!detect__in_scope(r, x) || (x->sz == x->dz && !r->same_zone) || detect__allowed(r, x))
         return 0;
-    detect__ev_add(&ev, "protocol=%s", detect__names(x)->protocol);
+    detect__ev_protocol(&ev, x);
     detect__ev_add(&ev, "dest_port=%u", flow_dst_port(x->f));
     detect__ev_add(&ev, "allowed_exceptions=%u", r->nallow);
     detect__raise_alert(d, x, ri, SCOPE_PAIR, &ev);
@@ -145,7 +145,7 @@ int detect__eval_egress(struct detect *d, struct fctx *x, unsigned ri)
         if (!rules_match(&r->match, f) || !detect__answered(f) ||
             egress_covers(d, x->sz, f, x->dst, 0))
             return 0;
-        detect__ev_add(&ev, "protocol=%s", detect__names(x)->protocol);
+        detect__ev_protocol(&ev, x);
         detect__ev_add(&ev, "category=%s", detect__names(x)->category);
     } else {
         /* Approved resolvers and time servers ask upstream servers: that is their job. */
@@ -156,7 +156,7 @@ int detect__eval_egress(struct detect *d, struct fctx *x, unsigned ri)
             return 0;
         if (detect__egress_allowed(d, x->sz, f, x->dst))
             return 0;
-        detect__ev_add(&ev, "protocol=%s", detect__names(x)->protocol);
+        detect__ev_protocol(&ev, x);
         detect__ev_dest_name(d, &ev, f, x->dst);
     }
     detect__ev_add(&ev, "zone_allowlist=%s", d->cfg->egress[x->sz] != NULL ? "no match" : "none");
@@ -198,7 +198,7 @@ int detect__eval_lateral(struct detect *d, struct fctx *x, unsigned ri)
     if (!detect__in_scope(r, x) || (x->sz == x->dz && !r->same_zone) ||
         !rules_match(&r->match, x->f))
         return 0;
-    detect__ev_add(&ev, "protocol=%s", detect__names(x)->protocol);
+    detect__ev_protocol(&ev, x);
     detect__ev_add(&ev, "dest_port=%u", flow_dst_port(x->f));
     detect__ev_add(&ev, "answered=%s", x->f->pkts[FLOW_TOCLIENT] > 0 ? "yes" : "no");
     detect__raise_alert(d, x, ri, SCOPE_PAIR, &ev);
@@ -223,7 +223,7 @@ int detect__eval_fanout(struct detect *d, struct fctx *x, unsigned ri)
     detect__track_reset(e);
     detect__ev_add(&ev, "distinct_hosts=%u", n);
     detect__ev_add(&ev, "window_s=%u", r->window_s);
-    detect__ev_add(&ev, "protocol=%s", detect__names(x)->protocol);
+    detect__ev_protocol(&ev, x);
     detect__raise_alert(d, x, ri, SCOPE_SRC, &ev);
     return 1;
 }
@@ -274,7 +274,7 @@ int detect__eval_maintenance(struct detect *d, struct fctx *x, unsigned ri)
     }
     if ((hit != NULL) != r->inside_window)
         return 0;
-    detect__ev_add(&ev, "protocol=%s", detect__names(x)->protocol);
+    detect__ev_protocol(&ev, x);
     detect__ev_addr(&ev, "target", target);
     detect__ev_addr(&ev, "remote", source);
     if (hit != NULL) {
@@ -305,7 +305,7 @@ int detect__eval_obsolete(struct detect *d, struct fctx *x, unsigned ri)
     if (!detect__in_scope(r, x) || !detect__answered(f) || detect__is_probe(f))
         return 0;
     if (!rules_match_empty(&r->match) && rules_match(&r->match, f)) {
-        detect__ev_add(&ev, "protocol=%s", detect__names(x)->protocol);
+        detect__ev_protocol(&ev, x);
         hit = 1;
     }
     if (tv != NULL && (r->tls_versions & rules_tls_version_bit(tv))) {
@@ -344,7 +344,7 @@ int detect__eval_ndpi_risk(struct detect *d, struct fctx *x, unsigned ri)
     for (i = 1; i < 64; i++)
         if (risk & (1ull << i))
             detect__ev_add(&ev, "risk=%s", classify_risk_key(i));
-    detect__ev_add(&ev, "protocol=%s", detect__names(x)->protocol);
+    detect__ev_protocol(&ev, x);
     detect__ev_dest_name(d, &ev, f, x->dst);
     if (ja3 != NULL)
         detect__ev_add(&ev, "ja3=%s", ja3);
@@ -391,7 +391,7 @@ int detect__eval_beaconing(struct detect *d, struct fctx *x, unsigned ri)
     detect__ev_add(&ev, "connections=%u", n);
     detect__ev_add(&ev, "interval_s=%.1f", (double)mean / US);
     detect__ev_add(&ev, "max_deviation_pct=%.1f", 100.0 * (double)dev / (double)mean);
-    detect__ev_add(&ev, "protocol=%s", detect__names(x)->protocol);
+    detect__ev_protocol(&ev, x);
     detect__ev_dest_name(d, &ev, x->f, x->dst);
     detect__raise_alert(d, x, ri, SCOPE_PAIR, &ev);
     return 1;

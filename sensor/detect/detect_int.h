@@ -71,6 +71,7 @@ const struct classify_names *detect__names(struct fctx *x);
 void detect__ev_clear(struct evidence *ev);
 void detect__ev_add(struct evidence *ev, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+void detect__ev_protocol(struct evidence *ev, struct fctx *x);
 void detect__ev_addr(struct evidence *ev, const char *name, const uint8_t a[16]);
 void detect__ev_dest_name(const struct detect *d, struct evidence *ev, const struct flow *f,
                           const uint8_t *addr);

@@ -43,7 +43,7 @@ int detect__eval_medical_zone(struct detect *d, struct fctx *x, unsigned ri)
         !detect__in_scope(r, x) || (x->sz == x->dz && !r->same_zone) ||
         (!rules_match_empty(&r->match) && !rules_match(&r->match, x->f)) || detect__allowed(r, x))
         return 0;
-    detect__ev_add(&ev, "protocol=%s", detect__names(x)->protocol);
+    detect__ev_protocol(&ev, x);
     detect__ev_add(&ev, "dest_port=%u", flow_dst_port(x->f));
     detect__ev_add(&ev, "transport=cleartext");
     ev_medical(&ev, x->f);

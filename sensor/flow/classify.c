@@ -306,6 +306,21 @@ static void state_put(struct classify *c, struct flow *f)
 
 /* --- detection ---------------------------------------------------------------------------- */
 
+#define CLEAR_CREDENTIALS (1ULL << NDPI_CLEAR_TEXT_CREDENTIALS)
+
+/*
+ * nDPI 4.2 gives every Telnet session the clear-text credentials risk, whether or not anyone
+ * logged in (a server that refuses at once, a banner grab). It is kept only where its own
+ * dissector saw a user name or a password cross; other protocols set it on what they saw.
+ */
+static int credentials_seen(const struct ndpi_flow_struct *nf, const ndpi_protocol *p)
+{
+    if (!(nf->risk & CLEAR_CREDENTIALS) ||
+        (p->app_protocol != NDPI_PROTOCOL_TELNET && p->master_protocol != NDPI_PROTOCOL_TELNET))
+        return 1;
+    return nf->protos.telnet.username_found || nf->protos.telnet.password_found;
+}
+
 static void finish(struct classify *c, struct flow *f, int give_up)
 {
     struct classify_flow *s = f->app.state;
@@ -327,7 +342,7 @@ static void finish(struct classify *c, struct flow *f, int give_up)
     f->app.app = p.app_protocol;
     f->app.category = (uint16_t)p.category;
     f->app.confidence = (uint8_t)s->nf->confidence;
-    f->app.risk = s->nf->risk;
+    f->app.risk = credentials_seen(s->nf, &p) ? s->nf->risk : s->nf->risk & ~CLEAR_CREDENTIALS;
     f->app.done = 1;
     classify__meta_collect(f, s->nf, &p, s->qname[0] != '\0' ? s->qname : NULL);
     state_put(c, f);
@@ -534,6 +549,12 @@ void classify_names(const struct classify *c, const struct flow_app *a, struct c
         n->app_proto = eve_app_proto(a->master);
     if (n->app_proto == NULL && base != NDPI_PROTOCOL_UNKNOWN)
         n->app_proto = ndpi_get_proto_name(c->mod, base);
+}
+
+int classify_is_guess(const struct flow_app *a)
+{
+    return a->confidence == NDPI_CONFIDENCE_MATCH_BY_PORT ||
+           a->confidence == NDPI_CONFIDENCE_MATCH_BY_IP;
 }
 
 unsigned classify_risk_names(uint64_t risk, const char **names, unsigned max)

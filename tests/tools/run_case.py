@@ -1,22 +1,26 @@
 #!/usr/bin/python3
-"""Run one end-to-end case and compare its flows and alerts field by field with the reviewed
-golden file.
+"""Run one end-to-end case: its events against facts from tshark, then field by field against
+the reviewed golden file.
 
-usage: run_case.py MIMAMORI CASE_DIR SCHEMA
+usage: run_case.py MIMAMORI CASE_DIR [SHARED_DIR]
        run_case.py --regen MIMAMORI CASE_DIR...
 
-A case may instead hold input.ref, the path of a capture under ../shared/pcaps (found next to
-SCHEMA) that may not be copied here; such a case compares its alerts only (the flows of the
-shared corpus are checked against ndpiReader elsewhere) and exits 77 (skipped) when the shared
-corpus is absent.
+A case directory holds input.pcap (or input.pcapng), site.yaml, expected.jsonl and facts.json.
+A case may instead hold input.ref, the path of a capture under SHARED_DIR/pcaps that may not be
+copied here; such a case compares its alerts only with the golden (the flows of the shared
+corpus are checked against ndpiReader elsewhere) and exits 77 (skipped) when the corpus is
+absent.
 
-A case directory holds input.pcap (or input.pcapng), site.yaml and expected.jsonl. Every event
-must validate against SCHEMA (when the schema file exists). The flow events, ordered by start
-time and 5-tuple, must match the flow records of expected.jsonl in count and in every field
-listed in FIELDS; the alerts, ordered by time, rule and addresses, must match its alert records
-in every field of ALERT_FIELDS (rule, category, severity, zones, hosts, evidence, count).
-flow_id and timestamps are not compared. --regen rewrites expected.jsonl from the
-current output, for review before committing.
+First the facts (case_facts.py, pulled with tshark): every flow the sensor reports that tshark
+also saw must carry the same DNS query name, TLS SNI, JA3, JA3S and HTTP host (present on both
+sides or on neither), and every alert that names a protocol must be on a flow where Wireshark's
+dissectors found that protocol. Then the golden: the flow events, ordered by start time and
+5-tuple, must match the flow records of expected.jsonl in count and in every field listed in
+FIELDS; the alerts, ordered by time, rule and addresses, must match its alert records in every
+field of ALERT_FIELDS (rule, category, severity, zones, hosts, evidence, count). flow_id and
+timestamps are not compared. --regen rewrites expected.jsonl from the current output, for
+review before committing; the facts are not regenerated from the sensor, ever.
+Schema validation of the same events is the test schema_check.py.
 """
 import glob
 import json
@@ -55,7 +59,60 @@ def get(ev, path):
     return ev
 
 
-SHARED = None  # the shared corpus directory (../shared), from SCHEMA's location
+SHARED = None  # the shared corpus directory (../shared)
+
+# nDPI's protocol names in alert evidence, and the Wireshark dissectors that confirm them.
+DISSECTORS = {
+    "Telnet": {"telnet"}, "SMBv1": {"smb"}, "SMBv23": {"smb2"}, "RDP": {"rdp", "tpkt", "cotp"},
+    "FTP_CONTROL": {"ftp"}, "DNS": {"dns"}, "TLS": {"tls"}, "HTTP": {"http"}, "VNC": {"vnc"},
+    "HL7": {"hl7"}, "DICOM": {"dicom"}, "DCE_RPC": {"dcerpc"}, "OpenVPN": {"openvpn"},
+    "SMTP": {"smtp"}, "SSH": {"ssh"}, "NetBIOS": {"nbss", "nbns", "nbdgm"},
+}
+FACT_FIELDS = ["dns.rrname", "tls.sni", "tls.ja3.hash", "tls.ja3s.hash", "http.hostname"]
+
+
+def check_facts(case, events):
+    """Differences between the events and the case's tshark facts; prints each."""
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import case_facts
+    path = os.path.join(case, "facts.json")
+    if not os.path.exists(path):
+        print(f"{case}: no facts.json (make it with tests/tools/case_facts.py)")
+        return 1
+    with open(path) as f:
+        facts = json.load(f)["flows"]
+    bad = checked = 0
+    for e in events:
+        if e["event_type"] not in ("flow", "alert") or "src_port" not in e:
+            continue
+        k = case_facts.flow_key(f"{e['src_ip']}:{e['src_port']}",
+                                f"{e['dest_ip']}:{e['dest_port']}", e["proto"])
+        fact = facts.get(k)
+        if fact is None:
+            continue
+        checked += 1
+        if e["event_type"] == "flow":
+            for field in FACT_FIELDS:
+                if field.startswith("tls.") and "openvpn" in fact["protocols"]:
+                    continue  # TLS inside OpenVPN's control channel: not a TLS flow
+                if get(e, field) != fact.get(field):
+                    bad += 1
+                    print(f"fact {k}: {field}: sensor {get(e, field)!r}, tshark "
+                          f"{fact.get(field)!r}")
+            continue
+        for ev in e["alert"]["metadata"]["evidence"]:
+            if not ev.startswith("protocol=") or ev.endswith(")"):
+                continue  # "protocol=SSH (Match by port)": a guess, said to be one
+            names = ev[len("protocol="):].split(".")
+            want = set().union(*(DISSECTORS.get(n, set()) for n in names))
+            if want and not want & set(fact["protocols"]):
+                bad += 1
+                print(f"fact {k}: alert {e['alert']['metadata']['rule'][0]} says {ev}, tshark "
+                      f"dissected {fact['protocols']}")
+    if checked == 0 and facts:
+        bad += 1
+        print(f"{case}: no event matched a flow of facts.json")
+    return bad
 
 
 def input_of(case):
@@ -117,22 +174,12 @@ def main():
                     f.write(json.dumps(fl, ensure_ascii=False, sort_keys=True) + "\n")
             print(f"rewrote {case}/expected.jsonl")
         return 0
-    mimamori, case, schema_path = sys.argv[1:4]
-    SHARED = os.path.dirname(os.path.abspath(schema_path))
+    mimamori, case = sys.argv[1:3]
+    if len(sys.argv) > 3:
+        SHARED = sys.argv[3]
     alerts_only = input_of(case)[1]
     events = run(mimamori, case)
-    bad = 0
-    if os.path.exists(schema_path):
-        import jsonschema
-        with open(schema_path) as f:
-            schema = json.load(f)
-        v = jsonschema.validators.validator_for(schema)(schema)
-        for i, ev in enumerate(events, 1):
-            for e in list(v.iter_errors(ev))[:1]:
-                bad += 1
-                print(f"event {i} invalid: {e.message[:200]}")
-    else:
-        print(f"note: {schema_path} absent, schema not checked")
+    bad = check_facts(case, events)
     got = records(events)
     with open(os.path.join(case, "expected.jsonl")) as f:
         want = [json.loads(line) for line in f if line.strip()]

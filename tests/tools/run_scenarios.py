@@ -1,12 +1,13 @@
 #!/usr/bin/python3
 """Check the generated scenarios: each must raise exactly the alerts its expected.txt lists.
 
-usage: run_scenarios.py GENERATOR MIMAMORI WORKDIR SCHEMA
+usage: run_scenarios.py GENERATOR MIMAMORI WORKDIR
 
 GENERATOR writes the scenario directories into WORKDIR; for each one, mimamori reads
-input.pcap with site.yaml (or the embedded default config when there is none), every event must validate against SCHEMA (when present), and the
-alerts, as "rule src_ip dest_ip count" lines, must equal expected.txt as a multiset. A line
-"suppressed N" is compared with the final stats event's detect.alerts_suppressed.
+input.pcap with site.yaml (or the embedded default config when there is none), and the alerts,
+as "rule src_ip dest_ip count" lines, must equal expected.txt as a multiset. A line
+"suppressed N" is compared with the final stats event's detect.alerts_suppressed. The events'
+schema is checked by schema_check.py.
 """
 import json
 import os
@@ -16,14 +17,8 @@ import tempfile
 
 
 def main():
-    gen, mimamori, work, schema_path = sys.argv[1:5]
+    gen, mimamori, work = sys.argv[1:4]
     subprocess.run([gen, work], check=True)
-    validator = None
-    if os.path.exists(schema_path):
-        import jsonschema
-        with open(schema_path) as f:
-            schema = json.load(f)
-        validator = jsonschema.validators.validator_for(schema)(schema)
     failed = 0
     for name in sorted(os.listdir(work)):
         d = os.path.join(work, name)
@@ -39,10 +34,8 @@ def main():
                 continue
             with open(out.name) as f:
                 events = [json.loads(line) for line in f]
-        got, suppressed, invalid = [], 0, 0
+        got, suppressed = [], 0
         for e in events:
-            if validator is not None and any(True for _ in validator.iter_errors(e)):
-                invalid += 1
             if e["event_type"] == "alert":
                 md = e["alert"]["metadata"]
                 got.append(f"{md['rule'][0]} {e['src_ip']} {e['dest_ip']} {md['count'][0]}")
@@ -55,7 +48,7 @@ def main():
             if w.startswith("suppressed "):
                 want_supp = int(w.split()[1])
                 want.remove(w)
-        ok = sorted(got) == sorted(want) and suppressed == want_supp and invalid == 0
+        ok = sorted(got) == sorted(want) and suppressed == want_supp
         print(f"{'ok  ' if ok else 'FAIL'} {name}: {len(got)} alerts, {suppressed} suppressed, "
               f"{len(events)} events")
         if not ok:
@@ -66,8 +59,6 @@ def main():
                 print(f"     missing:    {w}")
             if suppressed != want_supp:
                 print(f"     suppressed {suppressed}, expected {want_supp}")
-            if invalid:
-                print(f"     {invalid} events fail the schema")
     return 1 if failed else 0
 
 

@@ -298,12 +298,12 @@ static void test_missing_file(void **state)
 /* Every site.yaml shipped with the end-to-end cases and examples must load. */
 static void test_shipped_configs_load(void **state)
 {
-    const char *dirs[] = {MM_TEST_CASES, MM_EXAMPLES};
+    const char *dirs[] = {MM_TEST_CASES, MM_SHARED_CASES, MM_EXAMPLES};
     char cmd[512], path[512];
     unsigned i, loaded = 0;
 
     (void)state;
-    for (i = 0; i < 2; i++) {
+    for (i = 0; i < 3; i++) {
         FILE *p;
         snprintf(cmd, sizeof(cmd), "find %s -name '*.yaml' 2>/dev/null", dirs[i]);
         p = popen(cmd, "r");

@@ -1,0 +1,105 @@
+#!/usr/bin/python3
+"""Facts about a case's capture, pulled with tshark, that the sensor's events must agree with.
+
+usage: case_facts.py CASE_DIR [SHARED_DIR]      writes CASE_DIR/facts.json
+
+The goldens (expected.jsonl) are the sensor's own output, reviewed; these facts come from
+outside it. Per flow (its two endpoints and transport), Wireshark's dissectors give: the first
+DNS question's name, the first TLS ClientHello's SNI and JA3, the first ServerHello's JA3S, the
+first HTTP request's Host, and the protocols seen. run_case.py checks every flow event against
+them and every alert naming a protocol against the protocols of its flow. Regenerate after
+changing a capture; the file says which tshark made it. A case's facts.args (one tshark option
+per line, kept in facts.json too) binds a dissector to a port Wireshark does not guess, e.g.
+"-d" and "tcp.port==443,openvpn" for OpenVPN over TCP 443.
+"""
+import json
+import os
+import subprocess
+import sys
+
+FIELDS = ["ip.src", "ip.dst", "ipv6.src", "ipv6.dst", "tcp.srcport", "tcp.dstport", "udp.srcport",
+          "udp.dstport", "dns.qry.name", "tls.handshake.type", "tls.handshake.extensions_server_name",
+          "tls.handshake.ja3", "tls.handshake.ja3s", "http.request", "http.host", "frame.protocols"]
+# Protocols of a frame that say nothing about the application.
+CARRIERS = {"eth", "ethertype", "ip", "ipv6", "tcp", "udp", "data", "vlan", "mpls", "pwethheur",
+            "pweth", "sll", "pppoes", "ppp", "gre", "erspan", "vxlan", "llc", "null", "frame"}
+
+
+def capture_of(case, shared):
+    ref = os.path.join(case, "input.ref")
+    if os.path.exists(ref):
+        with open(ref) as f:
+            return os.path.join(shared, "pcaps", f.read().strip())
+    for name in ("input.pcap", "input.pcapng"):
+        if os.path.exists(os.path.join(case, name)):
+            return os.path.join(case, name)
+    sys.exit(f"{case}: no capture")
+
+
+def flow_key(a, b, proto):
+    """Both endpoints, in a fixed order, and the transport: direction does not matter."""
+    return "|".join(sorted([a, b])) + "|" + proto
+
+
+def extract(pcap, args):
+    cmd = ["tshark", "-r", pcap, "-T", "fields", "-E", "separator=\t", "-E", "occurrence=a",
+           "-E", "aggregator=,"] + args
+    for f in FIELDS:
+        cmd += ["-e", f]
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+    flows = {}
+    for line in out.splitlines():
+        v = dict(zip(FIELDS, line.split("\t")))
+        src = (v["ip.src"] or v["ipv6.src"]).split(",")[-1]  # the innermost header
+        dst = (v["ip.dst"] or v["ipv6.dst"]).split(",")[-1]
+        if v["tcp.srcport"]:
+            proto, sp, dp = "TCP", v["tcp.srcport"], v["tcp.dstport"]
+        elif v["udp.srcport"]:
+            proto, sp, dp = "UDP", v["udp.srcport"].split(",")[-1], v["udp.dstport"].split(",")[-1]
+        else:
+            continue
+        if not src:
+            continue
+        k = flow_key(f"{src}:{sp}", f"{dst}:{dp}", proto)
+        fl = flows.setdefault(k, {"protocols": set()})
+        fl["protocols"].update(p for p in v["frame.protocols"].split(":") if p not in CARRIERS)
+        first = lambda s: s.split(",")[0] if s else ""
+        if v["dns.qry.name"] and "dns.rrname" not in fl:
+            fl["dns.rrname"] = first(v["dns.qry.name"])
+        types = v["tls.handshake.type"].split(",") if v["tls.handshake.type"] else []
+        if "1" in types and "tls.client_hello" not in fl:
+            fl["tls.client_hello"] = True
+            if v["tls.handshake.extensions_server_name"]:
+                fl["tls.sni"] = first(v["tls.handshake.extensions_server_name"])
+            if v["tls.handshake.ja3"]:
+                fl["tls.ja3.hash"] = first(v["tls.handshake.ja3"])
+        if "2" in types and v["tls.handshake.ja3s"] and "tls.ja3s.hash" not in fl:
+            fl["tls.ja3s.hash"] = first(v["tls.handshake.ja3s"])
+        if v["http.request"] and v["http.host"] and "http.hostname" not in fl:
+            fl["http.hostname"] = first(v["http.host"])
+    for fl in flows.values():
+        fl.pop("tls.client_hello", None)
+        fl["protocols"] = sorted(fl["protocols"])
+    return flows
+
+
+def main():
+    case = sys.argv[1]
+    here = os.path.dirname(os.path.abspath(__file__))
+    shared = sys.argv[2] if len(sys.argv) > 2 else os.path.join(here, "..", "..", "..", "shared")
+    version = subprocess.run(["tshark", "-v"], capture_output=True, text=True).stdout.split("\n")[0]
+    args = []
+    if os.path.exists(os.path.join(case, "facts.args")):
+        with open(os.path.join(case, "facts.args")) as f:
+            args = [line.strip() for line in f if line.strip()]
+    facts = {"made_by": version, "tshark_args": args,
+             "flows": extract(capture_of(case, shared), args)}
+    with open(os.path.join(case, "facts.json"), "w") as f:
+        json.dump(facts, f, indent=1, sort_keys=True, ensure_ascii=False)
+        f.write("\n")
+    print(f"{case}: {len(facts['flows'])} flows")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
