@@ -3,8 +3,10 @@ BUILD ?= build
 DEPS = build-essential cmake pkg-config libpcap-dev libndpi-dev libyaml-dev libjansson-dev \
        libcmocka-dev libgcrypt20-dev libssl-dev libsystemd-dev libndpi-bin python3 python3-jsonschema tzdata
 # What the tests add: real DICOM peers (dcmtk), a real rsyslog with TLS, namespaces, capture
-# and replay, nftables for the block list hook. make fuzz adds the fuzzing compiler.
-TEST_DEPS = dcmtk iproute2 tcpdump ethtool rsyslog rsyslog-gnutls openssl tcpreplay systemd nftables
+# and replay, nftables for the block list hook, tshark for the cases' facts. make fuzz adds
+# the fuzzing compiler.
+TEST_DEPS = dcmtk iproute2 tcpdump ethtool rsyslog rsyslog-gnutls openssl tcpreplay systemd nftables \
+            tshark
 
 .PHONY: deps test-deps build demo test fuzz sanitize clean
 

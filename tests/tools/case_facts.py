@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """Facts about a case's capture, pulled with tshark, that the sensor's events must agree with.
 
-usage: case_facts.py CASE_DIR [SHARED_DIR]      writes CASE_DIR/facts.json
+usage: case_facts.py CASE_DIR [SHARED_DIR]           writes CASE_DIR/facts.json
+       case_facts.py --check CASE_DIR...             tshark again: each facts.json unchanged?
 
 The goldens (expected.jsonl) are the sensor's own output, reviewed; these facts come from
 outside it. Per flow (its two endpoints and transport), Wireshark's dissectors give: the first
@@ -83,17 +84,41 @@ def extract(pcap, args):
     return flows
 
 
-def main():
-    case = sys.argv[1]
-    here = os.path.dirname(os.path.abspath(__file__))
-    shared = sys.argv[2] if len(sys.argv) > 2 else os.path.join(here, "..", "..", "..", "shared")
+def facts_of(case, shared):
     version = subprocess.run(["tshark", "-v"], capture_output=True, text=True).stdout.split("\n")[0]
     args = []
     if os.path.exists(os.path.join(case, "facts.args")):
         with open(os.path.join(case, "facts.args")) as f:
             args = [line.strip() for line in f if line.strip()]
-    facts = {"made_by": version, "tshark_args": args,
-             "flows": extract(capture_of(case, shared), args)}
+    return {"made_by": version, "tshark_args": args,
+            "flows": extract(capture_of(case, shared), args)}
+
+
+def check(cases):
+    """The committed facts must be what tshark says now: nobody edited them by hand."""
+    import shutil
+    if shutil.which("tshark") is None:
+        print("tshark absent: skipped")
+        return 77
+    bad = 0
+    for case in cases:
+        with open(os.path.join(case, "facts.json")) as f:
+            committed = json.load(f)
+        fresh = json.loads(json.dumps(facts_of(case, "")))
+        if fresh["flows"] != committed["flows"]:
+            bad += 1
+            print(f"{case}: facts.json differs from what {fresh['made_by']} says now")
+    print(f"{len(cases)} cases, {bad} with facts that differ")
+    return 1 if bad else 0
+
+
+def main():
+    if sys.argv[1] == "--check":
+        return check(sys.argv[2:])
+    case = sys.argv[1]
+    here = os.path.dirname(os.path.abspath(__file__))
+    shared = sys.argv[2] if len(sys.argv) > 2 else os.path.join(here, "..", "..", "..", "shared")
+    facts = facts_of(case, shared)
     with open(os.path.join(case, "facts.json"), "w") as f:
         json.dump(facts, f, indent=1, sort_keys=True, ensure_ascii=False)
         f.write("\n")
