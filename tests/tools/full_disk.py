@@ -84,7 +84,7 @@ def run(mimamori, pcap, work, spool_dir):
         f.write(f"sensor: {{name: disk}}\n"
                 f"outputs:\n  - {{type: file, path: {full}/eve.json}}\n"
                 f"delivery: {{spool_directory: {spool_dir}, drain_timeout: 1s}}\n")
-    p = subprocess.run([mimamori, "-v", "-c", site, "-r", pcap], capture_output=True, text=True,
+    p = subprocess.run([mimamori, "-c", site, "-r", pcap], capture_output=True, text=True,
                        timeout=120)
     check(p.returncode == 0, f"exit 0 on a full disk ({p.returncode})")
     return p.stderr
@@ -130,7 +130,7 @@ def live_on(mimamori, pcap, work, full):
         if why is not None:
             print("skipped (live part): cannot create a network namespace: " + why)
             return
-        p = subprocess.Popen(["ip", "netns", "exec", ns, mimamori, "-v", "-c", site, "-i",
+        p = subprocess.Popen(["ip", "netns", "exec", ns, mimamori, "-c", site, "-i",
                               "mmf1"], stderr=subprocess.PIPE, text=True)
         end = time.time() + 20
         while time.time() < end and not os.path.exists(roomy) and p.poll() is None:

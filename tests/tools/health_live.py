@@ -28,7 +28,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from livetest import check, failures, stop, netns_veth, veth  # noqa: E402
+from livetest import wait_for, Stderr, check, failures, stop, netns_veth, veth  # noqa: E402
 
 RULES = """rules:
 """ + "".join(f"""  - key: t.{key}
@@ -133,21 +133,28 @@ def main():
         eve = os.path.join(work, "eve.json")
         start = time.time()
         # Two mirror ports in one process; mmh3 never gets a packet.
-        p = subprocess.Popen(["ip", "netns", "exec", ns, mimamori, "-c", site, "-i", "mmh1",
-                              "-i", "mmh3", "--eve", eve], stderr=subprocess.PIPE, text=True)
+        # -v: the sensor logs each window it judges, which is what the phases wait for.
+        p = subprocess.Popen(["ip", "netns", "exec", ns, mimamori, "-v", "-c", site, "-i",
+                              "mmh1", "-i", "mmh3", "--eve", eve], stderr=subprocess.PIPE,
+                             text=True)
+        perr = Stderr(p)
         # Nothing is sent: the silence alert must come on its own (3 s window, 1 s samples).
-        end = time.time() + 30
-        while time.time() < end and not (os.path.exists(eve) and
-                                         any(a[1] == "t.silence" for a in alerts(eve))):
-            time.sleep(0.2)
+        check(wait_for(lambda: os.path.exists(eve) and
+                       any(a[1] == "t.silence" for a in alerts(eve))),
+              "the silence alert came on its own")
         phase = {}
         for name in ("full", "one_way", "lossy"):
             phase[name] = time.time()
             r = subprocess.run(["ip", "netns", "exec", ns, "tcpreplay", "-i", "mmh0", "--pps",
                                 "2000", caps[name]], capture_output=True, text=True, timeout=60)
             check(r.returncode == 0, f"tcpreplay sent the {name} capture")
-            time.sleep(4.5)  # the 2 s windows close and are judged
-        err = stop(p)
+            # The phase is over when both checks have judged a window on mmh1 with nothing in
+            # it: every window that held this capture's packets has had its verdict.
+            mark = perr.count()
+            check(all(perr.wait(f"health: {k} on mmh1: window judged, 0 of 0,", after=mark)
+                      for k in ("t.one_way", "t.loss")),
+                  f"the {name} capture's windows were judged")
+        err = stop(p, err=perr)
         check(p.returncode == 0, f"SIGTERM: exit 0 ({p.returncode})")
         got = alerts(eve)
 

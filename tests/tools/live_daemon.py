@@ -28,10 +28,12 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from livetest import check, failures, stop, netns_veth, pcap_records  # noqa: E402
+from livetest import (check, failures, stop, netns_veth, pcap_records, wait_for, Stderr,  # noqa: E402
+                      count_lines)
 
 
 
@@ -104,8 +106,10 @@ def main():
         began = datetime.datetime.now(datetime.timezone.utc)
         q = subprocess.Popen(["ip", "netns", "exec", ns, mimamori, "-c", site, "-i", "mmd1",
                               "--eve", quiet], stderr=subprocess.PIPE, text=True)
-        time.sleep(2.0)
-        stop(q)
+        qerr = Stderr(q)
+        check(qerr.wait("running as nobody"), "the quiet sensor started")
+        time.sleep(1.5)  # not a wait for an event: the quiet port must be up for over a second
+        stop(q, err=qerr)
         st = [json.loads(x) for x in open(quiet) if '"event_type":"stats"' in x]
         stamps = [datetime.datetime.strptime(e["timestamp"], "%Y-%m-%dT%H:%M:%S.%f%z")
                   for e in st]
@@ -122,28 +126,29 @@ def main():
         sock.settimeout(0.1)
         env = dict(os.environ, NOTIFY_SOCKET=sock_path, WATCHDOG_USEC="1000000")
         env.pop("WATCHDOG_PID", None)
-        p = subprocess.Popen(["ip", "netns", "exec", ns, mimamori, "-v", "-c", site, "-i",
+        p = subprocess.Popen(["ip", "netns", "exec", ns, mimamori, "-c", site, "-i",
                               "mmd1", "--eve", eve], stderr=subprocess.PIPE, text=True, env=env)
-        time.sleep(1.5)
-        check(p.poll() is None, "the daemon is running")
-        notes = []
+        perr = Stderr(p)
+        # systemd reads its socket at once; so does this thread, or the sensor's sd_notify()
+        # would block on a full queue (net.unix.max_dgram_qlen, 10 by default).
+        notes, done = [], threading.Event()
 
-        def collect(seconds):
-            end = time.time() + seconds
-            while time.time() < end:
+        def drain():
+            while not done.is_set():
                 try:
                     notes.append(sock.recv(4096).decode())
                 except socket.timeout:
                     pass
+        reader = threading.Thread(target=drain, daemon=True)
+        reader.start()
+
         # Ready comes after the privilege drop; a loaded machine may take a while to get there.
-        end = time.time() + 20
-        while time.time() < end and not any(n.startswith("READY=1") for n in notes):
-            collect(0.2)
-        check(any(n.startswith("READY=1") for n in notes), "sd_notify: READY=1 sent")
+        check(wait_for(lambda: any(n.startswith("READY=1") for n in notes)),
+              "sd_notify: READY=1 sent")
+        check(p.poll() is None, "the daemon is running")
         # Pings every half interval; a loaded machine may delay one, so wait up to 10 s for two.
         start = time.time()
-        while time.time() < start + 10 and sum("WATCHDOG=1" in n for n in notes) < 2:
-            collect(0.1)
+        wait_for(lambda: sum("WATCHDOG=1" in n for n in notes) >= 2, timeout=10)
         check(sum("WATCHDOG=1" in n for n in notes) >= 2,
               f"sd_notify: watchdog pinged ({sum('WATCHDOG=1' in n for n in notes)} in "
               f"{time.time() - start:.1f} s with a 1 s watchdog)")
@@ -193,17 +198,26 @@ def main():
         good = open(site).read()
         with open(site, "w") as f:
             f.write(good + "zones:\n  emr: {networks: [10.1.0.0/33]}\n")  # a broken change
+        mark = perr.count()
         p.send_signal(signal.SIGHUP)
-        time.sleep(1.0)
+        check(perr.wait("keeping the running configuration", after=mark),
+              "the broken reload was answered")
         with open(site, "w") as f:
             f.write(good)
+        mark = perr.count()
         p.send_signal(signal.SIGHUP)
-        time.sleep(1.0)
+        check(perr.wait("configuration reloaded", after=mark), "the good reload was answered")
         ok = replay(halves[1]) and ok
         check(ok, "tcpreplay sent the demo capture (two halves)")
-        time.sleep(1.0)
-        err = stop(p)
-        collect(0.3)
+        # Every alert raised by a packet (the fold reports come at the end) is the sign that
+        # the sensor has read all that was sent: stopped earlier, it would lose the rest.
+        live_alerts = sum(1 for line in open(ref) if '"event_type":"alert"' in line and
+                          "repeats_since=" not in line)
+        wait_for(lambda: count_lines(eve, '"event_type":"alert"') >= live_alerts)
+        err = stop(p, err=perr)
+        wait_for(lambda: any("STOPPING=1" in n for n in notes), timeout=5)
+        done.set()
+        reader.join()
         check(any("STOPPING=1" in n for n in notes), "sd_notify: STOPPING=1 sent")
         check(p.returncode == 0, f"SIGTERM: exit 0 ({p.returncode})")
         flows = [json.loads(x) for x in open(eve) if '"event_type":"flow"' in x]

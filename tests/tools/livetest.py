@@ -1,10 +1,13 @@
 """Helpers shared by the end-to-end test scripts: pass/fail lines, pcap records, a network
-namespace with a veth pair."""
+namespace with a veth pair, and waiting for what a test needs to see (a line the sensor logs,
+an event in a file, any condition) with a deadline, instead of sleeping and hoping."""
 import glob
 import shutil
 import signal
 import struct
 import subprocess
+import threading
+import time
 
 failures = []
 
@@ -14,6 +17,59 @@ def check(cond, what):
     print(("ok   " if cond else "FAIL ") + what, flush=True)
     if not cond:
         failures.append(what)
+
+
+def wait_for(cond, timeout=30.0, step=0.05):
+    """Polls cond() until it is true (returns True) or timeout seconds pass (returns False).
+    The deadline is for a machine under load; a healthy run returns in a fraction of it."""
+    end = time.monotonic() + timeout
+    while True:
+        if cond():
+            return True
+        if time.monotonic() >= end:
+            return False
+        time.sleep(step)
+
+
+class Stderr:
+    """A running process's stderr, read on a thread line by line, so a test can wait for the
+    line that says a step happened ("configuration reloaded") while the process runs."""
+
+    def __init__(self, p):
+        self.p, self.lines, self.lock = p, [], threading.Lock()
+        self.thread = threading.Thread(target=self._read, daemon=True)
+        self.thread.start()
+
+    def _read(self):
+        for line in self.p.stderr:
+            if isinstance(line, bytes):
+                line = line.decode(errors="replace")
+            with self.lock:
+                self.lines.append(line)
+
+    def text(self):
+        with self.lock:
+            return "".join(self.lines)
+
+    def wait(self, needle, timeout=30.0, after=0):
+        """Whether a line containing needle appeared (among lines from index after on)."""
+        def seen():
+            with self.lock:
+                return any(needle in x for x in self.lines[after:])
+        return wait_for(seen, timeout)
+
+    def count(self):
+        with self.lock:
+            return len(self.lines)
+
+
+def count_lines(path, needle):
+    """Lines of a file (an EVE file being written) that contain needle; 0 if it is not there."""
+    try:
+        with open(path) as f:
+            return sum(needle in line for line in f)
+    except OSError:
+        return 0
 
 
 def pcap_records(path):
@@ -49,12 +105,17 @@ def veth(ns, a, b):
     return None
 
 
-def stop(p, timeout=60):
-    """SIGTERM the sensor and wait; its stderr. A sensor that does not stop is a failure: its
-    threads' stacks are printed (gdb, else the kernel's view) and it is killed, so the test
-    ends and says where it hung instead of running into CTest's timeout."""
+def stop(p, timeout=60, err=None):
+    """SIGTERM the sensor and wait; its stderr (from err, a Stderr reading it, when given). A
+    sensor that does not stop is a failure: its threads' stacks are printed (gdb, else the
+    kernel's view) and it is killed, so the test ends and says where it hung instead of running
+    into CTest's timeout."""
     p.send_signal(signal.SIGTERM)
     try:
+        if err is not None:
+            p.wait(timeout=timeout)
+            err.thread.join(timeout=10)
+            return err.text()
         return p.communicate(timeout=timeout)[1] or ""
     except subprocess.TimeoutExpired:
         check(False, f"the sensor stopped within {timeout} s of SIGTERM")
@@ -71,4 +132,7 @@ def stop(p, timeout=60):
                 except OSError:
                     pass
         p.kill()
+        if err is not None:
+            p.wait()
+            return err.text()
         return p.communicate()[1] or ""

@@ -27,7 +27,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from livetest import check, failures, stop  # noqa: E402
+from livetest import check, failures, stop, wait_for, Stderr, count_lines  # noqa: E402
 
 SERVER = r"""
 import socket, sys, threading
@@ -179,7 +179,8 @@ def run(mimamori, sync, work, ns, enforce):
     eve = os.path.join(work, "eve.json")
     p = subprocess.Popen(["ip", "netns", "exec", ns["mid"], mimamori, "-c", site, "-i", "br0",
                           "--eve", eve], stderr=subprocess.PIPE, text=True)
-    time.sleep(2.0)
+    perr = Stderr(p)
+    check(perr.wait("running as"), f"the sensor started ({perr.text()[-200:]!r})")
 
     def client(host, port, seconds):
         r = subprocess.run(["ip", "netns", "exec", ns["cli"], sys.executable, "-c", CLIENT, host,
@@ -195,7 +196,9 @@ def run(mimamori, sync, work, ns, enforce):
     check(got == "alive", f"{mode}: the connection to the protected 10.9.0.4 stays up ({got})")
     listfile = os.path.join(work, "state", "blocklist.txt")
     got = client("10.9.0.3", 9090, 1)
-    time.sleep(0.5)
+    # The block rule's response event (block, or would_block in a dry run) says it is done.
+    wait_for(lambda: count_lines(eve, '"t.block_http"') > 0 and
+             count_lines(eve, '"event_type":"drop"') >= 3)
     listed = open(listfile).read() if os.path.exists(listfile) else None
     if enforce:
         check(listed is not None and "10.9.0.2 # until" in listed and "level=1" in listed,
@@ -203,14 +206,15 @@ def run(mimamori, sync, work, ns, enforce):
         sh("ip", "netns", "exec", ns["mid"], sync, listfile)
         members = set_members(ns["mid"])
         check(members == ["10.9.0.2"], f"the nftables hook added it to the set ({members})")
-        time.sleep(5.0)  # the 4 s block expires
+        # The 4 s block expires (checked each second): the entry leaves the file.
+        wait_for(lambda: "10.9.0.2" not in open(listfile).read(), timeout=30)
         listed = open(listfile).read()
         check("10.9.0.2" not in listed, "the entry left the file when the block expired")
         sh("ip", "netns", "exec", ns["mid"], sync, listfile)
         members = set_members(ns["mid"])
         check(members == [], f"the nftables hook removed it from the set ({members})")
         client("10.9.0.3", 9090, 1)  # a second offence: the next step
-        time.sleep(0.5)
+        wait_for(lambda: "level=2" in open(listfile).read())
         listed = open(listfile).read()
         check("10.9.0.2 # until" in listed and "level=2" in listed,
               "a second offence is blocked for the next step")
@@ -224,7 +228,7 @@ def run(mimamori, sync, work, ns, enforce):
     else:
         check(listed is None and not os.path.exists(hook_log),
               "dry run: no block list file written and no command run")
-    err = stop(p)
+    err = stop(p, err=perr)
     check(p.returncode == 0, f"{mode}: the sensor exits 0 ({p.returncode}) {err[-300:]}")
     alerts = {}  # the first alert of each rule and host (a fold report may follow)
     for a in events(eve, "alert"):

@@ -22,6 +22,8 @@ usage: syslog_live.py MIMAMORI GENERATOR WORKDIR
 Needs rsyslogd with the gtls driver and openssl; exits 77 (skipped) without them. Part 5 is
 skipped (and said so) without root or tcpreplay.
 """
+import array
+import fcntl
 import glob
 import json
 import os
@@ -29,11 +31,13 @@ import shutil
 import socket
 import subprocess
 import sys
+import termios
 import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from livetest import check, failures, stop, netns_veth, pcap_records  # noqa: E402
+from livetest import (check, failures, stop, netns_veth, pcap_records, wait_for,  # noqa: E402
+                      Stderr)
 
 
 
@@ -208,6 +212,24 @@ def part_client_cert(mimamori, work, rs):
               f"accepted by a receiver that requires one")
 
 
+def read_all(p, eve):
+    """Whether the sensor reading p's stdin took in all that was written (the pipe is empty)
+    and has written what it made of it (its EVE file stops growing for half a second: the
+    output thread writes within 50 ms, the last flows of a pipe stay open until more comes)."""
+    def pipe_empty():
+        n = array.array("i", [0])
+        fcntl.ioctl(p.stdin.fileno(), termios.FIONREAD, n)
+        return n[0] == 0
+    if not wait_for(pipe_empty):
+        return False
+    sizes = []
+
+    def settled():
+        sizes.append(os.path.getsize(eve) if os.path.exists(eve) else 0)
+        return len(sizes) > 10 and len(set(sizes[-10:])) == 1
+    return wait_for(settled, step=0.05)
+
+
 def part_outage(mimamori, work, rs, pcap, transport):
     eve = os.path.join(work, f"outage-{transport}.json")
     before = len(rs.received(transport))
@@ -220,27 +242,26 @@ def part_outage(mimamori, work, rs, pcap, transport):
     hdr, recs = pcap_records(pcap)
     thirds = [recs[:len(recs) // 3], recs[len(recs) // 3:2 * len(recs) // 3],
               recs[2 * len(recs) // 3:]]
-    p = subprocess.Popen([mimamori, "-v", "-c", cfg, "-r", "-"], stdin=subprocess.PIPE,
+    p = subprocess.Popen([mimamori, "-c", cfg, "-r", "-"], stdin=subprocess.PIPE,
                          stderr=subprocess.PIPE)
+    perr = Stderr(p)
     p.stdin.write(hdr + b"".join(thirds[0]))
     p.stdin.flush()
-    end = time.time() + 20
-    while time.time() < end and len(alerts_of(eve)) < 45:  # ~50 conversations in a third
-        time.sleep(0.1)
+    check(read_all(p, eve), f"{transport} outage: the sensor read the first third")
     n1 = len(alerts_of(eve))
     check(rs.wait_for(transport, before + n1, timeout=10),
           f"{transport} outage: the first {n1} alerts delivered before the outage")
     rs.stop()
-    time.sleep(0.5)
     p.stdin.write(b"".join(thirds[1]))  # alerts while rsyslog is down
     p.stdin.flush()
-    time.sleep(2.5)
+    check(read_all(p, eve), f"{transport} outage: the sensor read the second third")
     n2 = len(alerts_of(eve)) - n1
     check(rs.start(), f"{transport} outage: rsyslog restarted")
     p.stdin.write(b"".join(thirds[2]))
     p.stdin.close()
-    err = p.stderr.read().decode(errors="replace")
     p.wait(timeout=120)
+    perr.thread.join(timeout=10)
+    err = perr.text()
     check(p.returncode == 0, f"{transport} outage: sensor exit 0")
     sent = alerts_of(eve)
     rs.wait_for(transport, before + len(sent), timeout=30)
@@ -252,7 +273,7 @@ def part_outage(mimamori, work, rs, pcap, transport):
             unique.append(g)
     check(unique == sent, f"{transport} outage: all {len(sent)} alerts arrived, in order "
                           f"({n2} produced while rsyslog was down)")
-    # The sensor's own account at exit (-v): "syslog ...: sent N, spooled N, replayed N, ...".
+    # The sensor's own account at exit: "syslog ...: sent N, spooled N, replayed N, ...".
     summary = [x for x in err.splitlines() if x.startswith("mimamori: syslog") and "sent " in x]
     nums = dict(zip(["sent", "spooled", "replayed", "re-sent", "dropped"],
                     [int(w.rstrip(",")) for w in summary[-1].split()[-9::2]])) if summary else {}
@@ -314,18 +335,19 @@ def part_queue_full(mimamori, work, pcap):
             return
         # Opening a FIFO for writing waits for a reader: open it, and never read until later.
         holder = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
-        p = subprocess.Popen(["ip", "netns", "exec", ns, mimamori, "-v", "-c", cfg, "-i", "mmq1"],
+        p = subprocess.Popen(["ip", "netns", "exec", ns, mimamori, "-c", cfg, "-i", "mmq1"],
                              stderr=subprocess.PIPE, text=True)
-        time.sleep(1.5)
+        perr = Stderr(p)
+        check(perr.wait("running as"), "queue full: the sensor started")
         r = subprocess.run(["ip", "netns", "exec", ns, "tcpreplay", "-i", "mmq0", "--pps",
                             "2000", pcap], capture_output=True, text=True, timeout=120)
         check(r.returncode == 0, "queue full: tcpreplay sent the capture")
         # The sensor may still be working through its ring (slowly, under ASan): wait until
         # the overflow spool has stopped growing before anyone reads the output.
-        spool = os.path.join(work, "spool-queue", "overflow.spool")
         last, stable, end = -1, 0, time.time() + 60
         while time.time() < end and stable < 10:
-            size = os.path.getsize(spool) if os.path.exists(spool) else -1
+            spool = glob.glob(os.path.join(work, "spool-queue", "*.overflow.spool"))
+            size = os.path.getsize(spool[0]) if spool else -1
             stable = stable + 1 if size == last and size > 0 else 0
             last = size
             time.sleep(0.2)
@@ -341,8 +363,7 @@ def part_queue_full(mimamori, work, pcap):
                     lines.append(line.rstrip("\n"))
         reader = threading.Thread(target=drain, daemon=True)
         reader.start()
-        time.sleep(1.0)
-        err = stop(p)
+        err = stop(p, err=perr)
         reader.join(timeout=60)
         check(p.returncode == 0, "queue full: sensor exit 0")
         alerts = [json.loads(x) for x in lines if '"event_type":"alert"' in x]
