@@ -1,6 +1,6 @@
 /*
- * Site configuration: the YAML file of ../shared/docs/contract.md (sensor, home_networks, zones,
- * services, rules, outputs) plus Mimamori's documented extensions (zone egress allowlists,
+ * Site configuration: the YAML file README.md documents under "Configuration" (sensor,
+ * home_networks, zones, services, rules, outputs) plus its extensions (zone egress allowlists,
  * maintenance windows, suppressions, flow, the medical inventory of DICOM AE titles and HL7
  * applications). Loading builds one immutable snapshot, rules included; every problem found
  * is reported as "file:line:col: message" and the snapshot is only returned when there are none.
