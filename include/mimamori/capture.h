@@ -10,6 +10,7 @@
 
 #include "mimamori/decode.h"
 #include "mimamori/limits.h"
+#include "mimamori/error.h"
 
 #define CAPTURE_ERRBUF_SIZE 512
 #define CAPTURE_MAX_IFACES  MM_MAX_IFACES
@@ -28,7 +29,8 @@ struct capture_pkt {
  * Files: each is opened (and checked) now, then read in the order given. 0, or MM_ECAPTURE /
  * MM_EUNSUPPORTED with errbuf explaining which file and why.
  */
-int capture_open_files(struct capture **out, char *const *files, unsigned n, char *errbuf);
+MM_MUST_CHECK int capture_open_files(struct capture **out, char *const *files, unsigned n,
+                                     char *errbuf);
 
 /* How a live interface is opened (a mirror port: promiscuous, whole frames, a large ring). */
 struct capture_live_config {
@@ -46,14 +48,14 @@ struct capture_live_config {
  * Live interfaces (1 to CAPTURE_MAX_IFACES), all opened alike, read in turn. 0 or MM_ECAPTURE
  * with errbuf naming the interface.
  */
-int capture_open_live(struct capture **out, const char *const *ifaces, unsigned n,
-                      const struct capture_live_config *lc, char *errbuf);
+MM_MUST_CHECK int capture_open_live(struct capture **out, const char *const *ifaces, unsigned n,
+                                    const struct capture_live_config *lc, char *errbuf);
 
 /*
  * Open iface for sending only (the response interface), before privileges are dropped. 0 or
  * MM_ECAPTURE with errbuf.
  */
-int capture_open_inject(struct capture *c, const char *iface, char *errbuf);
+MM_MUST_CHECK int capture_open_inject(struct capture *c, const char *iface, char *errbuf);
 
 /*
  * Send a frame: on the response interface if one was opened, else on live interface iface.

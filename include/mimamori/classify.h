@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "mimamori/flow.h"
+#include "mimamori/error.h"
 
 enum classify_meta_field {
     META_TLS_SNI = 0,
@@ -36,7 +37,7 @@ enum classify_meta_field {
 struct classify;
 
 /* Load nDPI with every protocol enabled. 0 or MM_ENOMEM. */
-int classify_create(struct classify **out);
+MM_MUST_CHECK int classify_create(struct classify **out);
 void classify_destroy(struct classify *c);
 
 /*
@@ -96,7 +97,7 @@ const char *classify_meta_get(const struct classify_meta *m, enum classify_meta_
 
 /*
  * Names the site config and rule files use, resolved without a flow (thread-safe after the
- * first call, which loads nDPI's tables once). -1 when unknown.
+ * first call, which loads nDPI's tables once). MM_ENOTFOUND when unknown.
  *   protocol: nDPI's protocol names, any case ("SMBv1", "RDP", "TeamViewer", "DoH_DoT")
  *   category: nDPI's category names ("VPN", "RemoteAccess")
  *   risk:     nDPI's risk identifiers in lower case without NDPI_ ("suspicious_dga_domain")

@@ -15,6 +15,7 @@
 #include "mimamori/flow.h"
 #include "mimamori/limits.h"
 #include "mimamori/ydoc.h"
+#include "mimamori/error.h"
 
 #define ZONE_INTERNET 0 /* outside home_networks */
 #define ZONE_UNZONED  1 /* inside, but in no zone */
@@ -169,14 +170,15 @@ struct mm_config {
 };
 
 /* Load a file. 0 with *out set, or MM_ECONFIG / MM_EIO / MM_ENOMEM with diag filled. */
-int config_load_file(const char *path, struct mm_config **out, struct config_diag *diag);
+MM_MUST_CHECK int config_load_file(const char *path, struct mm_config **out,
+                                   struct config_diag *diag);
 
 /* Load YAML text; name is used in diagnostics. */
-int config_load_string(const char *name, const char *text, size_t len, struct mm_config **out,
-                       struct config_diag *diag);
+MM_MUST_CHECK int config_load_string(const char *name, const char *text, size_t len,
+                                     struct mm_config **out, struct config_diag *diag);
 
 /* The embedded default configuration (contract: RFC 1918 + RFC 4193, no zones). */
-int config_load_default(struct mm_config **out, struct config_diag *diag);
+MM_MUST_CHECK int config_load_default(struct mm_config **out, struct config_diag *diag);
 extern const char config_default_yaml[];
 
 void config_free(struct mm_config *c);
@@ -192,7 +194,7 @@ int config_check_paths(const struct mm_config *c, struct config_diag *diag);
 int config_zone_of(const struct mm_config *c, const uint8_t addr[16]);
 const char *config_zone_name(const struct mm_config *c, int zone);
 
-/* Zone index of a name (configured, implicit or standard), or -1. */
+/* Zone index of a name (configured, implicit or standard), or MM_ENOTFOUND. */
 int config_zone_index(const struct mm_config *c, const char *name);
 
 void config_hostset_free(struct config_hostset *set);

@@ -14,6 +14,7 @@
 #include "mimamori/dnscache.h"
 #include "mimamori/eve.h"
 #include "mimamori/flow.h"
+#include "mimamori/error.h"
 
 struct detect;
 
@@ -21,8 +22,8 @@ struct detect;
  * A detector for cfg->ruleset, writing alerts to eve (may be NULL) with ctx. dns (may be NULL)
  * names destinations. All memory is sized here. 0 or MM_ENOMEM.
  */
-int detect_create(struct detect **out, const struct mm_config *cfg, struct eve *eve,
-                  const struct eve_ctx *ctx, const struct dnscache *dns);
+MM_MUST_CHECK int detect_create(struct detect **out, const struct mm_config *cfg, struct eve *eve,
+                                const struct eve_ctx *ctx, const struct dnscache *dns);
 void detect_destroy(struct detect *d);
 
 /*

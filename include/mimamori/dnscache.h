@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "mimamori/limits.h"
+#include "mimamori/error.h"
 
 #define DNS_NAME_MAX 256 /* presentation form, NUL included */
 
@@ -26,7 +27,7 @@ struct dns_answers {
  * 0), 0 for a query or a response without a question, MM_EINVAL for a malformed message. Pure
  * and bounds-checked; compression pointers are followed at most 16 times per name.
  */
-int dnscache_parse(const uint8_t *msg, size_t len, struct dns_answers *out);
+MM_MUST_CHECK int dnscache_parse(const uint8_t *msg, size_t len, struct dns_answers *out);
 
 /*
  * The first question's name of a DNS message (a query or a response, opcode QUERY) as it was
@@ -36,7 +37,7 @@ int dnscache_question(const uint8_t *msg, size_t len, char out[DNS_NAME_MAX]);
 
 struct dnscache;
 
-int dnscache_create(struct dnscache **out, unsigned slots);
+MM_MUST_CHECK int dnscache_create(struct dnscache **out, unsigned slots);
 void dnscache_destroy(struct dnscache *c);
 
 /* Remember the answers of a response seen at ts_us. */

@@ -13,6 +13,7 @@
 #include "mimamori/config.h"
 #include "mimamori/eve.h"
 #include "mimamori/flow.h"
+#include "mimamori/error.h"
 
 /*
  * A subscriber to flow events. reason is meaningful for FLOW_EV_ENDED only. Handlers may set
@@ -30,8 +31,8 @@ struct engine;
  * An engine with workers packet workers (1 to MM_MAX_WORKERS; several only for live capture,
  * ifaces given), writing to eve. 0, MM_EINVAL or MM_ENOMEM.
  */
-int engine_create(struct engine **out, const struct mm_config *cfg, struct eve *eve,
-                  const char *const *ifaces, unsigned nifaces, unsigned workers);
+MM_MUST_CHECK int engine_create(struct engine **out, const struct mm_config *cfg, struct eve *eve,
+                                const char *const *ifaces, unsigned nifaces, unsigned workers);
 void engine_destroy(struct engine *e);
 
 /* The packet source of a worker: its counters feed the stats and health checks. */

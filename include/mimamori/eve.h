@@ -16,6 +16,7 @@
 #include "mimamori/flow.h"
 #include "mimamori/limits.h"
 #include "mimamori/output.h"
+#include "mimamori/error.h"
 
 struct eve;
 struct output;
@@ -24,8 +25,8 @@ struct output;
  * A writer handing its lines to the output stage o. 0 or MM_ENOMEM. Flow records are made on
  * the output thread from copies the writer owns: close o (which drains it) before the writer.
  */
-int eve_create(struct eve **out, struct output *o);
-void eve_close(struct eve *e);
+MM_MUST_CHECK int eve_create(struct eve **out, struct output *o);
+void eve_destroy(struct eve *e);
 uint64_t eve_events_written(const struct eve *e);
 
 /* What every event needs to know about the sensor. */

@@ -13,6 +13,7 @@
 
 #include "mimamori/decode.h"
 #include "mimamori/limits.h"
+#include "mimamori/error.h"
 
 enum flow_state {
     FLOW_STATE_NEW = 0,     /* one direction only, or TCP handshake not completed */
@@ -152,7 +153,7 @@ struct flow_table;
 void flow_table_config_default(struct flow_table_config *cfg);
 
 /* Create a table; 0 or MM_ENOMEM / MM_EINVAL. */
-int flow_table_create(struct flow_table **out, const struct flow_table_config *cfg);
+MM_MUST_CHECK int flow_table_create(struct flow_table **out, const struct flow_table_config *cfg);
 
 /* Destroy without calling on_end; call flow_table_flush() first to write flows out. */
 void flow_table_destroy(struct flow_table *t);

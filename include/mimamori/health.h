@@ -21,6 +21,7 @@
 #include "mimamori/flow.h"
 #include "mimamori/limits.h"
 #include "mimamori/output.h"
+#include "mimamori/error.h"
 
 struct health;
 
@@ -44,8 +45,8 @@ struct health_sample {
  * ctx (whose ifaces name the interfaces). live: silence, drops and clock are checked only live.
  * 0 or MM_ENOMEM.
  */
-int health_create(struct health **out, const struct mm_config *cfg, struct eve *eve,
-                  const struct eve_ctx *ctx, int live);
+MM_MUST_CHECK int health_create(struct health **out, const struct mm_config *cfg, struct eve *eve,
+                                const struct eve_ctx *ctx, int live);
 void health_destroy(struct health *h);
 
 /* Use cfg's health rules from now on; a rule of the same key and check keeps its state. */

@@ -15,6 +15,7 @@
 #include "mimamori/dicom.h"
 #include "mimamori/flow.h"
 #include "mimamori/hl7.h"
+#include "mimamori/error.h"
 
 enum medical_proto { MEDICAL_NONE = 0, MEDICAL_HL7, MEDICAL_DICOM };
 
@@ -25,7 +26,7 @@ enum medical_proto { MEDICAL_NONE = 0, MEDICAL_HL7, MEDICAL_DICOM };
 struct medical;
 
 /* max_flows: flows followed at once; more are left to nDPI alone (counted). */
-int medical_create(struct medical **out, uint32_t max_flows);
+MM_MUST_CHECK int medical_create(struct medical **out, uint32_t max_flows);
 void medical_destroy(struct medical *m);
 
 /*

@@ -18,6 +18,7 @@
 
 #include "mimamori/config.h"
 #include "mimamori/privs.h"
+#include "mimamori/error.h"
 
 #define OUTPUT_MAX_SINKS    8
 #define OUTPUT_MAX_INSTANCE 160 /* an instance's name: its interfaces, joined with '+' */
@@ -33,8 +34,9 @@ struct output;
  * files are then opened with privs_open_file() for it, and no spool is opened until
  * output_start(). 0, or an error with err filled.
  */
-int output_create(struct output **out, const struct mm_config *cfg, const char *eve_path, int live,
-                  const char *instance, const struct privs_owner *own, char *err, size_t errlen);
+MM_MUST_CHECK int output_open(struct output **out, const struct mm_config *cfg,
+                                const char *eve_path, int live, const char *instance,
+                                const struct privs_owner *own, char *err, size_t errlen);
 
 /* name made fit for a file name (other than letters, digits, '.', '-', '_', '+' become '_'). */
 void output_instance_name(char *buf, size_t size, const char *name);
@@ -46,14 +48,14 @@ void output_instance_name(char *buf, size_t size, const char *name);
  * reader of files that finds them taken drops what it cannot deliver, counted). 0, or MM_EIO
  * with err filled.
  */
-int output_lock(struct output *o, char *err, size_t errlen);
+MM_MUST_CHECK int output_lock(struct output *o, char *err, size_t errlen);
 
 /*
  * Start the output thread. A live sensor does this after dropping its privileges, so that the
  * thread runs with none either (capability bounding set and no_new_privs are per thread) and
  * cannot create a spool file as root. Until then events wait in the queue. 0 or MM_ENOMEM.
  */
-int output_start(struct output *o);
+MM_MUST_CHECK int output_start(struct output *o);
 
 /*
  * Hand over one EVE line (malloc'd, without newline; the stage frees it) of type OUTPUT_EV_*

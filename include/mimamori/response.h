@@ -18,6 +18,7 @@
 #include "mimamori/eve.h"
 #include "mimamori/flow.h"
 #include "mimamori/rules.h"
+#include "mimamori/error.h"
 
 /* The packet being processed, set by the engine: resets copy its link-layer header. */
 struct response_pkt {
@@ -37,8 +38,9 @@ struct response_outcome {
 struct response;
 
 /* cap may be NULL (files: nothing is sent); cur is the engine's current packet. 0 or MM_ENOMEM. */
-int response_create(struct response **out, const struct mm_config *cfg, struct eve *eve,
-                    const struct eve_ctx *ctx, struct capture *cap, const struct response_pkt *cur);
+MM_MUST_CHECK int response_create(struct response **out, const struct mm_config *cfg,
+                                  struct eve *eve, const struct eve_ctx *ctx, struct capture *cap,
+                                  const struct response_pkt *cur);
 void response_destroy(struct response *r);
 
 /* Live capture: resets are sent through cap. Until then (and reading files) nothing is. */

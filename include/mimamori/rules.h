@@ -14,6 +14,7 @@
 #include "mimamori/config.h"
 #include "mimamori/flow.h"
 #include "mimamori/ydoc.h"
+#include "mimamori/error.h"
 
 #define RULES_X(X)                                                                                 \
     X(SEGMENTATION, "segmentation")                                                                \
@@ -157,15 +158,16 @@ struct ruleset {
 };
 
 /* Compile rule files for a site config. 0, MM_ECONFIG or MM_EIO (diag filled), MM_ENOMEM. */
-int rules_load_files(const struct mm_config *c, const char *const *paths, size_t n,
-                     struct ruleset **out, struct config_diag *diag);
+MM_MUST_CHECK int rules_load_files(const struct mm_config *c, const char *const *paths, size_t n,
+                                   struct ruleset **out, struct config_diag *diag);
 
 /* Compile one rule file held in memory; name is used in messages. */
-int rules_load_string(const struct mm_config *c, const char *name, const char *text, size_t len,
-                      struct ruleset **out, struct config_diag *diag);
+MM_MUST_CHECK int rules_load_string(const struct mm_config *c, const char *name, const char *text,
+                                    size_t len, struct ruleset **out, struct config_diag *diag);
 
 /* Compile the shipped ruleset built into the binary. */
-int rules_load_embedded(const struct mm_config *c, struct ruleset **out, struct config_diag *diag);
+MM_MUST_CHECK int rules_load_embedded(const struct mm_config *c, struct ruleset **out,
+                                      struct config_diag *diag);
 
 void rules_free(struct ruleset *rs);
 const struct rule *rules_find(const struct ruleset *rs, const char *key);

@@ -10,13 +10,15 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "mimamori/error.h"
 
 struct spool;
 
 /* Open (or create) dir/name, holding at most max_bytes. 0, MM_EIO (errno set; EPERM when it is
  * not a plain file of one link belonging to the caller, ELOOP when a symbolic link) or
  * MM_ENOMEM. */
-int spool_open(struct spool **out, const char *dir, const char *name, uint64_t max_bytes);
+MM_MUST_CHECK int spool_open(struct spool **out, const char *dir, const char *name,
+                             uint64_t max_bytes);
 
 /* Close; lines not yet read stay in the file for the next run, those read are removed. */
 void spool_close(struct spool *s);

@@ -10,6 +10,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "mimamori/error.h"
 
 enum syslog_transport { SYSLOG_UDP = 0, SYSLOG_TCP, SYSLOG_TLS };
 
@@ -32,13 +33,15 @@ struct syslog_target {
 size_t syslog_format(char *buf, size_t size, unsigned pri, uint64_t ts_us, const char *hostname,
                      unsigned procid, const char *msgid, const char *msg, size_t len);
 
-/* Syslog facility number by name (local0..local7, user, daemon, auth, authpriv), or -1. */
+/* Syslog facility number by name (local0..local7, user, daemon, auth, authpriv), or
+ * MM_ENOTFOUND. */
 int syslog_facility(const char *name);
 
 struct syslog_conn;
 
 /* Connect (and for TLS, handshake). 0, or MM_EIO with err filled. */
-int syslog_open(struct syslog_conn **out, const struct syslog_target *t, char *err, size_t errlen);
+MM_MUST_CHECK int syslog_open(struct syslog_conn **out, const struct syslog_target *t, char *err,
+                              size_t errlen);
 
 /* Send one message, framed for the transport. 0, or MM_EIO (the connection is broken). */
 int syslog_send(struct syslog_conn *c, const char *msg, size_t len);

@@ -8,13 +8,15 @@
 #define MIMAMORI_TLS_H
 
 #include <stddef.h>
+#include "mimamori/error.h"
 
 struct syslog_tls_ctx;
 struct syslog_tls_session;
 
 /* ca: PEM file of trusted CAs (NULL: the system's); cert/key: client certificate, or NULL. */
-int syslog_tls_ctx_create(struct syslog_tls_ctx **out, const char *ca, const char *cert,
-                          const char *key, char *err, size_t errlen);
+MM_MUST_CHECK int syslog_tls_ctx_create(struct syslog_tls_ctx **out, const char *ca,
+                                        const char *cert, const char *key, char *err,
+                                        size_t errlen);
 void syslog_tls_ctx_destroy(struct syslog_tls_ctx *c);
 
 /* Handshake on a connected socket fd (not taken over), checking the certificate for name. */

@@ -8,6 +8,7 @@
 
 #include <stdint.h>
 #include <time.h>
+#include "mimamori/error.h"
 
 struct tz;
 
@@ -15,7 +16,7 @@ struct tz;
  * Load "Area/City" from the system's zoneinfo, "UTC", or a fixed offset "+09:00" / "-05:30".
  * 0, MM_ENOTFOUND (no such zone) or MM_ENOMEM. Briefly sets the process's TZ while loading.
  */
-int tz_load(const char *name, struct tz **out);
+MM_MUST_CHECK int tz_load(const char *name, struct tz **out);
 void tz_free(struct tz *z);
 const char *tz_name(const struct tz *z);
 

@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "mimamori/error.h"
 
 /*
  * Diagnostics collected while loading; each a full "file:line:col: message" line. Warnings say
@@ -39,11 +40,11 @@ struct ynode {
 struct ydoc;
 
 /* Parse YAML text; name is used in messages. 0, MM_ECONFIG (diag filled) or MM_ENOMEM. */
-int ydoc_parse(const char *name, const char *text, size_t len, struct ydoc **out,
-               struct config_diag *diag);
+MM_MUST_CHECK int ydoc_parse(const char *name, const char *text, size_t len, struct ydoc **out,
+                             struct config_diag *diag);
 
 /* Read and parse a file. 0, MM_EIO or MM_ECONFIG (diag filled), MM_ENOMEM. */
-int ydoc_parse_file(const char *path, struct ydoc **out, struct config_diag *diag);
+MM_MUST_CHECK int ydoc_parse_file(const char *path, struct ydoc **out, struct config_diag *diag);
 
 /* The root node, or NULL for an empty document. */
 const struct ynode *ydoc_root(const struct ydoc *d);

@@ -8,10 +8,11 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "mimamori/error.h"
 
 struct zone_map;
 
-int zone_map_create(struct zone_map **out);
+MM_MUST_CHECK int zone_map_create(struct zone_map **out);
 void zone_map_destroy(struct zone_map *m);
 
 /*

@@ -32,7 +32,7 @@ static const char *const default_home[] = {"10.0.0.0/8", "172.16.0.0/12", "192.1
                                            "fc00::/7"};
 
 /* strdup, or an "out of memory" diagnostic at n. */
-char *config_dup(struct loader *L, const struct ynode *n, const char *s)
+char *config__dup(struct loader *L, const struct ynode *n, const char *s)
 {
     char *d = strdup(s);
     if (d == NULL)
@@ -54,22 +54,22 @@ static void parse_root(struct loader *L, const struct ynode *root)
         if (k == NULL)
             continue;
         if (strcmp(k, "sensor") == 0)
-            config_parse_sensor(L, v);
+            config__parse_sensor(L, v);
         else if (strcmp(k, "home_networks") == 0) {
             L->have_home = 1;
-            config_parse_networks(L, v, L->c->home, ZONE_UNZONED, "home_networks");
+            config__parse_networks(L, v, L->c->home, ZONE_UNZONED, "home_networks");
         } else if (strcmp(k, "zones") == 0)
-            config_parse_zones(L, v);
+            config__parse_zones(L, v);
         else if (strcmp(k, "services") == 0)
-            config_parse_services(L, v);
+            config__parse_services(L, v);
         else if (strcmp(k, "rules") == 0)
-            config_parse_rules(L, v);
+            config__parse_rules(L, v);
         else if (strcmp(k, "outputs") == 0)
-            config_parse_outputs(L, v);
+            config__parse_outputs(L, v);
         else if (strcmp(k, "delivery") == 0)
-            config_parse_delivery(L, v);
+            config__parse_delivery(L, v);
         else if (strcmp(k, "flow") == 0)
-            config_parse_flow(L, v);
+            config__parse_flow(L, v);
         else if (strcmp(k, "maintenance") == 0)
             L->maintenance = v;
         else if (strcmp(k, "suppress") == 0)
@@ -143,10 +143,12 @@ static void load_rules(struct loader *L)
             rules_entry_error(L, i, "no rule files (regular files) match");
     }
     if (L->w.diag->count == 0) {
-        if (embedded)
-            rules_load_embedded(c, &c->ruleset, L->w.diag);
-        else
-            rules_load_files(c, files, nfiles, &c->ruleset, L->w.diag);
+        int r = embedded ? rules_load_embedded(c, &c->ruleset, L->w.diag)
+                         : rules_load_files(c, files, nfiles, &c->ruleset, L->w.diag);
+        /* A refused rule file has said why; out of memory has not, and must not pass for a
+         * site without rules. */
+        if (r == MM_ENOMEM)
+            ydoc_diag_line(L->w.diag, "%s: out of memory loading the rules", L->w.file);
     }
 out:
     for (i = 0; i < c->nrules; i++)
@@ -202,13 +204,13 @@ static int config_from_doc(const char *name, struct ydoc *doc, struct mm_config 
         return MM_ENOMEM;
     }
     parse_root(&L, ydoc_root(doc));
-    config_add_standard_zones(L.c);
-    config_parse_maintenance(&L, L.maintenance);
+    config__add_standard_zones(L.c);
+    config__parse_maintenance(&L, L.maintenance);
     if (L.suppress != NULL)
-        config_parse_suppress(&L, L.suppress);
+        config__parse_suppress(&L, L.suppress);
     if (L.medical != NULL)
-        config_parse_medical(&L, L.medical);
-    config_parse_response(&L, L.response);
+        config__parse_medical(&L, L.medical);
+    config__parse_response(&L, L.response);
     L.c->live.bpf = L.c->bpf;
     L.c->live.responding = L.c->response.enforce;
     ydoc_free(doc);
@@ -236,11 +238,11 @@ static int config_from_doc(const char *name, struct ydoc *doc, struct mm_config 
         load_rules(&L);
     free(L.rules_at);
     if (diag->count == 0)
-        config_check_suppressions(&L);
+        config__check_suppressions(&L);
     if (diag->count == 0)
-        config_check_response_actions(&L);
+        config__check_response_actions(&L);
     if (diag->count == 0)
-        config_warn_near_standard(&L);
+        config__warn_near_standard(&L);
     if (diag->count > 0) {
         config_free(L.c);
         return MM_ECONFIG;
@@ -374,7 +376,7 @@ int config_zone_index(const struct mm_config *c, const char *name)
     for (i = 0; i < c->nzones; i++)
         if (strcmp(c->zone_names[i], name) == 0)
             return (int)i;
-    return -1;
+    return MM_ENOTFOUND;
 }
 
 int config_hostset_has(const struct config_hostset *set, const uint8_t addr[16], int zone)

@@ -28,42 +28,42 @@ struct loader {
 };
 
 /* strdup, or an "out of memory" diagnostic at n. */
-char *config_dup(struct loader *L, const struct ynode *n, const char *s);
+char *config__dup(struct loader *L, const struct ynode *n, const char *s);
 
 /* config_site.c: the site's sections, read in the order of the file. */
-void config_parse_sensor(struct loader *L, const struct ynode *n);
-void config_parse_networks(struct loader *L, const struct ynode *n, struct zone_map *map, int value,
-                           const char *what);
-void config_parse_zones(struct loader *L, const struct ynode *n);
-void config_parse_services(struct loader *L, const struct ynode *n);
-void config_parse_rules(struct loader *L, const struct ynode *n);
-void config_parse_flow(struct loader *L, const struct ynode *n);
-void config_parse_medical(struct loader *L, const struct ynode *n);
+void config__parse_sensor(struct loader *L, const struct ynode *n);
+void config__parse_networks(struct loader *L, const struct ynode *n, struct zone_map *map,
+                            int value, const char *what);
+void config__parse_zones(struct loader *L, const struct ynode *n);
+void config__parse_services(struct loader *L, const struct ynode *n);
+void config__parse_rules(struct loader *L, const struct ynode *n);
+void config__parse_flow(struct loader *L, const struct ynode *n);
+void config__parse_medical(struct loader *L, const struct ynode *n);
 /* The contract's zone names the file did not configure, registered after it was read. */
-void config_add_standard_zones(struct mm_config *c);
+void config__add_standard_zones(struct mm_config *c);
 /* After the rules are compiled: a zone named almost like a standard one that no rule uses. */
-void config_warn_near_standard(struct loader *L);
+void config__warn_near_standard(struct loader *L);
 
 /* config_output.c */
-void config_parse_outputs(struct loader *L, const struct ynode *n);
-void config_parse_delivery(struct loader *L, const struct ynode *n);
+void config__parse_outputs(struct loader *L, const struct ynode *n);
+void config__parse_delivery(struct loader *L, const struct ynode *n);
 
 /* config_policy.c: read after the zones; the checks run after the rules are compiled. */
-void config_parse_maintenance(struct loader *L, const struct ynode *n);
-void config_parse_suppress(struct loader *L, const struct ynode *n);
-void config_parse_response(struct loader *L, const struct ynode *n);
-void config_check_suppressions(struct loader *L);
-void config_check_response_actions(struct loader *L);
+void config__parse_maintenance(struct loader *L, const struct ynode *n);
+void config__parse_suppress(struct loader *L, const struct ynode *n);
+void config__parse_response(struct loader *L, const struct ynode *n);
+void config__check_suppressions(struct loader *L);
+void config__check_response_actions(struct loader *L);
 
 /*
  * Parse a zone or network list (a scalar or a list of zone names, "internal", "any" and
  * networks) into set; what names it in messages. Returns 1 when it parsed cleanly.
  */
-int config_parse_hostset(const struct mm_config *c, struct ywalk *w, const struct ynode *n,
-                         const char *what, struct config_hostset *set);
+int config__parse_hostset(const struct mm_config *c, struct ywalk *w, const struct ynode *n,
+                          const char *what, struct config_hostset *set);
 
 /* Parse a list of nDPI protocol names into out (at most MM_MAX_LIST), reporting unknown ones. */
-void config_parse_protocols(struct ywalk *w, const struct ynode *n, const char *what,
-                            uint16_t out[MM_MAX_LIST], unsigned *count);
+void config__parse_protocols(struct ywalk *w, const struct ynode *n, const char *what,
+                             uint16_t out[MM_MAX_LIST], unsigned *count);
 
 #endif

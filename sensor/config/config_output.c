@@ -34,7 +34,7 @@ static char *parse_file(struct loader *L, const struct ynode *v, const char *wha
         ydoc_error(&L->w, v, "%s '%s' cannot be read: %s", what, s, strerror(errno));
         return NULL;
     }
-    return config_dup(L, v, s);
+    return config__dup(L, v, s);
 }
 
 static int find_key(const struct ynode *map, const char *key)
@@ -106,21 +106,21 @@ static void output_string(struct loader *L, const char *k, const struct ynode *v
     if (s == NULL)
         return;
     if (strcmp(k, "path") == 0) {
-        o->path = config_dup(L, v, s);
+        o->path = config__dup(L, v, s);
         o->line = v->line;
         o->col = v->col;
     } else if (strcmp(k, "server_name") == 0) {
-        o->server_name = config_dup(L, v, s);
+        o->server_name = config__dup(L, v, s);
     } else if (strcmp(k, "transport") == 0) {
         if (strcmp(s, "udp") != 0 && strcmp(s, "tcp") != 0 && strcmp(s, "tls") != 0)
             ydoc_error(&L->w, v, "unknown transport '%s' (udp, tcp or tls)", s);
         else
-            o->transport = config_dup(L, v, s);
+            o->transport = config__dup(L, v, s);
     } else if (strcmp(k, "address") == 0) {
         if (!address_valid(s))
             ydoc_error(&L->w, v, "address '%s' must be host:port ([v6]:port)", s);
         else
-            o->address = config_dup(L, v, s);
+            o->address = config__dup(L, v, s);
     } else if (strcmp(k, "facility") == 0) {
         int fac = syslog_facility(s);
         if (fac < 0)
@@ -213,7 +213,7 @@ static void parse_output(struct loader *L, const struct ynode *n, struct config_
 }
 
 /* delivery: queue_events, spool_directory, spool_max_size, drain_timeout, timeout. */
-void config_parse_delivery(struct loader *L, const struct ynode *n)
+void config__parse_delivery(struct loader *L, const struct ynode *n)
 {
     struct config_delivery *d = &L->c->delivery;
     const char *s;
@@ -238,7 +238,7 @@ void config_parse_delivery(struct loader *L, const struct ynode *n)
                 continue;
             }
             free(d->spool_dir);
-            d->spool_dir = config_dup(L, v, s);
+            d->spool_dir = config__dup(L, v, s);
         } else if (strcmp(k, "spool_max_size") == 0) {
             ydoc_size(&L->w, v, "delivery.spool_max_size", &d->spool_max);
         } else if (strcmp(k, "drain_timeout") == 0) {
@@ -255,7 +255,7 @@ void config_parse_delivery(struct loader *L, const struct ynode *n)
     }
 }
 
-void config_parse_outputs(struct loader *L, const struct ynode *n)
+void config__parse_outputs(struct loader *L, const struct ynode *n)
 {
     size_t i;
 

@@ -84,9 +84,9 @@ static void parse_window(struct loader *L, const struct ynode *n, struct config_
         } else if (strcmp(k, "end") == 0) {
             end = v;
         } else if (strcmp(k, "sources") == 0) {
-            config_parse_hostset(L->c, &L->w, v, "sources", &win->sources);
+            config__parse_hostset(L->c, &L->w, v, "sources", &win->sources);
         } else if (strcmp(k, "targets") == 0) {
-            config_parse_hostset(L->c, &L->w, v, "targets", &win->targets);
+            config__parse_hostset(L->c, &L->w, v, "targets", &win->targets);
         } else {
             ydoc_error(&L->w, YDOC_KEY(n, i),
                        "unknown key '%s' in a maintenance window (name, ticket, days, start, "
@@ -126,7 +126,7 @@ static void parse_window(struct loader *L, const struct ynode *n, struct config_
         ydoc_error(&L->w, n, "a one-off window needs the ticket that approved it");
 }
 
-void config_parse_maintenance(struct loader *L, const struct ynode *n)
+void config__parse_maintenance(struct loader *L, const struct ynode *n)
 {
     const struct ynode *windows = NULL, *tzn = NULL;
     const char *tz_name = CONFIG_DEFAULT_TIMEZONE;
@@ -157,9 +157,10 @@ void config_parse_maintenance(struct loader *L, const struct ynode *n)
         ydoc_error(&L->w, tzn, "out of memory");
         return;
     default:
-        if (tzn == NULL) /* the system lacks tzdata: Japan has had no DST since 1951 */
-            tz_load("+09:00", &L->c->tz);
-        else
+        if (tzn == NULL) { /* the system lacks tzdata: Japan has had no DST since 1951 */
+            if (tz_load("+09:00", &L->c->tz) != 0)
+                L->c->tz = NULL; /* out of memory: no windows */
+        } else
             ydoc_error(&L->w, tzn,
                        "unknown time zone '%s' (an Area/City of tzdata, UTC, or +HH:MM)", tz_name);
         if (L->c->tz == NULL)
@@ -176,7 +177,7 @@ void config_parse_maintenance(struct loader *L, const struct ynode *n)
             parse_window(L, windows->items[i], &L->c->windows[L->c->nwindows++]);
 }
 
-void config_parse_suppress(struct loader *L, const struct ynode *n)
+void config__parse_suppress(struct loader *L, const struct ynode *n)
 {
     size_t i, j;
 
@@ -210,9 +211,9 @@ void config_parse_suppress(struct loader *L, const struct ynode *n)
                 s->line = vn->line;
                 s->col = vn->col;
             } else if (strcmp(k, "source") == 0) {
-                config_parse_hostset(L->c, &L->w, vn, "suppress source", &s->src);
+                config__parse_hostset(L->c, &L->w, vn, "suppress source", &s->src);
             } else if (strcmp(k, "destination") == 0) {
-                config_parse_hostset(L->c, &L->w, vn, "suppress destination", &s->dst);
+                config__parse_hostset(L->c, &L->w, vn, "suppress destination", &s->dst);
             } else if (strcmp(k, "port") == 0) {
                 if (ydoc_uint(&L->w, vn, "suppress port", 1, 65535, &port))
                     s->port = (uint16_t)port;
@@ -230,7 +231,7 @@ void config_parse_suppress(struct loader *L, const struct ynode *n)
     }
 }
 
-void config_check_suppressions(struct loader *L)
+void config__check_suppressions(struct loader *L)
 {
     unsigned i;
 
@@ -296,7 +297,7 @@ static void parse_response_block(struct loader *L, const struct ynode *n)
             if (s[0] != '/')
                 ydoc_error(&L->w, v, "response.block.%s must be an absolute path", k);
             free(*dst);
-            *dst = config_dup(L, v, s);
+            *dst = config__dup(L, v, s);
         } else {
             ydoc_error(&L->w, YDOC_KEY(n, i),
                        "unknown key '%s' in response.block (durations, file, command)", k);
@@ -308,7 +309,7 @@ static void parse_response_block(struct loader *L, const struct ynode *n)
  * response: (after the rules, whose keys response.actions may name). Defaults: dry run, the
  * medical_devices and emr zones protected, 30 responses a minute, blocks of 10 min, 1 h, 24 h.
  */
-void config_parse_response(struct loader *L, const struct ynode *n)
+void config__parse_response(struct loader *L, const struct ynode *n)
 {
     struct config_response *r = &L->c->response;
     size_t i, j;
@@ -337,11 +338,11 @@ void config_parse_response(struct loader *L, const struct ynode *n)
         } else if (strcmp(k, "interface") == 0) {
             if ((s = ydoc_string(&L->w, v, "response.interface")) != NULL) {
                 free(r->interface);
-                r->interface = config_dup(L, v, s);
+                r->interface = config__dup(L, v, s);
             }
         } else if (strcmp(k, "protected") == 0) {
             r->protect.zones = 0;
-            config_parse_hostset(L->c, &L->w, v, "response.protected", &r->protect);
+            config__parse_hostset(L->c, &L->w, v, "response.protected", &r->protect);
         } else if (strcmp(k, "max_per_minute") == 0) {
             ydoc_uint(&L->w, v, "response.max_per_minute", 1, 100000, &r->max_per_minute);
         } else if (strcmp(k, "actions") == 0) {
@@ -381,7 +382,7 @@ void config_parse_response(struct loader *L, const struct ynode *n)
 }
 
 /* Each response.actions name must be a category or a rule key of the loaded ruleset. */
-void config_check_response_actions(struct loader *L)
+void config__check_response_actions(struct loader *L)
 {
     const struct config_response *r = &L->c->response;
     unsigned i, c;

@@ -71,7 +71,7 @@ static void note_near_standard(struct loader *L, int idx, const struct ynode *kn
  * no default protection names: its hosts fall out of every rule meant for them. Said when no
  * rule names it either.
  */
-void config_warn_near_standard(struct loader *L)
+void config__warn_near_standard(struct loader *L)
 {
     const struct ruleset *rs = L->c->ruleset;
     unsigned i, k;
@@ -123,12 +123,12 @@ static void parse_interfaces(struct loader *L, const struct ynode *v)
         for (j = 0; j < L->c->ninterfaces; j++)
             if (strcmp(L->c->interfaces[j], s) == 0)
                 ydoc_error(&L->w, items[i], "interface '%s' is listed twice", s);
-        if (j == L->c->ninterfaces && (L->c->interfaces[j] = config_dup(L, items[i], s)) != NULL)
+        if (j == L->c->ninterfaces && (L->c->interfaces[j] = config__dup(L, items[i], s)) != NULL)
             L->c->ninterfaces++;
     }
 }
 
-void config_parse_sensor(struct loader *L, const struct ynode *n)
+void config__parse_sensor(struct loader *L, const struct ynode *n)
 {
     size_t i;
 
@@ -162,13 +162,13 @@ void config_parse_sensor(struct loader *L, const struct ynode *n)
             if (capture_check_filter(s, err) != 0)
                 ydoc_error(&L->w, v, "sensor.bpf: %s", err);
             else
-                L->c->bpf = config_dup(L, v, s);
+                L->c->bpf = config__dup(L, v, s);
         } else if (strcmp(k, "user") == 0 || strcmp(k, "group") == 0) {
             char **dst = k[0] == 'u' ? &L->c->user : &L->c->group;
             if ((s = ydoc_string(&L->w, v, k)) == NULL)
                 continue;
             free(*dst);
-            *dst = config_dup(L, v, s);
+            *dst = config__dup(L, v, s);
         } else if (strcmp(k, "workers") == 0) {
             ydoc_uint(&L->w, v, "sensor.workers", 1, MM_MAX_WORKERS, &L->c->workers);
         } else {
@@ -181,8 +181,8 @@ void config_parse_sensor(struct loader *L, const struct ynode *n)
 }
 
 /* Add a list of networks to map with value; what names the list in messages. */
-void config_parse_networks(struct loader *L, const struct ynode *n, struct zone_map *map, int value,
-                           const char *what)
+void config__parse_networks(struct loader *L, const struct ynode *n, struct zone_map *map,
+                            int value, const char *what)
 {
     size_t i;
 
@@ -258,7 +258,7 @@ static void parse_egress(struct loader *L, const struct ynode *n, int zone)
         if (k == NULL)
             continue;
         if (strcmp(k, "networks") == 0) {
-            config_parse_networks(L, v, eg->nets, 0, "egress networks");
+            config__parse_networks(L, v, eg->nets, 0, "egress networks");
         } else if (strcmp(k, "domains") == 0) {
             if (!ydoc_want(&L->w, v, YN_LIST, "egress domains"))
                 continue;
@@ -275,11 +275,11 @@ static void parse_egress(struct loader *L, const struct ynode *n, int zone)
                                "bad domain '%s' (a name, or '*.' and a name for any name "
                                "below it)",
                                s);
-                else if ((eg->domains[eg->ndomains] = config_dup(L, v->items[j], s)) != NULL)
+                else if ((eg->domains[eg->ndomains] = config__dup(L, v->items[j], s)) != NULL)
                     eg->ndomains++;
             }
         } else if (strcmp(k, "protocols") == 0) {
-            config_parse_protocols(&L->w, v, "egress protocols", eg->protocols, &eg->nprotocols);
+            config__parse_protocols(&L->w, v, "egress protocols", eg->protocols, &eg->nprotocols);
         } else {
             ydoc_error(&L->w, YDOC_KEY(n, i),
                        "unknown key '%s' in egress (networks, domains, protocols)", k);
@@ -287,7 +287,7 @@ static void parse_egress(struct loader *L, const struct ynode *n, int zone)
     }
 }
 
-void config_parse_zones(struct loader *L, const struct ynode *n)
+void config__parse_zones(struct loader *L, const struct ynode *n)
 {
     struct mm_config *c = L->c;
     size_t i, j;
@@ -337,7 +337,7 @@ void config_parse_zones(struct loader *L, const struct ynode *n)
                 ydoc_string(&L->w, qv, "zone description");
             } else if (strcmp(k, "networks") == 0) {
                 have_networks = 1;
-                config_parse_networks(L, qv, c->zones, idx, what);
+                config__parse_networks(L, qv, c->zones, idx, what);
             } else if (strcmp(k, "egress") == 0) {
                 parse_egress(L, qv, idx);
             } else {
@@ -349,7 +349,7 @@ void config_parse_zones(struct loader *L, const struct ynode *n)
     }
 }
 
-void config_parse_services(struct loader *L, const struct ynode *n)
+void config__parse_services(struct loader *L, const struct ynode *n)
 {
     static const char *const names[SVC__COUNT] = {"dns", "dhcp", "ntp"};
     size_t i, j;
@@ -388,7 +388,7 @@ void config_parse_services(struct loader *L, const struct ynode *n)
     }
 }
 
-void config_parse_rules(struct loader *L, const struct ynode *n)
+void config__parse_rules(struct loader *L, const struct ynode *n)
 {
     size_t i;
 
@@ -406,7 +406,7 @@ void config_parse_rules(struct loader *L, const struct ynode *n)
             continue;
         if (*s == '\0') {
             ydoc_error(&L->w, e, "empty rules path");
-        } else if ((L->c->rules[L->c->nrules] = config_dup(L, e, s)) != NULL) {
+        } else if ((L->c->rules[L->c->nrules] = config__dup(L, e, s)) != NULL) {
             L->rules_at[L->c->nrules][0] = e->line;
             L->rules_at[L->c->nrules][1] = e->col;
             L->c->nrules++;
@@ -414,7 +414,7 @@ void config_parse_rules(struct loader *L, const struct ynode *n)
     }
 }
 
-void config_parse_flow(struct loader *L, const struct ynode *n)
+void config__parse_flow(struct loader *L, const struct ynode *n)
 {
     static const char *const tnames[FT__COUNT] = {
         "tcp_new", "tcp_established", "tcp_closed", "udp", "icmp", "other"};
@@ -487,11 +487,11 @@ static void parse_inventory(struct loader *L, const struct ynode *n, const char 
         }
         e = &(*out)[(*count)++];
         strcpy(e->name, k);
-        config_parse_hostset(L->c, &L->w, YDOC_VAL(n, i), what, &e->hosts);
+        config__parse_hostset(L->c, &L->w, YDOC_VAL(n, i), what, &e->hosts);
     }
 }
 
-void config_parse_medical(struct loader *L, const struct ynode *n)
+void config__parse_medical(struct loader *L, const struct ynode *n)
 {
     size_t i;
 
@@ -514,7 +514,7 @@ void config_parse_medical(struct loader *L, const struct ynode *n)
 }
 
 /* Register the contract's standard zone names that the file did not configure. */
-void config_add_standard_zones(struct mm_config *c)
+void config__add_standard_zones(struct mm_config *c)
 {
     size_t i;
 
@@ -523,8 +523,8 @@ void config_add_standard_zones(struct mm_config *c)
             strcpy(c->zone_names[c->nzones++], standard_zones[i]);
 }
 
-int config_parse_hostset(const struct mm_config *c, struct ywalk *w, const struct ynode *n,
-                         const char *what, struct config_hostset *set)
+int config__parse_hostset(const struct mm_config *c, struct ywalk *w, const struct ynode *n,
+                          const char *what, struct config_hostset *set)
 {
     const struct ynode *one[1] = {n};
     const struct ynode *const *items = one;
@@ -562,8 +562,8 @@ int config_parse_hostset(const struct mm_config *c, struct ywalk *w, const struc
     return w->diag->count == before;
 }
 
-void config_parse_protocols(struct ywalk *w, const struct ynode *n, const char *what,
-                            uint16_t out[MM_MAX_LIST], unsigned *count)
+void config__parse_protocols(struct ywalk *w, const struct ynode *n, const char *what,
+                             uint16_t out[MM_MAX_LIST], unsigned *count)
 {
     size_t i;
 

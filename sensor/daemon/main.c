@@ -419,7 +419,7 @@ static int open_outputs(struct sensor *s)
     if (live && privs_lookup(s->cfg->user, s->cfg->group, &s->own.uid, &s->own.gid, s->errbuf,
                              sizeof(s->errbuf)) != 0)
         goto fail;
-    if (output_create(&s->out, s->cfg, a->eve_path, live, s->instance, live ? &s->own : NULL,
+    if (output_open(&s->out, s->cfg, a->eve_path, live, s->instance, live ? &s->own : NULL,
                       s->errbuf, sizeof(s->errbuf)) != 0)
         goto fail;
     if (eve_create(&s->eve, s->out) != 0 ||
@@ -540,7 +540,7 @@ static void sensor_close(struct sensor *s)
 
     engine_destroy(s->eng);
     output_close(s->out); /* drains the queue, which may still hold the writer's flow records */
-    eve_close(s->eve);
+    eve_destroy(s->eve);
     for (i = 1; i < s->nworkers; i++)
         capture_close(s->wt[i].cap);
     capture_close(s->cap);

@@ -143,7 +143,7 @@ static void parse_protocols(struct compiler *C, const struct ynode *n, struct ru
 {
     unsigned count = m->nprotos;
 
-    config_parse_protocols(&C->w, n, "protocols", m->protos, &count);
+    config__parse_protocols(&C->w, n, "protocols", m->protos, &count);
     m->nprotos = (uint8_t)count;
 }
 
@@ -191,7 +191,7 @@ static void parse_ports(struct compiler *C, const struct ynode *n, struct rule_m
 static int parse_zones(struct compiler *C, const struct ynode *n, const char *what, zone_set *out)
 {
     struct config_hostset set = {0};
-    int ok = config_parse_hostset(C->c, &C->w, n, what, &set);
+    int ok = config__parse_hostset(C->c, &C->w, n, what, &set);
 
     if (set.nets != NULL) {
         ydoc_error(&C->w, n, "%s takes zone names; put networks in the site config", what);

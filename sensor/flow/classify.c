@@ -588,13 +588,13 @@ int classify_lookup_protocol(const char *name)
         if (strcasecmp(own_protocols[i].name, name) == 0)
             return own_protocols[i].id;
     if (m == NULL || strcasecmp(name, "Unknown") == 0)
-        return -1;
+        return MM_ENOTFOUND;
     d = ndpi_get_proto_defaults(m);
     n = ndpi_get_num_supported_protocols(m);
     for (i = 0; i < n; i++)
         if (d[i].protoName != NULL && strcasecmp(d[i].protoName, name) == 0)
             return (int)i;
-    return -1;
+    return MM_ENOTFOUND;
 }
 
 int classify_lookup_category(const char *name)
@@ -607,7 +607,7 @@ int classify_lookup_category(const char *name)
         if (cn != NULL && strcasecmp(cn, name) == 0)
             return i;
     }
-    return -1;
+    return MM_ENOTFOUND;
 }
 
 const char *classify_protocol_name(uint16_t id)
@@ -672,7 +672,7 @@ int classify_lookup_risk(const char *name)
     for (i = 1; i < NDPI_MAX_RISK; i++)
         if (risk_keys[i] != NULL && strcmp(risk_keys[i], name) == 0)
             return i;
-    return -1;
+    return MM_ENOTFOUND;
 }
 
 const char *classify_risk_key(unsigned risk)

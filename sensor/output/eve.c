@@ -34,7 +34,7 @@ int eve_create(struct eve **out, struct output *o)
     return 0;
 }
 
-void eve_close(struct eve *e)
+void eve_destroy(struct eve *e)
 {
     unsigned i;
 

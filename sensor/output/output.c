@@ -359,7 +359,7 @@ static int sink_setup(struct output *o, const struct mm_config *cfg, const struc
     return 0;
 }
 
-int output_create(struct output **out, const struct mm_config *cfg, const char *eve_path, int live,
+int output_open(struct output **out, const struct mm_config *cfg, const char *eve_path, int live,
                   const char *instance, const struct privs_owner *own, char *err, size_t errlen)
 {
     struct output *o;

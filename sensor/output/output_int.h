@@ -81,7 +81,7 @@ struct sink {
 
 struct output {
     int live;
-    int privileged; /* files are opened as root for own (output_create) */
+    int privileged; /* files are opened as root for own (output_open) */
     struct privs_owner own;
     pthread_t thread;
     int started;

@@ -81,7 +81,7 @@ int syslog_facility(const char *name)
     for (i = 0; i < sizeof(f) / sizeof(f[0]); i++)
         if (strcasecmp(f[i].name, name) == 0)
             return f[i].code;
-    return -1;
+    return MM_ENOTFOUND;
 }
 
 /* A socket connected to the target within its timeout, or -1. */

@@ -89,7 +89,7 @@ static struct fixture *open_fixture(void)
     strcpy(x->path, "/tmp/mm-detect-XXXXXX");
     assert_true((fd = mkstemp(x->path)) >= 0);
     close(fd);
-    assert_int_equal(output_create(&x->out, x->cfg, x->path, 0, NULL, NULL, err, sizeof(err)), 0);
+    assert_int_equal(output_open(&x->out, x->cfg, x->path, 0, NULL, NULL, err, sizeof(err)), 0);
     assert_int_equal(output_start(x->out), 0);
     assert_int_equal(eve_create(&x->eve, x->out), 0);
     assert_int_equal(classify_create(&x->cls), 0);
@@ -111,7 +111,7 @@ static char *close_fixture(struct fixture *x, struct detect_stats *st)
         detect_get_stats(x->d, st);
     detect_destroy(x->d);
     output_close(x->out);
-    eve_close(x->eve);
+    eve_destroy(x->eve);
     classify_destroy(x->cls);
     assert_non_null(f = fopen(x->path, "r"));
     while (fgets(line, sizeof(line), f) != NULL)

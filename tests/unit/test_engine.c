@@ -43,7 +43,7 @@ static void open_fixture(struct fixture *x, unsigned workers)
     strcpy(x->path, "/tmp/mm-engine-XXXXXX");
     assert_true((fd = mkstemp(x->path)) >= 0);
     close(fd);
-    assert_int_equal(output_create(&x->out, x->cfg, x->path, 0, NULL, NULL, err, sizeof(err)), 0);
+    assert_int_equal(output_open(&x->out, x->cfg, x->path, 0, NULL, NULL, err, sizeof(err)), 0);
     assert_int_equal(output_start(x->out), 0);
     assert_int_equal(eve_create(&x->eve, x->out), 0);
     /* several workers are for live capture: an interface name, never opened here */
@@ -59,7 +59,7 @@ static unsigned close_fixture(struct fixture *x)
 
     engine_destroy(x->eng);
     output_close(x->out);
-    eve_close(x->eve);
+    eve_destroy(x->eve);
     f = fopen(x->path, "r");
     assert_non_null(f);
     while (fgets(line, sizeof(line), f) != NULL)

@@ -108,7 +108,7 @@ static void open_fixture(struct fixture *x)
     strcpy(x->path, "/tmp/mm-eve-XXXXXX");
     assert_true((fd = mkstemp(x->path)) >= 0);
     close(fd);
-    assert_int_equal(output_create(&x->out, x->cfg, x->path, 0, NULL, NULL, err, sizeof(err)), 0);
+    assert_int_equal(output_open(&x->out, x->cfg, x->path, 0, NULL, NULL, err, sizeof(err)), 0);
     assert_int_equal(output_start(x->out), 0);
     assert_int_equal(eve_create(&x->eve, x->out), 0);
     assert_int_equal(classify_create(&x->cls), 0);
@@ -125,7 +125,7 @@ static json_t *close_fixture(struct fixture *x)
     FILE *f;
 
     output_close(x->out);
-    eve_close(x->eve);
+    eve_destroy(x->eve);
     classify_destroy(x->cls);
     assert_non_null(f = fopen(x->path, "r"));
     while (fgets(line, sizeof(line), f) != NULL) {

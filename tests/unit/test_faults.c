@@ -73,7 +73,7 @@ static struct output *open_output(struct mm_config **cfg, const char *eve, const
     snprintf(site, sizeof(site),
              "sensor: {name: t}\ndelivery: {spool_directory: %s, drain_timeout: 1s}\n", spool);
     assert_int_equal(config_load_string("s.yaml", site, strlen(site), cfg, &diag), 0);
-    assert_int_equal(output_create(&o, *cfg, eve, 0, "read", NULL, err, sizeof(err)), 0);
+    assert_int_equal(output_open(&o, *cfg, eve, 0, "read", NULL, err, sizeof(err)), 0);
     assert_int_equal(output_start(o), 0);
     return o;
 }
@@ -182,7 +182,7 @@ static void test_alert_without_memory(void **state)
     assert_int_equal(fail_malloc_calls, 0);
     assert_int_equal(eve_write_alert(e, &ctx, NULL, &a), 0); /* the next one is written */
     output_close(o);
-    eve_close(e);
+    eve_destroy(e);
     assert_non_null(f = fopen(eve, "r"));
     while (fgets(line, sizeof(line), f) != NULL)
         n += strstr(line, "\"rule\":[\"t.r\"]") != NULL;

@@ -72,7 +72,7 @@ static struct fixture *open_fixture(int live)
     strcpy(x->path, "/tmp/mm-health-XXXXXX");
     assert_true((fd = mkstemp(x->path)) >= 0);
     close(fd);
-    assert_int_equal(output_create(&x->out, x->cfg, x->path, 0, NULL, NULL, err, sizeof(err)), 0);
+    assert_int_equal(output_open(&x->out, x->cfg, x->path, 0, NULL, NULL, err, sizeof(err)), 0);
     assert_int_equal(output_start(x->out), 0);
     assert_int_equal(eve_create(&x->eve, x->out), 0);
     x->ctx.cfg = x->cfg;
@@ -93,7 +93,7 @@ static char *close_fixture(struct fixture *x)
 
     health_destroy(x->h);
     output_close(x->out);
-    eve_close(x->eve);
+    eve_destroy(x->eve);
     f = fopen(x->path, "r");
     assert_non_null(f);
     n = fread(text, 1, (1 << 16) - 1, f);

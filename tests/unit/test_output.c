@@ -98,7 +98,7 @@ static void open_fixture(struct fixture *x, int live, unsigned queue)
     strcpy(x->path, "/tmp/mm-output-XXXXXX");
     assert_true((fd = mkstemp(x->path)) >= 0);
     close(fd);
-    assert_int_equal(output_create(&x->out, x->cfg, x->path, live, NULL, NULL, err, sizeof(err)),
+    assert_int_equal(output_open(&x->out, x->cfg, x->path, live, NULL, NULL, err, sizeof(err)),
                      0);
     assert_int_equal(output_start(x->out), 0);
     atomic_store(&renders, 0);
@@ -214,7 +214,7 @@ static void open_fifo(struct fixture *x)
              "sensor: {name: t}\ndelivery: {spool_directory: %s, drain_timeout: 1s}\n", x->spool);
     assert_int_equal(config_load_string("site.yaml", site, strlen(site), &x->cfg, &diag), 0);
     alarm(30); /* opening the FIFO used to wait for a reader: fail, rather than hang, if so */
-    assert_int_equal(output_create(&x->out, x->cfg, x->path, 1, NULL, NULL, err, sizeof(err)), 0);
+    assert_int_equal(output_open(&x->out, x->cfg, x->path, 1, NULL, NULL, err, sizeof(err)), 0);
     assert_int_equal(output_start(x->out), 0);
 }
 
@@ -448,7 +448,7 @@ static void test_root_start_follows_no_planted_link(void **state)
     /* The EVE file is a link to root's file: refused, and saying why. */
     snprintf(q, sizeof(q), "%s/log/eve.json", top);
     assert_int_equal(symlink(p, q), 0);
-    assert_int_not_equal(output_create(&out, cfg, q, 1, "eth9", &user, err, sizeof(err)), 0);
+    assert_int_not_equal(output_open(&out, cfg, q, 1, "eth9", &user, err, sizeof(err)), 0);
     assert_non_null(strstr(err, "symbolic link"));
     assert_secret(p);
     unlink(q);
@@ -457,7 +457,7 @@ static void test_root_start_follows_no_planted_link(void **state)
     snprintf(q, sizeof(q), "%s/spool/eth9.output0.spool", top);
     assert_int_equal(symlink(p, q), 0);
     snprintf(q, sizeof(q), "%s/log/eve.json", top);
-    assert_int_equal(output_create(&out, cfg, q, 1, "eth9", &user, err, sizeof(err)), 0);
+    assert_int_equal(output_open(&out, cfg, q, 1, "eth9", &user, err, sizeof(err)), 0);
     assert_int_equal(output_give_spool(out, &user, err, sizeof(err)), 0);
     assert_int_equal(output_start(out), 0);
     ready(out, 1);
@@ -484,9 +484,9 @@ static void test_instances_lock_their_spools(void **state)
     snprintf(site, sizeof(site), "sensor: {name: t}\ndelivery: {spool_directory: %s}\n", top);
     assert_int_equal(config_load_string("site.yaml", site, strlen(site), &cfg, &diag), 0);
     snprintf(eve, sizeof(eve), "%s/eve.json", top);
-    assert_int_equal(output_create(&a, cfg, eve, 1, "eth1", NULL, err, sizeof(err)), 0);
-    assert_int_equal(output_create(&b, cfg, eve, 1, "eth1", NULL, err, sizeof(err)), 0);
-    assert_int_equal(output_create(&c, cfg, eve, 1, "eth2", NULL, err, sizeof(err)), 0);
+    assert_int_equal(output_open(&a, cfg, eve, 1, "eth1", NULL, err, sizeof(err)), 0);
+    assert_int_equal(output_open(&b, cfg, eve, 1, "eth1", NULL, err, sizeof(err)), 0);
+    assert_int_equal(output_open(&c, cfg, eve, 1, "eth2", NULL, err, sizeof(err)), 0);
     assert_int_equal(output_lock(a, err, sizeof(err)), 0);
     assert_int_equal(output_lock(b, err, sizeof(err)), MM_EIO);
     snprintf(pid, sizeof(pid), "(pid %ld)", (long)getpid());
@@ -497,7 +497,7 @@ static void test_instances_lock_their_spools(void **state)
     output_close(c);
     /* Freed at close: the next process takes them. */
     output_close(a);
-    assert_int_equal(output_create(&b, cfg, eve, 1, "eth1", NULL, err, sizeof(err)), 0);
+    assert_int_equal(output_open(&b, cfg, eve, 1, "eth1", NULL, err, sizeof(err)), 0);
     assert_int_equal(output_lock(b, err, sizeof(err)), 0);
     output_close(b);
     output_instance_name(p, sizeof(p), "eth0.10+br/0 x");

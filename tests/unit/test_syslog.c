@@ -13,6 +13,7 @@
 
 #include <cmocka.h>
 
+#include "mimamori/error.h"
 #include "mimamori/syslog.h"
 
 #define TS 1795496400123456ull /* 2026-11-24T05:00:00.123456Z */
@@ -58,7 +59,7 @@ static void test_facility_names(void **state)
     assert_int_equal(syslog_facility("local0"), 16);
     assert_int_equal(syslog_facility("LOCAL7"), 23);
     assert_int_equal(syslog_facility("authpriv"), 10);
-    assert_int_equal(syslog_facility("kern"), -1);
+    assert_int_equal(syslog_facility("kern"), MM_ENOTFOUND);
 }
 
 int main(void)
