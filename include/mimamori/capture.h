@@ -27,10 +27,10 @@ struct capture_pkt {
 
 /*
  * Files: each is opened (and checked) now, then read in the order given. 0, or MM_ECAPTURE /
- * MM_EUNSUPPORTED with errbuf explaining which file and why.
+ * MM_EUNSUPPORTED with err explaining which file and why.
  */
 MM_MUST_CHECK int capture_open_files(struct capture **out, char *const *files, unsigned n,
-                                     char *errbuf);
+                                     char *err, size_t errlen);
 
 /* How a live interface is opened (a mirror port: promiscuous, whole frames, a large ring). */
 struct capture_live_config {
@@ -46,16 +46,17 @@ struct capture_live_config {
 
 /*
  * Live interfaces (1 to CAPTURE_MAX_IFACES), all opened alike, read in turn. 0 or MM_ECAPTURE
- * with errbuf naming the interface.
+ * with err naming the interface.
  */
 MM_MUST_CHECK int capture_open_live(struct capture **out, const char *const *ifaces, unsigned n,
-                                    const struct capture_live_config *lc, char *errbuf);
+                                    const struct capture_live_config *lc, char *err, size_t errlen);
 
 /*
  * Open iface for sending only (the response interface), before privileges are dropped. 0 or
- * MM_ECAPTURE with errbuf.
+ * MM_ECAPTURE with err.
  */
-MM_MUST_CHECK int capture_open_inject(struct capture *c, const char *iface, char *errbuf);
+MM_MUST_CHECK int capture_open_inject(struct capture *c, const char *iface, char *err,
+                                      size_t errlen);
 
 /*
  * Send a frame: on the response interface if one was opened, else on live interface iface.
@@ -63,24 +64,24 @@ MM_MUST_CHECK int capture_open_inject(struct capture *c, const char *iface, char
  */
 int capture_inject(struct capture *c, unsigned iface, const uint8_t *frame, size_t len);
 
-/* Whether a capture filter compiles (for Ethernet frames); 0, or MM_EINVAL with errbuf. */
-int capture_check_filter(const char *bpf, char *errbuf);
+/* Whether a capture filter compiles (for Ethernet frames); 0, or MM_EINVAL with err. */
+int capture_check_filter(const char *bpf, char *err, size_t errlen);
 
 /*
  * Reading files: the next packet, 1 with *pkt filled, MM_EEOF at the end of the last file. A
- * damaged file (truncated record) is reported through errbuf, counted, and reading goes on with
+ * damaged file (truncated record) is reported through err, counted, and reading goes on with
  * the next file. Live captures are read with capture_dispatch() (MM_EUNSUPPORTED here).
  */
-int capture_next(struct capture *c, struct capture_pkt *pkt, char *errbuf);
+int capture_next(struct capture *c, struct capture_pkt *pkt, char *err, size_t errlen);
 
 /*
  * Live, the fast way: up to a batch of packets from each interface in turn, each handed to fn
  * where it lies in the kernel's ring, valid only during the call (pcap_next_ex() would copy
  * every packet out first). Returns how many, 0 after one wait in vain, MM_EEOF
- * after capture_break(), MM_ECAPTURE with errbuf. Reading files: one packet, as capture_next().
+ * after capture_break(), MM_ECAPTURE with err. Reading files: one packet, as capture_next().
  */
 typedef void (*capture_fn)(void *ud, const struct capture_pkt *pkt);
-int capture_dispatch(struct capture *c, capture_fn fn, void *ud, char *errbuf);
+int capture_dispatch(struct capture *c, capture_fn fn, void *ud, char *err, size_t errlen);
 
 /* Stop reading (from a signal handler): the next read returns MM_EEOF. */
 void capture_break(struct capture *c);
@@ -105,7 +106,7 @@ unsigned capture_ifaces(struct capture *c, struct capture_iface *out);
  * fanout groups (first is NULL, or c, for the first worker, which creates them). The kernel
  * then gives each flow, both directions, to one worker by a symmetric hash. 0 or MM_ECAPTURE.
  */
-int capture_join_workers(struct capture *c, const struct capture *first, char *errbuf);
+int capture_join_workers(struct capture *c, const struct capture *first, char *err, size_t errlen);
 
 /* The file being read, or NULL. */
 const char *capture_current_file(const struct capture *c);

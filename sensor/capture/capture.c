@@ -81,7 +81,7 @@ static enum mm_link link_from_dlt(int dlt)
     }
 }
 
-static int open_file(struct capture *c, const char *path, char *errbuf)
+static int open_file(struct capture *c, const char *path, char *err, size_t errlen)
 {
     char perr[PCAP_ERRBUF_SIZE];
     struct stat st;
@@ -94,7 +94,7 @@ static int open_file(struct capture *c, const char *path, char *errbuf)
         log_warnx("%s is a FIFO: waiting for a writer", path);
     fp = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb"); /* "-": standard input */
     if (fp == NULL) {
-        snprintf(errbuf, CAPTURE_ERRBUF_SIZE, "%s: %s", path, strerror(errno));
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
         return MM_ECAPTURE;
     }
     /*
@@ -111,12 +111,12 @@ static int open_file(struct capture *c, const char *path, char *errbuf)
     if (p == NULL) { /* fp is still ours */
         if (fp != stdin)
             fclose(fp);
-        snprintf(errbuf, CAPTURE_ERRBUF_SIZE, "%s: %s", path, perr);
+        snprintf(err, errlen, "%s: %s", path, perr);
         return MM_ECAPTURE;
     }
     dlt = pcap_datalink(p);
     if (link_from_dlt(dlt) == MM_LINK_UNSUPPORTED) {
-        snprintf(errbuf, CAPTURE_ERRBUF_SIZE, "%s: link type %s (%d) is not supported", path,
+        snprintf(err, errlen, "%s: link type %s (%d) is not supported", path,
                  pcap_datalink_val_to_name(dlt) ? pcap_datalink_val_to_name(dlt) : "unknown", dlt);
         pcap_close(p);
         return MM_EUNSUPPORTED;
@@ -126,7 +126,8 @@ static int open_file(struct capture *c, const char *path, char *errbuf)
     return 0;
 }
 
-int capture_open_files(struct capture **out, char *const *files, unsigned n, char *errbuf)
+int capture_open_files(struct capture **out, char *const *files, unsigned n, char *err,
+                       size_t errlen)
 {
     struct capture *c;
     unsigned i;
@@ -139,7 +140,7 @@ int capture_open_files(struct capture **out, char *const *files, unsigned n, cha
     c->nfiles = n;
     c->fbuf = malloc(CAPTURE_FILE_BUFFER); /* without it, stdio's own */
     for (i = n; i-- > 0;) {                /* check all; the first file stays open */
-        if ((r = open_file(c, files[i], errbuf)) != 0) {
+        if ((r = open_file(c, files[i], err, errlen)) != 0) {
             capture_close(c);
             return r;
         }
@@ -148,18 +149,18 @@ int capture_open_files(struct capture **out, char *const *files, unsigned n, cha
     return 0;
 }
 
-int capture_check_filter(const char *bpf, char *errbuf)
+int capture_check_filter(const char *bpf, char *err, size_t errlen)
 {
     pcap_t *p = pcap_open_dead(DLT_EN10MB, 262144);
     struct bpf_program prog;
     int r = 0;
 
     if (p == NULL) {
-        snprintf(errbuf, CAPTURE_ERRBUF_SIZE, "out of memory");
+        snprintf(err, errlen, "out of memory");
         return MM_ENOMEM;
     }
     if (pcap_compile(p, &prog, bpf, 1, PCAP_NETMASK_UNKNOWN) != 0) {
-        snprintf(errbuf, CAPTURE_ERRBUF_SIZE, "%s", pcap_geterr(p));
+        snprintf(err, errlen, "%s", pcap_geterr(p));
         r = MM_EINVAL;
     } else {
         pcap_freecode(&prog);
@@ -169,7 +170,7 @@ int capture_check_filter(const char *bpf, char *errbuf)
 }
 
 /* The capture filter (all packets when bpf is NULL). */
-static int set_filter(struct live *l, const char *bpf, char *errbuf)
+static int set_filter(struct live *l, const char *bpf, char *err, size_t errlen)
 {
     struct bpf_program prog;
     int r = pcap_compile(l->p, &prog, bpf != NULL ? bpf : "", 1, PCAP_NETMASK_UNKNOWN);
@@ -179,22 +180,22 @@ static int set_filter(struct live *l, const char *bpf, char *errbuf)
         pcap_freecode(&prog); /* the kernel has its copy, or it was refused */
     }
     if (r != 0) {
-        snprintf(errbuf, CAPTURE_ERRBUF_SIZE, "%s: filter '%s': %s", l->name,
-                 bpf != NULL ? bpf : "", pcap_geterr(l->p));
+        snprintf(err, errlen, "%s: filter '%s': %s", l->name, bpf != NULL ? bpf : "",
+                 pcap_geterr(l->p));
         return MM_ECAPTURE;
     }
     return 0;
 }
 
 static int open_one(struct live *l, const char *iface, const struct capture_live_config *lc,
-                    char *errbuf)
+                    char *err, size_t errlen)
 {
     char perr[PCAP_ERRBUF_SIZE];
     int r, dlt;
 
     l->fanout = -1;
     if ((l->name = strdup(iface)) == NULL || (l->p = pcap_create(iface, perr)) == NULL) {
-        snprintf(errbuf, CAPTURE_ERRBUF_SIZE, "%s: %s", iface, l->name ? perr : "out of memory");
+        snprintf(err, errlen, "%s: %s", iface, l->name ? perr : "out of memory");
         return MM_ECAPTURE;
     }
     pcap_set_snaplen(l->p, (int)lc->snaplen);
@@ -207,7 +208,7 @@ static int open_one(struct live *l, const char *iface, const struct capture_live
         pcap_set_immediate_mode(l->p, 1);
     r = pcap_activate(l->p);
     if (r < 0) {
-        snprintf(errbuf, CAPTURE_ERRBUF_SIZE, "%s: %s", iface,
+        snprintf(err, errlen, "%s: %s", iface,
                  r == PCAP_ERROR ? pcap_geterr(l->p) : pcap_statustostr(r));
         return MM_ECAPTURE;
     }
@@ -217,14 +218,14 @@ static int open_one(struct live *l, const char *iface, const struct capture_live
         static struct bpf_insn drop = BPF_STMT(BPF_RET | BPF_K, 0);
         struct bpf_program none = {1, &drop};
         if (pcap_setfilter(l->p, &none) != 0) {
-            snprintf(errbuf, CAPTURE_ERRBUF_SIZE, "%s: %s", iface, pcap_geterr(l->p));
+            snprintf(err, errlen, "%s: %s", iface, pcap_geterr(l->p));
             return MM_ECAPTURE;
         }
-    } else if (lc->bpf != NULL && (r = set_filter(l, lc->bpf, errbuf)) != 0) {
+    } else if (lc->bpf != NULL && (r = set_filter(l, lc->bpf, err, errlen)) != 0) {
         return r;
     }
     if (lc->responding && pcap_setdirection(l->p, PCAP_D_IN) != 0) {
-        snprintf(errbuf, CAPTURE_ERRBUF_SIZE, "%s: cannot capture arriving packets only: %s", iface,
+        snprintf(err, errlen, "%s: cannot capture arriving packets only: %s", iface,
                  pcap_geterr(l->p));
         return MM_ECAPTURE;
     }
@@ -234,20 +235,19 @@ static int open_one(struct live *l, const char *iface, const struct capture_live
      * our own timeout, so a quiet mirror port is noticed and the watchdog still fed.
      */
     if (pcap_setnonblock(l->p, 1, perr) != 0 || (l->fd = pcap_get_selectable_fd(l->p)) < 0) {
-        snprintf(errbuf, CAPTURE_ERRBUF_SIZE, "%s: cannot read without blocking: %s", iface,
-                 pcap_geterr(l->p));
+        snprintf(err, errlen, "%s: cannot read without blocking: %s", iface, pcap_geterr(l->p));
         return MM_ECAPTURE;
     }
     dlt = pcap_datalink(l->p);
     if ((l->link = link_from_dlt(dlt)) == MM_LINK_UNSUPPORTED) {
-        snprintf(errbuf, CAPTURE_ERRBUF_SIZE, "%s: link type %d is not supported", iface, dlt);
+        snprintf(err, errlen, "%s: link type %d is not supported", iface, dlt);
         return MM_EUNSUPPORTED;
     }
     return 0;
 }
 
 int capture_open_live(struct capture **out, const char *const *ifaces, unsigned n,
-                      const struct capture_live_config *lc, char *errbuf)
+                      const struct capture_live_config *lc, char *err, size_t errlen)
 {
     struct capture *c;
     unsigned i;
@@ -255,8 +255,7 @@ int capture_open_live(struct capture **out, const char *const *ifaces, unsigned 
 
     *out = NULL;
     if (n == 0 || n > CAPTURE_MAX_IFACES) {
-        snprintf(errbuf, CAPTURE_ERRBUF_SIZE, "between 1 and %d interfaces, not %u",
-                 CAPTURE_MAX_IFACES, n);
+        snprintf(err, errlen, "between 1 and %d interfaces, not %u", CAPTURE_MAX_IFACES, n);
         return MM_EINVAL;
     }
     if ((c = calloc(1, sizeof(*c))) == NULL ||
@@ -267,7 +266,7 @@ int capture_open_live(struct capture **out, const char *const *ifaces, unsigned 
     c->held = lc->hold;
     for (i = 0; i < n; i++) {
         c->nlive++;
-        if ((r = open_one(&c->live[i], ifaces[i], lc, errbuf)) != 0) {
+        if ((r = open_one(&c->live[i], ifaces[i], lc, err, errlen)) != 0) {
             capture_close(c);
             return r;
         }
@@ -305,16 +304,16 @@ static void on_pcap(u_char *user, const struct pcap_pkthdr *h, const u_char *dat
     t->fn(t->ud, &pkt);
 }
 
-int capture_dispatch(struct capture *c, capture_fn fn, void *ud, char *errbuf)
+int capture_dispatch(struct capture *c, capture_fn fn, void *ud, char *err, size_t errlen)
 {
     struct pollfd pfd[CAPTURE_MAX_IFACES];
     struct capture_pkt pkt;
     unsigned k;
     int r;
 
-    errbuf[0] = '\0';
+    err[0] = '\0';
     if (c->nlive == 0) { /* files: libpcap reads them into its own buffer, no copy to save */
-        if ((r = capture_next(c, &pkt, errbuf)) == 1)
+        if ((r = capture_next(c, &pkt, err, errlen)) == 1)
             fn(ud, &pkt);
         return r;
     }
@@ -328,8 +327,7 @@ int capture_dispatch(struct capture *c, capture_fn fn, void *ud, char *errbuf)
                 return MM_EEOF;
             if (r < 0) {
                 c->live[i].st.errors++;
-                snprintf(errbuf, CAPTURE_ERRBUF_SIZE, "%s: %s", c->live[i].name,
-                         pcap_geterr(c->live[i].p));
+                snprintf(err, errlen, "%s: %s", c->live[i].name, pcap_geterr(c->live[i].p));
                 return MM_ECAPTURE;
             }
             total += r;
@@ -355,12 +353,12 @@ int capture_dispatch(struct capture *c, capture_fn fn, void *ud, char *errbuf)
     }
 }
 
-int capture_next(struct capture *c, struct capture_pkt *pkt, char *errbuf)
+int capture_next(struct capture *c, struct capture_pkt *pkt, char *err, size_t errlen)
 {
     struct pcap_pkthdr *h;
     const u_char *data;
 
-    errbuf[0] = '\0';
+    err[0] = '\0';
     if (c->nlive > 0)
         return MM_EUNSUPPORTED; /* live: capture_dispatch() */
     for (;;) {
@@ -375,20 +373,20 @@ int capture_next(struct capture *c, struct capture_pkt *pkt, char *errbuf)
         }
         if (r == PCAP_ERROR) {
             c->st.errors++;
-            snprintf(errbuf, CAPTURE_ERRBUF_SIZE, "%s: %s", c->files[c->cur], pcap_geterr(c->p));
+            snprintf(err, errlen, "%s: %s", c->files[c->cur], pcap_geterr(c->p));
         }
         /* End of this file (or a damaged one): on to the next. */
         pcap_close(c->p);
         c->p = NULL;
         while (++c->cur < c->nfiles) {
             char eb[CAPTURE_ERRBUF_SIZE];
-            if (open_file(c, c->files[c->cur], eb) == 0)
+            if (open_file(c, c->files[c->cur], eb, sizeof(eb)) == 0)
                 break;
             c->st.errors++;
-            if (errbuf[0] == '\0')
-                snprintf(errbuf, CAPTURE_ERRBUF_SIZE, "%s", eb);
+            if (err[0] == '\0')
+                snprintf(err, errlen, "%s", eb);
         }
-        if (errbuf[0] != '\0')
+        if (err[0] != '\0')
             return MM_ECAPTURE; /* reported; the caller calls again to go on */
     }
 }
@@ -450,18 +448,18 @@ unsigned capture_ifaces(struct capture *c, struct capture_iface *out)
     return c->nlive;
 }
 
-int capture_open_inject(struct capture *c, const char *iface, char *errbuf)
+int capture_open_inject(struct capture *c, const char *iface, char *err, size_t errlen)
 {
     char perr[PCAP_ERRBUF_SIZE];
     int r;
 
     if ((c->inject = pcap_create(iface, perr)) == NULL) {
-        snprintf(errbuf, CAPTURE_ERRBUF_SIZE, "response interface %s: %s", iface, perr);
+        snprintf(err, errlen, "response interface %s: %s", iface, perr);
         return MM_ECAPTURE;
     }
     pcap_set_snaplen(c->inject, 96); /* never read */
     if ((r = pcap_activate(c->inject)) < 0) {
-        snprintf(errbuf, CAPTURE_ERRBUF_SIZE, "response interface %s: %s", iface,
+        snprintf(err, errlen, "response interface %s: %s", iface,
                  r == PCAP_ERROR ? pcap_geterr(c->inject) : pcap_statustostr(r));
         pcap_close(c->inject);
         c->inject = NULL;
@@ -479,7 +477,7 @@ int capture_inject(struct capture *c, unsigned iface, const uint8_t *frame, size
     return pcap_inject(p, frame, len) == (int)len ? 0 : MM_EIO;
 }
 
-int capture_join_workers(struct capture *c, const struct capture *first, char *errbuf)
+int capture_join_workers(struct capture *c, const struct capture *first, char *err, size_t errlen)
 {
     unsigned i;
 
@@ -497,13 +495,12 @@ int capture_join_workers(struct capture *c, const struct capture *first, char *e
         else if (i < first->nlive && first->live[i].fanout >= 0)
             arg = (int)(mode << 16) | first->live[i].fanout;
         else {
-            snprintf(errbuf, CAPTURE_ERRBUF_SIZE, "%s: the first worker has no fanout group",
-                     l->name);
+            snprintf(err, errlen, "%s: the first worker has no fanout group", l->name);
             return MM_EINVAL;
         }
         if (setsockopt(fd, SOL_PACKET, PACKET_FANOUT, &arg, sizeof(arg)) != 0 ||
             getsockopt(fd, SOL_PACKET, PACKET_FANOUT, &arg, &len) != 0) {
-            snprintf(errbuf, CAPTURE_ERRBUF_SIZE,
+            snprintf(err, errlen,
                      "%s: cannot share the interface between "
                      "workers (PACKET_FANOUT): %s",
                      l->name, strerror(errno));
@@ -511,7 +508,7 @@ int capture_join_workers(struct capture *c, const struct capture *first, char *e
         }
         l->fanout = arg & 0xffff;
         /* A member now: from here on it gets its share, filtered as the site wants. */
-        if (c->held && set_filter(l, c->bpf, errbuf) != 0)
+        if (c->held && set_filter(l, c->bpf, err, errlen) != 0)
             return MM_ECAPTURE;
     }
     c->held = 0;

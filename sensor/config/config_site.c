@@ -159,7 +159,7 @@ void config__parse_sensor(struct loader *L, const struct ynode *n)
             char err[CAPTURE_ERRBUF_SIZE];
             if ((s = ydoc_string(&L->w, v, "sensor.bpf")) == NULL)
                 continue;
-            if (capture_check_filter(s, err) != 0)
+            if (capture_check_filter(s, err, sizeof(err)) != 0)
                 ydoc_error(&L->w, v, "sensor.bpf: %s", err);
             else
                 L->c->bpf = config__dup(L, v, s);

@@ -88,7 +88,7 @@ static void *worker_main(void *arg)
     snprintf(name, sizeof(name), "mm-worker%u", t->id); /* top -H, ps -L, gdb */
     prctl(PR_SET_NAME, name, 0, 0, 0);
     while (!stop_requested) {
-        int r = capture_dispatch(t->cap, on_packet, t, errbuf);
+        int r = capture_dispatch(t->cap, on_packet, t, errbuf, sizeof(errbuf));
         if (r == MM_ECAPTURE) {
             log_warnx("worker %u: %s", t->id, errbuf);
             t->failed = 1;
@@ -109,18 +109,18 @@ static void *worker_main(void *arg)
  */
 static int open_workers(struct capture *cap, struct worker_thread *wt, unsigned nworkers,
                         const char *const *ifaces, unsigned nifaces, const struct mm_config *cfg,
-                        char *errbuf)
+                        char *err, size_t errlen)
 {
     struct capture_live_config lc = cfg->live;
     unsigned i;
 
-    if (capture_join_workers(cap, NULL, errbuf) != 0)
+    if (capture_join_workers(cap, NULL, err, errlen) != 0)
         return -1;
     lc.hold = 1;
     for (i = 1; i < nworkers; i++) {
         wt[i].id = i;
-        if (capture_open_live(&wt[i].cap, ifaces, nifaces, &lc, errbuf) != 0 ||
-            capture_join_workers(wt[i].cap, cap, errbuf) != 0)
+        if (capture_open_live(&wt[i].cap, ifaces, nifaces, &lc, err, errlen) != 0 ||
+            capture_join_workers(wt[i].cap, cap, err, errlen) != 0)
             return -1;
     }
     return 0;
@@ -366,15 +366,18 @@ static int open_capture(struct sensor *s)
         s->nworkers = s->cfg->workers;
     else if (s->cfg->workers > 1)
         log_info("reading files: one worker (sensor.workers is for live capture)");
-    r = a->nfiles > 0 ? capture_open_files(&s->cap, a->files, a->nfiles, s->errbuf)
-                      : capture_open_live(&s->cap, a->ifaces, a->nifaces, &s->cfg->live, s->errbuf);
+    r = a->nfiles > 0
+            ? capture_open_files(&s->cap, a->files, a->nfiles, s->errbuf, sizeof(s->errbuf))
+            : capture_open_live(&s->cap, a->ifaces, a->nifaces, &s->cfg->live, s->errbuf,
+                                sizeof(s->errbuf));
     if (r == 0 && s->nworkers > 1 &&
-        open_workers(s->cap, s->wt, s->nworkers, a->ifaces, a->nifaces, s->cfg, s->errbuf) != 0)
+        open_workers(s->cap, s->wt, s->nworkers, a->ifaces, a->nifaces, s->cfg, s->errbuf,
+                     sizeof(s->errbuf)) != 0)
         r = MM_ECAPTURE;
     /* Resets go out of their own interface if the site has one; opened while we may. */
     if (r == 0 && a->nifaces > 0 && s->cfg->response.enforce &&
         s->cfg->response.interface != NULL &&
-        capture_open_inject(s->cap, s->cfg->response.interface, s->errbuf) != 0)
+        capture_open_inject(s->cap, s->cfg->response.interface, s->errbuf, sizeof(s->errbuf)) != 0)
         r = MM_ECAPTURE;
     if (r != 0)
         log_warnx("%s", s->errbuf);
@@ -420,7 +423,7 @@ static int open_outputs(struct sensor *s)
                              sizeof(s->errbuf)) != 0)
         goto fail;
     if (output_open(&s->out, s->cfg, a->eve_path, live, s->instance, live ? &s->own : NULL,
-                      s->errbuf, sizeof(s->errbuf)) != 0)
+                    s->errbuf, sizeof(s->errbuf)) != 0)
         goto fail;
     if (eve_create(&s->eve, s->out) != 0 ||
         engine_create(&s->eng, s->cfg, s->eve, a->ifaces, a->nifaces, s->nworkers) != 0) {
@@ -485,7 +488,7 @@ static int run(struct sensor *s)
     s->wt[0].eng = s->eng;
     s->wt[0].cap = s->cap;
     while (!stop_requested) {
-        r = capture_dispatch(s->cap, on_packet, &s->wt[0], s->errbuf);
+        r = capture_dispatch(s->cap, on_packet, &s->wt[0], s->errbuf, sizeof(s->errbuf));
         if (r == MM_EEOF)
             break;
         if (r == MM_ECAPTURE) {

@@ -58,22 +58,22 @@ static void test_two_files_one_timeline(void **state)
     close(mkstemp(pb));
     write_pcap(pa, DLT_EN10MB, a, 2);
     write_pcap(pb, DLT_NULL, b, 1);
-    assert_int_equal(capture_open_files(&c, files, 2, err), 0);
-    assert_int_equal(capture_next(c, &pkt, err), 1);
+    assert_int_equal(capture_open_files(&c, files, 2, err, sizeof(err)), 0);
+    assert_int_equal(capture_next(c, &pkt, err, sizeof(err)), 1);
     assert_int_equal(pkt.ts_us, 1795496400000001ull);
     assert_int_equal(pkt.caplen, 60);
     assert_int_equal(pkt.link, MM_LINK_ETHERNET);
     assert_string_equal(capture_current_file(c), pa);
-    assert_int_equal(capture_next(c, &pkt, err), 1);
+    assert_int_equal(capture_next(c, &pkt, err, sizeof(err)), 1);
     assert_int_equal(pkt.ts_us, 1795496400500000ull);
     assert_int_equal(pkt.caplen, 100); /* snapped: the wire carried more */
     assert_int_equal(pkt.wire_len, 1514);
     assert_int_equal(pkt.data[0], 1);
-    assert_int_equal(capture_next(c, &pkt, err), 1);
+    assert_int_equal(capture_next(c, &pkt, err, sizeof(err)), 1);
     assert_int_equal(pkt.ts_us, 1795496401000000ull);
     assert_int_equal(pkt.link, MM_LINK_NULL);
     assert_string_equal(capture_current_file(c), pb);
-    assert_int_equal(capture_next(c, &pkt, err), MM_EEOF);
+    assert_int_equal(capture_next(c, &pkt, err, sizeof(err)), MM_EEOF);
     capture_close(c);
     unlink(pa);
     unlink(pb);
@@ -92,11 +92,11 @@ static void test_refused(void **state)
     unlink(missing);
     write_pcap(pa, DLT_EN10MB, one, 1);
     /* Checked before the first packet: the second file's absence stops the start. */
-    assert_int_equal(capture_open_files(&c, files, 2, err), MM_ECAPTURE);
+    assert_int_equal(capture_open_files(&c, files, 2, err, sizeof(err)), MM_ECAPTURE);
     assert_non_null(strstr(err, missing));
     /* 802.11 frames: nothing the decoder reads. */
     write_pcap(pa, DLT_IEEE802_11, one, 1);
-    assert_int_equal(capture_open_files(&c, files, 1, err), MM_EUNSUPPORTED);
+    assert_int_equal(capture_open_files(&c, files, 1, err, sizeof(err)), MM_EUNSUPPORTED);
     assert_non_null(strstr(err, pa));
     unlink(pa);
 }
@@ -113,12 +113,13 @@ static void test_cut_short(void **state)
     write_pcap(pa, DLT_EN10MB, r, 2);
     /* Cut the file in the middle of the second packet's bytes, as a full disk leaves it. */
     assert_int_equal(truncate(pa, 24 + 16 + 200 + 16 + 50), 0);
-    assert_int_equal(capture_open_files(&c, files, 1, err), 0);
-    assert_int_equal(capture_next(c, &pkt, err), 1);
+    assert_int_equal(capture_open_files(&c, files, 1, err, sizeof(err)), 0);
+    assert_int_equal(capture_next(c, &pkt, err, sizeof(err)), 1);
     assert_int_equal(pkt.caplen, 200);
-    assert_int_not_equal(capture_next(c, &pkt, err), 1); /* the torn record, reported */
+    assert_int_not_equal(capture_next(c, &pkt, err, sizeof(err)),
+                         1); /* the torn record, reported */
     assert_non_null(strstr(err, pa));
-    assert_int_equal(capture_next(c, &pkt, err), MM_EEOF);
+    assert_int_equal(capture_next(c, &pkt, err, sizeof(err)), MM_EEOF);
     capture_close(c);
     unlink(pa);
 }

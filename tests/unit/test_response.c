@@ -287,7 +287,7 @@ static void test_block_list(void **state)
     response_match(x->r, rule(x, "t.c"), flow_of(x, "10.2.0.5", "10.3.0.9", 3), S(100), &o);
     assert_string_equal(o.text, "would_block 10.2.0.5 for 600 s (reading files)");
     /* As live: a capture to send through (blocks send nothing, so a file's will do). */
-    assert_int_equal(capture_open_files(&cap, files, 1, err), 0);
+    assert_int_equal(capture_open_files(&cap, files, 1, err, sizeof(err)), 0);
     response_set_capture(x->r, cap);
     response_match(x->r, rule(x, "t.c"), flow_of(x, "10.2.0.5", "10.3.0.9", 3), S(100), &o);
     assert_true(o.blocked);
