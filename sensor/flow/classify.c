@@ -533,8 +533,8 @@ void classify_names(const struct classify *c, const struct flow_app *a, struct c
 
     n->master = a->master != NDPI_PROTOCOL_UNKNOWN ? ndpi_get_proto_name(c->mod, a->master) : NULL;
     n->app = ndpi_get_proto_name(c->mod, a->app);
-    /* ndpi_protocol2name()'s "Master.App", "Master" or "App", without its snprintf() (1% of the
-     * worker: every flow record and alert is named) */
+    /* ndpi_protocol2name()'s "Master.App", "Master" or "App", without its snprintf(): every
+     * flow record and alert is named */
     if (a->master == NDPI_PROTOCOL_UNKNOWN || a->master == a->app)
         name_join(n->protocol, sizeof(n->protocol), n->app, NULL);
     else
