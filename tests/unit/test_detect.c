@@ -24,6 +24,8 @@
 #include "mimamori/eve.h"
 #include "mimamori/output.h"
 #include "mimamori/rules.h"
+
+#include "test_util.h"
 #include "mimamori/zone.h"
 
 #define S(x) ((uint64_t)(x)*1000000u)
@@ -73,7 +75,7 @@ static struct fixture *open_fixture(void)
 {
     struct fixture *x = calloc(1, sizeof(*x));
     static struct config_diag diag;
-    char err[256], site[1024];
+    char site[1024];
     FILE *f;
     int fd;
 
@@ -87,11 +89,7 @@ static struct fixture *open_fixture(void)
     assert_int_equal(config_load_string("site.yaml", site, strlen(site), &x->cfg, &diag), 0);
     assert_int_equal(x->cfg->ruleset->n, 4);
     strcpy(x->path, "/tmp/mm-detect-XXXXXX");
-    assert_true((fd = mkstemp(x->path)) >= 0);
-    close(fd);
-    assert_int_equal(output_open(&x->out, x->cfg, x->path, 0, NULL, NULL, err, sizeof(err)), 0);
-    assert_int_equal(output_start(x->out), 0);
-    assert_int_equal(eve_create(&x->eve, x->out), 0);
+    test_eve_open(x->cfg, x->path, &x->out, &x->eve);
     assert_int_equal(classify_create(&x->cls), 0);
     x->ctx.cfg = x->cfg;
     x->ctx.cls = x->cls;

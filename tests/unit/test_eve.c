@@ -25,6 +25,8 @@
 #include "mimamori/eve.h"
 #include "mimamori/output.h"
 #include "mimamori/rules.h"
+
+#include "test_util.h"
 #include "mimamori/zone.h"
 
 #define S(x) ((uint64_t)(x)*1000000u)
@@ -96,8 +98,6 @@ static void open_fixture(struct fixture *x)
                                "  office: {networks: [10.2.0.0/16]}\n";
     static struct config_diag diag;
     struct ruleset *rs;
-    char err[256];
-    int fd;
 
     memset(x, 0, sizeof(*x));
     assert_int_equal(config_load_string("s.yaml", site, sizeof(site) - 1, &x->cfg, &diag), 0);
@@ -106,11 +106,7 @@ static void open_fixture(struct fixture *x)
     rules_free(x->cfg->ruleset);
     x->cfg->ruleset = rs;
     strcpy(x->path, "/tmp/mm-eve-XXXXXX");
-    assert_true((fd = mkstemp(x->path)) >= 0);
-    close(fd);
-    assert_int_equal(output_open(&x->out, x->cfg, x->path, 0, NULL, NULL, err, sizeof(err)), 0);
-    assert_int_equal(output_start(x->out), 0);
-    assert_int_equal(eve_create(&x->eve, x->out), 0);
+    test_eve_open(x->cfg, x->path, &x->out, &x->eve);
     assert_int_equal(classify_create(&x->cls), 0);
     x->ctx.cfg = x->cfg;
     x->ctx.cls = x->cls;

@@ -23,6 +23,8 @@
 #include "mimamori/output.h"
 #include "mimamori/rules.h"
 
+#include "test_util.h"
+
 #define S(x) ((uint64_t)(x)*1000000u)
 
 #define RULE(key, sid, check, extra)                                                               \
@@ -60,8 +62,6 @@ static struct fixture *open_fixture(int live)
     struct fixture *x = calloc(1, sizeof(*x));
     struct config_diag diag = {0};
     struct ruleset *rs;
-    char err[256];
-    int fd;
 
     assert_non_null(x);
     assert_int_equal(config_load_string("site.yaml", site, sizeof(site) - 1, &x->cfg, &diag), 0);
@@ -70,11 +70,7 @@ static struct fixture *open_fixture(int live)
     rules_free(x->cfg->ruleset);
     x->cfg->ruleset = rs;
     strcpy(x->path, "/tmp/mm-health-XXXXXX");
-    assert_true((fd = mkstemp(x->path)) >= 0);
-    close(fd);
-    assert_int_equal(output_open(&x->out, x->cfg, x->path, 0, NULL, NULL, err, sizeof(err)), 0);
-    assert_int_equal(output_start(x->out), 0);
-    assert_int_equal(eve_create(&x->eve, x->out), 0);
+    test_eve_open(x->cfg, x->path, &x->out, &x->eve);
     x->ctx.cfg = x->cfg;
     x->ctx.ifaces[0] = "mirror0";
     x->ctx.nifaces = live ? 1 : 0;

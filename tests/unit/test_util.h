@@ -1,11 +1,17 @@
 /*
- * Helpers shared by the unit tests.
+ * Helpers shared by the unit tests. Include after <cmocka.h>: the helpers assert.
  */
 #ifndef MIMAMORI_TEST_UTIL_H
 #define MIMAMORI_TEST_UTIL_H
 
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#include "mimamori/config.h"
+#include "mimamori/eve.h"
+#include "mimamori/output.h"
 
 /* Whether needle occurs anywhere in n bytes of memory (a parser state, an event). */
 static inline int test_contains(const void *hay, size_t n, const char *needle)
@@ -17,6 +23,23 @@ static inline int test_contains(const void *hay, size_t n, const char *needle)
         if (memcmp(h + i, needle, k) == 0)
             return 1;
     return 0;
+}
+
+/*
+ * An EVE writer to a new temporary file, named from path's template ("/tmp/mm-x-XXXXXX"), with
+ * its output thread started: what a test reads back to see the events a module wrote.
+ */
+static inline void test_eve_open(const struct mm_config *cfg, char *path, struct output **out,
+                                 struct eve **eve)
+{
+    char err[256];
+    int fd = mkstemp(path);
+
+    assert_true(fd >= 0);
+    close(fd);
+    assert_int_equal(output_open(out, cfg, path, 0, NULL, NULL, err, sizeof(err)), 0);
+    assert_int_equal(output_start(*out), 0);
+    assert_int_equal(eve_create(eve, *out), 0);
 }
 
 #endif
