@@ -184,6 +184,16 @@ static int suppressed(const struct detect *d, unsigned ri, const struct fctx *x)
     return 0;
 }
 
+/* The latest occurrence a fold reports: the flow without the pointers that die with it. */
+static void fold_keep(struct fold *fo, const struct flow *f, const struct evidence *ev)
+{
+    fo->flow = *f;
+    fo->flow.app.meta = NULL;
+    fo->flow.app.state = NULL;
+    fo->flow.app.med = NULL;
+    fo->ev = *ev;
+}
+
 /*
  * A rule fired on the flow in x. scope says what "the same alert" means for folding: the
  * address pair, the source alone, or the destination (server) alone.
@@ -219,11 +229,7 @@ void detect__raise_alert(struct detect *d, struct fctx *x, unsigned ri, enum sco
             if (x->now < fo->expires_us) {
                 fo->count++;
                 fo->last_us = x->now;
-                fo->flow = *x->f;
-                fo->flow.app.meta = NULL;
-                fo->flow.app.state = NULL;
-                fo->flow.app.med = NULL;
-                fo->ev = *ev;
+                fold_keep(fo, x->f, ev);
                 d->st.folded++;
                 return;
             }
@@ -252,10 +258,6 @@ void detect__raise_alert(struct detect *d, struct fctx *x, unsigned ri, enum sco
     victim->expires_us = x->now + (uint64_t)r->dedup_s * US;
     if (victim->expires_us < d->next_expiry_us)
         d->next_expiry_us = victim->expires_us;
-    victim->flow = *x->f;
-    victim->flow.app.meta = NULL;
-    victim->flow.app.state = NULL;
-    victim->flow.app.med = NULL;
-    victim->ev = *ev;
+    fold_keep(victim, x->f, ev);
     emit(d, x->f, ri, x->now, 1, ev, &ro);
 }

@@ -83,31 +83,13 @@ static struct fixture *open_fixture(int live)
 /* Close everything and return the EVE file's text (caller frees). */
 static char *close_fixture(struct fixture *x)
 {
-    FILE *f;
-    char *text = calloc(1, 1 << 16);
-    size_t n;
+    char *text;
 
     health_destroy(x->h);
-    output_close(x->out);
-    eve_destroy(x->eve);
-    f = fopen(x->path, "r");
-    assert_non_null(f);
-    n = fread(text, 1, (1 << 16) - 1, f);
-    text[n] = '\0';
-    fclose(f);
-    unlink(x->path);
+    text = test_eve_close(x->out, x->eve, x->path);
     config_free(x->cfg);
     free(x);
     return text;
-}
-
-static unsigned count(const char *text, const char *needle)
-{
-    unsigned n = 0;
-
-    for (const char *p = text; (p = strstr(p, needle)) != NULL; p += strlen(needle))
-        n++;
-    return n;
 }
 
 static void sample(struct fixture *x, uint64_t t_s)
@@ -147,15 +129,16 @@ static void test_silence(void **state)
     health_get_stats(x->h, &st);
     assert_int_equal(st.alerts, 3);
     text = close_fixture(x);
-    assert_int_equal(count(text, "\"event_type\":\"alert\""), 3);
-    assert_int_equal(count(text, "\"signature_id\":1,"), 3);
-    assert_int_equal(count(text, "\"category\":\"Sensor health\""), 3);
-    assert_int_equal(count(text, "\"interface=mirror0\""), 3);
-    assert_int_equal(count(text, "\"silent_s=10\""), 2);    /* the two beginnings */
-    assert_int_equal(count(text, "\"count\":[\"60\"]"), 1); /* 59 folded checks + the reminder */
-    assert_int_equal(count(text, "\"in_iface\":\"mirror0\""), 3);
-    assert_int_equal(count(text, "src_ip"), 0); /* about the sensor, not a flow */
-    assert_int_equal(count(text, "src_zone"), 0);
+    assert_int_equal(test_count(text, "\"event_type\":\"alert\""), 3);
+    assert_int_equal(test_count(text, "\"signature_id\":1,"), 3);
+    assert_int_equal(test_count(text, "\"category\":\"Sensor health\""), 3);
+    assert_int_equal(test_count(text, "\"interface=mirror0\""), 3);
+    assert_int_equal(test_count(text, "\"silent_s=10\""), 2); /* the two beginnings */
+    assert_int_equal(test_count(text, "\"count\":[\"60\"]"),
+                     1); /* 59 folded checks + the reminder */
+    assert_int_equal(test_count(text, "\"in_iface\":\"mirror0\""), 3);
+    assert_int_equal(test_count(text, "src_ip"), 0); /* about the sensor, not a flow */
+    assert_int_equal(test_count(text, "src_zone"), 0);
     free(text);
 }
 
@@ -175,10 +158,10 @@ static void test_silence_per_interface(void **state)
         sample(x, t);
     }
     text = close_fixture(x);
-    assert_int_equal(count(text, "\"event_type\":\"alert\""), 1);
-    assert_int_equal(count(text, "\"interface=mirror1\""), 1);
-    assert_int_equal(count(text, "\"in_iface\":\"mirror1\""), 1);
-    assert_int_equal(count(text, "mirror0"), 0);
+    assert_int_equal(test_count(text, "\"event_type\":\"alert\""), 1);
+    assert_int_equal(test_count(text, "\"interface=mirror1\""), 1);
+    assert_int_equal(test_count(text, "\"in_iface\":\"mirror1\""), 1);
+    assert_int_equal(test_count(text, "mirror0"), 0);
     free(text);
 }
 
@@ -230,11 +213,11 @@ static void test_one_way(void **state)
     health_get_stats(x->h, &st);
     assert_int_equal(st.alerts, 2);
     text = close_fixture(x);
-    assert_int_equal(count(text, "\"signature_id\":2,"), 2);
-    assert_int_equal(count(text, "\"one_way_percent=50.00\""), 1);
-    assert_int_equal(count(text, "\"one_way_percent=100.00\""), 1);
-    assert_int_equal(count(text, "\"example=10.0.0.7:50000->10.0.0.9:443\""), 2);
-    assert_int_equal(count(text, "interface="), 0); /* from a file */
+    assert_int_equal(test_count(text, "\"signature_id\":2,"), 2);
+    assert_int_equal(test_count(text, "\"one_way_percent=50.00\""), 1);
+    assert_int_equal(test_count(text, "\"one_way_percent=100.00\""), 1);
+    assert_int_equal(test_count(text, "\"example=10.0.0.7:50000->10.0.0.9:443\""), 2);
+    assert_int_equal(test_count(text, "interface="), 0); /* from a file */
     free(text);
 }
 
@@ -261,9 +244,9 @@ static void test_upstream_loss_and_drops(void **state)
     health_get_stats(file->h, &st);
     assert_int_equal(st.alerts, 1); /* loss only: drops are the live interface's */
     text = close_fixture(live);
-    assert_int_equal(count(text, "\"loss_percent=6.00\""), 1);
-    assert_int_equal(count(text, "\"drop_percent=2.00\""), 1);
-    assert_int_equal(count(text, "\"kernel_drops=200\""), 1);
+    assert_int_equal(test_count(text, "\"loss_percent=6.00\""), 1);
+    assert_int_equal(test_count(text, "\"drop_percent=2.00\""), 1);
+    assert_int_equal(test_count(text, "\"kernel_drops=200\""), 1);
     free(text);
     free(close_fixture(file));
 }
@@ -292,7 +275,7 @@ static void test_clock(void **state)
     assert_int_equal(st.steps_back, 1);
     free(close_fixture(file));
     text = close_fixture(x);
-    assert_int_equal(count(text, "\"step_back_s=100.000000\""), 2);
+    assert_int_equal(test_count(text, "\"step_back_s=100.000000\""), 2);
     free(text);
 }
 

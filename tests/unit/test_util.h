@@ -5,6 +5,7 @@
 #define MIMAMORI_TEST_UTIL_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -40,6 +41,35 @@ static inline void test_eve_open(const struct mm_config *cfg, char *path, struct
     assert_int_equal(output_open(out, cfg, path, 0, NULL, NULL, err, sizeof(err)), 0);
     assert_int_equal(output_start(*out), 0);
     assert_int_equal(eve_create(eve, *out), 0);
+}
+
+/* Closes what test_eve_open() opened (the queue drained) and returns the file's text, which it
+ * removes (caller frees). */
+static inline char *test_eve_close(struct output *out, struct eve *eve, const char *path)
+{
+    size_t cap = 1 << 20, n;
+    char *text = calloc(1, cap);
+    FILE *f;
+
+    output_close(out);
+    eve_destroy(eve);
+    assert_non_null(text);
+    assert_non_null(f = fopen(path, "r"));
+    n = fread(text, 1, cap - 1, f);
+    text[n] = '\0';
+    fclose(f);
+    unlink(path);
+    return text;
+}
+
+/* Occurrences of needle in text, not overlapping. */
+static inline unsigned test_count(const char *text, const char *needle)
+{
+    unsigned n = 0;
+
+    for (const char *p = text; (p = strstr(p, needle)) != NULL; p += strlen(needle))
+        n++;
+    return n;
 }
 
 #endif
