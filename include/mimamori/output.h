@@ -35,8 +35,8 @@ struct output;
  * output_start(). 0, or an error with err filled.
  */
 MM_MUST_CHECK int output_open(struct output **out, const struct mm_config *cfg,
-                                const char *eve_path, int live, const char *instance,
-                                const struct privs_owner *own, char *err, size_t errlen);
+                              const char *eve_path, int live, const char *instance,
+                              const struct privs_owner *own, char *err, size_t errlen);
 
 /* name made fit for a file name (other than letters, digits, '.', '-', '_', '+' become '_'). */
 void output_instance_name(char *buf, size_t size, const char *name);
@@ -86,7 +86,10 @@ int output_give_spool(struct output *o, const struct privs_owner *own, char *err
 /* Whether any destination takes events of type OUTPUT_EV_* (if none, they need not be made). */
 int output_wants(const struct output *o, unsigned type);
 
-/* Reopen file destinations (after logrotate moved them); done by the output thread. */
+/*
+ * Reopen file destinations (after logrotate moved them); done by the output thread. Only sets a
+ * flag: safe in a signal handler.
+ */
 void output_reopen(struct output *o);
 
 /* Deliver what is queued (waiting up to the drain time for destinations that are down), stop

@@ -34,6 +34,7 @@
 /* Set by signal handlers, read by every worker: lock-free atomics, safe in both places. */
 static atomic_int stop_requested, hup_requested;
 static struct capture *running_capture;
+static struct output *running_output;
 
 /* A packet worker after the first, on its own thread with its own handles. */
 struct worker_thread {
@@ -49,6 +50,10 @@ static void on_hup(int sig)
 {
     (void)sig;
     hup_requested = 1;
+    /* The files are reopened at once, not when the next packet comes by: an idle input (a
+     * quiet pipe read with -r -) would otherwise keep writing into the moved file. */
+    if (running_output != NULL)
+        output_reopen(running_output);
 }
 
 static void on_stop(int sig)
@@ -524,6 +529,7 @@ static int finish(struct sensor *s)
     int status = 0;
 
     running_capture = NULL;
+    running_output = NULL;
     if (s->a.nifaces > 0)
         notify_stopping();
     stop_requested = 1; /* the other workers too, if the input ended */
@@ -575,6 +581,7 @@ int main(int argc, char **argv)
     }
     set_signals();
     running_capture = s.cap;
+    running_output = s.out;
     status = 0;
     if (s.nworkers > 1 && start_workers(s.wt, s.nworkers, s.eng) != 0) {
         log_warnx("cannot start the packet workers");

@@ -20,7 +20,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from livetest import check, failures, pcap_records  # noqa: E402
+from livetest import check, failures, pcap_records, wait_for  # noqa: E402
 
 
 
@@ -72,13 +72,10 @@ def main():
     half = len(recs) // 2
     p.stdin.write(hdr + b"".join(recs[:half]))
     p.stdin.flush()
-    end = time.time() + 20
-    while time.time() < end and len(events(eve)) < 100:
-        time.sleep(0.1)
-    os.rename(eve, eve + ".1")
-    time.sleep(0.3)
+    check(wait_for(lambda: len(events(eve)) >= 100), "the first half's events written")
+    os.rename(eve, eve + ".1")  # logrotate's move: the sensor writes on into the old file
     p.send_signal(signal.SIGHUP)
-    time.sleep(0.5)
+    check(wait_for(lambda: os.path.exists(eve)), "SIGHUP: the sensor reopened its file")
     p.stdin.write(b"".join(recs[half:]))
     p.stdin.close()
     p.wait(timeout=60)
