@@ -2,6 +2,7 @@
 namespace with a veth pair, and waiting for what a test needs to see (a line the sensor logs,
 an event in a file, any condition) with a deadline, instead of sleeping and hoping."""
 import glob
+import os
 import shutil
 import signal
 import struct
@@ -61,6 +62,18 @@ class Stderr:
     def count(self):
         with self.lock:
             return len(self.lines)
+
+
+def settled(path, quiet=0.5, timeout=30.0):
+    """Whether a file being written (a capture, an EVE file) stopped growing for quiet seconds:
+    for when what comes last cannot be named, only that everything before it was written."""
+    sizes, step = [], 0.05
+    need = int(quiet / step)
+
+    def still():
+        sizes.append(os.path.getsize(path) if os.path.exists(path) else -1)
+        return len(sizes) > need and len(set(sizes[-need:])) == 1 and sizes[-1] >= 0
+    return wait_for(still, timeout, step)
 
 
 def count_lines(path, needle):

@@ -22,7 +22,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from livetest import check, failures  # noqa: E402
+from livetest import check, failures, settled  # noqa: E402
 
 NS_SRV, NS_CLI = "mm-pacs-%d" % os.getpid(), "mm-mod-%d" % os.getpid()
 SRV, CLI = "10.231.0.1", "10.231.0.2"
@@ -172,13 +172,14 @@ def make_traffic(work):
                 "2575", "LIS", ns=NS_CLI)
         check(r.stdout.split() == ["AA", "AE", "AA"], "MLLP peer acknowledged AA AE AA")
         mllp.wait(timeout=10)
-        time.sleep(0.5)
     finally:
         for p in procs:
             p.terminate()
         for p in procs:
             p.wait(timeout=10)
-        time.sleep(1.0)  # let tcpdump write what it has received
+        # tcpdump -U writes each packet as it comes: once the file stops growing, the peers'
+        # last segments are in it.
+        settled(pcap)
         dump.terminate()
         dump.wait(timeout=10)
         stats = dump.stderr.read().split()

@@ -37,7 +37,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from livetest import (check, failures, stop, netns_veth, pcap_records, wait_for,  # noqa: E402
-                      Stderr)
+                      Stderr, settled)
 
 
 
@@ -220,14 +220,7 @@ def read_all(p, eve):
         n = array.array("i", [0])
         fcntl.ioctl(p.stdin.fileno(), termios.FIONREAD, n)
         return n[0] == 0
-    if not wait_for(pipe_empty):
-        return False
-    sizes = []
-
-    def settled():
-        sizes.append(os.path.getsize(eve) if os.path.exists(eve) else 0)
-        return len(sizes) > 10 and len(set(sizes[-10:])) == 1
-    return wait_for(settled, step=0.05)
+    return wait_for(pipe_empty) and settled(eve)
 
 
 def part_outage(mimamori, work, rs, pcap, transport):
