@@ -16,15 +16,18 @@
 
 /* --- end-of-flow rules ---------------------------------------------------------------------- */
 
-/* A connection attempt that failed, went unanswered, or stopped after the handshake. */
+/*
+ * A connection attempt that failed, went unanswered, or stopped after the handshake; or a
+ * segment without SYN or ACK (NULL, FIN, Xmas scans), which no connection sends.
+ */
 int detect__is_probe(const struct flow *f)
 {
     const uint8_t cs = f->tcp_flags[FLOW_TOSERVER], sc = f->tcp_flags[FLOW_TOCLIENT];
 
     switch (f->key.proto) {
     case 6:
-        if (!(cs & TCP_SYN))
-            return 0; /* picked up mid-stream */
+        if (!(cs & TCP_SYN)) /* NULL, FIN and Xmas probes carry no ACK; mid-stream data does */
+            return !(cs & (TCP_ACK | TCP_RST)) && f->pkts[FLOW_TOSERVER] <= 3;
         if (!(sc & TCP_SYN) || (sc & TCP_RST))
             return f->pkts[FLOW_TOSERVER] <= 3;
         return f->pkts[FLOW_TOSERVER] <= 3 && f->pkts[FLOW_TOCLIENT] <= 2;

@@ -230,18 +230,36 @@ const struct rule *rules_find(const struct ruleset *rs, const char *key)
     return NULL;
 }
 
+/*
+ * Whether the flow's protocol was spoken, not only named: found in the payload by nDPI, or,
+ * where nDPI guessed it from the port or address, with data both ways (TCP segments with PSH
+ * each way, which handshakes, probes and resets do not have; packets each way otherwise). A
+ * FIN scan's probe to port 23 is no Telnet: scans are the scan rules' to report.
+ */
+static int protocol_spoken(const struct flow *f)
+{
+    if (!classify_is_guess(&f->app))
+        return 1;
+    if (f->key.proto == 6)
+        return (f->tcp_flags[FLOW_TOSERVER] & TCP_PSH) && (f->tcp_flags[FLOW_TOCLIENT] & TCP_PSH);
+    return f->pkts[FLOW_TOSERVER] > 0 && f->pkts[FLOW_TOCLIENT] > 0;
+}
+
 int rules_match(const struct rule_match *m, const struct flow *f)
 {
     uint16_t dport = flow_dst_port(f);
+    int spoken = -1; /* found out when a protocol or category is to be compared */
     unsigned i;
 
     if (rules_match_empty(m))
         return 1;
     for (i = 0; i < m->nprotos; i++)
-        if (classify_is(&f->app, m->protos[i]))
+        if (classify_is(&f->app, m->protos[i]) &&
+            (spoken >= 0 ? spoken : (spoken = protocol_spoken(f))))
             return 1;
     for (i = 0; i < m->ncats; i++)
-        if (f->app.category == m->cats[i] && (f->app.app != 0 || f->app.master != 0))
+        if (f->app.category == m->cats[i] && (f->app.app != 0 || f->app.master != 0) &&
+            (spoken >= 0 ? spoken : (spoken = protocol_spoken(f))))
             return 1;
     for (i = 0; i < m->nports; i++)
         if ((m->ports[i].l4 == 0 ? f->key.proto == 6 || f->key.proto == 17

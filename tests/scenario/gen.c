@@ -644,6 +644,36 @@ static void portscan_benign(struct gen *g)
     portscan(g, 8);
 }
 
+/*
+ * NULL, FIN and Xmas probes (no SYN, no ACK) from 10.4.0.61 to 10.2.0.9, ports 20 up: a closed
+ * port answers RST, an open one (FTP 21, Telnet 23) says nothing. No payload crosses, so no
+ * protocol was spoken: nDPI can only guess one from the port.
+ */
+static void stealth_scan(struct gen *g, int ports)
+{
+    static const uint8_t kinds[] = {0, FIN, FIN | PSH | 0x20};
+    uint32_t c = ip4("10.4.0.61"), s = ip4("10.2.0.9");
+    int p;
+
+    for (p = 0; p < ports; p++) {
+        uint16_t dp = (uint16_t)(20 + p);
+        tcp_pkt(g, c, 61000, s, dp, 7000, 0, kinds[p % 3], "", 0, 0);
+        if (dp != 21 && dp != 23)
+            tcp_pkt(g, s, dp, c, 61000, 0, 7000, RST | ACK, "", 0, 0);
+    }
+}
+
+static void stealth_attack(struct gen *g)
+{
+    stealth_scan(g, 26);
+    expect(g, "recon.port_scan", "10.4.0.61", "10.2.0.9", 1);
+}
+
+static void stealth_benign(struct gen *g)
+{
+    stealth_scan(g, 8); /* under the scan's threshold; and no FTP nor Telnet was spoken */
+}
+
 static void sweep(struct gen *g, int hosts)
 {
     char dst[32];
@@ -925,6 +955,8 @@ static const struct scenario {
     {"obsolete_benign", obsolete_benign, NULL, 0},
     {"portscan_attack", portscan_attack, NULL, 0},
     {"portscan_benign", portscan_benign, NULL, 0},
+    {"stealth_scan_attack", stealth_attack, NULL, 0},
+    {"stealth_scan_benign", stealth_benign, NULL, 0},
     {"sweep_attack", sweep_attack, NULL, 0},
     {"sweep_benign", sweep_benign, NULL, 0},
     {"bruteforce_attack", brute_attack, NULL, 0},
