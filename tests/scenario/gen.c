@@ -289,7 +289,7 @@ static const struct msg ssh_msgs[] = {{1, ssh_s, sizeof(ssh_s) - 1, 0},
                                       {0, ssh_c, sizeof(ssh_c) - 1, 0}};
 
 /* SMB2 NEGOTIATE request in a NetBIOS session message (MS-SMB2 2.2.3), and a response. */
-static const char smb2_neg[] = "\x00\x00\x00\x66"
+static const char smb2_neg[] = "\x00\x00\x00\x68"
                                "\xfeSMB\x40\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00"
                                "\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00"
                                "\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00"
@@ -299,6 +299,21 @@ static const char smb2_neg[] = "\x00\x00\x00\x66"
                                "\x00\x00\x00\x00\x00\x00\x00\x00\x02\x02\x10\x02";
 static const struct msg smb_msgs[] = {{0, smb2_neg, sizeof(smb2_neg) - 1, 0},
                                       {1, smb2_neg, sizeof(smb2_neg) - 1, 0}};
+
+/*
+ * An SMB1 NEGOTIATE request offering NT LM 0.12 and the SMB2 dialects ([MS-SMB] 2.2.4.52.1),
+ * as Windows clients begin.
+ */
+static const char smb1_neg[] = "\x00\x00\x00\x45"
+                               "\xffSMB\x72\x00\x00\x00\x00\x18\x53\xc8\x00\x00\x00\x00\x00\x00"
+                               "\x00\x00\x00\x00\x00\x00\xff\xfe\x00\x00\x00\x00\x00\x00"
+                               "\x00\x22\x00"
+                               "\x02NT LM 0.12\x00\x02SMB 2.002\x00\x02SMB 2.???\x00";
+
+/* The client offers SMB1 and SMB2; the server answers in SMB2, as a modern Windows does. */
+static const struct msg smb_multi_msgs[] = {{0, smb1_neg, sizeof(smb1_neg) - 1, 0},
+                                            {1, smb2_neg, sizeof(smb2_neg) - 1, 0},
+                                            {0, smb2_neg, sizeof(smb2_neg) - 1, 0}};
 
 /* Telnet: the server's option negotiation (RFC 854 IAC DO/WILL) and a login prompt. */
 static const char telnet_s[] = "\xff\xfd\x18\xff\xfd\x20\xff\xfd\x23\xff\xfd\x27";
@@ -617,6 +632,12 @@ static void obsolete_attack(struct gen *g)
     }
     expect(g, "obsolete.telnet", "10.4.0.50", "10.3.0.7", 1);
     expect(g, "obsolete.telnet", "10.4.0.50", "10.3.0.7", 2); /* the folded repeats */
+}
+
+/* What every Windows client since Vista does: offer SMB1 too, and be answered in SMB2. */
+static void smbv1_benign(struct gen *g)
+{
+    tcp_conv(g, "10.5.0.31", 50062, "10.5.1.20", 445, TCP_CLOSE, smb_multi_msgs, 3);
 }
 
 static void obsolete_benign(struct gen *g)
@@ -955,6 +976,7 @@ static const struct scenario {
     {"obsolete_benign", obsolete_benign, NULL, 0},
     {"portscan_attack", portscan_attack, NULL, 0},
     {"portscan_benign", portscan_benign, NULL, 0},
+    {"smbv1_benign", smbv1_benign, NULL, 0},
     {"stealth_scan_attack", stealth_attack, NULL, 0},
     {"stealth_scan_benign", stealth_benign, NULL, 0},
     {"sweep_attack", sweep_attack, NULL, 0},

@@ -11,6 +11,7 @@ schema is checked by schema_check.py.
 """
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -18,6 +19,7 @@ import tempfile
 
 def main():
     gen, mimamori, work = sys.argv[1:4]
+    shutil.rmtree(work, ignore_errors=True)  # no scenario left over from an older generator
     subprocess.run([gen, work], check=True)
     failed = 0
     for name in sorted(os.listdir(work)):

@@ -11,6 +11,7 @@ own captures are validated by corpus_vs_ndpireader.py.
 """
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -18,6 +19,7 @@ import tempfile
 
 def runs(gen, work, targets):
     """(name, command arguments) for each capture to run."""
+    shutil.rmtree(work, ignore_errors=True)  # no scenario left over from an older generator
     subprocess.run([gen, work], check=True, capture_output=True)
     dirs = targets + [os.path.join(work, n) for n in sorted(os.listdir(work))]
     for t in dirs:
