@@ -58,6 +58,7 @@
 #define MM_DEDUP_SLOTS     4096u  /* alerts being folded at once; the oldest is closed beyond */
 #define MM_DEDUP_PROBE     16u    /* slots looked at before the oldest fold is closed early */
 #define MM_MAX_EVIDENCE    12u    /* name=value strings in one alert */
+#define MM_FOLD_SAMPLE     5u     /* destinations a source-folded alert's report names */
 #define MM_EVIDENCE_LEN    320u   /* bytes of all evidence of one alert */
 #define MM_DNS_CACHE_SLOTS 16384u /* addresses remembered from DNS answers */
 #define MM_DNS_CACHE_MAX_S 86400u /* seconds an answer is remembered at most */

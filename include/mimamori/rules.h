@@ -87,6 +87,13 @@ struct rule_allow {
 
 enum scan_mode { SCAN_PORTS = 0, SCAN_HOSTS };
 
+/*
+ * fold: which repeats within dedup are one alert. By default each rule type's own (the host
+ * pair for most; the server for obsolete servers, the source for counting rules). source: every
+ * match of one source, whatever it reached, with a sample of the destinations in the report.
+ */
+enum rule_fold { FOLD_DEFAULT = 0, FOLD_PAIR, FOLD_SOURCE, FOLD_DESTINATION };
+
 /* dicom_ae: which AE title of an association is checked against the site inventory. */
 enum ae_check { AE_CALLING = 0, AE_CALLED, AE_MOVE_DESTINATION };
 
@@ -142,6 +149,7 @@ struct rule {
     uint8_t ae_check;        /* dicom_ae: enum ae_check */
     uint8_t health_check;    /* health: enum health_check */
     uint8_t response;        /* enum response_action (the site's response.actions may override) */
+    uint8_t fold;            /* enum rule_fold: what "the same alert" is for dedup */
     uint32_t percent;        /* health: share of the window's sample that fires it */
     uint32_t tolerance_s;    /* health clock: how far back packet time may step unnoticed */
     uint64_t risks;          /* nDPI risk bits */

@@ -135,6 +135,34 @@ static void emit(struct detect *d, const struct flow *f, unsigned ri, uint64_t t
         eve_write_alert(d->eve, d->ctx, f, &a);
 }
 
+/* A source fold's report: the first destinations it reached, and "..." if there were more. */
+static void fold_sample(struct evidence *ev, const struct fold *fo)
+{
+    char list[MM_FOLD_SAMPLE * 48] = "", a[48];
+    size_t n = 0;
+    unsigned i;
+
+    for (i = 0; i < fo->ndests; i++) {
+        zone_addr_str(fo->dests[i], a, sizeof(a));
+        n += (size_t)snprintf(list + n, sizeof(list) - n, "%s%s", i > 0 ? "," : "", a);
+    }
+    detect__ev_add(ev, "destinations=%s%s", list, fo->more ? ",..." : "");
+}
+
+/* Remember a source fold's destination (the first MM_FOLD_SAMPLE distinct ones by name). */
+static void fold_dest(struct fold *fo, const uint8_t *dst)
+{
+    unsigned i;
+
+    for (i = 0; i < fo->ndests; i++)
+        if (memcmp(fo->dests[i], dst, 16) == 0)
+            return;
+    if (fo->ndests < MM_FOLD_SAMPLE)
+        memcpy(fo->dests[fo->ndests++], dst, 16);
+    else
+        fo->more = 1;
+}
+
 /* Report the repeats a fold collected, and free it. */
 void detect__fold_close(struct detect *d, struct fold *fo)
 {
@@ -145,6 +173,8 @@ void detect__fold_close(struct detect *d, struct fold *fo)
         char t[48];
         eve_format_time(fo->first_us, t, sizeof(t));
         detect__ev_add(&ev, "repeats_since=%s", t);
+        if (fo->by_source)
+            fold_sample(&ev, fo);
         d->st.fold_reports++;
         emit(d, &fo->flow, fo->rule, fo->last_us, fo->count - 1, &ev, NULL);
     }
@@ -204,10 +234,13 @@ void detect__raise_alert(struct detect *d, struct fctx *x, unsigned ri, enum sco
     const struct rule *r = &d->rs->r[ri];
     uint8_t buf[36] = {0};
     struct fold *fo, *victim = NULL;
+    struct evidence first;
     uint64_t key;
     unsigned i, h;
     struct response_outcome ro = {0};
 
+    if (r->fold != FOLD_DEFAULT)
+        scope = r->fold == FOLD_SOURCE ? SCOPE_SRC : r->fold == FOLD_PAIR ? SCOPE_PAIR : SCOPE_DST;
     if (suppressed(d, ri, x)) {
         d->st.suppressed++;
         return;
@@ -230,6 +263,8 @@ void detect__raise_alert(struct detect *d, struct fctx *x, unsigned ri, enum sco
                 fo->count++;
                 fo->last_us = x->now;
                 fold_keep(fo, x->f, ev);
+                if (fo->by_source)
+                    fold_dest(fo, x->dst);
                 d->st.folded++;
                 return;
             }
@@ -259,5 +294,14 @@ void detect__raise_alert(struct detect *d, struct fctx *x, unsigned ri, enum sco
     if (victim->expires_us < d->next_expiry_us)
         d->next_expiry_us = victim->expires_us;
     fold_keep(victim, x->f, ev);
-    emit(d, x->f, ri, x->now, 1, ev, &ro);
+    victim->by_source = r->fold == FOLD_SOURCE;
+    victim->ndests = 0;
+    victim->more = 0;
+    first = *ev;
+    if (victim->by_source) {
+        fold_dest(victim, x->dst);
+        /* Said at once: one host reaching many places gives one alert, not one each. */
+        detect__ev_add(&first, "more_from_source=one report after %us", r->dedup_s);
+    }
+    emit(d, x->f, ri, x->now, 1, &first, &ro);
 }

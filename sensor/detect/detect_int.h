@@ -29,6 +29,10 @@ struct fold {
     unsigned rule;
     struct flow flow; /* the latest occurrence, without classifier pointers */
     struct evidence ev;
+    uint8_t by_source;                 /* folds a source's matches, whatever they reached */
+    uint8_t ndests;                    /* of the sample below */
+    uint8_t more;                      /* destinations beyond the sample were reached */
+    uint8_t dests[MM_FOLD_SAMPLE][16]; /* by_source: the first distinct destinations */
 };
 
 struct detect {

@@ -57,6 +57,7 @@ enum rule_key {
     K_PERCENT,
     K_TOLERANCE,
     K_RESPONSE,
+    K_FOLD,
     K__COUNT
 };
 
@@ -108,6 +109,7 @@ static const struct {
     [K_PERCENT] = {"percent", T(HEALTH)},
     [K_TOLERANCE] = {"tolerance", T(HEALTH)},
     [K_RESPONSE] = {"response", ALL_TYPES & ~T(HEALTH)},
+    [K_FOLD] = {"fold", ALL_TYPES & ~T(HEALTH)},
 };
 
 /* --- value parsers -------------------------------------------------------------------------- */
@@ -544,8 +546,8 @@ static void rule_lists(struct compiler *C, struct rule *r, const struct ynode *c
     }
 }
 
-/* response, percent, tolerance, and check (a health rule's condition, or which AE title a dicom_ae
- * rule checks). */
+/* response, fold, percent, tolerance, and check (a health rule's condition, or which AE title a
+ * dicom_ae rule checks). */
 static void rule_words(struct compiler *C, struct rule *r, int t, const struct ynode *const *at)
 {
     static const char *const responses[] = {"alert", "reset", "block"}, *const ae[] = {
@@ -554,11 +556,16 @@ static void rule_words(struct compiler *C, struct rule *r, int t, const struct y
                                                                             "move_destination"};
     static const enum response_action resp_of[] = {RESP_ALERT, RESP_RESET, RESP_BLOCK};
     static const enum ae_check ae_of[] = {AE_CALLING, AE_CALLED, AE_MOVE_DESTINATION};
+    static const char *const folds[] = {"pair", "source", "destination"};
+    static const enum rule_fold fold_of[] = {FOLD_PAIR, FOLD_SOURCE, FOLD_DESTINATION};
     int k;
 
     if (at[K_RESPONSE] != NULL &&
         (k = rule_word(C, at[K_RESPONSE], "response", responses, 3, "alert, reset or block")) >= 0)
         r->response = resp_of[k];
+    if (at[K_FOLD] != NULL &&
+        (k = rule_word(C, at[K_FOLD], "fold", folds, 3, "pair, source or destination")) >= 0)
+        r->fold = fold_of[k];
     if (at[K_PERCENT] != NULL)
         ydoc_uint(&C->w, at[K_PERCENT], "percent", 1, 100, &r->percent);
     if (at[K_TOLERANCE] != NULL)

@@ -521,6 +521,37 @@ static void egress_attack(struct gen *g)
     expect(g, "egress.unexpected", "10.1.0.10", "203.0.113.50", 1);
 }
 
+/*
+ * A host of a closed zone browsing twelve web servers: one alert that says more may follow,
+ * and one report of the eleven others (rules/egress.yaml: fold: source).
+ */
+static void browse_attack(struct gen *g)
+{
+    char dst[32];
+    int i;
+
+    for (i = 0; i < 12; i++) {
+        snprintf(dst, sizeof(dst), "203.0.113.%d", 100 + i);
+        http_get(g, "10.1.0.12", (uint16_t)(50300 + i), dst, 80, "news.example");
+        g->t += SEC;
+    }
+    expect(g, "egress.unexpected", "10.1.0.12", "203.0.113.100", 1);
+    expect(g, "egress.unexpected", "10.1.0.12", "203.0.113.111", 11);
+}
+
+/* The same twelve visits, to the zone's allowlisted network. */
+static void browse_benign(struct gen *g)
+{
+    char dst[32];
+    int i;
+
+    for (i = 0; i < 12; i++) {
+        snprintf(dst, sizeof(dst), "198.51.100.%d", 100 + i);
+        http_get(g, "10.4.0.12", (uint16_t)(50300 + i), dst, 80, dst);
+        g->t += SEC;
+    }
+}
+
 static void egress_benign(struct gen *g)
 {
     /* Allowed by name (from the DNS answer), by host header and by network. */
@@ -962,6 +993,8 @@ static const struct scenario {
     {"segmentation_benign", seg_benign, NULL, 0},
     {"egress_attack", egress_attack, NULL, 0},
     {"egress_benign", egress_benign, NULL, 0},
+    {"browse_attack", browse_attack, NULL, 0},
+    {"browse_benign", browse_benign, NULL, 0},
     {"tunnel_attack", tunnel_attack, NULL, 0},
     {"tunnel_benign", tunnel_benign, NULL, 0},
     {"resolver_attack", resolver_attack, NULL, 0},

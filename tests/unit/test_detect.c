@@ -48,7 +48,8 @@ static const char rules_yaml[] =
                     "    protocols: [RDP]\n    dedup: 60s\n")
         RULE("t.egress", 2, "egress", "    from: [emr]\n")
             RULE("t.scan", 3, "scan", "    mode: ports\n    threshold: 5\n    window: 60s\n")
-                RULE("t.segment", 4, "segmentation", "    from: [guest]\n    to: [emr]\n");
+                RULE("t.segment", 4, "segmentation", "    from: [guest]\n    to: [emr]\n")
+                    RULE("t.browse", 5, "egress", "    from: [office]\n    fold: source\n");
 
 /* The site, with the rules above in a file of their own (%s), so that suppress is checked. */
 static const char site_yaml[] = "sensor: {name: t}\n"
@@ -87,7 +88,7 @@ static struct fixture *open_fixture(void)
     fclose(f);
     snprintf(site, sizeof(site), site_yaml, x->rules_path);
     assert_int_equal(config_load_string("site.yaml", site, strlen(site), &x->cfg, &diag), 0);
-    assert_int_equal(x->cfg->ruleset->n, 4);
+    assert_int_equal(x->cfg->ruleset->n, 5);
     strcpy(x->path, "/tmp/mm-detect-XXXXXX");
     test_eve_open(x->cfg, x->path, &x->out, &x->eve);
     assert_int_equal(classify_create(&x->cls), 0);
@@ -217,7 +218,7 @@ static void test_egress(void **state)
     (void)state;
     make_flow(&f, "10.1.0.10", 40000, "203.0.113.5", 443, "TLS", 1, T0); /* emr -> internet */
     flow_life(x, &f);
-    make_flow(&f, "10.2.0.10", 40001, "203.0.113.5", 443, "TLS", 1, T0); /* office: not in scope */
+    make_flow(&f, "10.9.0.10", 40001, "203.0.113.5", 443, "TLS", 1, T0); /* admin: no rule */
     flow_life(x, &f);
     make_flow(&f, "10.1.0.10", 40002, "224.0.0.251", 5353, NULL, 1, T0); /* multicast */
     f.key.proto = 17;
@@ -226,6 +227,32 @@ static void test_egress(void **state)
     assert_int_equal(test_count(al, "\"rule\":[\"t.egress\"]"), 1);
     assert_int_equal(test_count(al, "\"dest_ip\":\"203.0.113.5\""), 1);
     assert_int_equal(test_count(al, "zone_allowlist=none"), 1);
+    free(al);
+}
+
+/* One office host browsing eight internet hosts: one alert that says more may follow, then one
+ * report of the seven repeats with the first destinations it reached. */
+static void test_fold_by_source(void **state)
+{
+    struct fixture *x = open_fixture();
+    char dst[32];
+    struct flow f;
+    unsigned i;
+    char *al;
+
+    (void)state;
+    for (i = 0; i < 8; i++) {
+        snprintf(dst, sizeof(dst), "203.0.113.%u", 10 + i);
+        make_flow(&f, "10.2.0.7", (uint16_t)(41000 + i), dst, 443, "TLS", 1, T0 + S(i));
+        flow_life(x, &f);
+    }
+    al = close_fixture(x, NULL);
+    assert_int_equal(test_count(al, "\"rule\":[\"t.browse\"]"), 2);
+    assert_int_equal(test_count(al, "more_from_source=one report after 3600s"), 1);
+    assert_int_equal(test_count(al, "\"count\":[\"7\"]"), 1);
+    assert_int_equal(test_count(al, "destinations=203.0.113.10,203.0.113.11,203.0.113.12,"
+                                    "203.0.113.13,203.0.113.14,..."),
+                     1);
     free(al);
 }
 
@@ -309,6 +336,7 @@ int main(void)
         cmocka_unit_test(test_lateral_scope),
         cmocka_unit_test(test_fold_and_suppress),
         cmocka_unit_test(test_egress),
+        cmocka_unit_test(test_fold_by_source),
         cmocka_unit_test(test_scan_threshold),
         cmocka_unit_test(test_segmentation_after_specific),
         cmocka_unit_test(test_reload_keeps_counters),
