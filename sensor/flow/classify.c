@@ -38,6 +38,8 @@ struct classify_flow {
     uint16_t pkts;
     uint8_t detected;
     char qname[DNS_NAME_MAX]; /* the first DNS question as sent, or "" */
+    uint8_t sslv2;            /* the client sent an SSL 2.0 ClientHello */
+    int8_t ssh_first;         /* who sent the first SSH banner: 0 client, 1 server, -1 none */
 };
 
 /* Mimamori's own protocols (medical.h) and the nDPI category they are given. */
@@ -280,6 +282,8 @@ int classify_flow_start(struct classify *c, struct flow *f)
     s->pkts = 0;
     s->detected = 0;
     s->qname[0] = '\0';
+    s->sslv2 = 0;
+    s->ssh_first = -1;
     s->next_free = NULL;
     s->owner = f;
     lru_append(c, s);
@@ -321,10 +325,33 @@ static int credentials_seen(const struct ndpi_flow_struct *nf, const ndpi_protoc
     return nf->protos.telnet.username_found || nf->protos.telnet.password_found;
 }
 
+/*
+ * SSH protocol version 1 (a banner "SSH-1.x-", not "SSH-1.99-", which says 2.0 is spoken):
+ * broken since 2001 and past every vendor's support. nDPI 4.2 reports it under its own risks
+ * for obsolete SSH versions only for some 2.0 software; these mark version 1 too.
+ */
+static uint64_t ssh_v1_risks(const struct ndpi_flow_struct *nf, const ndpi_protocol *p, int swapped)
+{
+    const uint64_t cli = 1ULL << NDPI_SSH_OBSOLETE_CLIENT_VERSION_OR_CIPHER,
+                   srv = 1ULL << NDPI_SSH_OBSOLETE_SERVER_VERSION_OR_CIPHER;
+    uint64_t r = 0;
+
+    if (p->app_protocol != NDPI_PROTOCOL_SSH && p->master_protocol != NDPI_PROTOCOL_SSH)
+        return 0;
+    if (strncmp(nf->protos.ssh.client_signature, "SSH-1.", 6) == 0 &&
+        strncmp(nf->protos.ssh.client_signature, "SSH-1.99-", 9) != 0)
+        r |= swapped ? srv : cli;
+    if (strncmp(nf->protos.ssh.server_signature, "SSH-1.", 6) == 0 &&
+        strncmp(nf->protos.ssh.server_signature, "SSH-1.99-", 9) != 0)
+        r |= swapped ? cli : srv;
+    return r;
+}
+
 static void finish(struct classify *c, struct flow *f, int give_up)
 {
     struct classify_flow *s = f->app.state;
     ndpi_protocol p = s->proto;
+    struct classify_seen seen;
 
     if (give_up || p.app_protocol == NDPI_PROTOCOL_UNKNOWN) {
         uint8_t guessed = 0;
@@ -344,7 +371,11 @@ static void finish(struct classify *c, struct flow *f, int give_up)
     f->app.confidence = (uint8_t)s->nf->confidence;
     f->app.risk = credentials_seen(s->nf, &p) ? s->nf->risk : s->nf->risk & ~CLEAR_CREDENTIALS;
     f->app.done = 1;
-    classify__meta_collect(f, s->nf, &p, s->qname[0] != '\0' ? s->qname : NULL);
+    seen.dns_qname = s->qname[0] != '\0' ? s->qname : NULL;
+    seen.sslv2 = s->sslv2;
+    seen.swapped = s->ssh_first == 1;
+    f->app.risk |= ssh_v1_risks(s->nf, &p, seen.swapped);
+    classify__meta_collect(f, s->nf, &p, &seen);
     state_put(c, f);
     c->st.finished++;
 }
@@ -365,6 +396,25 @@ static void dns_question(struct classify_flow *s, const struct pkt_view *pv)
         (void)dnscache_question(pv->payload + 2, pv->payload_len - 2, s->qname);
 }
 
+/*
+ * An SSL 2.0 ClientHello (draft-hickman-netscape-ssl-00): a two-byte record header with its
+ * top bit set, message type 1, version 0x0002, and lengths that add up (cipher specs of three
+ * bytes, a session id of 0 or 16, a challenge of 16 to 32). nDPI 4.2 does not know SSL 2.0; a
+ * client still offering it is a device past its end of support. (A TLS client's hello in the
+ * old format, for compatibility, carries 0x0300 or later and is not counted.)
+ */
+static int sslv2_client_hello(const uint8_t *p, uint32_t len)
+{
+    uint32_t rec = ((uint32_t)(p[0] & 0x7f) << 8) | p[1];
+    uint32_t specs = (uint32_t)p[5] << 8 | p[6], sid = (uint32_t)p[7] << 8 | p[8],
+             challenge = (uint32_t)p[9] << 8 | p[10];
+
+    (void)len; /* the caller saw 11 bytes; the rest may be in later segments */
+    return (p[0] & 0x80) && p[2] == 0x01 && p[3] == 0x00 && p[4] == 0x02 && specs > 0 &&
+           specs % 3 == 0 && (sid == 0 || sid == 16) && challenge >= 16 && challenge <= 32 &&
+           rec == 9 + specs + sid + challenge;
+}
+
 int classify_packet(struct classify *c, struct flow *f, const struct pkt_view *pv, uint64_t ts_us)
 {
     struct classify_flow *s = f->app.state;
@@ -376,9 +426,15 @@ int classify_packet(struct classify *c, struct flow *f, const struct pkt_view *p
         return 0;
     if (s->qname[0] == '\0' && pv->payload_len > 0)
         dns_question(s, pv);
+    if (!s->sslv2 && s->pkts < 4 && pv->proto == 6 && pv->payload_len >= 11)
+        s->sslv2 = sslv2_client_hello(pv->payload, pv->payload_len);
     tl_cls = c;
     p = ndpi_detection_process_packet(c->mod, s->nf, pv->l3, len, ts_us / 1000);
     tl_cls = NULL;
+    /* nDPI takes the first SSH banner for the client's; servers usually speak first. */
+    if (s->ssh_first < 0 && pv->payload_len >= 4 && memcmp(pv->payload, "SSH-", 4) == 0)
+        s->ssh_first = (int8_t)(memcmp(pv->src, flow_src_addr(f), 16) != 0 ||
+                                pv->src_port != flow_src_port(f));
     s->pkts++;
     if (s != c->lru_tail) {
         lru_unlink(c, s);

@@ -8,11 +8,15 @@
 
 #include "mimamori/flow.h"
 
-/*
- * Copies what nDPI found about f (protocol p) into f->app.meta, replacing what was there; the
- * DNS query name is dns_qname when the classifier read it from the packet (else nDPI's).
- */
+/* What the classifier read from a flow's packets itself, where nDPI falls short. */
+struct classify_seen {
+    const char *dns_qname; /* the first DNS question as sent, or NULL (nDPI's is cut short) */
+    int sslv2;             /* an SSL 2.0 ClientHello, which nDPI does not know */
+    int swapped;           /* the server spoke SSH first: nDPI's ssh client_* fields are its */
+};
+
+/* Copies what nDPI found about f (protocol p), corrected by seen, into f->app.meta. */
 void classify__meta_collect(struct flow *f, const struct ndpi_flow_struct *nf,
-                            const ndpi_protocol *p, const char *dns_qname);
+                            const ndpi_protocol *p, const struct classify_seen *seen);
 
 #endif

@@ -112,8 +112,9 @@ static const char *ssh_software(const char *banner)
 }
 
 void classify__meta_collect(struct flow *f, const struct ndpi_flow_struct *nf,
-                            const ndpi_protocol *p, const char *dns_qname)
+                            const ndpi_protocol *p, const struct classify_seen *seen)
 {
+    const char *dns_qname = seen->dns_qname;
     const char *val[META__COUNT] = {0};
     char tls_version[32], clean[META__COUNT][MM_META_MAX_STR + 1];
     size_t total = 1, len[META__COUNT];
@@ -149,13 +150,18 @@ void classify__meta_collect(struct flow *f, const struct ndpi_flow_struct *nf,
             val[META_DNS_RRNAME] = dns_qname != NULL ? dns_qname : nf->host_server_name;
             break;
         case NDPI_PROTOCOL_SSH:
-            val[META_SSH_CLIENT] = ssh_software(nf->protos.ssh.client_signature);
-            val[META_SSH_SERVER] = ssh_software(nf->protos.ssh.server_signature);
+            /* nDPI's "client" banner is the first one seen, the server's when it spoke first. */
+            val[seen->swapped ? META_SSH_SERVER : META_SSH_CLIENT] =
+                ssh_software(nf->protos.ssh.client_signature);
+            val[seen->swapped ? META_SSH_CLIENT : META_SSH_SERVER] =
+                ssh_software(nf->protos.ssh.server_signature);
             break;
         default:
             break;
         }
     }
+    if (seen->sslv2 && val[META_TLS_VERSION] == NULL)
+        val[META_TLS_VERSION] = "SSLv2";
     for (f_ = 0; f_ < META__COUNT; f_++) {
         if (f_ == META_DNS_RRNAME && val[f_] != NULL && val[f_] == dns_qname) {
             /* printable ASCII already, escaped as RFC 1035 writes names (dnscache.h) */

@@ -671,6 +671,58 @@ static void smbv1_benign(struct gen *g)
     tcp_conv(g, "10.5.0.31", 50062, "10.5.1.20", 445, TCP_CLOSE, smb_multi_msgs, 3);
 }
 
+/* An SSL 2.0 ClientHello: three SSL 2.0 cipher kinds, no session id, a 16-byte challenge. */
+static const char sslv2_hello[] =
+    "\x80\x22\x01\x00\x02\x00\x09\x00\x00\x00\x10"
+    "\x01\x00\x80\x03\x00\x80\x07\x00\xc0"
+    "\x5a\x11\x2e\x93\x0c\x44\x71\xbe\x28\x6d\x90\x0f\xe3\x37\xa2\x58";
+/* The same hello in SSL 2.0's record format from a TLS 1.0 client (version 0x0301). */
+static const char v2compat_hello[] =
+    "\x80\x22\x01\x03\x01\x00\x09\x00\x00\x00\x10"
+    "\x00\x00\x2f\x00\x00\x35\x00\x00\x0a"
+    "\x5a\x11\x2e\x93\x0c\x44\x71\xbe\x28\x6d\x90\x0f\xe3\x37\xa2\x58";
+/* The server's answer, cut short: what matters is that the hello was answered. */
+static const char sslv2_server[] = "\x80\x0b\x04\x00\x01\x00\x02\x00\x00\x00\x03\x00\x10";
+
+static void sslv2_attack(struct gen *g)
+{
+    const struct msg m[] = {{0, sslv2_hello, sizeof(sslv2_hello) - 1, 0},
+                            {1, sslv2_server, sizeof(sslv2_server) - 1, 0}};
+
+    tcp_conv(g, "10.5.0.40", 50070, "10.5.1.40", 443, TCP_CLOSE, m, 2);
+    expect(g, "obsolete.tls_version", "10.5.0.40", "10.5.1.40", 1);
+}
+
+/* A TLS client's hello in the old record format is no SSL 2.0. */
+static void sslv2_benign(struct gen *g)
+{
+    const struct msg m[] = {{0, v2compat_hello, sizeof(v2compat_hello) - 1, 0},
+                            {1, sslv2_server, sizeof(sslv2_server) - 1, 0}};
+
+    tcp_conv(g, "10.5.0.41", 50071, "10.5.1.40", 443, TCP_CLOSE, m, 2);
+}
+
+/* SSH protocol 1.5 on both sides: a device and its server past any vendor's support. */
+static const char ssh1_c[] = "SSH-1.5-1.2.27\r\n";
+static const char ssh1_s[] = "SSH-1.5-OpenSSH_2.5.2p2\r\n";
+
+static void ssh1_attack(struct gen *g)
+{
+    const struct msg m[] = {{1, ssh1_s, sizeof(ssh1_s) - 1, 0}, {0, ssh1_c, sizeof(ssh1_c) - 1, 0}};
+
+    tcp_conv(g, "10.5.0.42", 50072, "10.5.1.42", 22, TCP_CLOSE, m, 2);
+    expect(g, "obsolete.ssh_version", "10.5.0.42", "10.5.1.42", 1);
+}
+
+/* SSH-1.99: a server that also speaks 2.0, with a 2.0 client: no version 1 in use. */
+static void ssh1_benign(struct gen *g)
+{
+    static const char s199[] = "SSH-1.99-OpenSSH_9.2\r\n";
+    const struct msg m[] = {{1, s199, sizeof(s199) - 1, 0}, {0, ssh_c, sizeof(ssh_c) - 1, 0}};
+
+    tcp_conv(g, "10.5.0.43", 50073, "10.5.1.42", 22, TCP_CLOSE, m, 2);
+}
+
 static void obsolete_benign(struct gen *g)
 {
     tcp_conv(g, "10.7.0.50", 50055, "10.3.0.7", 22, TCP_CLOSE, ssh_msgs, 2);
@@ -1010,6 +1062,10 @@ static const struct scenario {
     {"portscan_attack", portscan_attack, NULL, 0},
     {"portscan_benign", portscan_benign, NULL, 0},
     {"smbv1_benign", smbv1_benign, NULL, 0},
+    {"sslv2_attack", sslv2_attack, NULL, 0},
+    {"sslv2_benign", sslv2_benign, NULL, 0},
+    {"ssh1_attack", ssh1_attack, NULL, 0},
+    {"ssh1_benign", ssh1_benign, NULL, 0},
     {"stealth_scan_attack", stealth_attack, NULL, 0},
     {"stealth_scan_benign", stealth_benign, NULL, 0},
     {"sweep_attack", sweep_attack, NULL, 0},
