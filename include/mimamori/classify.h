@@ -83,6 +83,13 @@ struct classify_names {
 };
 void classify_names(const struct classify *c, const struct flow_app *a, struct classify_names *n);
 
+/*
+ * Risks the sensor finds itself, beside nDPI's (which stay below 63): bit 63 is a command
+ * shell spoken in clear text (a cmd.exe or PowerShell banner, or a Unix shell prompt, opening
+ * one side of a TCP flow nDPI could not name). Rule files name it cleartext_shell.
+ */
+#define CLASSIFY_RISK_SHELL 63
+
 /* Risk names of a risk bitmask, at most max; returns how many were written. */
 unsigned classify_risk_names(uint64_t risk, const char **names, unsigned max);
 

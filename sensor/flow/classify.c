@@ -40,6 +40,8 @@ struct classify_flow {
     char qname[DNS_NAME_MAX]; /* the first DNS question as sent, or "" */
     uint8_t sslv2;            /* the client sent an SSL 2.0 ClientHello */
     int8_t ssh_first;         /* who sent the first SSH banner: 0 client, 1 server, -1 none */
+    uint8_t spoke[2];         /* a side's first data was seen (by direction from the client) */
+    uint8_t shell;            /* a side's first data was a shell's banner or prompt */
 };
 
 /* Mimamori's own protocols (medical.h) and the nDPI category they are given. */
@@ -284,6 +286,8 @@ int classify_flow_start(struct classify *c, struct flow *f)
     s->qname[0] = '\0';
     s->sslv2 = 0;
     s->ssh_first = -1;
+    s->spoke[0] = s->spoke[1] = 0;
+    s->shell = 0;
     s->next_free = NULL;
     s->owner = f;
     lru_append(c, s);
@@ -308,45 +312,6 @@ static void state_put(struct classify *c, struct flow *f)
     c->st.active--;
 }
 
-/* --- detection ---------------------------------------------------------------------------- */
-
-#define CLEAR_CREDENTIALS (1ULL << NDPI_CLEAR_TEXT_CREDENTIALS)
-
-/*
- * nDPI 4.2 gives every Telnet session the clear-text credentials risk, whether or not anyone
- * logged in (a server that refuses at once, a banner grab). It is kept only where its own
- * dissector saw a user name or a password cross; other protocols set it on what they saw.
- */
-static int credentials_seen(const struct ndpi_flow_struct *nf, const ndpi_protocol *p)
-{
-    if (!(nf->risk & CLEAR_CREDENTIALS) ||
-        (p->app_protocol != NDPI_PROTOCOL_TELNET && p->master_protocol != NDPI_PROTOCOL_TELNET))
-        return 1;
-    return nf->protos.telnet.username_found || nf->protos.telnet.password_found;
-}
-
-/*
- * SSH protocol version 1 (a banner "SSH-1.x-", not "SSH-1.99-", which says 2.0 is spoken):
- * broken since 2001 and past every vendor's support. nDPI 4.2 reports it under its own risks
- * for obsolete SSH versions only for some 2.0 software; these mark version 1 too.
- */
-static uint64_t ssh_v1_risks(const struct ndpi_flow_struct *nf, const ndpi_protocol *p, int swapped)
-{
-    const uint64_t cli = 1ULL << NDPI_SSH_OBSOLETE_CLIENT_VERSION_OR_CIPHER,
-                   srv = 1ULL << NDPI_SSH_OBSOLETE_SERVER_VERSION_OR_CIPHER;
-    uint64_t r = 0;
-
-    if (p->app_protocol != NDPI_PROTOCOL_SSH && p->master_protocol != NDPI_PROTOCOL_SSH)
-        return 0;
-    if (strncmp(nf->protos.ssh.client_signature, "SSH-1.", 6) == 0 &&
-        strncmp(nf->protos.ssh.client_signature, "SSH-1.99-", 9) != 0)
-        r |= swapped ? srv : cli;
-    if (strncmp(nf->protos.ssh.server_signature, "SSH-1.", 6) == 0 &&
-        strncmp(nf->protos.ssh.server_signature, "SSH-1.99-", 9) != 0)
-        r |= swapped ? cli : srv;
-    return r;
-}
-
 static void finish(struct classify *c, struct flow *f, int give_up)
 {
     struct classify_flow *s = f->app.state;
@@ -369,12 +334,19 @@ static void finish(struct classify *c, struct flow *f, int give_up)
     f->app.app = p.app_protocol;
     f->app.category = (uint16_t)p.category;
     f->app.confidence = (uint8_t)s->nf->confidence;
-    f->app.risk = credentials_seen(s->nf, &p) ? s->nf->risk : s->nf->risk & ~CLEAR_CREDENTIALS;
+    f->app.risk = classify__credentials_seen(s->nf, &p)
+                      ? s->nf->risk
+                      : s->nf->risk & ~(1ULL << NDPI_CLEAR_TEXT_CREDENTIALS);
     f->app.done = 1;
     seen.dns_qname = s->qname[0] != '\0' ? s->qname : NULL;
     seen.sslv2 = s->sslv2;
     seen.swapped = s->ssh_first == 1;
-    f->app.risk |= ssh_v1_risks(s->nf, &p, seen.swapped);
+    f->app.risk |= classify__ssh_v1_risks(s->nf, &p, seen.swapped);
+    /* A shell where nDPI found no protocol (at most a guess from the port). */
+    if (s->shell && (p.app_protocol == NDPI_PROTOCOL_UNKNOWN ||
+                     s->nf->confidence == NDPI_CONFIDENCE_MATCH_BY_PORT ||
+                     s->nf->confidence == NDPI_CONFIDENCE_MATCH_BY_IP))
+        f->app.risk |= 1ULL << CLASSIFY_RISK_SHELL;
     classify__meta_collect(f, s->nf, &p, &seen);
     state_put(c, f);
     c->st.finished++;
@@ -396,23 +368,15 @@ static void dns_question(struct classify_flow *s, const struct pkt_view *pv)
         (void)dnscache_question(pv->payload + 2, pv->payload_len - 2, s->qname);
 }
 
-/*
- * An SSL 2.0 ClientHello (draft-hickman-netscape-ssl-00): a two-byte record header with its
- * top bit set, message type 1, version 0x0002, and lengths that add up (cipher specs of three
- * bytes, a session id of 0 or 16, a challenge of 16 to 32). nDPI 4.2 does not know SSL 2.0; a
- * client still offering it is a device past its end of support. (A TLS client's hello in the
- * old format, for compatibility, carries 0x0300 or later and is not counted.)
- */
-static int sslv2_client_hello(const uint8_t *p, uint32_t len)
+static void first_data(struct classify_flow *s, const struct flow *f, const struct pkt_view *pv)
 {
-    uint32_t rec = ((uint32_t)(p[0] & 0x7f) << 8) | p[1];
-    uint32_t specs = (uint32_t)p[5] << 8 | p[6], sid = (uint32_t)p[7] << 8 | p[8],
-             challenge = (uint32_t)p[9] << 8 | p[10];
+    int dir = memcmp(pv->src, flow_src_addr(f), 16) != 0 || pv->src_port != flow_src_port(f);
 
-    (void)len; /* the caller saw 11 bytes; the rest may be in later segments */
-    return (p[0] & 0x80) && p[2] == 0x01 && p[3] == 0x00 && p[4] == 0x02 && specs > 0 &&
-           specs % 3 == 0 && (sid == 0 || sid == 16) && challenge >= 16 && challenge <= 32 &&
-           rec == 9 + specs + sid + challenge;
+    if (s->spoke[dir])
+        return;
+    s->spoke[dir] = 1;
+    if (classify__shell_banner(pv->payload, pv->payload_len))
+        s->shell = 1;
 }
 
 int classify_packet(struct classify *c, struct flow *f, const struct pkt_view *pv, uint64_t ts_us)
@@ -427,10 +391,12 @@ int classify_packet(struct classify *c, struct flow *f, const struct pkt_view *p
     if (s->qname[0] == '\0' && pv->payload_len > 0)
         dns_question(s, pv);
     if (!s->sslv2 && s->pkts < 4 && pv->proto == 6 && pv->payload_len >= 11)
-        s->sslv2 = sslv2_client_hello(pv->payload, pv->payload_len);
+        s->sslv2 = classify__sslv2_client_hello(pv->payload, pv->payload_len);
     tl_cls = c;
     p = ndpi_detection_process_packet(c->mod, s->nf, pv->l3, len, ts_us / 1000);
     tl_cls = NULL;
+    if (pv->proto == 6 && pv->payload_len > 0)
+        first_data(s, f, pv);
     /* nDPI takes the first SSH banner for the client's; servers usually speak first. */
     if (s->ssh_first < 0 && pv->payload_len >= 4 && memcmp(pv->payload, "SSH-", 4) == 0)
         s->ssh_first = (int8_t)(memcmp(pv->src, flow_src_addr(f), 16) != 0 ||
@@ -621,6 +587,8 @@ unsigned classify_risk_names(uint64_t risk, const char **names, unsigned max)
     for (i = 1; i < NDPI_MAX_RISK && n < max; i++)
         if (risk & (1ULL << i))
             names[n++] = ndpi_risk2str((ndpi_risk_enum)i);
+    if ((risk & (1ULL << CLASSIFY_RISK_SHELL)) && n < max)
+        names[n++] = "Command Shell in Clear Text";
     return n;
 }
 
@@ -728,11 +696,15 @@ int classify_lookup_risk(const char *name)
     for (i = 1; i < NDPI_MAX_RISK; i++)
         if (risk_keys[i] != NULL && strcmp(risk_keys[i], name) == 0)
             return i;
+    if (strcmp(name, "cleartext_shell") == 0)
+        return CLASSIFY_RISK_SHELL;
     return MM_ENOTFOUND;
 }
 
 const char *classify_risk_key(unsigned risk)
 {
+    if (risk == CLASSIFY_RISK_SHELL)
+        return "cleartext_shell";
     return risk > 0 && risk < NDPI_MAX_RISK && risk_keys[risk] != NULL ? risk_keys[risk]
                                                                        : "unknown";
 }

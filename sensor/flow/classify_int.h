@@ -19,4 +19,15 @@ struct classify_seen {
 void classify__meta_collect(struct flow *f, const struct ndpi_flow_struct *nf,
                             const ndpi_protocol *p, const struct classify_seen *seen);
 
+/* classify_seen.c */
+/* Whether nDPI's clear-text credentials risk stands (for Telnet: a user name or password). */
+int classify__credentials_seen(const struct ndpi_flow_struct *nf, const ndpi_protocol *p);
+/* nDPI's obsolete SSH risks for SSH-1 banners, on the side that sent them. */
+uint64_t classify__ssh_v1_risks(const struct ndpi_flow_struct *nf, const ndpi_protocol *p,
+                                int swapped);
+/* Whether p (len >= 11) begins an SSL 2.0 ClientHello. */
+int classify__sslv2_client_hello(const uint8_t *p, uint32_t len);
+/* Whether p begins with what a command shell says first (banner or prompt). */
+int classify__shell_banner(const uint8_t *p, uint32_t len);
+
 #endif

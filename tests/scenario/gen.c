@@ -723,6 +723,34 @@ static void ssh1_benign(struct gen *g)
     tcp_conv(g, "10.5.0.43", 50073, "10.5.1.42", 22, TCP_CLOSE, m, 2);
 }
 
+/* A worm's bind shell on 4444 of an EMR server: cmd.exe answers, runs whoami, prompts again. */
+static const char cmd_banner[] = "Microsoft Windows [Version 10.0.17763.4377]\r\n"
+                                 "(c) 2018 Microsoft Corporation. All rights reserved.\r\n\r\n"
+                                 "C:\\Windows\\system32>";
+static const char cmd_whoami[] = "whoami\r\n";
+static const char cmd_out[] = "nt authority\\system\r\n\r\nC:\\Windows\\system32>";
+
+static void shell_attack(struct gen *g)
+{
+    const struct msg m[] = {{1, cmd_banner, sizeof(cmd_banner) - 1, 0},
+                            {0, cmd_whoami, sizeof(cmd_whoami) - 1, 0},
+                            {1, cmd_out, sizeof(cmd_out) - 1, 0}};
+
+    tcp_conv(g, "10.5.0.50", 50080, "10.1.0.20", 4444, TCP_CLOSE, m, 3);
+    expect(g, "c2.cleartext_shell", "10.5.0.50", "10.1.0.20", 1);
+}
+
+/* A help page quoting cmd.exe's banner: the text is there, but no shell began the stream. */
+static void shell_benign(struct gen *g)
+{
+    static const char req[] = "GET /help/cmd.html HTTP/1.1\r\nHost: intranet\r\n\r\n";
+    static const char page[] = "HTTP/1.1 200 OK\r\nContent-Length: 44\r\n\r\n"
+                               "Microsoft Windows [Version 10.0.17763.4377]\n";
+    const struct msg m[] = {{0, req, sizeof(req) - 1, 0}, {1, page, sizeof(page) - 1, 0}};
+
+    tcp_conv(g, "10.5.0.51", 50081, "10.5.1.51", 8080, TCP_CLOSE, m, 2);
+}
+
 static void obsolete_benign(struct gen *g)
 {
     tcp_conv(g, "10.7.0.50", 50055, "10.3.0.7", 22, TCP_CLOSE, ssh_msgs, 2);
@@ -1062,6 +1090,8 @@ static const struct scenario {
     {"portscan_attack", portscan_attack, NULL, 0},
     {"portscan_benign", portscan_benign, NULL, 0},
     {"smbv1_benign", smbv1_benign, NULL, 0},
+    {"shell_attack", shell_attack, NULL, 0},
+    {"shell_benign", shell_benign, NULL, 0},
     {"sslv2_attack", sslv2_attack, NULL, 0},
     {"sslv2_benign", sslv2_benign, NULL, 0},
     {"ssh1_attack", ssh1_attack, NULL, 0},
