@@ -521,20 +521,26 @@ static void egress_attack(struct gen *g)
     expect(g, "egress.unexpected", "10.1.0.10", "203.0.113.50", 1);
 }
 
+/* src visiting twelve web servers, net.100 to net.111, a second apart. */
+static void browse(struct gen *g, const char *src, const char *net)
+{
+    char dst[32];
+    int i;
+
+    for (i = 0; i < 12; i++) {
+        snprintf(dst, sizeof(dst), "%s.%d", net, 100 + i);
+        http_get(g, src, (uint16_t)(50300 + i), dst, 80, dst);
+        g->t += SEC;
+    }
+}
+
 /*
  * A host of a closed zone browsing twelve web servers: one alert that says more may follow,
  * and one report of the eleven others (rules/egress.yaml: fold: source).
  */
 static void browse_attack(struct gen *g)
 {
-    char dst[32];
-    int i;
-
-    for (i = 0; i < 12; i++) {
-        snprintf(dst, sizeof(dst), "203.0.113.%d", 100 + i);
-        http_get(g, "10.1.0.12", (uint16_t)(50300 + i), dst, 80, "news.example");
-        g->t += SEC;
-    }
+    browse(g, "10.1.0.12", "203.0.113");
     expect(g, "egress.unexpected", "10.1.0.12", "203.0.113.100", 1);
     expect(g, "egress.unexpected", "10.1.0.12", "203.0.113.111", 11);
 }
@@ -542,14 +548,7 @@ static void browse_attack(struct gen *g)
 /* The same twelve visits, to the zone's allowlisted network. */
 static void browse_benign(struct gen *g)
 {
-    char dst[32];
-    int i;
-
-    for (i = 0; i < 12; i++) {
-        snprintf(dst, sizeof(dst), "198.51.100.%d", 100 + i);
-        http_get(g, "10.4.0.12", (uint16_t)(50300 + i), dst, 80, dst);
-        g->t += SEC;
-    }
+    browse(g, "10.4.0.12", "198.51.100");
 }
 
 static void egress_benign(struct gen *g)
