@@ -16,6 +16,7 @@
 #include <ndpi_api.h>
 
 #include "mimamori/classify.h"
+#include "mimamori/zone.h"
 #include "mimamori/limits.h"
 #include "pkt_build.h"
 
@@ -148,6 +149,71 @@ static void test_meta_bytes(void **state)
                         "upd\\xffate.vendor.example");
     assert_string_equal(classify_meta_get(f.app.meta, META_HTTP_USER_AGENT),
                         "A\\\\g\\x01\xc3\xa9nt\\xfe\\xff/1");
+    classify_flow_release(c, &f);
+    classify_destroy(c);
+}
+
+/* One TCP segment with payload from src:sp to dst:dp, decoded into pv. */
+static void tcp_data(uint8_t *frame, struct pkt_view *pv, const char *src, uint16_t sp,
+                     const char *dst, uint16_t dp, const char *data)
+{
+    size_t n = build_eth(frame, 0x0800), len = strlen(data);
+
+    n += build_ipv4(frame + n, 6, src, dst, (uint16_t)(20 + len));
+    n += build_tcp(frame + n, sp, dp, 0x18);
+    memcpy(frame + n, data, len);
+    n += len;
+    assert_int_equal(decode_packet(pv, MM_LINK_ETHERNET, frame, (uint32_t)n, (uint32_t)n),
+                     DECODE_OK);
+}
+
+/* A flow from 10.5.0.50:50000 to 10.1.0.20:port, its server's data first, then its client's. */
+static struct flow *talk(struct classify *c, struct flow *f, uint16_t port, const char *server,
+                         const char *client)
+{
+    uint8_t frame[512];
+    struct pkt_view pv;
+
+    memset(f, 0, sizeof(*f));
+    f->key.proto = 6;
+    assert_int_equal(zone_parse_addr("10.5.0.50", f->key.addr[0]), 0);
+    assert_int_equal(zone_parse_addr("10.1.0.20", f->key.addr[1]), 0);
+    f->key.port[0] = 50000;
+    f->key.port[1] = port;
+    f->client = 0;
+    assert_int_equal(classify_flow_start(c, f), 0);
+    tcp_data(frame, &pv, "10.1.0.20", port, "10.5.0.50", 50000, server);
+    classify_packet(c, f, &pv, 1000000);
+    tcp_data(frame, &pv, "10.5.0.50", 50000, "10.1.0.20", port, client);
+    classify_packet(c, f, &pv, 1001000);
+    classify_flow_finish(c, f);
+    return f;
+}
+
+/*
+ * What the classifier reads itself: a shell's banner opening the server's side of an unnamed
+ * flow is the cleartext_shell risk, the same text inside a web page is not; and the SSH
+ * software of each side is the one that side sent, though the server spoke first.
+ */
+static void test_seen_in_payload(void **state)
+{
+    struct classify *c;
+    struct flow f;
+
+    (void)state;
+    assert_int_equal(classify_create(&c), 0);
+    talk(c, &f, 4444, "Microsoft Windows [Version 10.0.17763.4377]\r\n", "whoami\r\n");
+    assert_true(f.app.risk & (1ULL << CLASSIFY_RISK_SHELL));
+    classify_flow_release(c, &f);
+    talk(c, &f, 8080, "HTTP/1.1 200 OK\r\n\r\nMicrosoft Windows [Version 10.0]\n",
+         "GET / HTTP/1.1\r\n\r\n");
+    assert_false(f.app.risk & (1ULL << CLASSIFY_RISK_SHELL));
+    classify_flow_release(c, &f);
+    talk(c, &f, 22, "SSH-1.5-OpenSSH_2.5.2p2\r\n", "SSH-2.0-PuTTY_0.78\r\n");
+    assert_string_equal(classify_meta_get(f.app.meta, META_SSH_SERVER), "OpenSSH_2.5.2p2");
+    assert_string_equal(classify_meta_get(f.app.meta, META_SSH_CLIENT), "PuTTY_0.78");
+    assert_int_equal(classify_lookup_risk("cleartext_shell"), CLASSIFY_RISK_SHELL);
+    assert_string_equal(classify_risk_key(CLASSIFY_RISK_SHELL), "cleartext_shell");
     classify_flow_release(c, &f);
     classify_destroy(c);
 }
@@ -298,6 +364,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_dns),
         cmocka_unit_test(test_meta_bytes),
+        cmocka_unit_test(test_seen_in_payload),
         cmocka_unit_test(test_budget_gives_up),
         cmocka_unit_test(test_names_match_ndpi),
         cmocka_unit_test(test_limits_give_up_the_oldest),
