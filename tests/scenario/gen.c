@@ -805,6 +805,48 @@ static void stealth_benign(struct gen *g)
     stealth_scan(g, 8); /* under the scan's threshold; and no FTP nor Telnet was spoken */
 }
 
+/*
+ * A UDP scan from 10.4.0.62 of 10.2.0.10: an empty datagram to each port, a closed port
+ * answering ICMP port unreachable (type 3, code 3, quoting the datagram's headers).
+ */
+static void udp_scan(struct gen *g, int ports)
+{
+    static const uint8_t none[1] = {0};
+    uint8_t l4[8 + 28];
+    int p;
+
+    for (p = 0; p < ports; p++) {
+        uint16_t dp = (uint16_t)(2000 + p);
+        udp_pkt(g, "10.4.0.62", 62000, "10.2.0.10", dp, none, 0, 0);
+        memset(l4, 0, sizeof(l4));
+        l4[0] = 3;
+        l4[1] = 3;
+        l4[8] = 0x45; /* the quoted IPv4 header: protocol UDP, then the UDP header */
+        put16(l4 + 10, 28);
+        l4[16] = 64;
+        l4[17] = 17;
+        put32(l4 + 20, ip4("10.4.0.62"));
+        put32(l4 + 24, ip4("10.2.0.10"));
+        put16(l4 + 18, csum(l4 + 8, 20, 0));
+        put16(l4 + 28, 62000);
+        put16(l4 + 30, dp);
+        put16(l4 + 32, 8);
+        put16(l4 + 2, csum(l4, sizeof(l4), 0));
+        emit_ip(g, ip4("10.2.0.10"), ip4("10.4.0.62"), 1, l4, sizeof(l4), 0, 0);
+    }
+}
+
+static void udp_scan_attack(struct gen *g)
+{
+    udp_scan(g, 25);
+    expect(g, "recon.port_scan", "10.4.0.62", "10.2.0.10", 1);
+}
+
+static void udp_scan_benign(struct gen *g)
+{
+    udp_scan(g, 8);
+}
+
 static void sweep(struct gen *g, int hosts)
 {
     char dst[32];
@@ -1097,6 +1139,8 @@ static const struct scenario {
     {"ssh1_benign", ssh1_benign, NULL, 0},
     {"stealth_scan_attack", stealth_attack, NULL, 0},
     {"stealth_scan_benign", stealth_benign, NULL, 0},
+    {"udp_scan_attack", udp_scan_attack, NULL, 0},
+    {"udp_scan_benign", udp_scan_benign, NULL, 0},
     {"sweep_attack", sweep_attack, NULL, 0},
     {"sweep_benign", sweep_benign, NULL, 0},
     {"bruteforce_attack", brute_attack, NULL, 0},
