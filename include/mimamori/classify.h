@@ -58,10 +58,12 @@ struct flow *classify_make_room(struct classify *c);
 int classify_flow_start(struct classify *c, struct flow *f);
 
 /*
- * Feed one packet of a flow still being classified (f->app.state != NULL). Returns 1 when the
- * result became final with this packet (state freed, f->app filled), else 0.
+ * Feed one packet of a flow still being classified (f->app.state != NULL), going dir
+ * (FLOW_TOSERVER or FLOW_TOCLIENT, as the flow table said). Returns 1 when the result became
+ * final with this packet (state freed, f->app filled), else 0.
  */
-int classify_packet(struct classify *c, struct flow *f, const struct pkt_view *pv, uint64_t ts_us);
+int classify_packet(struct classify *c, struct flow *f, const struct pkt_view *pv, int dir,
+                    uint64_t ts_us);
 
 /* End classification with one of Mimamori's own protocols (CLASSIFY_PROTO_*): state freed. */
 void classify_flow_set(struct classify *c, struct flow *f, uint16_t proto);

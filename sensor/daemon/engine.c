@@ -556,7 +556,8 @@ void engine_packet(struct engine *e, unsigned worker, const struct capture_pkt *
         /* HL7 and DICOM parsers first: nDPI 4.2 knows neither and might guess by port. */
         if (pv.proto == 6 && pv.payload_len > 0 && (f->app.med != NULL || f->app.state != NULL))
             medical_segment(w, f, &pv, dir);
-        if (f->app.state != NULL && pv.l3_len > 0 && classify_packet(w->cls, f, &pv, pkt->ts_us))
+        if (f->app.state != NULL && pv.l3_len > 0 &&
+            classify_packet(w->cls, f, &pv, dir, pkt->ts_us))
             dispatch(w, FLOW_EV_CLASSIFIED, f, FLOW_END_TIMEOUT);
         /* DNS answers name the addresses internal hosts connect to next. */
         if (pv.proto == 17 && pv.src_port == 53 && pv.payload_len > 0) {

@@ -40,7 +40,7 @@ struct classify_flow {
     char qname[DNS_NAME_MAX]; /* the first DNS question as sent, or "" */
     uint8_t sslv2;            /* the client sent an SSL 2.0 ClientHello */
     int8_t ssh_first;         /* who sent the first SSH banner: 0 client, 1 server, -1 none */
-    uint8_t spoke[2];         /* a side's first data was seen (by direction from the client) */
+    uint8_t spoke[2];         /* a side's first data was seen (by FLOW_TOSERVER/TOCLIENT) */
     uint8_t shell;            /* a side's first data was a shell's banner or prompt */
 };
 
@@ -368,10 +368,8 @@ static void dns_question(struct classify_flow *s, const struct pkt_view *pv)
         (void)dnscache_question(pv->payload + 2, pv->payload_len - 2, s->qname);
 }
 
-static void first_data(struct classify_flow *s, const struct flow *f, const struct pkt_view *pv)
+static void first_data(struct classify_flow *s, const struct pkt_view *pv, int dir)
 {
-    int dir = memcmp(pv->src, flow_src_addr(f), 16) != 0 || pv->src_port != flow_src_port(f);
-
     if (s->spoke[dir])
         return;
     s->spoke[dir] = 1;
@@ -379,7 +377,8 @@ static void first_data(struct classify_flow *s, const struct flow *f, const stru
         s->shell = 1;
 }
 
-int classify_packet(struct classify *c, struct flow *f, const struct pkt_view *pv, uint64_t ts_us)
+int classify_packet(struct classify *c, struct flow *f, const struct pkt_view *pv, int dir,
+                    uint64_t ts_us)
 {
     struct classify_flow *s = f->app.state;
     unsigned budget = f->key.proto == 6 ? MM_CLASSIFY_TCP_PKTS : MM_CLASSIFY_UDP_PKTS;
@@ -396,11 +395,10 @@ int classify_packet(struct classify *c, struct flow *f, const struct pkt_view *p
     p = ndpi_detection_process_packet(c->mod, s->nf, pv->l3, len, ts_us / 1000);
     tl_cls = NULL;
     if (pv->proto == 6 && pv->payload_len > 0)
-        first_data(s, f, pv);
+        first_data(s, pv, dir);
     /* nDPI takes the first SSH banner for the client's; servers usually speak first. */
     if (s->ssh_first < 0 && pv->payload_len >= 4 && memcmp(pv->payload, "SSH-", 4) == 0)
-        s->ssh_first = (int8_t)(memcmp(pv->src, flow_src_addr(f), 16) != 0 ||
-                                pv->src_port != flow_src_port(f));
+        s->ssh_first = (int8_t)(dir == FLOW_TOCLIENT);
     s->pkts++;
     if (s != c->lru_tail) {
         lru_unlink(c, s);

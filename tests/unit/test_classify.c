@@ -70,12 +70,12 @@ static void test_dns(void **state)
     assert_int_equal(classify_flow_start(c, &f), 0);
     assert_non_null(f.app.state);
     /* DNS is known from the query, but nDPI still wants the answer: not final yet. */
-    assert_int_equal(classify_packet(c, &f, &pv, 1000000), 0);
+    assert_int_equal(classify_packet(c, &f, &pv, FLOW_TOSERVER, 1000000), 0);
     assert_non_null(f.app.state);
     n = dns_frame(frame, 1);
     assert_int_equal(decode_packet(&pv, MM_LINK_ETHERNET, frame, (uint32_t)n, (uint32_t)n),
                      DECODE_OK);
-    assert_int_equal(classify_packet(c, &f, &pv, 1001000), 1);
+    assert_int_equal(classify_packet(c, &f, &pv, FLOW_TOCLIENT, 1001000), 1);
     assert_null(f.app.state);
     assert_true(f.app.done);
     classify_names(c, &f.app, &names);
@@ -93,7 +93,7 @@ static void test_dns(void **state)
     assert_int_equal(classify_flow_start(c, &f), 0);
     n = dns_frame(frame, 0);
     decode_packet(&pv, MM_LINK_ETHERNET, frame, (uint32_t)n, (uint32_t)n);
-    assert_int_equal(classify_packet(c, &f, &pv, 2000000), 0);
+    assert_int_equal(classify_packet(c, &f, &pv, FLOW_TOSERVER, 2000000), 0);
     classify_flow_finish(c, &f);
     assert_null(f.app.state);
     classify_names(c, &f.app, &names);
@@ -143,7 +143,7 @@ static void test_meta_bytes(void **state)
     assert_int_equal(classify_flow_start(c, &f), 0);
     assert_int_equal(decode_packet(&pv, MM_LINK_ETHERNET, frame, (uint32_t)n, (uint32_t)n),
                      DECODE_OK);
-    classify_packet(c, &f, &pv, 1000000);
+    classify_packet(c, &f, &pv, FLOW_TOSERVER, 1000000);
     classify_flow_finish(c, &f);
     assert_string_equal(classify_meta_get(f.app.meta, META_HTTP_HOST),
                         "upd\\xffate.vendor.example");
@@ -183,9 +183,9 @@ static struct flow *talk(struct classify *c, struct flow *f, uint16_t port, cons
     f->client = 0;
     assert_int_equal(classify_flow_start(c, f), 0);
     tcp_data(frame, &pv, "10.1.0.20", port, "10.5.0.50", 50000, server);
-    classify_packet(c, f, &pv, 1000000);
+    classify_packet(c, f, &pv, FLOW_TOCLIENT, 1000000);
     tcp_data(frame, &pv, "10.5.0.50", 50000, "10.1.0.20", port, client);
-    classify_packet(c, f, &pv, 1001000);
+    classify_packet(c, f, &pv, FLOW_TOSERVER, 1001000);
     classify_flow_finish(c, f);
     return f;
 }
@@ -239,7 +239,7 @@ static void test_budget_gives_up(void **state)
     classify_flow_start(c, &f);
     for (i = 0; i < MM_CLASSIFY_UDP_PKTS && !done; i++) {
         decode_packet(&pv, MM_LINK_ETHERNET, frame, (uint32_t)n, (uint32_t)n);
-        done = classify_packet(c, &f, &pv, 1000000 + i);
+        done = classify_packet(c, &f, &pv, FLOW_TOSERVER, 1000000 + i);
     }
     assert_true(done);
     assert_int_equal(i, MM_CLASSIFY_UDP_PKTS);
@@ -321,14 +321,15 @@ static void test_limits_give_up_the_oldest(void **state)
         f[i].key.proto = 17;
         assert_null(classify_make_room(c));
         assert_int_equal(classify_flow_start(c, &f[i]), 0);
-        assert_int_equal(classify_packet(c, &f[i], &pv, 1000000 + i), 0);
+        assert_int_equal(classify_packet(c, &f[i], &pv, FLOW_TOSERVER, 1000000 + i), 0);
     }
     classify_get_stats(c, &st);
     assert_int_equal(st.active, 20);
     /* nDPI's state for the flows is counted: at least its blocks, not wildly more. */
     assert_true(st.memuse >= 20 * SIZEOF_FLOW_STRUCT);
     assert_true(st.memuse < 20 * 4096);
-    assert_int_equal(classify_packet(c, &f[0], &pv, 2000000), 0); /* f[1] is now the oldest */
+    assert_int_equal(classify_packet(c, &f[0], &pv, FLOW_TOSERVER, 2000000),
+                     0); /* f[1] is now the oldest */
     f[20].key.proto = 17;
     assert_ptr_equal(classify_make_room(c), &f[1]);
     assert_null(f[1].app.state);
