@@ -513,9 +513,8 @@ static int run(struct sensor *s)
                 next_ping_us = now + watchdog_us;
             }
         }
-        if (hup_requested) {
+        if (hup_requested) { /* the files were reopened by the signal handler */
             hup_requested = 0;
-            output_reopen(s->out);
             reload(&s->cfg, s->a.config_path, s->eng);
         }
     }
