@@ -245,22 +245,29 @@ static int protocol_spoken(const struct flow *f)
     return f->pkts[FLOW_TOSERVER] > 0 && f->pkts[FLOW_TOCLIENT] > 0;
 }
 
+/* Whether one of m's protocols or categories names the flow's protocol. */
+static int names_protocol(const struct rule_match *m, const struct flow *f)
+{
+    unsigned i;
+
+    for (i = 0; i < m->nprotos; i++)
+        if (classify_is(&f->app, m->protos[i]))
+            return 1;
+    for (i = 0; i < m->ncats; i++)
+        if (f->app.category == m->cats[i] && (f->app.app != 0 || f->app.master != 0))
+            return 1;
+    return 0;
+}
+
 int rules_match(const struct rule_match *m, const struct flow *f)
 {
     uint16_t dport = flow_dst_port(f);
-    int spoken = -1; /* found out when a protocol or category is to be compared */
     unsigned i;
 
     if (rules_match_empty(m))
         return 1;
-    for (i = 0; i < m->nprotos; i++)
-        if (classify_is(&f->app, m->protos[i]) &&
-            (spoken >= 0 ? spoken : (spoken = protocol_spoken(f))))
-            return 1;
-    for (i = 0; i < m->ncats; i++)
-        if (f->app.category == m->cats[i] && (f->app.app != 0 || f->app.master != 0) &&
-            (spoken >= 0 ? spoken : (spoken = protocol_spoken(f))))
-            return 1;
+    if (names_protocol(m, f) && protocol_spoken(f))
+        return 1;
     for (i = 0; i < m->nports; i++)
         if ((m->ports[i].l4 == 0 ? f->key.proto == 6 || f->key.proto == 17
                                  : f->key.proto == m->ports[i].l4) &&
