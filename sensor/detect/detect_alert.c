@@ -297,11 +297,13 @@ void detect__raise_alert(struct detect *d, struct fctx *x, unsigned ri, enum sco
     victim->by_source = r->fold == FOLD_SOURCE;
     victim->ndests = 0;
     victim->more = 0;
-    first = *ev;
-    if (victim->by_source) {
-        fold_dest(victim, x->dst);
-        /* Said at once: one host reaching many places gives one alert, not one each. */
-        detect__ev_add(&first, "more_from_source=one report after %us", r->dedup_s);
+    if (!victim->by_source) {
+        emit(d, x->f, ri, x->now, 1, ev, &ro);
+        return;
     }
+    fold_dest(victim, x->dst);
+    /* Said at once: one host reaching many places gives one alert, not one each. */
+    first = *ev;
+    detect__ev_add(&first, "more_from_source=one report after %us", r->dedup_s);
     emit(d, x->f, ri, x->now, 1, &first, &ro);
 }
