@@ -244,6 +244,13 @@ int decode__ipv4(struct decode_ctx *d, const uint8_t *p, uint32_t len)
     if (hlen < 20)
         return decode__anomaly(d, DA_IPV4_HLEN_TOO_SMALL);
     tot = decode__rd16(p + 2);
+    /*
+     * A total length of 0 is what a host capturing its own traffic records for a segment its
+     * NIC will cut up (TCP segmentation offload): the frame holds the whole segment. Wireshark
+     * and Zeek read it so too.
+     */
+    if (tot == 0 && len >= hlen && len <= 65535)
+        tot = len;
     if (tot < hlen)
         return decode__anomaly(d, DA_IPV4_IPLEN_SMALLER_THAN_HLEN);
     if (len < hlen || (tot > len && !d->snapped))
