@@ -17,11 +17,12 @@
  */
 #define CONFIG_MAX_DIAGS 64
 #define CONFIG_MAX_WARNS 16
+#define CONFIG_DIAG_LEN  512 /* a long path, its position and a message that lists the choices */
 struct config_diag {
     unsigned count; /* errors found (may exceed what is kept) */
-    char msg[CONFIG_MAX_DIAGS][256];
+    char msg[CONFIG_MAX_DIAGS][CONFIG_DIAG_LEN];
     unsigned nwarn; /* warnings (may exceed what is kept) */
-    char warn[CONFIG_MAX_WARNS][256];
+    char warn[CONFIG_MAX_WARNS][CONFIG_DIAG_LEN];
 };
 
 enum ynode_kind { YN_SCALAR = 1, YN_LIST, YN_MAP };
