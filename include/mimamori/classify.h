@@ -98,6 +98,9 @@ unsigned classify_risk_names(uint64_t risk, const char **names, unsigned max);
 /* Bytes of a flow's metadata block, for a copy that outlives the flow (memcpy is enough). */
 size_t classify_meta_size(const struct classify_meta *m);
 
+/* Whether nDPI named the flow DCE-RPC or SMB (the carriers of dcerpc.h's operations). */
+int classify_is_rpc_carrier(const struct flow_app *a);
+
 /* Whether the flow's protocol is only nDPI's guess from its port or address. */
 int classify_is_guess(const struct flow_app *a);
 

@@ -24,7 +24,22 @@ typedef uint64_t zone_set; /* bit z: zone index z (MM_MAX_ZONES <= 64) */
 #define ZONE_BIT(z)    ((zone_set)1 << (z))
 #define ZONES_INTERNAL (~ZONE_BIT(ZONE_INTERNET))
 
-enum config_service { SVC_DNS = 0, SVC_DHCP, SVC_NTP, SVC__COUNT };
+/*
+ * The site's approved servers (services:): the key, the protocol nDPI names it by, and the
+ * port a server answers on. domain_controllers is a Mimamori extension.
+ */
+#define CONFIG_SERVICES_X(X)                                                                       \
+    X(DNS, "dns", "DNS", 53)                                                                       \
+    X(DHCP, "dhcp", "DHCP", 67)                                                                    \
+    X(NTP, "ntp", "NTP", 123)                                                                      \
+    X(DC, "domain_controllers", "Kerberos", 88)
+
+enum config_service {
+#define X(id, key, proto, port) SVC_##id,
+    CONFIG_SERVICES_X(X)
+#undef X
+        SVC__COUNT
+};
 
 enum config_output_type { OUTPUT_FILE = 0, OUTPUT_SYSLOG };
 
@@ -208,6 +223,9 @@ const struct config_named_hosts *config_named_find(const struct config_named_hos
 
 /* Whether addr is a listed server for svc. */
 int config_is_service(const struct mm_config *c, enum config_service svc, const uint8_t addr[16]);
+
+/* The services: key of a service ("domain_controllers"), for messages and rule files. */
+extern const char *const config_service_keys[SVC__COUNT];
 
 /*
  * Whether name matches a domain pattern ("a.example" exactly, "*.example" below it). A dot that

@@ -61,6 +61,7 @@ struct flow_app {
     struct classify_meta *meta;  /* metadata strings, or NULL; owned by the classify module */
     struct classify_flow *state; /* nDPI state while classifying, NULL after */
     struct medical_flow *med;    /* HL7/DICOM parser state, or NULL; owned by the medical module */
+    struct dcerpc_flow *rpc;     /* DCE-RPC/SMB parser state, or NULL; owned by the dcerpc module */
 };
 
 #define FLOW_F_ALERTED   0x01u /* an alert was raised (or folded) on this flow */

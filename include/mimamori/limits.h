@@ -35,6 +35,7 @@
 
 /* Hospital protocols (HL7/MLLP, DICOM) */
 #define MM_MEDICAL_MAX_FLOWS 8192u /* flows followed by the HL7/DICOM parsers at once */
+#define MM_DCERPC_MAX_FLOWS  8192u /* flows followed by the DCE-RPC/SMB parser at once */
 
 /* Live capture and the daemon */
 #define MM_MAX_IFACES   8u            /* live interfaces in one process */

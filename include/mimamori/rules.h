@@ -34,6 +34,7 @@
     X(DICOM_AE, "dicom_ae")                                                                        \
     X(HL7_SENDER, "hl7_sender")                                                                    \
     X(DICOM_REJECT, "dicom_reject")                                                                \
+    X(DCERPC, "dcerpc")                                                                            \
     X(HEALTH, "health")
 
 enum rule_type {
@@ -128,6 +129,7 @@ struct rule {
     uint32_t dedup_s; /* repeats for the same source and destination fold for this long */
 
     zone_set from, to, except_from; /* zones of the client and the server */
+    uint8_t except_servers;         /* bit per enum config_service: not from the site's servers */
     uint8_t same_zone;              /* also flows inside one zone */
     struct rule_match match;        /* protocols, categories, ports the rule is about */
     struct rule_match exclude;      /* flows it never concerns */
@@ -153,6 +155,7 @@ struct rule {
     uint32_t percent;        /* health: share of the window's sample that fires it */
     uint32_t tolerance_s;    /* health clock: how far back packet time may step unnoticed */
     uint64_t risks;          /* nDPI risk bits */
+    uint64_t dcerpc_ops;     /* dcerpc: bit per operation of the dcerpc.h table */
 };
 
 #define TLS_V_SSL2  0x01u

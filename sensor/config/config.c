@@ -399,6 +399,12 @@ const struct config_named_hosts *config_named_find(const struct config_named_hos
     return NULL;
 }
 
+const char *const config_service_keys[SVC__COUNT] = {
+#define X(id, key, proto, port) key,
+    CONFIG_SERVICES_X(X)
+#undef X
+};
+
 int config_is_service(const struct mm_config *c, enum config_service svc, const uint8_t addr[16])
 {
     unsigned i;

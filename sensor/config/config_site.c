@@ -351,7 +351,7 @@ void config__parse_zones(struct loader *L, const struct ynode *n)
 
 void config__parse_services(struct loader *L, const struct ynode *n)
 {
-    static const char *const names[SVC__COUNT] = {"dns", "dhcp", "ntp"};
+    const char *const *names = config_service_keys;
     size_t i, j;
 
     if (!ydoc_want(&L->w, n, YN_MAP, "services"))
@@ -365,7 +365,8 @@ void config__parse_services(struct loader *L, const struct ynode *n)
         for (s = 0; s < SVC__COUNT && strcmp(k, names[s]) != 0; s++)
             ;
         if (s == SVC__COUNT) {
-            ydoc_error(&L->w, YDOC_KEY(n, i), "unknown service '%s' (known: dns, dhcp, ntp)", k);
+            ydoc_error(&L->w, YDOC_KEY(n, i),
+                       "unknown service '%s' (known: dns, dhcp, ntp, domain_controllers)", k);
             continue;
         }
         if (!ydoc_want(&L->w, v, YN_LIST, "a service"))

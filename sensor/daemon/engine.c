@@ -28,6 +28,7 @@
 #include "mimamori/health.h"
 #include "mimamori/limits.h"
 #include "mimamori/log.h"
+#include "mimamori/dcerpc.h"
 #include "mimamori/medical.h"
 #include "mimamori/response.h"
 
@@ -43,6 +44,7 @@ struct worker {
     struct flow_table *ft;
     struct classify *cls;
     struct medical *med;
+    struct dcerpc *rpc;
     struct capture *cap;     /* live: this worker's interfaces */
     struct response_pkt cur; /* the packet being processed, for resets */
     struct decode_stats dstats;
@@ -164,6 +166,7 @@ static void on_flow_end(void *ud, struct flow *f, enum flow_end_reason reason)
     dispatch(w, FLOW_EV_ENDED, f, reason);
     classify_flow_release(w->cls, f);
     medical_flow_release(w->med, f);
+    dcerpc_flow_release(w->rpc, f);
 }
 
 static void worker_destroy(struct worker *w)
@@ -175,6 +178,7 @@ static void worker_destroy(struct worker *w)
     }
     classify_destroy(w->cls);
     medical_destroy(w->med);
+    dcerpc_destroy(w->rpc);
 }
 
 static int worker_create(struct engine *e, struct worker *w, const struct mm_config *cfg)
@@ -192,7 +196,8 @@ static int worker_create(struct engine *e, struct worker *w, const struct mm_con
     if (fc.max_flows < MM_MIN_MAX_FLOWS)
         fc.max_flows = MM_MIN_MAX_FLOWS;
     if ((r = flow_table_create(&w->ft, &fc)) != 0 || (r = classify_create(&w->cls)) != 0 ||
-        (r = medical_create(&w->med, MM_MEDICAL_MAX_FLOWS)) != 0)
+        (r = medical_create(&w->med, MM_MEDICAL_MAX_FLOWS)) != 0 ||
+        (r = dcerpc_create(&w->rpc, MM_DCERPC_MAX_FLOWS)) != 0)
         return r;
     /* The classifier's bounds are the sensor's too, shared out like the flows. */
     states = cfg->max_classifying ? cfg->max_classifying : cfg->flow.max_flows / MM_CLASSIFY_SHARE;
@@ -344,6 +349,16 @@ static void medical_segment(struct worker *w, struct flow *f, const struct pkt_v
         dispatch(w, FLOW_EV_APP, f, FLOW_END_TIMEOUT);
     }
     medical_news_clear(f);
+}
+
+/*
+ * A TCP segment for the DCE-RPC parser: an operation called for the first time is news for the
+ * rules, now if the flow is classified, else when it is.
+ */
+static void dcerpc_segment(struct worker *w, struct flow *f, const struct pkt_view *pv, int dir)
+{
+    if ((dcerpc_packet(w->rpc, f, pv, dir) & DCERPC_NEWS) && f->app.done)
+        dispatch(w, FLOW_EV_APP, f, FLOW_END_TIMEOUT);
 }
 
 /* A worker's counters now: its own with one worker, as last published with several. */
@@ -556,6 +571,9 @@ void engine_packet(struct engine *e, unsigned worker, const struct capture_pkt *
         /* HL7 and DICOM parsers first: nDPI 4.2 knows neither and might guess by port. */
         if (pv.proto == 6 && pv.payload_len > 0 && (f->app.med != NULL || f->app.state != NULL))
             medical_segment(w, f, &pv, dir);
+        if (pv.proto == 6 && pv.payload_len > 0 &&
+            (f->app.rpc != NULL || f->app.state != NULL || classify_is_rpc_carrier(&f->app)))
+            dcerpc_segment(w, f, &pv, dir);
         if (f->app.state != NULL && pv.l3_len > 0 &&
             classify_packet(w->cls, f, &pv, dir, pkt->ts_us))
             dispatch(w, FLOW_EV_CLASSIFIED, f, FLOW_END_TIMEOUT);

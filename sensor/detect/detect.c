@@ -2,8 +2,9 @@
  * Rule evaluation on flow events: the dispatcher and the detector's life. When a flow's
  * classification is final (or at its end if it never was), the per-flow rules run
  * (detect_flow.c), then segmentation for flows no more specific rule matched; when a flow ends,
- * the rules that need its whole life (detect_end.c); the hospital-protocol rules
- * (detect_medical.c) at classification and again each time an HL7 or DICOM parser reports news.
+ * the rules that need its whole life (detect_end.c); the rules on what Mimamori's own parsers
+ * found (HL7 and DICOM in detect_medical.c, DCE-RPC operations in detect_dcerpc.c) at
+ * classification and again each time a parser reports news.
  * Every rule raises its alerts through detect_alert.c. A reload plans the new ruleset's lists
  * and counters beside the running ones and takes over the counters of unchanged rules.
  */
@@ -15,6 +16,7 @@
 #include "mimamori/classify.h"
 #include "mimamori/detect.h"
 #include "mimamori/error.h"
+#include "mimamori/dcerpc.h"
 #include "mimamori/medical.h"
 #include "mimamori/response.h"
 #include "mimamori/rules.h"
@@ -41,6 +43,7 @@ static const detect_eval_fn evaluators[RULE__COUNT] = {
     [RULE_DICOM_AE] = detect__eval_dicom_ae,
     [RULE_HL7_SENDER] = detect__eval_hl7_sender,
     [RULE_DICOM_REJECT] = detect__eval_dicom_reject,
+    [RULE_DCERPC] = detect__eval_dcerpc,
 };
 
 /* --- events --------------------------------------------------------------------------------- */
@@ -80,7 +83,7 @@ void detect_flow_event(void *ud, enum flow_event ev, struct flow *f, enum flow_e
     if (ev == FLOW_EV_STARTED || d->rs == NULL || d->rs->n == 0)
         return;
     if ((ev == FLOW_EV_CLASSIFIED && (f->flags & FLOW_F_EVALUATED)) ||
-        (ev == FLOW_EV_APP && (d->nmed == 0 || !(f->flags & FLOW_F_EVALUATED))))
+        (ev == FLOW_EV_APP && (d->napp == 0 || !(f->flags & FLOW_F_EVALUATED))))
         return;
     x.f = f;
     x.src = flow_src_addr(f);
@@ -95,12 +98,15 @@ void detect_flow_event(void *ud, enum flow_event ev, struct flow *f, enum flow_e
     detect_tick(d, x.now);
     if (ev == FLOW_EV_APP) {
         unsigned i;
-        for (i = 0; i < d->nmed && !x.local_only; i++)
-            evaluators[d->rs->r[d->medical[i]].type](d, &x, d->medical[i]);
+        for (i = 0; i < d->napp && !x.local_only; i++)
+            evaluators[d->rs->r[d->app[i]].type](d, &x, d->app[i]);
+        dcerpc_clear_fresh(f);
         return;
     }
-    if (!(f->flags & FLOW_F_EVALUATED))
+    if (!(f->flags & FLOW_F_EVALUATED)) {
         on_classified(d, &x);
+        dcerpc_clear_fresh(f); /* the operations called so far have been looked at */
+    }
     if (ev == FLOW_EV_ENDED)
         on_ended(d, &x);
 }
@@ -141,7 +147,7 @@ void detect_finish(struct detect *d)
 /* The per-rule structures of one ruleset: evaluation lists and counters. */
 struct plan {
     struct track **track;
-    unsigned *classified, ncl, *segment, nseg, *ended, nend, *medical, nmed;
+    unsigned *classified, ncl, *segment, nseg, *ended, nend, *app, napp;
     int *supp_rule;
     unsigned rules_loaded, rules_disabled;
 };
@@ -150,7 +156,7 @@ static int tracked(const struct rule *r)
 {
     return r->type == RULE_FANOUT || r->type == RULE_SCAN || r->type == RULE_BRUTE_FORCE ||
            r->type == RULE_BEACONING || r->type == RULE_EXFILTRATION ||
-           r->type == RULE_DICOM_REJECT;
+           r->type == RULE_DICOM_REJECT || (r->type == RULE_DCERPC && r->threshold > 0);
 }
 
 static unsigned track_items(const struct rule *r)
@@ -168,7 +174,7 @@ static void plan_free(struct plan *p, unsigned nrules)
     free(p->classified);
     free(p->segment);
     free(p->ended);
-    free(p->medical);
+    free(p->app);
     free(p->supp_rule);
     memset(p, 0, sizeof(*p));
 }
@@ -188,10 +194,10 @@ static int plan_build(struct plan *p, const struct mm_config *cfg, const struct 
     p->classified = calloc(n + 1, sizeof(unsigned));
     p->segment = calloc(n + 1, sizeof(unsigned));
     p->ended = calloc(n + 1, sizeof(unsigned));
-    p->medical = calloc(n + 1, sizeof(unsigned));
+    p->app = calloc(n + 1, sizeof(unsigned));
     p->supp_rule = calloc(cfg->nsuppress + 1, sizeof(int));
     if (p->track == NULL || p->classified == NULL || p->segment == NULL || p->ended == NULL ||
-        p->medical == NULL || p->supp_rule == NULL)
+        p->app == NULL || p->supp_rule == NULL)
         goto fail;
     for (i = 0; i < n; i++) {
         const struct rule *r = &rs->r[i], *o;
@@ -216,9 +222,10 @@ static int plan_build(struct plan *p, const struct mm_config *cfg, const struct 
         case RULE_DICOM_AE:
         case RULE_HL7_SENDER:
         case RULE_DICOM_REJECT:
+        case RULE_DCERPC:
             /* At classification, and again whenever the parser has news. */
             p->classified[p->ncl++] = i;
-            p->medical[p->nmed++] = i;
+            p->app[p->napp++] = i;
             break;
         default:
             p->classified[p->ncl++] = i;
@@ -250,7 +257,7 @@ static void plan_install(struct detect *d, struct plan *p)
     d->classified = p->classified, d->ncl = p->ncl;
     d->segment = p->segment, d->nseg = p->nseg;
     d->ended = p->ended, d->nend = p->nend;
-    d->medical = p->medical, d->nmed = p->nmed;
+    d->app = p->app, d->napp = p->napp;
     d->supp_rule = p->supp_rule;
     d->st.rules_loaded = p->rules_loaded;
     d->st.rules_disabled = p->rules_disabled;
@@ -259,14 +266,18 @@ static void plan_install(struct detect *d, struct plan *p)
 static struct plan plan_of(const struct detect *d)
 {
     struct plan p = {d->track, d->classified, d->ncl,  d->segment,   d->nseg, d->ended,
-                     d->nend,  d->medical,    d->nmed, d->supp_rule, 0,       0};
+                     d->nend,  d->app,        d->napp, d->supp_rule, 0,       0};
     return p;
 }
 
 int detect_create(struct detect **out, const struct mm_config *cfg, struct eve *eve,
                   const struct eve_ctx *ctx, const struct dnscache *dns)
 {
-    static const char *const svc_names[SVC__COUNT] = {"DNS", "DHCP", "NTP"};
+    static const char *const svc_names[SVC__COUNT] = {
+#define X(id, key, proto, port) proto,
+        CONFIG_SERVICES_X(X)
+#undef X
+    };
     struct detect *d;
     struct plan p;
     unsigned i;

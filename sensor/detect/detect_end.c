@@ -151,8 +151,12 @@ int detect__eval_exfiltration(struct detect *d, struct fctx *x, unsigned ri)
 
 int detect__eval_rogue(struct detect *d, struct fctx *x, unsigned ri)
 {
-    static const uint16_t port[SVC__COUNT] = {53, 67, 123};
-    static const char *const name[SVC__COUNT] = {"dns", "dhcp", "ntp"};
+    static const uint16_t port[SVC__COUNT] = {
+#define X(id, key, proto, port) port,
+        CONFIG_SERVICES_X(X)
+#undef X
+    };
+    const char *const *name = config_service_keys;
     const struct rule *r = &d->rs->r[ri];
     const struct flow *f = x->f;
     struct evidence ev;

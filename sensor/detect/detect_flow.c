@@ -53,8 +53,15 @@ int detect__excluded(const struct rule *r, const struct flow *f)
 /* The client zone in from and not in except_from, the server zone in to. */
 int detect__in_scope(const struct rule *r, const struct fctx *x)
 {
-    return detect__zin(r->from, x->sz) && !detect__zin(r->except_from, x->sz) &&
-           detect__zin(r->to, x->dz) && !detect__excluded(r, x->f);
+    unsigned s;
+
+    if (!detect__zin(r->from, x->sz) || detect__zin(r->except_from, x->sz) ||
+        !detect__zin(r->to, x->dz) || detect__excluded(r, x->f))
+        return 0;
+    for (s = 0; r->except_servers != 0 && s < SVC__COUNT; s++)
+        if ((r->except_servers & 1u << s) && config_is_service(x->d->cfg, s, x->src))
+            return 0;
+    return 1;
 }
 
 static int domain_allowed(const struct config_egress *eg, const char *name)

@@ -43,7 +43,7 @@ struct detect {
     const struct dnscache *dns;
     struct track **track; /* per rule, for the counting types */
     int *supp_rule;       /* per suppression: the rule index it silences */
-    unsigned *classified, ncl, *segment, nseg, *ended, nend, *medical, nmed;
+    unsigned *classified, ncl, *segment, nseg, *ended, nend, *app, napp;
     struct fold *folds;
     uint64_t fold_used[MM_DEDUP_SLOTS / 64]; /* a bit per open fold: walks skip the rest */
     uint64_t next_sweep_us;
@@ -114,6 +114,7 @@ int detect__eval_medical_zone(struct detect *d, struct fctx *x, unsigned ri);
 int detect__eval_dicom_ae(struct detect *d, struct fctx *x, unsigned ri);
 int detect__eval_hl7_sender(struct detect *d, struct fctx *x, unsigned ri);
 int detect__eval_dicom_reject(struct detect *d, struct fctx *x, unsigned ri);
+int detect__eval_dcerpc(struct detect *d, struct fctx *x, unsigned ri);
 
 /* --- trackers (detect_track.c) -------------------------------------------------------------- */
 

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "mimamori/classify.h"
+#include "mimamori/dcerpc.h"
 #include "mimamori/rules.h"
 
 #include "config/config_int.h"
@@ -16,50 +17,6 @@
 
 #define ALL_TYPES ((1u << RULE__COUNT) - 1)
 #define T(x)      (1u << RULE_##x)
-
-enum rule_key {
-    K_KEY,
-    K_SID,
-    K_REV,
-    K_TYPE,
-    K_SEVERITY,
-    K_CATEGORY,
-    K_SIGNATURE,
-    K_MESSAGE_JA,
-    K_MITRE,
-    K_GUIDELINE,
-    K_DEDUP,
-    K_ENABLED,
-    K_DESCRIPTION,
-    K_FROM,
-    K_TO,
-    K_EXCEPT_FROM,
-    K_SAME_ZONE,
-    K_PROTOCOLS,
-    K_CATEGORIES,
-    K_PORTS,
-    K_EXCLUDE_PROTOCOLS,
-    K_EXCLUDE_PORTS,
-    K_ALLOW,
-    K_THRESHOLD,
-    K_WINDOW,
-    K_BYTES,
-    K_MAX_DURATION,
-    K_MIN_INTERVAL,
-    K_JITTER,
-    K_MODE,
-    K_MAINT_WINDOW,
-    K_SERVICES,
-    K_SKIP_ALLOWED,
-    K_TLS_VERSIONS,
-    K_RISKS,
-    K_CHECK,
-    K_PERCENT,
-    K_TOLERANCE,
-    K_RESPONSE,
-    K_FOLD,
-    K__COUNT
-};
 
 static const struct {
     const char *name;
@@ -92,9 +49,9 @@ static const struct {
     [K_EXCLUDE_PORTS] = {"exclude_ports", ALL_TYPES & ~T(SEGMENTATION)},
     [K_ALLOW] = {"allow", T(SEGMENTATION) | T(MEDICAL_ZONE)},
     [K_THRESHOLD] = {"threshold", T(FANOUT) | T(SCAN) | T(BRUTE_FORCE) | T(BEACONING) |
-                                      T(DICOM_REJECT) | T(HEALTH)},
+                                      T(DICOM_REJECT) | T(DCERPC) | T(HEALTH)},
     [K_WINDOW] = {"window", T(FANOUT) | T(SCAN) | T(BRUTE_FORCE) | T(EXFILTRATION) |
-                                T(DICOM_REJECT) | T(HEALTH)},
+                                T(DICOM_REJECT) | T(DCERPC) | T(HEALTH)},
     [K_BYTES] = {"bytes", T(EXFILTRATION)},
     [K_MAX_DURATION] = {"max_duration", T(BRUTE_FORCE)},
     [K_MIN_INTERVAL] = {"min_interval", T(BEACONING)},
@@ -110,6 +67,8 @@ static const struct {
     [K_TOLERANCE] = {"tolerance", T(HEALTH)},
     [K_RESPONSE] = {"response", ALL_TYPES & ~T(HEALTH)},
     [K_FOLD] = {"fold", ALL_TYPES & ~T(HEALTH)},
+    [K_OPERATIONS] = {"operations", T(DCERPC)},
+    [K_EXCEPT_SERVERS] = {"except_servers", ALL_TYPES & ~T(HEALTH)},
 };
 
 /* --- value parsers -------------------------------------------------------------------------- */
@@ -480,7 +439,7 @@ static int rule_word(struct compiler *C, const struct ynode *v, const char *what
 static void rule_numbers(struct compiler *C, struct rule *r, int t, const struct ynode *const *at)
 {
     static const char *const modes[] = {"ports", "hosts"}, *const sides[] = {"outside", "inside"},
-                             *const svc[SVC__COUNT] = {"dns", "dhcp", "ntp"};
+                             *const *svc = config_service_keys;
     unsigned bits = 0;
     int k;
 
@@ -510,11 +469,17 @@ static void rule_numbers(struct compiler *C, struct rule *r, int t, const struct
         ydoc_flags(&C->w, at[K_SERVICES], "services", "service", svc, SVC__COUNT, &bits);
         r->services = (uint8_t)bits;
     }
+    if (at[K_EXCEPT_SERVERS] != NULL) {
+        bits = 0;
+        ydoc_flags(&C->w, at[K_EXCEPT_SERVERS], "except_servers", "service", svc, SVC__COUNT,
+                   &bits);
+        r->except_servers = (uint8_t)bits;
+    }
     if (at[K_SKIP_ALLOWED] != NULL && ydoc_bool(&C->w, at[K_SKIP_ALLOWED], "skip_allowed", &k))
         r->skip_allowed = (uint8_t)k;
 }
 
-/* tls_versions and risks: lists of names. */
+/* tls_versions, operations and risks: lists of names. */
 static void rule_lists(struct compiler *C, struct rule *r, const struct ynode *const *at)
 {
     const char *s;
@@ -531,6 +496,20 @@ static void rule_lists(struct compiler *C, struct rule *r, const struct ynode *c
             if ((bit = rules_tls_version_bit(s)) == 0)
                 ydoc_error(&C->w, e, "unknown TLS version '%s' (SSLv2, SSLv3, TLSv1, TLSv1.1)", s);
             r->tls_versions |= (uint8_t)bit;
+        }
+    }
+    if (at[K_OPERATIONS] != NULL && ydoc_want(&C->w, at[K_OPERATIONS], YN_LIST, "operations")) {
+        for (j = 0; j < at[K_OPERATIONS]->n; j++) {
+            const struct ynode *e = at[K_OPERATIONS]->items[j];
+            if ((s = ydoc_string(&C->w, e, "a DCE-RPC operation")) == NULL)
+                continue;
+            if ((k = dcerpc_op_lookup(s)) < 0)
+                ydoc_error(&C->w, e,
+                           "unknown DCE-RPC operation '%s' (e.g. svcctl.CreateServiceW; "
+                           "rules/README.md lists them)",
+                           s);
+            else
+                r->dcerpc_ops |= 1ULL << k;
         }
     }
     if (at[K_RISKS] != NULL && ydoc_want(&C->w, at[K_RISKS], YN_LIST, "risks")) {
@@ -585,160 +564,6 @@ static void rule_words(struct compiler *C, struct rule *r, int t, const struct y
     }
 }
 
-/* --- what each type cannot do without --------------------------------------------------------- */
-
-/* Each reports, at the rule n, what a rule of its type lacks. */
-typedef void (*need_fn)(struct compiler *C, const struct ynode *n, const struct rule *r,
-                        const struct ynode *const *at);
-
-#define NEED(cond, ...)                                                                            \
-    do {                                                                                           \
-        if (cond)                                                                                  \
-            ydoc_error(&C->w, n, __VA_ARGS__);                                                     \
-    } while (0)
-
-static void need_segmentation(struct compiler *C, const struct ynode *n, const struct rule *r,
-                              const struct ynode *const *at)
-{
-    NEED(at[K_FROM] == NULL || at[K_TO] == NULL, "segmentation rule '%s' needs from and to",
-         r->key);
-}
-
-static void need_lateral(struct compiler *C, const struct ynode *n, const struct rule *r,
-                         const struct ynode *const *at)
-{
-    NEED(at[K_TO] == NULL || rules_match_empty(&r->match),
-         "lateral rule '%s' needs to and protocols or ports", r->key);
-}
-
-static void need_counting(struct compiler *C, const struct ynode *n, const struct rule *r,
-                          const struct ynode *const *at)
-{
-    (void)at;
-    NEED(rules_match_empty(&r->match) || r->threshold == 0 || r->window_s == 0,
-         "%s rule '%s' needs protocols or ports, threshold and window",
-         rules_type_name((enum rule_type)r->type), r->key);
-}
-
-static void need_maintenance(struct compiler *C, const struct ynode *n, const struct rule *r,
-                             const struct ynode *const *at)
-{
-    NEED(at[K_MAINT_WINDOW] == NULL || (at[K_FROM] == NULL && rules_match_empty(&r->match)),
-         "remote_maintenance rule '%s' needs maintenance_window and from or protocols", r->key);
-}
-
-static void need_obsolete(struct compiler *C, const struct ynode *n, const struct rule *r,
-                          const struct ynode *const *at)
-{
-    (void)at;
-    NEED(rules_match_empty(&r->match) && r->tls_versions == 0 && r->risks == 0,
-         "obsolete rule '%s' needs protocols, ports, tls_versions or risks", r->key);
-}
-
-static void need_scan(struct compiler *C, const struct ynode *n, const struct rule *r,
-                      const struct ynode *const *at)
-{
-    NEED(at[K_MODE] == NULL || r->threshold == 0 || r->window_s == 0,
-         "scan rule '%s' needs mode, threshold and window", r->key);
-}
-
-static void need_exfiltration(struct compiler *C, const struct ynode *n, const struct rule *r,
-                              const struct ynode *const *at)
-{
-    (void)at;
-    NEED(r->bytes == 0 || r->window_s == 0, "exfiltration rule '%s' needs bytes and window",
-         r->key);
-}
-
-static void need_beaconing(struct compiler *C, const struct ynode *n, const struct rule *r,
-                           const struct ynode *const *at)
-{
-    (void)at;
-    NEED(r->threshold == 0, "beaconing rule '%s' needs threshold (connections)", r->key);
-}
-
-static void need_ndpi_risk(struct compiler *C, const struct ynode *n, const struct rule *r,
-                           const struct ynode *const *at)
-{
-    (void)at;
-    NEED(r->risks == 0, "ndpi_risk rule '%s' needs risks", r->key);
-}
-
-static void need_rogue(struct compiler *C, const struct ynode *n, const struct rule *r,
-                       const struct ynode *const *at)
-{
-    (void)at;
-    NEED(r->services == 0, "rogue_service rule '%s' needs services", r->key);
-}
-
-static void need_medical_zone(struct compiler *C, const struct ynode *n, const struct rule *r,
-                              const struct ynode *const *at)
-{
-    unsigned j;
-
-    (void)n;
-    for (j = 0; j < r->match.nprotos; j++)
-        if (r->match.protos[j] != CLASSIFY_PROTO_HL7 && r->match.protos[j] != CLASSIFY_PROTO_DICOM)
-            ydoc_error(&C->w, at[K_PROTOCOLS], "medical_zone rule '%s': protocols are HL7, DICOM",
-                       r->key);
-}
-
-static void need_dicom_ae(struct compiler *C, const struct ynode *n, const struct rule *r,
-                          const struct ynode *const *at)
-{
-    NEED(at[K_CHECK] == NULL, "dicom_ae rule '%s' needs check", r->key);
-}
-
-static void need_dicom_reject(struct compiler *C, const struct ynode *n, const struct rule *r,
-                              const struct ynode *const *at)
-{
-    (void)at;
-    NEED(r->threshold == 0 || r->window_s == 0, "dicom_reject rule '%s' needs threshold and window",
-         r->key);
-}
-
-/* Each check names what it needs: the clock a tolerance, silence a window, the rest all three. */
-static void need_health(struct compiler *C, const struct ynode *n, const struct rule *r,
-                        const struct ynode *const *at)
-{
-    unsigned c = r->health_check;
-
-    if (at[K_CHECK] == NULL) {
-        ydoc_error(&C->w, n, "health rule '%s' needs check", r->key);
-        return;
-    }
-    if (c == HEALTH_OUTPUT)
-        return; /* nothing to set: a destination is failing or it is not */
-    NEED(c == HEALTH_CLOCK     ? at[K_TOLERANCE] == NULL
-         : c == HEALTH_SILENCE ? r->window_s == 0
-                               : r->window_s == 0 || r->threshold == 0 || r->percent == 0,
-         "health rule '%s' (check: %s) needs %s", r->key,
-         rules_health_check_name((enum health_check)c),
-         c == HEALTH_CLOCK     ? "tolerance"
-         : c == HEALTH_SILENCE ? "window"
-                               : "window, threshold and percent");
-}
-
-#undef NEED
-
-static const need_fn needs[RULE__COUNT] = {
-    [RULE_SEGMENTATION] = need_segmentation,
-    [RULE_LATERAL] = need_lateral,
-    [RULE_FANOUT] = need_counting,
-    [RULE_BRUTE_FORCE] = need_counting,
-    [RULE_MAINTENANCE] = need_maintenance,
-    [RULE_OBSOLETE] = need_obsolete,
-    [RULE_SCAN] = need_scan,
-    [RULE_EXFILTRATION] = need_exfiltration,
-    [RULE_BEACONING] = need_beaconing,
-    [RULE_NDPI_RISK] = need_ndpi_risk,
-    [RULE_ROGUE_SERVICE] = need_rogue,
-    [RULE_MEDICAL_ZONE] = need_medical_zone,
-    [RULE_DICOM_AE] = need_dicom_ae,
-    [RULE_DICOM_REJECT] = need_dicom_reject,
-    [RULE_HEALTH] = need_health,
-};
-
 /* --- one rule ------------------------------------------------------------------------------- */
 
 void rules__compile_rule(struct compiler *C, const struct ynode *n, struct rule *r)
@@ -765,8 +590,7 @@ void rules__compile_rule(struct compiler *C, const struct ynode *n, struct rule 
     rule_words(C, r, t, at);
     if (C->w.diag->count != before)
         return;
-    if (needs[t] != NULL)
-        needs[t](C, n, r, at);
+    rules__need(C, n, r, at);
     if (r->from == 0 && t != RULE_MAINTENANCE) /* there, from names vendor zones only */
         r->from = ~(zone_set)0;
     if (r->to == 0)

@@ -1,5 +1,6 @@
 /*
- * Private to the rule loader (rules.c) and the rule compiler (rules_compile.c).
+ * Private to the rule loader (rules.c), the rule compiler (rules_compile.c) and its per-type
+ * checks (rules_need.c): the keys a rule may have.
  */
 #ifndef MIMAMORI_RULES_INT_H
 #define MIMAMORI_RULES_INT_H
@@ -16,8 +17,57 @@ struct compiler {
     unsigned cap;
 };
 
+enum rule_key {
+    K_KEY,
+    K_SID,
+    K_REV,
+    K_TYPE,
+    K_SEVERITY,
+    K_CATEGORY,
+    K_SIGNATURE,
+    K_MESSAGE_JA,
+    K_MITRE,
+    K_GUIDELINE,
+    K_DEDUP,
+    K_ENABLED,
+    K_DESCRIPTION,
+    K_FROM,
+    K_TO,
+    K_EXCEPT_FROM,
+    K_SAME_ZONE,
+    K_PROTOCOLS,
+    K_CATEGORIES,
+    K_PORTS,
+    K_EXCLUDE_PROTOCOLS,
+    K_EXCLUDE_PORTS,
+    K_ALLOW,
+    K_THRESHOLD,
+    K_WINDOW,
+    K_BYTES,
+    K_MAX_DURATION,
+    K_MIN_INTERVAL,
+    K_JITTER,
+    K_MODE,
+    K_MAINT_WINDOW,
+    K_SERVICES,
+    K_SKIP_ALLOWED,
+    K_TLS_VERSIONS,
+    K_RISKS,
+    K_CHECK,
+    K_PERCENT,
+    K_TOLERANCE,
+    K_RESPONSE,
+    K_FOLD,
+    K_OPERATIONS,
+    K_EXCEPT_SERVERS,
+    K__COUNT
+};
+
 /* Compiles the rule mapping n into r (zeroed); problems go to C's diagnostics. */
 void rules__compile_rule(struct compiler *C, const struct ynode *n, struct rule *r);
+/* Reports what r, of its type, lacks (at[k]: the value node of key k, or NULL). */
+void rules__need(struct compiler *C, const struct ynode *n, const struct rule *r,
+                 const struct ynode *const *at);
 /* Frees what a compiled rule owns. */
 void rules__rule_release(struct rule *r);
 

@@ -571,6 +571,12 @@ void classify_names(const struct classify *c, const struct flow_app *a, struct c
         n->app_proto = ndpi_get_proto_name(c->mod, base);
 }
 
+int classify_is_rpc_carrier(const struct flow_app *a)
+{
+    return classify_is(a, NDPI_PROTOCOL_DCERPC) || classify_is(a, NDPI_PROTOCOL_SMBV1) ||
+           classify_is(a, NDPI_PROTOCOL_SMBV23);
+}
+
 int classify_is_guess(const struct flow_app *a)
 {
     return a->confidence == NDPI_CONFIDENCE_MATCH_BY_PORT ||

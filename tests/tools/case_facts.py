@@ -7,7 +7,8 @@ usage: case_facts.py CASE_DIR [SHARED_DIR]           writes CASE_DIR/facts.json
 The goldens (expected.jsonl) are the sensor's own output, reviewed; these facts come from
 outside it. Per flow (its two endpoints and transport), Wireshark's dissectors give: the first
 DNS question's name, the first TLS ClientHello's SNI and JA3, the first ServerHello's JA3S, the
-first HTTP request's Host, and the protocols seen. run_case.py checks every flow event against
+first HTTP request's Host, the DCE-RPC operations requested ("svcctl:12": the interface as
+Wireshark names its dissector, and the operation number), and the protocols seen. run_case.py checks every flow event against
 them and every alert naming a protocol against the protocols of its flow. Regenerate after
 changing a capture; the file says which tshark made it. A case's facts.args (one tshark option
 per line, kept in facts.json too) binds a dissector to a port Wireshark does not guess, e.g.
@@ -21,6 +22,12 @@ import sys
 FIELDS = ["ip.src", "ip.dst", "ipv6.src", "ipv6.dst", "tcp.srcport", "tcp.dstport", "udp.srcport",
           "udp.dstport", "dns.qry.name", "tls.handshake.type", "tls.handshake.extensions_server_name",
           "tls.handshake.ja3", "tls.handshake.ja3s", "http.request", "http.host", "frame.protocols"]
+# DCE-RPC interfaces whose operation numbers Wireshark reads (its dissectors' names): the
+# sensor's dcerpc.h table uses the same names.
+DCERPC_IFACES = ["drsuapi", "svcctl", "atsvc", "taskschedulerservice", "winreg", "samr",
+                 "lsarpc", "netlogon", "srvsvc", "wkssvc", "epm", "efs", "spoolss",
+                 "iremotewinspool", "isystemactivator", "eventlog", "dispatch"]
+FIELDS += ["dcerpc.pkt_type"] + [i + ".opnum" for i in DCERPC_IFACES]
 # Protocols of a frame that say nothing about the application.
 CARRIERS = {"eth", "ethertype", "ip", "ipv6", "tcp", "udp", "data", "vlan", "mpls", "pwethheur",
             "pweth", "sll", "pppoes", "ppp", "gre", "erspan", "vxlan", "llc", "null", "frame"}
@@ -47,7 +54,11 @@ def extract(pcap, args):
            "-E", "aggregator=,"] + args
     for f in FIELDS:
         cmd += ["-e", f]
-    out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    # A capture cut short in its last packet (some of the corpus's are) is read up to there.
+    if r.returncode != 0 and "cut short" not in r.stderr:
+        sys.exit(f"{pcap}: tshark: {r.stderr.strip()}")
+    out = r.stdout
     flows = {}
     for line in out.splitlines():
         v = dict(zip(FIELDS, line.split("\t")))
@@ -78,9 +89,15 @@ def extract(pcap, args):
             fl["tls.ja3s.hash"] = first(v["tls.handshake.ja3s"])
         if v["http.request"] and v["http.host"] and "http.hostname" not in fl:
             fl["http.hostname"] = first(v["http.host"])
+        if "0" in v["dcerpc.pkt_type"].split(","):  # a request (type 0) in this frame
+            for i in DCERPC_IFACES:
+                for n in filter(None, v[i + ".opnum"].split(",")):
+                    fl.setdefault("dcerpc.ops", set()).add(f"{i}:{n}")
     for fl in flows.values():
         fl.pop("tls.client_hello", None)
         fl["protocols"] = sorted(fl["protocols"])
+        if "dcerpc.ops" in fl:
+            fl["dcerpc.ops"] = sorted(fl["dcerpc.ops"])
     return flows
 
 

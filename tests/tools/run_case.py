@@ -14,7 +14,9 @@ absent.
 First the facts (case_facts.py, pulled with tshark): every flow the sensor reports that tshark
 also saw must carry the same DNS query name, TLS SNI, JA3, JA3S and HTTP host (present on both
 sides or on neither), and every alert that names a protocol must be on a flow where Wireshark's
-dissectors found that protocol. Then the golden: the flow events, ordered by start time and
+dissectors found that protocol, and every alert that names a DCE-RPC operation ("dce_rpc=" and
+"opnum=") must be on a flow where Wireshark decoded a request of that interface and operation
+number. Then the golden: the flow events, ordered by start time and
 5-tuple, must match the flow records of expected.jsonl in count and in every field listed in
 FIELDS; the alerts, ordered by time, rule and addresses, must match its alert records in every
 field of ALERT_FIELDS (rule, category, severity, zones, hosts, evidence, count). flow_id and
@@ -100,7 +102,15 @@ def check_facts(case, events):
                     print(f"fact {k}: {field}: sensor {get(e, field)!r}, tshark "
                           f"{fact.get(field)!r}")
             continue
-        for ev in e["alert"]["metadata"]["evidence"]:
+        evidence = e["alert"]["metadata"]["evidence"]
+        rpc = [v.split("=", 1)[1] for v in evidence if v.startswith(("dce_rpc=", "opnum="))]
+        if len(rpc) == 2 and rpc[0].split(".")[0] in case_facts.DCERPC_IFACES:
+            op = f"{rpc[0].split('.')[0]}:{rpc[1]}"
+            if op not in fact.get("dcerpc.ops", []):
+                bad += 1
+                print(f"fact {k}: alert {e['alert']['metadata']['rule'][0]} says {rpc[0]} "
+                      f"({op}), tshark decoded {fact.get('dcerpc.ops', [])}")
+        for ev in evidence:
             if not ev.startswith("protocol=") or ev.endswith(")"):
                 continue  # "protocol=SSH (Match by port)": a guess, said to be one
             names = ev[len("protocol="):].split(".")

@@ -197,7 +197,7 @@ static void test_errors(void **state)
     load_bad(HEAD("ndpi_risk") "    risks: [very_bad]\n",
              "r.yaml:11:13: unknown nDPI risk 'very_bad' (e.g. suspicious_dga_domain)");
     load_bad(HEAD("rogue_service") "    services: [smtp]\n",
-             "r.yaml:11:16: unknown service 'smtp' (dns, dhcp, ntp)");
+             "r.yaml:11:16: unknown service 'smtp' (dns, dhcp, ntp, domain_controllers)");
     load_bad(HEAD("egress") "    allow: [{to: [emr]}]\n",
              "r.yaml:11:12: 'allow' does not apply to rules of type egress");
     load_bad(HEAD("dns_resolver") "    colour: red\n",
@@ -206,7 +206,7 @@ static void test_errors(void **state)
                                   "egress, dns_resolver, lateral, fanout, remote_maintenance, "
                                   "obsolete, scan, brute_force, exfiltration, beaconing, "
                                   "ndpi_risk, rogue_service, medical_zone, dicom_ae, hl7_sender, "
-                                  "dicom_reject, health)");
+                                  "dicom_reject, dcerpc, health)");
     load_bad(HEAD("medical_zone") "    protocols: [HL7, SMBv1]\n",
              "r.yaml:11:16: medical_zone rule 't.rule': protocols are HL7, DICOM");
     load_bad(HEAD("dicom_ae") "    from: [internal]\n",
