@@ -86,11 +86,28 @@ struct classify_names {
 void classify_names(const struct classify *c, const struct flow_app *a, struct classify_names *n);
 
 /*
- * Risks the sensor finds itself, beside nDPI's (which stay below 63): bit 63 is a command
- * shell spoken in clear text (a cmd.exe or PowerShell banner, or a Unix shell prompt, opening
- * one side of a TCP flow nDPI could not name). Rule files name it cleartext_shell.
+ * Risks the sensor finds itself, beside nDPI's (which stay below NDPI_MAX_RISK, 43 in 4.2):
+ * (id, bit, name in rule files, name in ndpi.risks).
+ *   SHELL: a command shell spoken in clear text (a cmd.exe or PowerShell banner, or a Unix
+ *     shell prompt, opening one side of a TCP flow nDPI could not name).
+ *   SNMP_COMMUNITY: SNMP v1 or v2c, whose community travels in clear text, with a community
+ *     that is not a well-known default.
+ *   SNMP_DEFAULT_COMMUNITY: SNMP v1 or v2c with a well-known default community (snmp.h). The
+ *     community is never kept.
+ *   R_COMMAND: rexec, rlogin or rsh (TCP 512-514) answered by its server; nDPI 4.2 calls rsh
+ *     Syslog by its port.
  */
-#define CLASSIFY_RISK_SHELL 63
+#define CLASSIFY_OWN_RISKS_X(X)                                                                    \
+    X(SHELL, 63, "cleartext_shell", "Command Shell in Clear Text")                                 \
+    X(SNMP_COMMUNITY, 62, "snmp_cleartext_community", "SNMP Community in Clear Text")              \
+    X(SNMP_DEFAULT_COMMUNITY, 61, "snmp_default_community", "SNMP Default Community")              \
+    X(R_COMMAND, 60, "r_command", "BSD r-command (rsh, rlogin, rexec)")
+
+enum classify_own_risk {
+#define X(id, bit, key, text) CLASSIFY_RISK_##id = bit,
+    CLASSIFY_OWN_RISKS_X(X)
+#undef X
+};
 
 /* Risk names of a risk bitmask, at most max; returns how many were written. */
 unsigned classify_risk_names(uint64_t risk, const char **names, unsigned max);

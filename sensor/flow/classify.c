@@ -26,6 +26,7 @@
 #include "mimamori/error.h"
 #include "mimamori/limits.h"
 #include "mimamori/log.h"
+#include "mimamori/snmp.h"
 
 #include "classify_int.h"
 
@@ -42,6 +43,8 @@ struct classify_flow {
     int8_t ssh_first;         /* who sent the first SSH banner: 0 client, 1 server, -1 none */
     uint8_t spoke[2];         /* a side's first data was seen (by FLOW_TOSERVER/TOCLIENT) */
     uint8_t shell;            /* a side's first data was a shell's banner or prompt */
+    uint8_t snmp;             /* SNMP_SEEN_* */
+    uint8_t rcmd;             /* 1: an r-command request to 512-514, 2: and its server's answer */
 };
 
 /* Mimamori's own protocols (medical.h) and the nDPI category they are given. */
@@ -288,6 +291,8 @@ int classify_flow_start(struct classify *c, struct flow *f)
     s->ssh_first = -1;
     s->spoke[0] = s->spoke[1] = 0;
     s->shell = 0;
+    s->snmp = 0;
+    s->rcmd = 0;
     s->next_free = NULL;
     s->owner = f;
     lru_append(c, s);
@@ -310,6 +315,39 @@ static void state_put(struct classify *c, struct flow *f)
     c->free_list = s;
     f->app.state = NULL;
     c->st.active--;
+}
+
+#define SNMP_SEEN_COMMUNITY 0x1u /* a v1 or v2c message */
+#define SNMP_SEEN_DEFAULT   0x2u /* ... with a default community */
+
+/* SNMP on its ports: the version and whether the community is a default one. */
+static void snmp_message(struct classify_flow *s, const struct pkt_view *pv)
+{
+    struct snmp_msg m;
+
+    if (pv->proto != 17 ||
+        (pv->src_port != 161 && pv->dst_port != 161 && pv->src_port != 162 && pv->dst_port != 162))
+        return;
+    if (snmp_parse(pv->payload, pv->payload_len, &m) != 0 || m.version == SNMP_V3)
+        return;
+    s->snmp |= SNMP_SEEN_COMMUNITY;
+    if (m.default_community)
+        s->snmp |= SNMP_SEEN_DEFAULT;
+}
+
+/* The SNMP risks of a flow nDPI also found to be SNMP. */
+static uint64_t snmp_risks(unsigned seen, const ndpi_protocol *p)
+{
+    uint64_t r = 0;
+
+    if (p->master_protocol != NDPI_PROTOCOL_SNMP && p->app_protocol != NDPI_PROTOCOL_SNMP)
+        return 0;
+    /* One finding per flow: a default community says the community is in clear text too. */
+    if (seen & SNMP_SEEN_DEFAULT)
+        r |= 1ULL << CLASSIFY_RISK_SNMP_DEFAULT_COMMUNITY;
+    else if (seen & SNMP_SEEN_COMMUNITY)
+        r |= 1ULL << CLASSIFY_RISK_SNMP_COMMUNITY;
+    return r;
 }
 
 static void finish(struct classify *c, struct flow *f, int give_up)
@@ -347,6 +385,9 @@ static void finish(struct classify *c, struct flow *f, int give_up)
                      s->nf->confidence == NDPI_CONFIDENCE_MATCH_BY_PORT ||
                      s->nf->confidence == NDPI_CONFIDENCE_MATCH_BY_IP))
         f->app.risk |= 1ULL << CLASSIFY_RISK_SHELL;
+    f->app.risk |= snmp_risks(s->snmp, &p);
+    if (s->rcmd == 2)
+        f->app.risk |= 1ULL << CLASSIFY_RISK_R_COMMAND;
     classify__meta_collect(f, s->nf, &p, &seen);
     state_put(c, f);
     c->st.finished++;
@@ -375,6 +416,12 @@ static void first_data(struct classify_flow *s, const struct pkt_view *pv, int d
     s->spoke[dir] = 1;
     if (classify__shell_banner(pv->payload, pv->payload_len))
         s->shell = 1;
+    /* The r-commands' servers answer a request with a 0 (go on) or 1 (refused, and why). */
+    if (pv->dst_port >= 512 && pv->dst_port <= 514 && dir == FLOW_TOSERVER &&
+        classify__rcmd_request(pv->payload, pv->payload_len))
+        s->rcmd = 1;
+    else if (s->rcmd == 1 && dir == FLOW_TOCLIENT && pv->payload[0] <= 1)
+        s->rcmd = 2;
 }
 
 int classify_packet(struct classify *c, struct flow *f, const struct pkt_view *pv, int dir,
@@ -389,6 +436,8 @@ int classify_packet(struct classify *c, struct flow *f, const struct pkt_view *p
         return 0;
     if (s->qname[0] == '\0' && pv->payload_len > 0)
         dns_question(s, pv);
+    if (pv->payload_len > 0 && s->pkts < 4)
+        snmp_message(s, pv);
     if (!s->sslv2 && s->pkts < 4 && pv->proto == 6 && pv->payload_len >= 11)
         s->sslv2 = classify__sslv2_client_hello(pv->payload, pv->payload_len);
     tl_cls = c;
@@ -408,7 +457,9 @@ int classify_packet(struct classify *c, struct flow *f, const struct pkt_view *p
         s->proto = p;
         s->detected = 1;
     }
-    if (s->detected && !ndpi_extra_dissection_possible(c->mod, s->nf)) {
+    /* An SNMP request is kept until its answer: whether an agent took the community matters. */
+    if (s->detected && !ndpi_extra_dissection_possible(c->mod, s->nf) &&
+        !((s->snmp & SNMP_SEEN_COMMUNITY) && f->pkts[FLOW_TOCLIENT] == 0)) {
         finish(c, f, 0);
         return 1;
     }
@@ -583,16 +634,28 @@ int classify_is_guess(const struct flow_app *a)
            a->confidence == NDPI_CONFIDENCE_MATCH_BY_IP;
 }
 
+static const struct {
+    unsigned bit;
+    const char *key, *text;
+} own_risks[] = {
+#define X(id, bit, key, text) {bit, key, text},
+    CLASSIFY_OWN_RISKS_X(X)
+#undef X
+};
+
+_Static_assert(NDPI_MAX_RISK <= 61, "the sensor's own risks take the bits above nDPI's");
+
 unsigned classify_risk_names(uint64_t risk, const char **names, unsigned max)
 {
-    unsigned n = 0;
+    unsigned n = 0, k;
     int i;
 
     for (i = 1; i < NDPI_MAX_RISK && n < max; i++)
         if (risk & (1ULL << i))
             names[n++] = ndpi_risk2str((ndpi_risk_enum)i);
-    if ((risk & (1ULL << CLASSIFY_RISK_SHELL)) && n < max)
-        names[n++] = "Command Shell in Clear Text";
+    for (k = 0; k < sizeof(own_risks) / sizeof(own_risks[0]) && n < max; k++)
+        if (risk & (1ULL << own_risks[k].bit))
+            names[n++] = own_risks[k].text;
     return n;
 }
 
@@ -700,15 +763,19 @@ int classify_lookup_risk(const char *name)
     for (i = 1; i < NDPI_MAX_RISK; i++)
         if (risk_keys[i] != NULL && strcmp(risk_keys[i], name) == 0)
             return i;
-    if (strcmp(name, "cleartext_shell") == 0)
-        return CLASSIFY_RISK_SHELL;
+    for (i = 0; i < (int)(sizeof(own_risks) / sizeof(own_risks[0])); i++)
+        if (strcmp(name, own_risks[i].key) == 0)
+            return (int)own_risks[i].bit;
     return MM_ENOTFOUND;
 }
 
 const char *classify_risk_key(unsigned risk)
 {
-    if (risk == CLASSIFY_RISK_SHELL)
-        return "cleartext_shell";
+    unsigned k;
+
+    for (k = 0; k < sizeof(own_risks) / sizeof(own_risks[0]); k++)
+        if (risk == own_risks[k].bit)
+            return own_risks[k].key;
     return risk > 0 && risk < NDPI_MAX_RISK && risk_keys[risk] != NULL ? risk_keys[risk]
                                                                        : "unknown";
 }

@@ -30,4 +30,11 @@ int classify__sslv2_client_hello(const uint8_t *p, uint32_t len);
 /* Whether p begins with what a command shell says first (banner or prompt). */
 int classify__shell_banner(const uint8_t *p, uint32_t len);
 
+/*
+ * A BSD r-command client's first data (RFC 1282 for rlogin, rshd(8) and rexecd(8)): an optional
+ * port number for the error stream, then NUL-terminated printable fields (user names, the
+ * command, a password for rexec).
+ */
+int classify__rcmd_request(const uint8_t *p, uint32_t len);
+
 #endif

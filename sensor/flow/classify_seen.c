@@ -1,7 +1,8 @@
 /*
  * What the classifier reads from a flow's packets itself, where nDPI 4.2 falls short: an SSL 2.0
- * ClientHello, SSH protocol 1 banners, a command shell answering on a plain TCP connection, and
- * whether Telnet credentials really crossed. Pure functions over bytes and nDPI's flow state.
+ * ClientHello, SSH protocol 1 banners, a command shell answering on a plain TCP connection, a
+ * BSD r-command's request, and whether Telnet credentials really crossed. Pure functions over bytes
+ * and nDPI's flow state.
  */
 #include <string.h>
 
@@ -99,4 +100,20 @@ int classify__shell_banner(const uint8_t *p, uint32_t len)
            begins(p, len, "PS C:\\") ||
            (begins(p, len, "C:\\") && memchr(p, '>', len) != NULL && len < 260) ||
            unix_prompt(p, len);
+}
+
+int classify__rcmd_request(const uint8_t *p, uint32_t len)
+{
+    uint32_t i = 0;
+
+    if (len == 0 || len > 1024 || p[len - 1] != '\0')
+        return 0;
+    while (i < len && i < 5 && p[i] >= '0' && p[i] <= '9')
+        i++;
+    if (p[i] != '\0')
+        return 0; /* neither a port number nor rlogin's leading NUL */
+    for (; i < len; i++)
+        if (p[i] != '\0' && (p[i] < 0x20 || p[i] >= 0x7f))
+            return 0;
+    return 1;
 }

@@ -755,6 +755,81 @@ static void obsolete_benign(struct gen *g)
     tcp_conv(g, "10.7.0.50", 50055, "10.3.0.7", 22, TCP_CLOSE, ssh_msgs, 2);
 }
 
+/* SNMP v2c gets of sysDescr and a CT scanner's answers, and SNMPv3's discovery exchange. */
+static const char snmp_get_public[] =
+    "\x30\x29\x02\x01\x01\x04\x06public\xa0\x1c\x02\x04\x12\x34\x56\x78\x02\x01\x00\x02\x01\x00"
+    "\x30\x0e\x30\x0c\x06\x08\x2b\x06\x01\x02\x01\x01\x01\x00\x05\x00";
+static const char snmp_resp_public[] =
+    "\x30\x33\x02\x01\x01\x04\x06public\xa2\x26\x02\x04\x12\x34\x56\x78\x02\x01\x00\x02\x01\x00"
+    "\x30\x18\x30\x16\x06\x08\x2b\x06\x01\x02\x01\x01\x01\x00\x04\x0a"
+    "CT-SCANNER";
+static const char snmp_get_site[] =
+    "\x30\x2f\x02\x01\x01\x04\x0chosp-ro-7f3a\xa0\x1c\x02\x04\x12\x34\x56\x78\x02\x01\x00\x02"
+    "\x01\x00\x30\x0e\x30\x0c\x06\x08\x2b\x06\x01\x02\x01\x01\x01\x00\x05\x00";
+static const char snmp_resp_site[] =
+    "\x30\x39\x02\x01\x01\x04\x0chosp-ro-7f3a\xa2\x26\x02\x04\x12\x34\x56\x78\x02\x01\x00\x02"
+    "\x01\x00\x30\x18\x30\x16\x06\x08\x2b\x06\x01\x02\x01\x01\x01\x00\x04\x0a"
+    "CT-SCANNER";
+static const char snmp_v3_get[] =
+    "\x30\x3e\x02\x01\x03\x30\x11\x02\x04\x00\x00\x30\x39\x02\x03\x00\xff\xe3\x04\x01\x04\x02"
+    "\x01\x03\x04\x10\x30\x0e\x04\x00\x02\x01\x00\x02\x01\x00\x04\x00\x04\x00\x04\x00\x30\x14"
+    "\x04\x00\x04\x00\xa0\x0e\x02\x04\x00\x00\x04\xd2\x02\x01\x00\x02\x01\x00\x30\x00";
+static const char snmp_v3_report[] =
+    "\x30\x48\x02\x01\x03\x30\x11\x02\x04\x00\x00\x30\x39\x02\x03\x00\xff\xe3\x04\x01\x04\x02"
+    "\x01\x03\x04\x15\x30\x13\x04\x05\x80\x00\x1f\x88\x04\x02\x01\x01\x02\x01\x05\x04\x00\x04"
+    "\x00\x04\x00\x30\x19\x04\x05\x80\x00\x1f\x88\x04\x04\x00\xa8\x0e\x02\x04\x00\x00\x04\xd2"
+    "\x02\x01\x00\x02\x01\x00\x30\x00";
+
+static void snmp_pair(struct gen *g, const char *cli, uint16_t sp, const char *dev, const char *req,
+                      size_t rlen, const char *resp, size_t alen)
+{
+    udp_pkt(g, cli, sp, dev, 161, (const uint8_t *)req, rlen, 0);
+    if (resp != NULL)
+        udp_pkt(g, dev, 161, cli, sp, (const uint8_t *)resp, alen, 0);
+}
+
+/*
+ * A CT scanner answering the default community, a probe of another device with it that
+ * nobody answers (not a use), and the site's poller with its own community on v2c.
+ */
+static void snmp_attack(struct gen *g)
+{
+    snmp_pair(g, "10.4.0.70", 50161, "10.3.0.30", snmp_get_public, sizeof(snmp_get_public) - 1,
+              snmp_resp_public, sizeof(snmp_resp_public) - 1);
+    snmp_pair(g, "10.4.0.70", 50162, "10.3.0.31", snmp_get_public, sizeof(snmp_get_public) - 1,
+              NULL, 0);
+    snmp_pair(g, "10.6.0.161", 50163, "10.3.0.32", snmp_get_site, sizeof(snmp_get_site) - 1,
+              snmp_resp_site, sizeof(snmp_resp_site) - 1);
+    expect(g, "obsolete.snmp_default_community", "10.4.0.70", "10.3.0.30", 1);
+    expect(g, "obsolete.snmp_community", "10.6.0.161", "10.3.0.32", 1);
+}
+
+/* SNMPv3: no community at all. */
+static void snmp_benign(struct gen *g)
+{
+    snmp_pair(g, "10.6.0.161", 50164, "10.3.0.33", snmp_v3_get, sizeof(snmp_v3_get) - 1,
+              snmp_v3_report, sizeof(snmp_v3_report) - 1);
+}
+
+/* rsh: the error stream's port, then local user, remote user and command; the server's 0. */
+static void rcmd_attack(struct gen *g)
+{
+    static const char port[] = "1022", req[] = "admin\0root\0cat /etc/shadow", ok[] = "";
+    const struct msg m[] = {{0, port, sizeof(port), 0}, {0, req, sizeof(req), 0}, {1, ok, 1, 0}};
+
+    tcp_conv(g, "10.4.0.71", 1023, "10.3.0.34", 514, TCP_CLOSE, m, 3);
+    expect(g, "obsolete.r_commands", "10.4.0.71", "10.3.0.34", 1);
+}
+
+/* Syslog over TCP to port 514, which nDPI 4.2 also calls by that port: no r-command. */
+static void rcmd_benign(struct gen *g)
+{
+    static const char line[] = "<13>Dec  3 03:00:00 ct01 console: study 1.2.3 sent to PACS\n";
+    const struct msg m[] = {{0, line, sizeof(line) - 1, 0}};
+
+    tcp_conv(g, "10.3.0.35", 50514, "10.6.0.200", 514, TCP_CLOSE, m, 1);
+}
+
 static void portscan(struct gen *g, int ports)
 {
     int p;
@@ -1141,6 +1216,10 @@ static const struct scenario {
     {"stealth_scan_benign", stealth_benign, NULL, 0},
     {"udp_scan_attack", udp_scan_attack, NULL, 0},
     {"udp_scan_benign", udp_scan_benign, NULL, 0},
+    {"snmp_attack", snmp_attack, NULL, 0},
+    {"snmp_benign", snmp_benign, NULL, 0},
+    {"rcmd_attack", rcmd_attack, NULL, 0},
+    {"rcmd_benign", rcmd_benign, NULL, 0},
     {"sweep_attack", sweep_attack, NULL, 0},
     {"sweep_benign", sweep_benign, NULL, 0},
     {"bruteforce_attack", brute_attack, NULL, 0},

@@ -8,7 +8,8 @@ The goldens (expected.jsonl) are the sensor's own output, reviewed; these facts 
 outside it. Per flow (its two endpoints and transport), Wireshark's dissectors give: the first
 DNS question's name, the first TLS ClientHello's SNI and JA3, the first ServerHello's JA3S, the
 first HTTP request's Host, the DCE-RPC operations requested ("svcctl:12": the interface as
-Wireshark names its dissector, and the operation number), and the protocols seen. run_case.py checks every flow event against
+Wireshark names its dissector, and the operation number), the SNMP community of v1/v2c
+messages, and the protocols seen. run_case.py checks every flow event against
 them and every alert naming a protocol against the protocols of its flow. Regenerate after
 changing a capture; the file says which tshark made it. A case's facts.args (one tshark option
 per line, kept in facts.json too) binds a dissector to a port Wireshark does not guess, e.g.
@@ -27,7 +28,7 @@ FIELDS = ["ip.src", "ip.dst", "ipv6.src", "ipv6.dst", "tcp.srcport", "tcp.dstpor
 DCERPC_IFACES = ["drsuapi", "svcctl", "atsvc", "taskschedulerservice", "winreg", "samr",
                  "lsarpc", "netlogon", "srvsvc", "wkssvc", "epm", "efs", "spoolss",
                  "iremotewinspool", "isystemactivator", "eventlog", "dispatch"]
-FIELDS += ["dcerpc.pkt_type"] + [i + ".opnum" for i in DCERPC_IFACES]
+FIELDS += ["dcerpc.pkt_type"] + [i + ".opnum" for i in DCERPC_IFACES] + ["snmp.community"]
 # Protocols of a frame that say nothing about the application.
 CARRIERS = {"eth", "ethertype", "ip", "ipv6", "tcp", "udp", "data", "vlan", "mpls", "pwethheur",
             "pweth", "sll", "pppoes", "ppp", "gre", "erspan", "vxlan", "llc", "null", "frame"}
@@ -89,6 +90,8 @@ def extract(pcap, args):
             fl["tls.ja3s.hash"] = first(v["tls.handshake.ja3s"])
         if v["http.request"] and v["http.host"] and "http.hostname" not in fl:
             fl["http.hostname"] = first(v["http.host"])
+        if v["snmp.community"] and "snmp.community" not in fl:
+            fl["snmp.community"] = first(v["snmp.community"])
         if "0" in v["dcerpc.pkt_type"].split(","):  # a request (type 0) in this frame
             for i in DCERPC_IFACES:
                 for n in filter(None, v[i + ".opnum"].split(",")):

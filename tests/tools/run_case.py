@@ -16,7 +16,9 @@ also saw must carry the same DNS query name, TLS SNI, JA3, JA3S and HTTP host (p
 sides or on neither), and every alert that names a protocol must be on a flow where Wireshark's
 dissectors found that protocol, and every alert that names a DCE-RPC operation ("dce_rpc=" and
 "opnum=") must be on a flow where Wireshark decoded a request of that interface and operation
-number. Then the golden: the flow events, ordered by start time and
+number; an alert saying a default SNMP community was used must be on a flow whose community
+tshark read as "public" or "private", and no event may carry a community tshark read. Then
+the golden: the flow events, ordered by start time and
 5-tuple, must match the flow records of expected.jsonl in count and in every field listed in
 FIELDS; the alerts, ordered by time, rule and addresses, must match its alert records in every
 field of ALERT_FIELDS (rule, category, severity, zones, hosts, evidence, count). flow_id and
@@ -103,6 +105,10 @@ def check_facts(case, events):
                           f"{fact.get(field)!r}")
             continue
         evidence = e["alert"]["metadata"]["evidence"]
+        if ("risk=snmp_default_community" in evidence and
+                fact.get("snmp.community") not in ("public", "private")):
+            bad += 1
+            print(f"fact {k}: alert says a default SNMP community, tshark read another")
         rpc = [v.split("=", 1)[1] for v in evidence if v.startswith(("dce_rpc=", "opnum="))]
         if len(rpc) == 2 and rpc[0].split(".")[0] in case_facts.DCERPC_IFACES:
             op = f"{rpc[0].split('.')[0]}:{rpc[1]}"
@@ -119,6 +125,14 @@ def check_facts(case, events):
                 bad += 1
                 print(f"fact {k}: alert {e['alert']['metadata']['rule'][0]} says {ev}, tshark "
                       f"dissected {fact['protocols']}")
+    # The community is a password: it never leaves the sensor.
+    secrets = {f["snmp.community"] for f in facts.values() if f.get("snmp.community")}
+    for e in events:
+        text = json.dumps(e)
+        for c in secrets:
+            if f'"{c}"' in text or f"={c}" in text:
+                bad += 1
+                print(f"an event carries the SNMP community {c!r}: {text[:120]}")
     if checked == 0 and facts:
         bad += 1
         print(f"{case}: no event matched a flow of facts.json")
