@@ -78,6 +78,7 @@ struct rule_match {
     uint16_t cats[8];
     struct rule_port ports[MM_MAX_LIST];
     uint8_t nprotos, ncats, nports;
+    uint8_t no_guess; /* protocols and categories match only what nDPI found in the payload */
 };
 
 /* One exception of a segmentation rule: from/to narrow the rule's zones (0: all of them). */
@@ -86,7 +87,8 @@ struct rule_allow {
     struct rule_match match;
 };
 
-enum scan_mode { SCAN_PORTS = 0, SCAN_HOSTS };
+/* scan: distinct ports of one server, distinct servers, or distinct servers of one service. */
+enum scan_mode { SCAN_PORTS = 0, SCAN_HOSTS, SCAN_SERVICE };
 
 /*
  * fold: which repeats within dedup are one alert. By default each rule type's own (the host

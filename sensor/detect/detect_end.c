@@ -60,6 +60,13 @@ int detect__eval_scan(struct detect *d, struct fctx *x, unsigned ri)
             return 0;
         e = detect__track_get(d->track[ri], detect__hash(ri, buf, 32), x->now);
         v = (uint64_t)x->f->key.proto << 16 | flow_dst_port(x->f);
+    } else if (r->scan_mode == SCAN_SERVICE) {
+        /* One service across many servers: a worm's or a sweep's fixed port. */
+        uint16_t dport = flow_dst_port(x->f);
+        buf[16] = x->f->key.proto;
+        memcpy(buf + 17, &dport, 2);
+        e = detect__track_get(d->track[ri], detect__hash(ri, buf, 19), x->now);
+        v = detect__hash(0, x->dst, 16);
     } else {
         e = detect__track_get(d->track[ri], detect__hash(ri, buf, 16), x->now);
         v = detect__hash(0, x->dst, 16);
@@ -69,6 +76,12 @@ int detect__eval_scan(struct detect *d, struct fctx *x, unsigned ri)
         return 0;
     detect__track_reset(e);
     detect__ev_add(&ev, r->scan_mode == SCAN_PORTS ? "distinct_ports=%u" : "distinct_hosts=%u", n);
+    if (r->scan_mode == SCAN_SERVICE)
+        detect__ev_add(&ev, "service=%s/%u",
+                       x->f->key.proto == 6    ? "tcp"
+                       : x->f->key.proto == 17 ? "udp"
+                                               : "icmp",
+                       flow_dst_port(x->f));
     detect__ev_add(&ev, "window_s=%u", r->window_s);
     detect__ev_add(&ev, "last_probe=%s/%u",
                    x->f->key.proto == 6    ? "tcp"

@@ -266,7 +266,7 @@ int rules_match(const struct rule_match *m, const struct flow *f)
 
     if (rules_match_empty(m))
         return 1;
-    if (names_protocol(m, f) && protocol_spoken(f))
+    if (names_protocol(m, f) && protocol_spoken(f) && !(m->no_guess && classify_is_guess(&f->app)))
         return 1;
     for (i = 0; i < m->nports; i++)
         if ((m->ports[i].l4 == 0 ? f->key.proto == 6 || f->key.proto == 17

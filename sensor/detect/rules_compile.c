@@ -69,6 +69,8 @@ static const struct {
     [K_FOLD] = {"fold", ALL_TYPES & ~T(HEALTH)},
     [K_OPERATIONS] = {"operations", T(DCERPC)},
     [K_EXCEPT_SERVERS] = {"except_servers", ALL_TYPES & ~T(HEALTH)},
+    [K_GUESSES] = {"guesses", T(EGRESS) | T(LATERAL) | T(FANOUT) | T(MAINTENANCE) | T(OBSOLETE) |
+                                  T(BRUTE_FORCE)},
 };
 
 /* --- value parsers -------------------------------------------------------------------------- */
@@ -405,6 +407,8 @@ static void rule_scope(struct compiler *C, struct rule *r, const struct ynode *c
         parse_zones(C, at[K_EXCEPT_FROM], "except_from", &r->except_from);
     if (at[K_SAME_ZONE] != NULL && ydoc_bool(&C->w, at[K_SAME_ZONE], "same_zone", &k))
         r->same_zone = (uint8_t)k;
+    if (at[K_GUESSES] != NULL && ydoc_bool(&C->w, at[K_GUESSES], "guesses", &k))
+        r->match.no_guess = (uint8_t)!k;
     if (at[K_PROTOCOLS] != NULL)
         parse_protocols(C, at[K_PROTOCOLS], &r->match);
     if (at[K_CATEGORIES] != NULL)
@@ -438,7 +442,8 @@ static int rule_word(struct compiler *C, const struct ynode *v, const char *what
 /* The numbers of counting rules, and the few words some types take. */
 static void rule_numbers(struct compiler *C, struct rule *r, int t, const struct ynode *const *at)
 {
-    static const char *const modes[] = {"ports", "hosts"}, *const sides[] = {"outside", "inside"},
+    static const char *const modes[] = {"ports", "hosts", "service"},
+                             *const sides[] = {"outside", "inside"},
                              *const *svc = config_service_keys;
     unsigned bits = 0;
     int k;
@@ -460,8 +465,8 @@ static void rule_numbers(struct compiler *C, struct rule *r, int t, const struct
     if (at[K_JITTER] != NULL)
         ydoc_uint(&C->w, at[K_JITTER], "jitter (percent)", 1, 100, &r->jitter_pct);
     if (at[K_MODE] != NULL &&
-        (k = rule_word(C, at[K_MODE], "mode", modes, 2, "ports or hosts")) >= 0)
-        r->scan_mode = k == 0 ? SCAN_PORTS : SCAN_HOSTS;
+        (k = rule_word(C, at[K_MODE], "mode", modes, 3, "ports, hosts or service")) >= 0)
+        r->scan_mode = (uint8_t)k; /* the words are in enum scan_mode's order */
     if (at[K_MAINT_WINDOW] != NULL && (k = rule_word(C, at[K_MAINT_WINDOW], "maintenance_window",
                                                      sides, 2, "inside or outside")) >= 0)
         r->inside_window = (uint8_t)k;

@@ -60,6 +60,7 @@ enum rule_key {
     K_FOLD,
     K_OPERATIONS,
     K_EXCEPT_SERVERS,
+    K_GUESSES,
     K__COUNT
 };
 

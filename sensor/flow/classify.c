@@ -386,6 +386,9 @@ static void finish(struct classify *c, struct flow *f, int give_up)
                      s->nf->confidence == NDPI_CONFIDENCE_MATCH_BY_IP))
         f->app.risk |= 1ULL << CLASSIFY_RISK_SHELL;
     f->app.risk |= snmp_risks(s->snmp, &p);
+    if ((f->app.risk & (1ULL << NDPI_SUSPICIOUS_DGA_DOMAIN)) &&
+        classify__dga_only_below_registered(c->mod, s->nf->host_server_name))
+        f->app.risk &= ~(1ULL << NDPI_SUSPICIOUS_DGA_DOMAIN);
     if (s->rcmd == 2)
         f->app.risk |= 1ULL << CLASSIFY_RISK_R_COMMAND;
     classify__meta_collect(f, s->nf, &p, &seen);

@@ -1,7 +1,8 @@
 /*
  * What the classifier reads from a flow's packets itself, where nDPI 4.2 falls short: an SSL 2.0
  * ClientHello, SSH protocol 1 banners, a command shell answering on a plain TCP connection, a
- * BSD r-command's request, and whether Telnet credentials really crossed. Pure functions over bytes
+ * BSD r-command's request, whether Telnet credentials really crossed, and whether a DGA verdict
+ * rests on a subdomain only. Pure functions over bytes
  * and nDPI's flow state.
  */
 #include <string.h>
@@ -116,4 +117,33 @@ int classify__rcmd_request(const uint8_t *p, uint32_t len)
         if (p[i] != '\0' && (p[i] < 0x20 || p[i] >= 0x7f))
             return 0;
     return 1;
+}
+
+int classify__dga_only_below_registered(struct ndpi_detection_module_struct *mod, const char *name)
+{
+    char reg[256];
+    const char *dot[3] = {NULL, NULL, NULL}, *p, *start;
+    size_t len = strlen(name), sld;
+
+    if (len == 0 || len >= sizeof(reg))
+        return 0;
+    for (p = name + len; p > name; p--) { /* the last three dots, right to left */
+        if (p[-1] == '.' && (dot[0] == NULL || dot[1] == NULL || dot[2] == NULL)) {
+            dot[dot[0] == NULL ? 0 : dot[1] == NULL ? 1 : 2] = p - 1;
+            if (dot[2] != NULL)
+                break;
+        }
+    }
+    if (dot[1] == NULL)
+        return 0; /* two labels or fewer: the name is the registered domain */
+    start = dot[1] + 1;
+    /* example.co.jp, example.com.au: a 2-letter country code under a short second level. */
+    sld = (size_t)(dot[0] - dot[1] - 1);
+    if (strlen(dot[0] + 1) == 2 && sld <= 3) {
+        if (dot[2] == NULL)
+            return 0;
+        start = dot[2] + 1;
+    }
+    memcpy(reg, start, len - (size_t)(start - name) + 1);
+    return !ndpi_check_dga_name(mod, NULL, reg, 1);
 }

@@ -944,6 +944,33 @@ static void sweep_benign(struct gen *g)
     sweep(g, 10);
 }
 
+/* An infected PC trying 445 on 35 internet hosts, most of which never answer. */
+static void wormsweep_attack(struct gen *g)
+{
+    char dst[32];
+    int i;
+
+    for (i = 1; i <= 35; i++) {
+        snprintf(dst, sizeof(dst), "198.18.%d.%d", i, 7 * i);
+        tcp_conv(g, "10.5.0.19", (uint16_t)(51000 + i), dst, 445, i % 5 ? TCP_PROBE : TCP_REFUSED,
+                 NULL, 0);
+    }
+    expect(g, "recon.internet_service_sweep", "10.5.0.19", "198.18.30.210", 1);
+}
+
+/* A peer-to-peer client reaching 35 peers, each on its own port, many gone: no sweep. */
+static void wormsweep_benign(struct gen *g)
+{
+    char dst[32];
+    int i;
+
+    for (i = 1; i <= 35; i++) {
+        snprintf(dst, sizeof(dst), "198.18.%d.%d", i, 7 * i);
+        tcp_conv(g, "10.5.0.20", (uint16_t)(52000 + i), dst, (uint16_t)(20000 + 97 * i),
+                 i % 5 ? TCP_PROBE : TCP_REFUSED, NULL, 0);
+    }
+}
+
 static void brute(struct gen *g, int sessions)
 {
     int i;
@@ -1014,13 +1041,15 @@ static void beacon_benign(struct gen *g)
 
 static void dga_attack(struct gen *g)
 {
-    dns_exchange(g, "10.5.0.95", "10.6.0.53", "xktzjm.topcentc.top", "203.0.113.95");
+    dns_exchange(g, "10.5.0.95", "10.6.0.53", "www.xktzjmtopcentc.top", "203.0.113.95");
     expect(g, "c2.dga_domain", "10.5.0.95", "10.6.0.53", 1);
 }
 
+/* A city's site, and a numbered meeting host under a known domain, which nDPI alone calls DGA. */
 static void dga_benign(struct gen *g)
 {
     dns_exchange(g, "10.5.0.95", "10.6.0.53", "www.city.okayama.jp", "203.0.113.96");
+    dns_exchange(g, "10.5.0.95", "10.6.0.53", "meet27083742.adobeconnect.com", "203.0.113.97");
 }
 
 /* A DHCP OFFER (RFC 2131) from server to 255.255.255.255. */
@@ -1163,7 +1192,7 @@ static void demo(struct gen *g)
     int i;
 
     g->t = T0 + 12 * 3600 * SEC; /* 02:00 JST */
-    dns_exchange(g, "10.5.0.95", "10.6.0.53", "xktzjm.topcentc.top", "203.0.113.95");
+    dns_exchange(g, "10.5.0.95", "10.6.0.53", "www.xktzjmtopcentc.top", "203.0.113.95");
     for (i = 0; i < 3; i++)
         tcp_conv(g, "10.4.0.50", (uint16_t)(50050 + i), "10.3.0.7", 23, TCP_CLOSE, telnet_msgs, 3);
     portscan(g, 25);
@@ -1222,6 +1251,8 @@ static const struct scenario {
     {"rcmd_benign", rcmd_benign, NULL, 0},
     {"sweep_attack", sweep_attack, NULL, 0},
     {"sweep_benign", sweep_benign, NULL, 0},
+    {"internet_sweep_attack", wormsweep_attack, NULL, 0},
+    {"internet_sweep_benign", wormsweep_benign, NULL, 0},
     {"bruteforce_attack", brute_attack, NULL, 0},
     {"bruteforce_benign", brute_benign, NULL, 0},
     {"exfiltration_attack", exfil_attack, NULL, 0},

@@ -177,7 +177,7 @@ static void test_errors(void **state)
     load_bad(HEAD("scan") "    mode: ports\n    threshold: 1000\n    window: 60s\n",
              "r.yaml:12:16: threshold must be a whole number from 2 to 256, not '1000'");
     load_bad(HEAD("scan") "    mode: diagonal\n    threshold: 10\n    window: 60s\n",
-             "r.yaml:11:11: mode must be ports or hosts, not 'diagonal'");
+             "r.yaml:11:11: mode must be ports, hosts or service, not 'diagonal'");
     load_bad(HEAD("brute_force") "    protocols: [SSH]\n    threshold: 5\n    window: 5 min\n",
              "r.yaml:13:13: window must be a duration from 1s to 30d (90, 90s, 5m, 2h, 1d), not "
              "'5 min'");
