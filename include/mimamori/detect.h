@@ -41,6 +41,14 @@ void detect_set_response(struct detect *d, struct response *r);
 /* A flow event (a flow_event_handler function; ud is the detector). */
 void detect_flow_event(void *ud, enum flow_event ev, struct flow *f, enum flow_end_reason reason);
 
+/*
+ * A DNS query on flow f whose name carries data (dnscache_data_chars() gave chars): the
+ * dns_tunnel rules count such names per client and registered domain (reg, from
+ * dnscache_registered(); -1 when the name has none).
+ */
+void detect_dns_query(struct detect *d, struct flow *f, const char *name, int reg, uint16_t qtype,
+                      unsigned chars);
+
 /* Packet time advanced to now_us: close folds whose window has passed. */
 void detect_tick(struct detect *d, uint64_t now_us);
 

@@ -35,6 +35,31 @@ MM_MUST_CHECK int dnscache_parse(const uint8_t *msg, size_t len, struct dns_answ
  */
 int dnscache_question(const uint8_t *msg, size_t len, char out[DNS_NAME_MAX]);
 
+/*
+ * The first question of a query (QR clear) with its type in *qtype; the name byte for byte as
+ * sent (at most 255 bytes, dot-separated; a NUL or dot inside a label becomes '?'), not
+ * escaped: tunnels put raw bytes in labels. 0, or MM_EINVAL.
+ */
+int dnscache_query(const uint8_t *msg, size_t len, char out[DNS_NAME_MAX], uint16_t *qtype);
+
+/*
+ * Where a name's registered domain starts (an offset into name): its last two labels, or three
+ * under a country's short second level ("example.co.jp"). -1 when the last label is not a
+ * top-level domain at all (digits or other characters: dnscat2 without a domain sends such
+ * names). Pure.
+ */
+int dnscache_registered(const char *name);
+
+/*
+ * How many characters the labels left of the registered domain (reg, from
+ * dnscache_registered) hold, when they look like carried data: at least 24 characters, dots
+ * not counted, with an entropy of 3.5 bits per character or more (hex, base32, base64 and
+ * iodine's raw encodings); 0 otherwise. DNS tunnels and exfiltration write such names, and so
+ * do a few long host names (czfe105.front01.iad01.production): what tells them apart is how many
+ * distinct ones one client asks for under one domain (the dns_tunnel rules). Pure.
+ */
+unsigned dnscache_data_chars(const char *name, int reg);
+
 struct dnscache;
 
 MM_MUST_CHECK int dnscache_create(struct dnscache **out, unsigned slots);

@@ -35,6 +35,7 @@
     X(HL7_SENDER, "hl7_sender")                                                                    \
     X(DICOM_REJECT, "dicom_reject")                                                                \
     X(DCERPC, "dcerpc")                                                                            \
+    X(DNS_TUNNEL, "dns_tunnel")                                                                    \
     X(HEALTH, "health")
 
 enum rule_type {

@@ -351,6 +351,28 @@ static void medical_segment(struct worker *w, struct flow *f, const struct pkt_v
     medical_news_clear(f);
 }
 
+/* A DNS query whose name carries data goes to the tunnel rules; other queries stop here. */
+static void dns_query(struct worker *w, struct flow *f, const struct pkt_view *pv)
+{
+    char name[DNS_NAME_MAX];
+    const uint8_t *p = pv->payload;
+    uint32_t n = pv->payload_len;
+    uint16_t qtype;
+    unsigned chars;
+    int reg;
+
+    if (pv->proto == 6) /* over TCP, after the message's two-byte length */
+        p += 2, n = n > 2 ? n - 2 : 0;
+    if (dnscache_query(p, n, name, &qtype) != 0)
+        return;
+    reg = dnscache_registered(name);
+    if ((chars = dnscache_data_chars(name, reg)) == 0)
+        return;
+    lock(w->e);
+    detect_dns_query(w->e->det, f, name, reg, qtype, chars);
+    unlock(w->e);
+}
+
 /*
  * A TCP segment for the DCE-RPC parser: an operation called for the first time is news for the
  * rules, now if the flow is classified, else when it is.
@@ -577,6 +599,8 @@ void engine_packet(struct engine *e, unsigned worker, const struct capture_pkt *
         if (f->app.state != NULL && pv.l3_len > 0 &&
             classify_packet(w->cls, f, &pv, dir, pkt->ts_us))
             dispatch(w, FLOW_EV_CLASSIFIED, f, FLOW_END_TIMEOUT);
+        if (pv.dst_port == 53 && pv.payload_len > 0 && (pv.proto == 17 || pv.proto == 6))
+            dns_query(w, f, &pv);
         /* DNS answers name the addresses internal hosts connect to next. */
         if (pv.proto == 17 && pv.src_port == 53 && pv.payload_len > 0) {
             lock(e);

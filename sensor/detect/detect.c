@@ -74,6 +74,36 @@ static void on_ended(struct detect *d, struct fctx *x)
     }
 }
 
+static void fctx_init(struct detect *d, struct fctx *x, struct flow *f)
+{
+    x->f = f;
+    x->src = flow_src_addr(f);
+    x->dst = flow_dst_addr(f);
+    x->sz = config_zone_of(d->cfg, x->src);
+    x->dz = config_zone_of(d->cfg, x->dst);
+    x->now = f->last_us;
+    x->local_only =
+        detect__not_unicast(x->src) || detect__not_unicast(x->dst) || (f->flags & FLOW_F_L2_GROUP);
+    x->d = d;
+    x->named = 0;
+}
+
+void detect_dns_query(struct detect *d, struct flow *f, const char *name, int reg, uint16_t qtype,
+                      unsigned chars)
+{
+    struct fctx x;
+    unsigned i;
+
+    if (d->rs == NULL)
+        return;
+    fctx_init(d, &x, f);
+    if (x.local_only)
+        return;
+    for (i = 0; i < d->rs->n; i++)
+        if (d->rs->r[i].type == RULE_DNS_TUNNEL && d->rs->r[i].enabled)
+            detect__eval_dns_tunnel(d, &x, i, name, reg, qtype, chars);
+}
+
 void detect_flow_event(void *ud, enum flow_event ev, struct flow *f, enum flow_end_reason reason)
 {
     struct detect *d = ud;
@@ -85,16 +115,7 @@ void detect_flow_event(void *ud, enum flow_event ev, struct flow *f, enum flow_e
     if ((ev == FLOW_EV_CLASSIFIED && (f->flags & FLOW_F_EVALUATED)) ||
         (ev == FLOW_EV_APP && (d->napp == 0 || !(f->flags & FLOW_F_EVALUATED))))
         return;
-    x.f = f;
-    x.src = flow_src_addr(f);
-    x.dst = flow_dst_addr(f);
-    x.sz = config_zone_of(d->cfg, x.src);
-    x.dz = config_zone_of(d->cfg, x.dst);
-    x.now = f->last_us;
-    x.local_only =
-        detect__not_unicast(x.src) || detect__not_unicast(x.dst) || (f->flags & FLOW_F_L2_GROUP);
-    x.d = d;
-    x.named = 0;
+    fctx_init(d, &x, f);
     detect_tick(d, x.now);
     if (ev == FLOW_EV_APP) {
         unsigned i;
@@ -156,7 +177,8 @@ static int tracked(const struct rule *r)
 {
     return r->type == RULE_FANOUT || r->type == RULE_SCAN || r->type == RULE_BRUTE_FORCE ||
            r->type == RULE_BEACONING || r->type == RULE_EXFILTRATION ||
-           r->type == RULE_DICOM_REJECT || (r->type == RULE_DCERPC && r->threshold > 0);
+           r->type == RULE_DICOM_REJECT || r->type == RULE_DNS_TUNNEL ||
+           (r->type == RULE_DCERPC && r->threshold > 0);
 }
 
 static unsigned track_items(const struct rule *r)
@@ -210,7 +232,8 @@ static int plan_build(struct plan *p, const struct mm_config *cfg, const struct 
         case RULE_SEGMENTATION:
             p->segment[p->nseg++] = i;
             break;
-        case RULE_HEALTH: /* the health module's */
+        case RULE_HEALTH:     /* the health module's */
+        case RULE_DNS_TUNNEL: /* per DNS query: detect_dns_query() */
             break;
         case RULE_SCAN:
         case RULE_BRUTE_FORCE:

@@ -110,12 +110,13 @@ static void need_dicom_ae(struct compiler *C, const struct ynode *n, const struc
     NEED(at[K_CHECK] == NULL, "dicom_ae rule '%s' needs check", r->key);
 }
 
+/* dicom_reject and dns_tunnel: a threshold within a window, nothing else. */
 static void need_dicom_reject(struct compiler *C, const struct ynode *n, const struct rule *r,
                               const struct ynode *const *at)
 {
     (void)at;
-    NEED(r->threshold == 0 || r->window_s == 0, "dicom_reject rule '%s' needs threshold and window",
-         r->key);
+    NEED(r->threshold == 0 || r->window_s == 0, "%s rule '%s' needs threshold and window",
+         rules_type_name((enum rule_type)r->type), r->key);
 }
 
 /* Each check names what it needs: the clock a tolerance, silence a window, the rest all three. */
@@ -166,6 +167,7 @@ static const need_fn needs[RULE__COUNT] = {
     [RULE_DICOM_AE] = need_dicom_ae,
     [RULE_DICOM_REJECT] = need_dicom_reject,
     [RULE_DCERPC] = need_dcerpc,
+    [RULE_DNS_TUNNEL] = need_dicom_reject,
     [RULE_HEALTH] = need_health,
 };
 

@@ -9,6 +9,8 @@
 
 #include <ndpi_api.h>
 
+#include "mimamori/dnscache.h"
+
 #include "classify_int.h"
 
 #define CLEAR_CREDENTIALS (1ULL << NDPI_CLEAR_TEXT_CREDENTIALS)
@@ -121,29 +123,12 @@ int classify__rcmd_request(const uint8_t *p, uint32_t len)
 
 int classify__dga_only_below_registered(struct ndpi_detection_module_struct *mod, const char *name)
 {
-    char reg[256];
-    const char *dot[3] = {NULL, NULL, NULL}, *p, *start;
-    size_t len = strlen(name), sld;
+    char reg[DNS_NAME_MAX];
+    int at = dnscache_registered(name);
+    size_t n;
 
-    if (len == 0 || len >= sizeof(reg))
-        return 0;
-    for (p = name + len; p > name; p--) { /* the last three dots, right to left */
-        if (p[-1] == '.' && (dot[0] == NULL || dot[1] == NULL || dot[2] == NULL)) {
-            dot[dot[0] == NULL ? 0 : dot[1] == NULL ? 1 : 2] = p - 1;
-            if (dot[2] != NULL)
-                break;
-        }
-    }
-    if (dot[1] == NULL)
-        return 0; /* two labels or fewer: the name is the registered domain */
-    start = dot[1] + 1;
-    /* example.co.jp, example.com.au: a 2-letter country code under a short second level. */
-    sld = (size_t)(dot[0] - dot[1] - 1);
-    if (strlen(dot[0] + 1) == 2 && sld <= 3) {
-        if (dot[2] == NULL)
-            return 0;
-        start = dot[2] + 1;
-    }
-    memcpy(reg, start, len - (size_t)(start - name) + 1);
+    if (at <= 0 || (n = strlen(name + at)) >= sizeof(reg))
+        return 0; /* the name is its registered domain, or has none */
+    memcpy(reg, name + at, n + 1);
     return !ndpi_check_dga_name(mod, NULL, reg, 1);
 }

@@ -9,6 +9,7 @@
  *  |QR| Opcode    |AA|TC|RD|RA| Z      | RCODE     |
  *  | QDCOUNT | ANCOUNT | NSCOUNT | ARCOUNT (16 bits each)
  */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -31,10 +32,19 @@ static uint16_t get16(const uint8_t *p)
  * "\DDD". So a label holding a NUL or a dot can never make the name read as another one
  * ("vendor.example\000.attacker.test" is not "vendor.example"). -1 when it does not fit.
  */
+#define RAW 2 /* put_char()'s fold: bytes as sent, not escaped */
+
 static int put_char(char *out, size_t *olen, uint8_t ch, int fold)
 {
     size_t n = *olen;
 
+    if (fold == RAW) { /* one byte for one byte: a NUL or a dot inside a label becomes '?' */
+        if (n + 1 >= DNS_NAME_MAX)
+            return -1;
+        out[n++] = ch == 0 || ch == '.' ? '?' : (char)ch;
+        *olen = n;
+        return 0;
+    }
     if (fold && ch >= 'A' && ch <= 'Z')
         ch = (uint8_t)(ch + ('a' - 'A'));
     if (ch > ' ' && ch < 0x7f && ch != '.' && ch != '\\') {
@@ -117,6 +127,62 @@ int dnscache_question(const uint8_t *msg, size_t len, char out[DNS_NAME_MAX])
     if (len < DNS_HDR_LEN || get16(msg + 4) == 0 || (msg[2] & 0x78) != 0)
         return MM_EINVAL; /* no question, or an opcode other than QUERY */
     return read_name(msg, len, &off, out, 0) == 0 && off + 4 <= len ? 0 : MM_EINVAL;
+}
+
+int dnscache_query(const uint8_t *msg, size_t len, char out[DNS_NAME_MAX], uint16_t *qtype)
+{
+    size_t off = DNS_HDR_LEN;
+
+    out[0] = '\0';
+    if (len < DNS_HDR_LEN || (msg[2] & 0x80) || get16(msg + 4) == 0 || (msg[2] & 0x78) != 0)
+        return MM_EINVAL;
+    if (read_name(msg, len, &off, out, RAW) != 0 || off + 4 > len)
+        return MM_EINVAL;
+    *qtype = get16(msg + off);
+    return 0;
+}
+
+int dnscache_registered(const char *name)
+{
+    size_t len = strlen(name), i;
+    long dot[3] = {-1, -1, -1};
+    unsigned ndots = 0;
+
+    while (len > 0 && name[len - 1] == '.')
+        len--;
+    for (i = len; i > 0 && ndots < 3; i--)
+        if (name[i - 1] == '.')
+            dot[ndots++] = (long)(i - 1);
+    /* The top-level label: letters, or an IDN's "xn--", and no longer than any there is. */
+    if (len - (size_t)(dot[0] + 1) > 24)
+        return -1;
+    for (i = (size_t)(dot[0] + 1); i < len; i++)
+        if (!((name[i] >= 'a' && name[i] <= 'z') || (name[i] >= 'A' && name[i] <= 'Z')) &&
+            strncmp(name + dot[0] + 1, "xn--", 4) != 0)
+            return -1;
+    if (len == 0 || ndots < 2)
+        return 0;
+    if (len - (size_t)dot[0] - 1 == 2 && dot[0] - dot[1] - 1 <= 3) /* co.jp, com.au */
+        return ndots == 3 ? (int)dot[2] + 1 : 0;
+    return (int)dot[1] + 1;
+}
+
+unsigned dnscache_data_chars(const char *name, int reg)
+{
+    unsigned count[256] = {0}, n = 0, i, end = reg < 0 ? (unsigned)strlen(name) : (unsigned)reg;
+    double h = 0;
+
+    for (i = 0; i < end; i++)
+        if (name[i] != '.')
+            count[(uint8_t)name[i]]++, n++;
+    if (n < 24)
+        return 0;
+    for (i = 0; i < 256; i++)
+        if (count[i] != 0) {
+            double p = (double)count[i] / n;
+            h -= p * log2(p);
+        }
+    return h >= 3.5 ? n : 0;
 }
 
 int dnscache_parse(const uint8_t *msg, size_t len, struct dns_answers *out)

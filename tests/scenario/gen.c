@@ -1052,6 +1052,44 @@ static void dga_benign(struct gen *g)
     dns_exchange(g, "10.5.0.95", "10.6.0.53", "meet27083742.adobeconnect.com", "203.0.113.97");
 }
 
+/* A file leaving in base32 chunks, one lookup each, under the attacker's domain. */
+static void dns_tunnel_attack(struct gen *g)
+{
+    static const char b32[] = "abcdefghijklmnopqrstuvwxyz234567";
+    uint32_t seed = 0x2468ace1u;
+    char name[128];
+    int i, k;
+
+    for (i = 0; i < 25; i++) {
+        for (k = 0; k < 40; k++) {
+            seed = seed * 1103515245u + 12345u;
+            name[k] = b32[(seed >> 16) & 31];
+        }
+        snprintf(name + 40, sizeof(name) - 40, ".%02d.t.exfil-example.net", i);
+        dns_exchange(g, "10.5.0.96", "10.6.0.53", name, "203.0.113.98");
+    }
+    expect(g, "exfil.dns_tunnel", "10.5.0.96", "10.6.0.53", 1);
+}
+
+/*
+ * What is not a tunnel: a long content-addressed host name asked for again and again, many
+ * short host names under one CDN, and block-list lookups (an address in the labels).
+ */
+static void dns_tunnel_benign(struct gen *g)
+{
+    char name[128];
+    int i;
+
+    for (i = 0; i < 25; i++) {
+        dns_exchange(g, "10.5.0.97", "10.6.0.53", "d3kxf7q2m9zw1v8c4b6n0a5s.cloudfront.net",
+                     "203.0.113.99");
+        snprintf(name, sizeof(name), "edge-%03d.tokyo.cdn.example.net", 7 * i);
+        dns_exchange(g, "10.5.0.97", "10.6.0.53", name, "203.0.113.100");
+        snprintf(name, sizeof(name), "%d.%d.113.203.zen.spamhaus.org", i, 3 * i);
+        dns_exchange(g, "10.5.0.97", "10.6.0.53", name, "127.0.0.2");
+    }
+}
+
 /* A DHCP OFFER (RFC 2131) from server to 255.255.255.255. */
 static void dhcp_offer(struct gen *g, const char *server)
 {
@@ -1261,6 +1299,8 @@ static const struct scenario {
     {"beaconing_benign", beacon_benign, NULL, 0},
     {"dga_attack", dga_attack, NULL, 0},
     {"dga_benign", dga_benign, NULL, 0},
+    {"dns_tunnel_attack", dns_tunnel_attack, NULL, 0},
+    {"dns_tunnel_benign", dns_tunnel_benign, NULL, 0},
     {"rogue_attack", rogue_attack, NULL, 0},
     {"rogue_benign", rogue_benign, NULL, 0},
     {"medical_zone_attack", medzone_attack, NULL, 0},

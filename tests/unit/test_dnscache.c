@@ -176,12 +176,50 @@ static void test_question(void **state)
     assert_int_equal(dnscache_question(m, 16, name), MM_EINVAL); /* cut in the name */
 }
 
+/* Queries read byte for byte, registered domains, and names that carry data. */
+static void test_query_shape(void **state)
+{
+    static const char *const raw[] = {"a\xbc\x00.b", "pirate", "sea", NULL};
+    static const size_t raw_len[] = {5, 6, 3};
+    char name[DNS_NAME_MAX];
+    uint16_t qtype = 0;
+    uint8_t m[512];
+    size_t n = response_for(m, raw, raw_len);
+
+    (void)state;
+    assert_int_equal(dnscache_query(m, n, name, &qtype), MM_EINVAL); /* a response */
+    m[2] = 0x01;
+    assert_int_equal(dnscache_query(m, n, name, &qtype), 0);
+    assert_int_equal(qtype, 1);
+    assert_string_equal(name, "a\xbc??b.pirate.sea"); /* NUL and dot in a label: '?' */
+    assert_int_equal(dnscache_registered("www.example.com"), 4);
+    assert_int_equal(dnscache_registered("example.com"), 0);
+    assert_int_equal(dnscache_registered("www.city.okayama.jp"), 9);
+    assert_int_equal(dnscache_registered("a.b.example.co.jp"), 4);
+    assert_int_equal(dnscache_registered("co.jp"), 0);
+    assert_int_equal(dnscache_registered("host.example.com."), 5);
+    assert_int_equal(dnscache_registered("dnscat.546b03f5.5a03b5b1e1aa"), -1); /* no TLD */
+    assert_int_equal(dnscache_registered("x.xn--wgv71a"), 0);
+    /*
+     * 40 base32 characters carry data; so, by this measure, does a long host name (the rule
+     * counts distinct names per domain); one letter repeated and an address do not.
+     */
+    assert_int_equal(
+        dnscache_data_chars(
+            "mfrggzdfmztwq2lknnwg23tpobyxe43uov3ho6dz.t.evil.example",
+            dnscache_registered("mfrggzdfmztwq2lknnwg23tpobyxe43uov3ho6dz.t.evil.example")),
+        41);
+    assert_int_equal(dnscache_data_chars("czfe105.front01.iad01.production.nest.com", 33), 29);
+    assert_int_equal(dnscache_data_chars("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.example.com", 35), 0);
+    assert_int_equal(dnscache_data_chars("4.3.2.1.zen.spamhaus.org", 8), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_dns_parse),       cmocka_unit_test(test_dns_hostile),
         cmocka_unit_test(test_dns_label_bytes), cmocka_unit_test(test_dns_cache),
-        cmocka_unit_test(test_question),
+        cmocka_unit_test(test_question),        cmocka_unit_test(test_query_shape),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
