@@ -6,8 +6,10 @@
  * begins without copying a byte; only headers are read (binds, requests, SMB CREATE for the pipe
  * name), never a stub. What matters to detection is a short table of operations that attackers
  * use and ordinary clients do not (DCSync, remote services and tasks, WMI and DCOM execution,
- * remote registry, domain enumeration, authentication coercion); each flow keeps a bit and a
- * count per operation of that table.
+ * remote registry, domain enumeration, authentication coercion), and two pseudo-operations of
+ * interface "auth" for NTLMSSP authentications with an NTLMv1 or LAN Manager response (SMB
+ * session setup, DCE-RPC bind and auth3); each flow keeps a bit and a count per operation of
+ * that table.
  */
 #ifndef MIMAMORI_DCERPC_H
 #define MIMAMORI_DCERPC_H

@@ -7,20 +7,21 @@
  * contexts, calls; SMB CREATE, WRITE, IOCTL, WRITE_ANDX, TRANSACTION) and the answers to pipe
  * CREATEs, which give the file id later writes name.
  */
+#define _GNU_SOURCE /* memmem */
 #include <stdlib.h>
 #include <string.h>
 
 #include "mimamori/dcerpc.h"
 
 /* DCE-RPC connection-oriented PDU types (C706 chapter 12). */
-enum { PT_REQUEST = 0, PT_BIND = 11, PT_ALTER_CONTEXT = 14 };
+enum { PT_REQUEST = 0, PT_BIND = 11, PT_ALTER_CONTEXT = 14, PT_AUTH3 = 16 };
 #define PFC_FIRST_FRAG  0x01u
 #define PFC_OBJECT_UUID 0x80u
 #define CO_HDR          16u
 
 /* SMB2 commands (MS-SMB2 2.2.1) and SMB1 commands (MS-CIFS 2.2.2.1). */
-enum { SMB2_CREATE = 5, SMB2_WRITE = 9, SMB2_IOCTL = 11 };
-enum { SMB1_TRANSACTION = 0x25, SMB1_WRITE_ANDX = 0x2f };
+enum { SMB2_SESSION_SETUP = 1, SMB2_CREATE = 5, SMB2_WRITE = 9, SMB2_IOCTL = 11 };
+enum { SMB1_TRANSACTION = 0x25, SMB1_WRITE_ANDX = 0x2f, SMB1_SESSION_SETUP_ANDX = 0x73 };
 #define SMB2_HDR              64u
 #define SMB2_FLAGS_RESPONSE   0x1u
 #define SMB1_HDR              32u
@@ -151,6 +152,43 @@ static void pdu_bind(struct dcerpc_info *in, struct dcerpc_channel *c, const uin
     }
 }
 
+/* Operation op of the table called over channel c (NULL: not over a pipe). */
+static unsigned called(struct dcerpc_info *in, int op, const struct dcerpc_channel *c)
+{
+    if (in->count[op] < UINT16_MAX)
+        in->count[op]++;
+    if (in->ops & 1ull << op)
+        return 0;
+    if (in->ops == 0) {
+        in->first_op = (uint8_t)op;
+        if (c != NULL)
+            memcpy(in->first_pipe, c->pipe, sizeof(in->first_pipe));
+    }
+    in->ops |= 1ull << op;
+    in->fresh |= 1ull << op;
+    return DCERPC_NEWS;
+}
+
+/*
+ * An NTLMSSP AUTHENTICATE message (MS-NLMP 2.2.1.3) in n bytes: its NT response is 24 bytes
+ * long for NTLMv1 (longer for NTLMv2); with none and a 24-byte LM response, LAN Manager.
+ */
+static unsigned ntlm_auth(struct dcerpc_info *in, const uint8_t *p, uint32_t n)
+{
+    static const uint8_t sig[8] = {'N', 'T', 'L', 'M', 'S', 'S', 'P', 0};
+    const uint8_t *m = n >= 28 ? memmem(p, n, sig, sizeof(sig)) : NULL;
+    uint16_t lm, nt;
+
+    if (m == NULL || (uint32_t)(p + n - m) < 28 || le32(m + 8) != 3)
+        return 0;
+    lm = le16(m + 12), nt = le16(m + 20);
+    if (nt == 24)
+        return called(in, dcerpc_op_lookup("auth.NTLMv1"), NULL);
+    if (nt == 0 && lm == 24)
+        return called(in, dcerpc_op_lookup("auth.LM"), NULL);
+    return 0;
+}
+
 static unsigned pdu_request(struct dcerpc_info *in, const struct dcerpc_channel *c,
                             const uint8_t *p, uint32_t n, int little)
 {
@@ -165,17 +203,7 @@ static unsigned pdu_request(struct dcerpc_info *in, const struct dcerpc_channel 
     if ((iface = ctx_iface(c, rd16(p + CO_HDR + 4, little))) < 0 ||
         (op = dcerpc_op_find((unsigned)iface, rd16(p + CO_HDR + 6, little))) < 0)
         return 0;
-    if (in->count[op] < UINT16_MAX)
-        in->count[op]++;
-    if (in->ops & 1ull << op)
-        return 0;
-    if (in->ops == 0) {
-        in->first_op = (uint8_t)op;
-        memcpy(in->first_pipe, c->pipe, sizeof(in->first_pipe));
-    }
-    in->ops |= 1ull << op;
-    in->fresh |= 1ull << op;
-    return DCERPC_NEWS;
+    return called(in, op, c);
 }
 
 /*
@@ -194,6 +222,9 @@ static unsigned pdus(struct dcerpc_info *in, uint64_t fid, const uint8_t *p, uin
         uint32_t len = rd16(p + 8, little), have = len < n ? len : n;
         if (p[2] == PT_BIND || p[2] == PT_ALTER_CONTEXT)
             pdu_bind(in, c, p, have, little);
+        if ((p[2] == PT_BIND || p[2] == PT_ALTER_CONTEXT || p[2] == PT_AUTH3) &&
+            rd16(p + 10, little) > 0)
+            news |= ntlm_auth(in, p, have);
         else if (p[2] == PT_REQUEST)
             news |= pdu_request(in, c, p, have, little);
         if (len >= n)
@@ -270,7 +301,11 @@ static unsigned smb2_message(struct dcerpc_info *in, const uint8_t *h, uint32_t 
             return news;
         cmd = le16(h + 12), response = le32(h + 16) & SMB2_FLAGS_RESPONSE;
         next = le32(h + 20);
-        if (cmd == SMB2_CREATE) {
+        if (cmd == SMB2_SESSION_SETUP && !response && n >= SMB2_HDR + 16) {
+            off = le16(h + SMB2_HDR + 12), len = le16(h + SMB2_HDR + 14);
+            if (off >= SMB2_HDR + 24 && off < n)
+                news |= ntlm_auth(in, h + off, len < n - off ? len : n - off);
+        } else if (cmd == SMB2_CREATE) {
             smb2_create(in, h, next != 0 && next < n ? next : n, response);
         } else if (!response && cmd == SMB2_WRITE && n >= SMB2_HDR + 32) {
             off = le16(h + SMB2_HDR + 2), len = le32(h + SMB2_HDR + 4);
@@ -291,6 +326,27 @@ static unsigned smb2_message(struct dcerpc_info *in, const uint8_t *h, uint32_t 
     }
 }
 
+/*
+ * SESSION_SETUP_ANDX (MS-CIFS 2.2.4.53): with extended security (12 words) an NTLMSSP blob
+ * after the words; without (13 words) the responses themselves, whose lengths tell LAN
+ * Manager (an OEM response only) from NTLMv1 (a 24-byte Unicode response).
+ */
+static unsigned smb1_session_setup(struct dcerpc_info *in, const uint8_t *h, uint32_t n,
+                                   uint32_t words)
+{
+    uint32_t bytes = SMB1_HDR + 1 + 2 * words + 2;
+
+    if (words == 12 && bytes <= n)
+        return ntlm_auth(in, h + bytes, n - bytes);
+    if (words != 13 || n < SMB1_HDR + 1 + 18)
+        return 0;
+    if (le16(h + SMB1_HDR + 1 + 16) == 24)
+        return called(in, dcerpc_op_lookup("auth.NTLMv1"), NULL);
+    if (le16(h + SMB1_HDR + 1 + 16) == 0 && le16(h + SMB1_HDR + 1 + 14) > 1)
+        return called(in, dcerpc_op_lookup("auth.LM"), NULL);
+    return 0;
+}
+
 static unsigned smb1_message(struct dcerpc_info *in, const uint8_t *h, uint32_t n)
 {
     uint32_t words, off, len;
@@ -299,6 +355,8 @@ static unsigned smb1_message(struct dcerpc_info *in, const uint8_t *h, uint32_t 
     if (n < SMB1_HDR + 1 || (h[9] & SMB1_FLAGS_REPLY))
         return 0;
     words = h[SMB1_HDR];
+    if (h[4] == SMB1_SESSION_SETUP_ANDX)
+        return smb1_session_setup(in, h, n, words);
     if (h[4] == SMB1_WRITE_ANDX && words >= 12 && n >= SMB1_HDR + 1 + 24) {
         fid = le16(h + SMB1_HDR + 1 + 4);
         len = le16(h + SMB1_HDR + 1 + 20), off = le16(h + SMB1_HDR + 1 + 22);

@@ -43,6 +43,8 @@ static const struct iface {
      {0x9556dc99, 0x828c, 0x11cf, {0xa3, 0x7e, 0x00, 0xaa, 0x00, 0x32, 0x40, 0xc7}}},
     {"eventlog", {0x82273fdc, 0xe32a, 0x18c3, {0x3f, 0x78, 0x82, 0x79, 0x29, 0xdc, 0x23, 0xea}}},
     {"dispatch", {0x00020400, 0x0000, 0x0000, {0xc0, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x46}}},
+    /* Not an interface: how a client authenticated over SMB or DCE-RPC (NTLMSSP, MS-NLMP). */
+    {"auth", {0, 0, 0, {0, 0, 0, 0, 0, 0, 0, 0}}},
 };
 
 #define NIFACES (sizeof(ifaces) / sizeof(ifaces[0]))
@@ -104,6 +106,9 @@ static const struct op {
     {"dispatch.Invoke", 6},
     /* Event logs cleared from another host. */
     {"eventlog.ElfrClearELFW", 0},
+    /* NTLMv1 and LAN Manager responses: crackable, and relayable without signing. */
+    {"auth.NTLMv1", 0},
+    {"auth.LM", 1},
 };
 
 #define NOPS (sizeof(ops) / sizeof(ops[0]))
@@ -130,7 +135,7 @@ int dcerpc_iface_lookup_uuid(const uint8_t u[16])
     uint16_t b = (uint16_t)(u[4] << 8 | u[5]), c = (uint16_t)(u[6] << 8 | u[7]);
     unsigned i;
 
-    for (i = 0; i < NIFACES; i++)
+    for (i = 0; i < NIFACES - 1; i++) /* the last, "auth", is never bound */
         if (ifaces[i].id.a == a && ifaces[i].id.b == b && ifaces[i].id.c == c &&
             memcmp(ifaces[i].id.d, u + 8, 8) == 0)
             return (int)i;

@@ -38,8 +38,12 @@ int detect__eval_dcerpc(struct detect *d, struct fctx *x, unsigned ri)
     op = (hit >> in->first_op & 1) ? in->first_op : (unsigned)__builtin_ctzll(hit);
     others = (unsigned)__builtin_popcountll(hit) - 1;
     detect__ev_clear(&ev);
-    detect__ev_add(&ev, "dce_rpc=%s", dcerpc_op_name(op));
-    detect__ev_add(&ev, "opnum=%u", dcerpc_op_opnum(op));
+    if (strncmp(dcerpc_op_name(op), "auth.", 5) == 0) { /* how the client authenticated */
+        detect__ev_add(&ev, "auth=%s", dcerpc_op_name(op) + 5);
+    } else {
+        detect__ev_add(&ev, "dce_rpc=%s", dcerpc_op_name(op));
+        detect__ev_add(&ev, "opnum=%u", dcerpc_op_opnum(op));
+    }
     if (op == in->first_op && in->first_pipe[0] != '\0')
         detect__ev_add(&ev, "named_pipe=%s", in->first_pipe);
     detect__ev_add(&ev, "calls=%u", in->count[op]);

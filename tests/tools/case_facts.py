@@ -9,7 +9,7 @@ outside it. Per flow (its two endpoints and transport), Wireshark's dissectors g
 DNS question's name, the first TLS ClientHello's SNI and JA3, the first ServerHello's JA3S, the
 first HTTP request's Host, the DCE-RPC operations requested ("svcctl:12": the interface as
 Wireshark names its dissector, and the operation number), the SNMP community of v1/v2c
-messages, and the protocols seen. run_case.py checks every flow event against
+messages, the sizes of NTLMSSP NT responses (24: NTLMv1), and the protocols seen. run_case.py checks every flow event against
 them and every alert naming a protocol against the protocols of its flow. Regenerate after
 changing a capture; the file says which tshark made it. A case's facts.args (one tshark option
 per line, kept in facts.json too) binds a dissector to a port Wireshark does not guess, e.g.
@@ -28,7 +28,7 @@ FIELDS = ["ip.src", "ip.dst", "ipv6.src", "ipv6.dst", "tcp.srcport", "tcp.dstpor
 DCERPC_IFACES = ["drsuapi", "svcctl", "atsvc", "taskschedulerservice", "winreg", "samr",
                  "lsarpc", "netlogon", "srvsvc", "wkssvc", "epm", "efs", "spoolss",
                  "iremotewinspool", "isystemactivator", "eventlog", "dispatch"]
-FIELDS += ["dcerpc.pkt_type"] + [i + ".opnum" for i in DCERPC_IFACES] + ["snmp.community"]
+FIELDS += ["dcerpc.pkt_type"] + [i + ".opnum" for i in DCERPC_IFACES] + ["snmp.community", "ntlmssp.auth.ntresponse"]
 # Protocols of a frame that say nothing about the application.
 CARRIERS = {"eth", "ethertype", "ip", "ipv6", "tcp", "udp", "data", "vlan", "mpls", "pwethheur",
             "pweth", "sll", "pppoes", "ppp", "gre", "erspan", "vxlan", "llc", "null", "frame"}
@@ -90,6 +90,8 @@ def extract(pcap, args):
             fl["tls.ja3s.hash"] = first(v["tls.handshake.ja3s"])
         if v["http.request"] and v["http.host"] and "http.hostname" not in fl:
             fl["http.hostname"] = first(v["http.host"])
+        for r in filter(None, v["ntlmssp.auth.ntresponse"].split(",")):
+            fl.setdefault("ntlm.nt_response_len", set()).add(len(r.replace(":", "")) // 2)
         if v["snmp.community"] and "snmp.community" not in fl:
             fl["snmp.community"] = first(v["snmp.community"])
         if "0" in v["dcerpc.pkt_type"].split(","):  # a request (type 0) in this frame
@@ -99,8 +101,9 @@ def extract(pcap, args):
     for fl in flows.values():
         fl.pop("tls.client_hello", None)
         fl["protocols"] = sorted(fl["protocols"])
-        if "dcerpc.ops" in fl:
-            fl["dcerpc.ops"] = sorted(fl["dcerpc.ops"])
+        for key in ("dcerpc.ops", "ntlm.nt_response_len"):
+            if key in fl:
+                fl[key] = sorted(fl[key])
     return flows
 
 

@@ -17,10 +17,10 @@ sides or on neither), and every alert that names a protocol must be on a flow wh
 dissectors found that protocol, and every alert that names a DCE-RPC operation ("dce_rpc=" and
 "opnum=") must be on a flow where Wireshark decoded a request of that interface and operation
 number; an alert saying a default SNMP community was used must be on a flow whose community
-tshark read as "public" or "private", and no event may carry a community tshark read. Then
-the golden: the flow events, ordered by start time and
-5-tuple, must match the flow records of expected.jsonl in count and in every field listed in
-FIELDS; the alerts, ordered by time, rule and addresses, must match its alert records in every
+tshark read as "public" or "private", and no event may carry a community tshark read; an
+alert saying NTLMv1 must be on a flow where tshark read a 24-byte NT response. Then the golden:
+the flow events, ordered by start time and 5-tuple, must match the flow records of
+expected.jsonl in count and in every field listed in FIELDS; the alerts, ordered by time, rule and addresses, must match its alert records in every
 field of ALERT_FIELDS (rule, category, severity, zones, hosts, evidence, count). flow_id and
 timestamps are not compared. --regen rewrites expected.jsonl from the current output, for
 review before committing; the facts are not regenerated from the sensor, ever.
@@ -105,6 +105,10 @@ def check_facts(case, events):
                           f"{fact.get(field)!r}")
             continue
         evidence = e["alert"]["metadata"]["evidence"]
+        if "auth=NTLMv1" in evidence and 24 not in fact.get("ntlm.nt_response_len", []):
+            bad += 1
+            print(f"fact {k}: alert says NTLMv1, tshark read NT responses of "
+                  f"{fact.get('ntlm.nt_response_len', [])} bytes")
         if ("risk=snmp_default_community" in evidence and
                 fact.get("snmp.community") not in ("public", "private")):
             bad += 1

@@ -2,8 +2,8 @@
  * The DCE-RPC parser on hand-built PDUs (C706 and MS-RPCE layouts): a bind then a call over
  * TCP, a call's stub spanning segments with the next PDU starting mid-segment, a lost segment,
  * later fragments, a big-endian client, and the SMB2 carrier (a pipe CREATE answered with its
- * file id, a WRITE with the bind and an IOCTL with the call); then the operation table and the
- * per-flow glue (cap, release).
+ * file id, a WRITE with the bind and an IOCTL with the call), NTLMSSP responses in a session
+ * setup; then the operation table and the per-flow glue (cap, release).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -213,6 +213,40 @@ static void test_smb2_pipe(void **state)
     assert_string_equal(in.first_pipe, "svcctl");
 }
 
+/* An SMB2 SESSION_SETUP request whose security buffer is an NTLMSSP AUTHENTICATE message. */
+static unsigned session_setup(struct dcerpc_info *in, uint32_t seq, unsigned lm, unsigned nt)
+{
+    uint8_t body[128], seg[256];
+    size_t n;
+
+    memset(body, 0, sizeof(body));
+    body[0] = 25;
+    body[12] = 88, body[14] = 64; /* the buffer at 88 from the SMB2 header, 64 bytes */
+    memcpy(body + 24, "NTLMSSP", 8);
+    body[24 + 8] = 3;                                         /* MessageType: AUTHENTICATE */
+    body[24 + 12] = (uint8_t)lm, body[24 + 14] = (uint8_t)lm; /* LmChallengeResponseFields */
+    body[24 + 20] = (uint8_t)nt, body[24 + 22] = (uint8_t)nt; /* NtChallengeResponseFields */
+    n = smb2(seg, 1, 0, 3, body, 24 + 64);
+    return dcerpc_feed(in, 0, seq, seg, (uint32_t)n);
+}
+
+static void test_ntlm(void **state)
+{
+    static struct dcerpc_info in;
+    int v1 = op("auth.NTLMv1"), lm = op("auth.LM");
+
+    (void)state;
+    memset(&in, 0, sizeof(in));
+    assert_int_equal(session_setup(&in, 1, 24, 200), 0); /* NTLMv2: a long NT response */
+    assert_int_equal(session_setup(&in, 1000, 0, 0), 0); /* anonymous */
+    assert_int_equal(session_setup(&in, 2000, 24, 24), DCERPC_NEWS);
+    assert_true(in.ops & 1ull << v1);
+    assert_int_equal(session_setup(&in, 3000, 24, 0), DCERPC_NEWS);
+    assert_true(in.ops & 1ull << lm);
+    /* "auth" is no interface a bind can name, even with the nil UUID. */
+    assert_int_equal(dcerpc_iface_lookup_uuid((const uint8_t[16]){0}), MM_ENOTFOUND);
+}
+
 static void test_table(void **state)
 {
     unsigned i;
@@ -270,7 +304,7 @@ int main(void)
         cmocka_unit_test(test_bind_then_call), cmocka_unit_test(test_stub_spans_segments),
         cmocka_unit_test(test_lost_segment),   cmocka_unit_test(test_big_endian),
         cmocka_unit_test(test_smb2_pipe),      cmocka_unit_test(test_table),
-        cmocka_unit_test(test_flow_glue),
+        cmocka_unit_test(test_flow_glue),      cmocka_unit_test(test_ntlm),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
