@@ -126,9 +126,10 @@ enum decode_result {
 };
 
 /* pkt_view.flags */
-#define PV_FIRST_FRAG 0x01u /* first fragment of a fragmented datagram */
-#define PV_PORTS      0x02u /* src_port/dest_port are meaningful (TCP, UDP, SCTP) */
-#define PV_L2_GROUP   0x04u /* sent to an Ethernet broadcast or multicast address */
+#define PV_FIRST_FRAG  0x01u /* first fragment of a fragmented datagram */
+#define PV_PORTS       0x02u /* src_port/dest_port are meaningful (TCP, UDP, SCTP) */
+#define PV_L2_GROUP    0x04u /* sent to an Ethernet broadcast or multicast address */
+#define PV_ARP_REQUEST 0x08u /* an IPv4 ARP request (DECODE_NOT_IP): src sender, dst target */
 
 /* TCP flags as on the wire */
 #define TCP_FIN 0x01u

@@ -49,6 +49,12 @@ void detect_flow_event(void *ud, enum flow_event ev, struct flow *f, enum flow_e
 void detect_dns_query(struct detect *d, struct flow *f, const char *name, int reg, uint16_t qtype,
                       unsigned chars);
 
+/*
+ * An IPv4 ARP request (decode's PV_ARP_REQUEST: pv->src the sender, pv->dst the target) seen at
+ * ts_us on capture interface iface: the arp_sweep rules count targets per sender.
+ */
+void detect_arp_request(struct detect *d, const struct pkt_view *pv, uint64_t ts_us, int iface);
+
 /* Packet time advanced to now_us: close folds whose window has passed. */
 void detect_tick(struct detect *d, uint64_t now_us);
 

@@ -68,6 +68,7 @@ struct flow_app {
 #define FLOW_F_EVALUATED 0x02u /* the rules for classified flows have run */
 #define FLOW_F_L2_GROUP  0x04u /* its first packet went to an Ethernet broadcast/multicast */
 #define FLOW_F_RESET     0x08u /* a response reset it: every later packet is answered again */
+#define FLOW_F_ARP       0x10u /* no flow: an ARP request an alert is about (addresses only) */
 
 /* The control-plane events of a flow's life. */
 enum flow_event {

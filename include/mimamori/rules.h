@@ -36,6 +36,7 @@
     X(DICOM_REJECT, "dicom_reject")                                                                \
     X(DCERPC, "dcerpc")                                                                            \
     X(DNS_TUNNEL, "dns_tunnel")                                                                    \
+    X(ARP_SWEEP, "arp_sweep")                                                                      \
     X(HEALTH, "health")
 
 enum rule_type {

@@ -115,6 +115,26 @@ int decode__mpls(struct decode_ctx *d, const uint8_t *p, uint32_t len)
     }
 }
 
+/*
+ * RFC 826 for Ethernet and IPv4: hardware type 1, protocol 0x0800, lengths 6 and 4, then the
+ * operation, sender MAC and IP, target MAC and IP. A request's sender and target IPs go to
+ * src and dst for the sweep rules; ARP carries no IP flow.
+ */
+static void decode_arp(struct decode_ctx *d, const uint8_t *p, uint32_t len)
+{
+    struct pkt_view *pv = d->pv;
+
+    pv->flags &= (uint8_t)~PV_ARP_REQUEST;
+    if (len < 28 || decode__rd16(p) != 1 || decode__rd16(p + 2) != 0x0800 || p[4] != 6 ||
+        p[5] != 4 || decode__rd16(p + 6) != 1)
+        return;
+    memcpy(pv->src, v4_mapped_prefix, 12);
+    memcpy(pv->src + 12, p + 14, 4);
+    memcpy(pv->dst, v4_mapped_prefix, 12);
+    memcpy(pv->dst + 12, p + 24, 4);
+    pv->flags |= PV_ARP_REQUEST;
+}
+
 int decode__ethertype(struct decode_ctx *d, uint16_t type, const uint8_t *p, uint32_t len)
 {
     switch (type) {
@@ -142,6 +162,7 @@ int decode__ethertype(struct decode_ctx *d, uint16_t type, const uint8_t *p, uin
         return DECODE_NOT_IP;
     case 0x0806:
         decode__seen(d, DC_ARP);
+        decode_arp(d, p, len);
         return DECODE_NOT_IP;
     default:
         /* Below 0x0600 the field is an 802.3 length (LLC: STP, CDP, ...). */

@@ -567,6 +567,11 @@ void engine_packet(struct engine *e, unsigned worker, const struct capture_pkt *
         health_now(e, w->now_us, 0);
         e->next_health_us = w->now_us + US;
     }
+    if (r == DECODE_NOT_IP && (pv.flags & PV_ARP_REQUEST)) {
+        lock(e);
+        detect_arp_request(e->det, &pv, pkt->ts_us, pkt->iface);
+        unlock(e);
+    }
     if (r == DECODE_OK) {
         f = flow_table_update(w->ft, &pv, pkt->wire_len, pkt->ts_us, &dir, &created);
         w->cur.f = f;

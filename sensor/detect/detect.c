@@ -104,6 +104,31 @@ void detect_dns_query(struct detect *d, struct flow *f, const char *name, int re
             detect__eval_dns_tunnel(d, &x, i, name, reg, qtype, chars);
 }
 
+void detect_arp_request(struct detect *d, const struct pkt_view *pv, uint64_t ts_us, int iface)
+{
+    static const uint8_t unspecified[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    struct flow f;
+    struct fctx x;
+    unsigned i;
+
+    /* Probes (RFC 5227: from 0.0.0.0) and announcements (sender = target) look for no one. */
+    if (d->rs == NULL || memcmp(pv->src, unspecified, 16) == 0 || memcmp(pv->src, pv->dst, 16) == 0)
+        return;
+    memset(&f, 0, sizeof(f));
+    memcpy(f.key.addr[0], pv->src, 16);
+    memcpy(f.key.addr[1], pv->dst, 16);
+    f.ip_version = 4;
+    f.flags = FLOW_F_ARP;
+    f.iface = (uint8_t)iface;
+    f.first_us = f.last_us = ts_us;
+    fctx_init(d, &x, &f);
+    x.local_only = 0; /* ARP is broadcast by nature */
+    detect_tick(d, ts_us);
+    for (i = 0; i < d->rs->n; i++)
+        if (d->rs->r[i].type == RULE_ARP_SWEEP && d->rs->r[i].enabled)
+            detect__eval_arp_sweep(d, &x, i);
+}
+
 void detect_flow_event(void *ud, enum flow_event ev, struct flow *f, enum flow_end_reason reason)
 {
     struct detect *d = ud;
@@ -178,7 +203,7 @@ static int tracked(const struct rule *r)
     return r->type == RULE_FANOUT || r->type == RULE_SCAN || r->type == RULE_BRUTE_FORCE ||
            r->type == RULE_BEACONING || r->type == RULE_EXFILTRATION ||
            r->type == RULE_DICOM_REJECT || r->type == RULE_DNS_TUNNEL ||
-           (r->type == RULE_DCERPC && r->threshold > 0);
+           r->type == RULE_ARP_SWEEP || (r->type == RULE_DCERPC && r->threshold > 0);
 }
 
 static unsigned track_items(const struct rule *r)
@@ -234,6 +259,7 @@ static int plan_build(struct plan *p, const struct mm_config *cfg, const struct 
             break;
         case RULE_HEALTH:     /* the health module's */
         case RULE_DNS_TUNNEL: /* per DNS query: detect_dns_query() */
+        case RULE_ARP_SWEEP:  /* per ARP request: detect_arp_request() */
             break;
         case RULE_SCAN:
         case RULE_BRUTE_FORCE:

@@ -115,6 +115,7 @@ int detect__eval_dicom_ae(struct detect *d, struct fctx *x, unsigned ri);
 int detect__eval_hl7_sender(struct detect *d, struct fctx *x, unsigned ri);
 int detect__eval_dicom_reject(struct detect *d, struct fctx *x, unsigned ri);
 int detect__eval_dcerpc(struct detect *d, struct fctx *x, unsigned ri);
+int detect__eval_arp_sweep(struct detect *d, struct fctx *x, unsigned ri);
 int detect__eval_dns_tunnel(struct detect *d, struct fctx *x, unsigned ri, const char *name,
                             int reg, uint16_t qtype, unsigned chars);
 

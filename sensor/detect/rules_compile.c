@@ -49,9 +49,11 @@ static const struct {
     [K_EXCLUDE_PORTS] = {"exclude_ports", ALL_TYPES & ~T(SEGMENTATION)},
     [K_ALLOW] = {"allow", T(SEGMENTATION) | T(MEDICAL_ZONE)},
     [K_THRESHOLD] = {"threshold", T(FANOUT) | T(SCAN) | T(BRUTE_FORCE) | T(BEACONING) |
-                                      T(DICOM_REJECT) | T(DCERPC) | T(DNS_TUNNEL) | T(HEALTH)},
+                                      T(DICOM_REJECT) | T(DCERPC) | T(DNS_TUNNEL) | T(ARP_SWEEP) |
+                                      T(HEALTH)},
     [K_WINDOW] = {"window", T(FANOUT) | T(SCAN) | T(BRUTE_FORCE) | T(EXFILTRATION) |
-                                T(DICOM_REJECT) | T(DCERPC) | T(DNS_TUNNEL) | T(HEALTH)},
+                                T(DICOM_REJECT) | T(DCERPC) | T(DNS_TUNNEL) | T(ARP_SWEEP) |
+                                T(HEALTH)},
     [K_BYTES] = {"bytes", T(EXFILTRATION)},
     [K_MAX_DURATION] = {"max_duration", T(BRUTE_FORCE)},
     [K_MIN_INTERVAL] = {"min_interval", T(BEACONING)},

@@ -110,7 +110,7 @@ static void need_dicom_ae(struct compiler *C, const struct ynode *n, const struc
     NEED(at[K_CHECK] == NULL, "dicom_ae rule '%s' needs check", r->key);
 }
 
-/* dicom_reject and dns_tunnel: a threshold within a window, nothing else. */
+/* dicom_reject, dns_tunnel and arp_sweep: a threshold within a window, nothing else. */
 static void need_dicom_reject(struct compiler *C, const struct ynode *n, const struct rule *r,
                               const struct ynode *const *at)
 {
@@ -168,6 +168,7 @@ static const need_fn needs[RULE__COUNT] = {
     [RULE_DICOM_REJECT] = need_dicom_reject,
     [RULE_DCERPC] = need_dcerpc,
     [RULE_DNS_TUNNEL] = need_dicom_reject,
+    [RULE_ARP_SWEEP] = need_dicom_reject,
     [RULE_HEALTH] = need_health,
 };
 

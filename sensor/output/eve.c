@@ -231,7 +231,7 @@ int eve_write_alert(struct eve *e, const struct eve_ctx *ctx, const struct flow 
         json_object_set_new_nocheck(md, "response", string_array(a->response));
     json_object_set_new_nocheck(al, "metadata", md);
     json_object_set_new_nocheck(ev, "alert", al);
-    if (f != NULL) { /* else about the sensor itself, not a flow */
+    if (f != NULL && !(f->flags & FLOW_F_ARP)) { /* else about the sensor itself, or ARP */
         eve_format_time(f->first_us, start, sizeof(start));
         json_object_set_new_nocheck(ev, "flow",
                                     json_pack("{sIsIsIsIss}", "pkts_toserver",

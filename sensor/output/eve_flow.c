@@ -309,6 +309,14 @@ void eve__add_flow_common(json_t *ev, const struct flow_view *v)
 
     if (v->iface != NULL)
         json_object_set_new_nocheck(ev, "in_iface", json_string(v->iface));
+    if (f->flags & FLOW_F_ARP) { /* an ARP request: its sender and target, nothing of a flow */
+        json_object_set_new_nocheck(ev, "src_ip",
+                                    eve__ours(zone_addr_str(flow_src_addr(f), a, sizeof(a))));
+        json_object_set_new_nocheck(ev, "dest_ip",
+                                    eve__ours(zone_addr_str(flow_dst_addr(f), b, sizeof(b))));
+        json_object_set_new_nocheck(ev, "proto", eve__ours("ARP"));
+        return;
+    }
     json_object_set_new_nocheck(ev, "flow_id", json_integer((json_int_t)f->id));
     json_object_set_new_nocheck(ev, "src_ip",
                                 eve__ours(zone_addr_str(flow_src_addr(f), a, sizeof(a))));

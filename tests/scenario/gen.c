@@ -111,6 +111,32 @@ static void emit_ip(struct gen *g, uint32_t src, uint32_t dst, uint8_t proto, co
     g->t += 1 * MS;
 }
 
+/* An ARP request (RFC 826) for target from sender, to the Ethernet broadcast address. */
+static void arp_request(struct gen *g, const char *sender, const char *target)
+{
+    uint8_t f[60];
+    struct pcap_pkthdr h;
+    uint32_t sip = sender[0] ? ip4(sender) : 0; /* "": a probe, from 0.0.0.0 */
+
+    memset(f, 0, sizeof(f));
+    memset(f, 0xff, 6);
+    f[6] = 0x02;
+    put32(f + 8, sip != 0 ? sip : ip4(target));
+    put16(f + 12, 0x0806);
+    put16(f + 14, 1);      /* Ethernet */
+    put16(f + 16, 0x0800); /* IPv4 */
+    f[18] = 6, f[19] = 4;
+    put16(f + 20, 1); /* request */
+    memcpy(f + 22, f + 6, 6);
+    put32(f + 28, sip);
+    put32(f + 38, ip4(target));
+    h.ts.tv_sec = (time_t)(g->t / SEC);
+    h.ts.tv_usec = (suseconds_t)(g->t % SEC);
+    h.caplen = h.len = sizeof(f);
+    pcap_dump((u_char *)g->d, &h, f);
+    g->t += 20 * MS;
+}
+
 static uint16_t l4sum(uint32_t src, uint32_t dst, uint8_t proto, const uint8_t *l4, size_t len)
 {
     uint8_t ph[12];
@@ -944,6 +970,39 @@ static void sweep_benign(struct gen *g)
     sweep(g, 10);
 }
 
+/* nmap -sn on the local /24: an ARP request for every address, 20 ms apart. */
+static void arp_sweep_attack(struct gen *g)
+{
+    char dst[32];
+    int i;
+
+    for (i = 1; i <= 60; i++) {
+        snprintf(dst, sizeof(dst), "10.4.7.%d", i);
+        arp_request(g, "10.4.7.200", dst);
+    }
+    expect(g, "recon.arp_sweep", "10.4.7.200", "10.4.7.40", 1);
+}
+
+/*
+ * A router refreshing 20 neighbours, and 30 PCs each checking the address DHCP gave them
+ * (probes from 0.0.0.0) and announcing it (sender = target): no sweep.
+ */
+static void arp_sweep_benign(struct gen *g)
+{
+    char dst[32];
+    int i;
+
+    for (i = 1; i <= 20; i++) {
+        snprintf(dst, sizeof(dst), "10.4.7.%d", 3 * i);
+        arp_request(g, "10.4.7.1", dst);
+    }
+    for (i = 100; i < 130; i++) {
+        snprintf(dst, sizeof(dst), "10.4.7.%d", i);
+        arp_request(g, "", dst);
+        arp_request(g, dst, dst);
+    }
+}
+
 /* An infected PC trying 445 on 35 internet hosts, most of which never answer. */
 static void wormsweep_attack(struct gen *g)
 {
@@ -1289,6 +1348,8 @@ static const struct scenario {
     {"rcmd_benign", rcmd_benign, NULL, 0},
     {"sweep_attack", sweep_attack, NULL, 0},
     {"sweep_benign", sweep_benign, NULL, 0},
+    {"arp_sweep_attack", arp_sweep_attack, NULL, 0},
+    {"arp_sweep_benign", arp_sweep_benign, NULL, 0},
     {"internet_sweep_attack", wormsweep_attack, NULL, 0},
     {"internet_sweep_benign", wormsweep_benign, NULL, 0},
     {"bruteforce_attack", brute_attack, NULL, 0},

@@ -206,7 +206,7 @@ static void test_errors(void **state)
                                   "egress, dns_resolver, lateral, fanout, remote_maintenance, "
                                   "obsolete, scan, brute_force, exfiltration, beaconing, "
                                   "ndpi_risk, rogue_service, medical_zone, dicom_ae, hl7_sender, "
-                                  "dicom_reject, dcerpc, dns_tunnel, health)");
+                                  "dicom_reject, dcerpc, dns_tunnel, arp_sweep, health)");
     load_bad(HEAD("medical_zone") "    protocols: [HL7, SMBv1]\n",
              "r.yaml:11:16: medical_zone rule 't.rule': protocols are HL7, DICOM");
     load_bad(HEAD("dicom_ae") "    from: [internal]\n",
