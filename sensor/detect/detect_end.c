@@ -41,6 +41,35 @@ int detect__is_probe(const struct flow *f)
     }
 }
 
+/*
+ * What kind of probe a flow was, as a scanner's manual names them: syn (unanswered, refused,
+ * or answered and dropped: half-open), connect (the handshake completed, then nothing), fin,
+ * null, xmas (FIN, PSH and URG), udp, icmp_echo.
+ */
+static const char *probe_kind(const struct flow *f)
+{
+    const uint8_t cs = f->tcp_flags[FLOW_TOSERVER], sc = f->tcp_flags[FLOW_TOCLIENT];
+
+    switch (f->key.proto) {
+    case 6:
+        if (cs & TCP_SYN)
+            return (sc & TCP_SYN) && (cs & TCP_ACK) && !(cs & TCP_RST) ? "connect" : "syn";
+        if (cs == 0)
+            return "null";
+        if ((cs & (TCP_FIN | TCP_PSH | 0x20u)) == (TCP_FIN | TCP_PSH | 0x20u))
+            return "xmas";
+        return cs & TCP_FIN ? "fin" : "tcp";
+    case 17:
+        return "udp";
+    case 1:
+        return f->icmp_type == 8 ? "icmp_echo" : "icmp";
+    case 58:
+        return f->icmp_type == 128 ? "icmp_echo" : "icmp";
+    default:
+        return "ip";
+    }
+}
+
 int detect__eval_scan(struct detect *d, struct fctx *x, unsigned ri)
 {
     const struct rule *r = &d->rs->r[ri];
@@ -83,6 +112,7 @@ int detect__eval_scan(struct detect *d, struct fctx *x, unsigned ri)
                                                : "icmp",
                        flow_dst_port(x->f));
     detect__ev_add(&ev, "window_s=%u", r->window_s);
+    detect__ev_add(&ev, "probe=%s", probe_kind(x->f));
     detect__ev_add(&ev, "last_probe=%s/%u",
                    x->f->key.proto == 6    ? "tcp"
                    : x->f->key.proto == 17 ? "udp"
