@@ -160,6 +160,8 @@ struct rule {
     uint32_t tolerance_s;    /* health clock: how far back packet time may step unnoticed */
     uint64_t risks;          /* nDPI risk bits */
     uint64_t dcerpc_ops;     /* dcerpc: bit per operation of the dcerpc.h table */
+    char **except_agents;    /* ndpi_risk: HTTP user agents (fnmatch patterns) left alone */
+    unsigned nexcept_agents;
 };
 
 #define TLS_V_SSL2  0x01u

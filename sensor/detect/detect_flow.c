@@ -4,6 +4,7 @@
  * protocols, nDPI risks, beaconing, and segmentation for flows no more specific rule matched.
  * Multicast and broadcast destinations are never "the internet".
  */
+#include <fnmatch.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -343,11 +344,16 @@ int detect__eval_ndpi_risk(struct detect *d, struct fctx *x, unsigned ri)
     uint64_t risk = f->app.risk & r->risks;
     struct evidence ev;
     const char *ja3 = classify_meta_get(f->app.meta, META_TLS_JA3);
+    const char *ua = classify_meta_get(f->app.meta, META_HTTP_USER_AGENT);
     unsigned i;
 
     detect__ev_clear(&ev);
     if (risk == 0 || !detect__in_scope(r, x))
         return 0;
+    if (ua != NULL)
+        for (i = 0; i < r->nexcept_agents; i++)
+            if (fnmatch(r->except_agents[i], ua, 0) == 0)
+                return 0;
     for (i = 1; i < 64; i++)
         if (risk & (1ull << i))
             detect__ev_add(&ev, "risk=%s", classify_risk_key(i));

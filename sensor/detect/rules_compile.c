@@ -71,6 +71,7 @@ static const struct {
     [K_FOLD] = {"fold", ALL_TYPES & ~T(HEALTH)},
     [K_OPERATIONS] = {"operations", T(DCERPC)},
     [K_EXCEPT_SERVERS] = {"except_servers", ALL_TYPES & ~T(HEALTH)},
+    [K_EXCEPT_USER_AGENTS] = {"except_user_agents", T(NDPI_RISK)},
     [K_GUESSES] = {"guesses", T(EGRESS) | T(LATERAL) | T(FANOUT) | T(MAINTENANCE) | T(OBSOLETE) |
                                   T(BRUTE_FORCE)},
 };
@@ -486,6 +487,21 @@ static void rule_numbers(struct compiler *C, struct rule *r, int t, const struct
         r->skip_allowed = (uint8_t)k;
 }
 
+/* except_user_agents: patterns as fnmatch(3) reads them, one line each. */
+static void rule_agents(struct compiler *C, struct rule *r, const struct ynode *n)
+{
+    size_t j;
+
+    if (!ydoc_want(&C->w, n, YN_LIST, "except_user_agents") ||
+        (r->except_agents = calloc(n->n + 1, sizeof(char *))) == NULL)
+        return;
+    for (j = 0; j < n->n; j++) {
+        char *s = dup_string(C, n->items[j], "a user agent pattern");
+        if (s != NULL)
+            r->except_agents[r->nexcept_agents++] = s;
+    }
+}
+
 /* tls_versions, operations and risks: lists of names. */
 static void rule_lists(struct compiler *C, struct rule *r, const struct ynode *const *at)
 {
@@ -505,6 +521,8 @@ static void rule_lists(struct compiler *C, struct rule *r, const struct ynode *c
             r->tls_versions |= (uint8_t)bit;
         }
     }
+    if (at[K_EXCEPT_USER_AGENTS] != NULL)
+        rule_agents(C, r, at[K_EXCEPT_USER_AGENTS]);
     if (at[K_OPERATIONS] != NULL && ydoc_want(&C->w, at[K_OPERATIONS], YN_LIST, "operations")) {
         for (j = 0; j < at[K_OPERATIONS]->n; j++) {
             const struct ynode *e = at[K_OPERATIONS]->items[j];
@@ -614,4 +632,7 @@ void rules__rule_release(struct rule *r)
     for (i = 0; i < r->nmitre; i++)
         free(r->mitre[i]);
     free(r->allow);
+    for (i = 0; i < r->nexcept_agents; i++)
+        free(r->except_agents[i]);
+    free(r->except_agents);
 }

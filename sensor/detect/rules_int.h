@@ -61,6 +61,7 @@ enum rule_key {
     K_OPERATIONS,
     K_EXCEPT_SERVERS,
     K_GUESSES,
+    K_EXCEPT_USER_AGENTS,
     K__COUNT
 };
 
