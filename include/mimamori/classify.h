@@ -24,6 +24,7 @@ enum classify_meta_field {
     META_DNS_RRNAME,
     META_SSH_CLIENT,
     META_SSH_SERVER,
+    META_SHELL, /* the shell of a cleartext_shell flow and how it was reached: "cmd.exe, bind" */
     META__COUNT
 };
 

@@ -361,6 +361,8 @@ int detect__eval_ndpi_risk(struct detect *d, struct fctx *x, unsigned ri)
     detect__ev_dest_name(d, &ev, f, x->dst);
     if (ja3 != NULL)
         detect__ev_add(&ev, "ja3=%s", ja3);
+    if (classify_meta_get(f->app.meta, META_SHELL) != NULL)
+        detect__ev_add(&ev, "shell=%s", classify_meta_get(f->app.meta, META_SHELL));
     detect__raise_alert(d, x, ri, SCOPE_PAIR, &ev);
     return 1;
 }

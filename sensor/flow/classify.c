@@ -42,7 +42,7 @@ struct classify_flow {
     uint8_t sslv2;            /* the client sent an SSL 2.0 ClientHello */
     int8_t ssh_first;         /* who sent the first SSH banner: 0 client, 1 server, -1 none */
     uint8_t spoke[2];         /* a side's first data was seen (by FLOW_TOSERVER/TOCLIENT) */
-    uint8_t shell;            /* a side's first data was a shell's banner or prompt */
+    uint8_t shell;            /* SHELL_* of a side's first data, 0x10 when the server's */
     uint8_t snmp;             /* SNMP_SEEN_* */
     uint8_t rcmd;             /* 1: an r-command request to 512-514, 2: and its server's answer */
 };
@@ -354,7 +354,7 @@ static void finish(struct classify *c, struct flow *f, int give_up)
 {
     struct classify_flow *s = f->app.state;
     ndpi_protocol p = s->proto;
-    struct classify_seen seen;
+    struct classify_seen seen = {0};
 
     if (give_up || p.app_protocol == NDPI_PROTOCOL_UNKNOWN) {
         uint8_t guessed = 0;
@@ -385,6 +385,12 @@ static void finish(struct classify *c, struct flow *f, int give_up)
                      s->nf->confidence == NDPI_CONFIDENCE_MATCH_BY_PORT ||
                      s->nf->confidence == NDPI_CONFIDENCE_MATCH_BY_IP))
         f->app.risk |= 1ULL << CLASSIFY_RISK_SHELL;
+    if (f->app.risk & (1ULL << CLASSIFY_RISK_SHELL)) {
+        static const char *const names[2][4] = {
+            {"", "cmd.exe, reverse", "PowerShell, reverse", "Unix shell, reverse"},
+            {"", "cmd.exe, bind", "PowerShell, bind", "Unix shell, bind"}};
+        seen.shell = names[(s->shell >> 4) & 1][s->shell & 3];
+    }
     f->app.risk |= snmp_risks(s->snmp, &p);
     if ((f->app.risk & (1ULL << NDPI_SUSPICIOUS_DGA_DOMAIN)) &&
         classify__dga_only_below_registered(c->mod, s->nf->host_server_name))
@@ -414,11 +420,14 @@ static void dns_question(struct classify_flow *s, const struct pkt_view *pv)
 
 static void first_data(struct classify_flow *s, const struct pkt_view *pv, int dir)
 {
+    int k;
+
     if (s->spoke[dir])
         return;
     s->spoke[dir] = 1;
-    if (classify__shell_banner(pv->payload, pv->payload_len))
-        s->shell = 1;
+    /* The server's first words: a bind shell; the client's: a reverse shell calling home. */
+    if (s->shell == 0 && (k = classify__shell_banner(pv->payload, pv->payload_len)) != 0)
+        s->shell = (uint8_t)(k | (dir == FLOW_TOCLIENT ? 0x10 : 0));
     /* The r-commands' servers answer a request with a 0 (go on) or 1 (refused, and why). */
     if (pv->dst_port >= 512 && pv->dst_port <= 514 && dir == FLOW_TOSERVER &&
         classify__rcmd_request(pv->payload, pv->payload_len))

@@ -13,6 +13,7 @@ struct classify_seen {
     const char *dns_qname; /* the first DNS question as sent, or NULL (nDPI's is cut short) */
     int sslv2;             /* an SSL 2.0 ClientHello, which nDPI does not know */
     int swapped;           /* the server spoke SSH first: nDPI's ssh client_* fields are its */
+    const char *shell;     /* a shell answered in clear text: which, and how ("cmd.exe, bind") */
 };
 
 /* Copies what nDPI found about f (protocol p), corrected by seen, into f->app.meta. */
@@ -27,7 +28,10 @@ uint64_t classify__ssh_v1_risks(const struct ndpi_flow_struct *nf, const ndpi_pr
                                 int swapped);
 /* Whether p (len >= 11) begins an SSL 2.0 ClientHello. */
 int classify__sslv2_client_hello(const uint8_t *p, uint32_t len);
-/* Whether p begins with what a command shell says first (banner or prompt). */
+/* What a command shell says first (banner or prompt) begins p: SHELL_* or 0. */
+#define SHELL_CMD        1
+#define SHELL_POWERSHELL 2
+#define SHELL_UNIX       3
 int classify__shell_banner(const uint8_t *p, uint32_t len);
 
 /*

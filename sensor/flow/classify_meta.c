@@ -160,6 +160,7 @@ void classify__meta_collect(struct flow *f, const struct ndpi_flow_struct *nf,
             break;
         }
     }
+    val[META_SHELL] = seen->shell;
     if (seen->sslv2 && val[META_TLS_VERSION] == NULL)
         val[META_TLS_VERSION] = "SSLv2";
     for (f_ = 0; f_ < META__COUNT; f_++) {

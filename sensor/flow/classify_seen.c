@@ -98,11 +98,13 @@ static int unix_prompt(const uint8_t *p, uint32_t len)
  */
 int classify__shell_banner(const uint8_t *p, uint32_t len)
 {
-    return begins(p, len, "Microsoft Windows [Version ") ||
-           begins(p, len, "Windows PowerShell\r\nCopyright (C) Microsoft Corporation") ||
-           begins(p, len, "PS C:\\") ||
-           (begins(p, len, "C:\\") && memchr(p, '>', len) != NULL && len < 260) ||
-           unix_prompt(p, len);
+    if (begins(p, len, "Windows PowerShell\r\nCopyright (C) Microsoft Corporation") ||
+        begins(p, len, "PS C:\\"))
+        return SHELL_POWERSHELL;
+    if (begins(p, len, "Microsoft Windows [Version ") ||
+        (begins(p, len, "C:\\") && memchr(p, '>', len) != NULL && len < 260))
+        return SHELL_CMD;
+    return unix_prompt(p, len) ? SHELL_UNIX : 0;
 }
 
 int classify__rcmd_request(const uint8_t *p, uint32_t len)

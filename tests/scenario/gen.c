@@ -765,6 +765,19 @@ static void shell_attack(struct gen *g)
     expect(g, "c2.cleartext_shell", "10.5.0.50", "10.1.0.20", 1);
 }
 
+/* A reverse shell: an EMR server calls out and its PowerShell speaks first. */
+static void shell_reverse_attack(struct gen *g)
+{
+    static const char banner[] = "Windows PowerShell\r\nCopyright (C) Microsoft Corporation. "
+                                 "All rights reserved.\r\n\r\nPS C:\\Windows\\system32> ";
+    static const char cmd[] = "whoami\n";
+    const struct msg m[] = {{0, banner, sizeof(banner) - 1, 0}, {1, cmd, sizeof(cmd) - 1, 0}};
+
+    tcp_conv(g, "10.1.0.21", 50090, "203.0.113.66", 4443, TCP_CLOSE, m, 2);
+    expect(g, "c2.cleartext_shell", "10.1.0.21", "203.0.113.66", 1);
+    expect(g, "egress.unexpected", "10.1.0.21", "203.0.113.66", 1);
+}
+
 /* A help page quoting cmd.exe's banner: the text is there, but no shell began the stream. */
 static void shell_benign(struct gen *g)
 {
@@ -1334,6 +1347,7 @@ static const struct scenario {
     {"smbv1_benign", smbv1_benign, NULL, 0},
     {"shell_attack", shell_attack, NULL, 0},
     {"shell_benign", shell_benign, NULL, 0},
+    {"shell_reverse_attack", shell_reverse_attack, NULL, 0},
     {"sslv2_attack", sslv2_attack, NULL, 0},
     {"sslv2_benign", sslv2_benign, NULL, 0},
     {"ssh1_attack", ssh1_attack, NULL, 0},
