@@ -35,13 +35,13 @@ int classify__sslv2_client_hello(const uint8_t *p, uint32_t len);
 int classify__shell_banner(const uint8_t *p, uint32_t len);
 
 /*
- * Whether a name nDPI called a DGA domain owes that only to a label left of its registered
- * domain ("732231.ms.ok.ru", "meet27083742.adobeconnect.com"): the registered domain itself
- * (the last two labels, three under a country's second-level domain such as co.jp) passes
- * nDPI's own check. Generated domains are registered names; numbered hosts under a known
- * domain are not.
+ * Whether a name nDPI called a DGA domain owes that only to the digits of the labels left of
+ * its registered domain: without them ("ms.ok.ru" for "732231.ms.ok.ru", "meet.adobeconnect.com"
+ * for "meet27083742.adobeconnect.com") it passes nDPI's own check. Numbered hosts under a known
+ * domain are not generated names; random letters under one ("xktzjm.topcentc.top", from a
+ * CryptoWall exploit kit) still are.
  */
-int classify__dga_only_below_registered(struct ndpi_detection_module_struct *mod, const char *name);
+int classify__dga_from_digits_only(struct ndpi_detection_module_struct *mod, const char *name);
 
 /*
  * A BSD r-command client's first data (RFC 1282 for rlogin, rshd(8) and rexecd(8)): an optional

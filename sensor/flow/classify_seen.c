@@ -123,14 +123,22 @@ int classify__rcmd_request(const uint8_t *p, uint32_t len)
     return 1;
 }
 
-int classify__dga_only_below_registered(struct ndpi_detection_module_struct *mod, const char *name)
+int classify__dga_from_digits_only(struct ndpi_detection_module_struct *mod, const char *name)
 {
-    char reg[DNS_NAME_MAX];
+    char plain[DNS_NAME_MAX];
     int at = dnscache_registered(name);
-    size_t n;
+    size_t i, n = 0;
 
-    if (at <= 0 || (n = strlen(name + at)) >= sizeof(reg))
+    if (at <= 0 || strlen(name) >= sizeof(plain))
         return 0; /* the name is its registered domain, or has none */
-    memcpy(reg, name + at, n + 1);
-    return !ndpi_check_dga_name(mod, NULL, reg, 1);
+    if (dnscache_data_chars(name, at) > 0)
+        return 1; /* data carried in the labels: the dns_tunnel rules' to count */
+    for (i = 0; i < (size_t)at; i++) /* the labels left of it without their digits */
+        if ((name[i] < '0' || name[i] > '9') &&
+            !(name[i] == '.' && (n == 0 || plain[n - 1] == '.')))
+            plain[n++] = name[i];
+    if (n == (size_t)at)
+        return 0; /* no digit there: the verdict stands */
+    strcpy(plain + n, name + at);
+    return !ndpi_check_dga_name(mod, NULL, plain, 1);
 }

@@ -1113,7 +1113,7 @@ static void beacon_benign(struct gen *g)
 
 static void dga_attack(struct gen *g)
 {
-    dns_exchange(g, "10.5.0.95", "10.6.0.53", "www.xktzjmtopcentc.top", "203.0.113.95");
+    dns_exchange(g, "10.5.0.95", "10.6.0.53", "xktzjm.topcentc.top", "203.0.113.95");
     expect(g, "c2.dga_domain", "10.5.0.95", "10.6.0.53", 1);
 }
 
@@ -1302,7 +1302,7 @@ static void demo(struct gen *g)
     int i;
 
     g->t = T0 + 12 * 3600 * SEC; /* 02:00 JST */
-    dns_exchange(g, "10.5.0.95", "10.6.0.53", "www.xktzjmtopcentc.top", "203.0.113.95");
+    dns_exchange(g, "10.5.0.95", "10.6.0.53", "xktzjm.topcentc.top", "203.0.113.95");
     for (i = 0; i < 3; i++)
         tcp_conv(g, "10.4.0.50", (uint16_t)(50050 + i), "10.3.0.7", 23, TCP_CLOSE, telnet_msgs, 3);
     portscan(g, 25);
