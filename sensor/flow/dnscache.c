@@ -169,9 +169,13 @@ int dnscache_registered(const char *name)
 
 unsigned dnscache_data_chars(const char *name, int reg)
 {
-    unsigned count[256] = {0}, n = 0, i, end = reg < 0 ? (unsigned)strlen(name) : (unsigned)reg;
+    unsigned count[256], n = 0, i, end = reg < 0 ? (unsigned)strlen(name) : (unsigned)reg;
     double h = 0;
 
+    /* Most names stop here: fewer than 24 characters left of the registered domain. */
+    if (end < 24)
+        return 0;
+    memset(count, 0, sizeof(count));
     for (i = 0; i < end; i++)
         if (name[i] != '.')
             count[(uint8_t)name[i]]++, n++;
