@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "mimamori/dcerpc.h"
+#include "mimamori/pool.h"
 
 /* DCE-RPC connection-oriented PDU types (C706 chapter 12). */
 enum { PT_REQUEST = 0, PT_BIND = 11, PT_ALTER_CONTEXT = 14, PT_AUTH3 = 16 };
@@ -431,12 +432,10 @@ unsigned dcerpc_feed(struct dcerpc_info *in, int dir, uint32_t seq, const uint8_
 
 struct dcerpc_flow {
     struct dcerpc_info info;
-    struct dcerpc_flow *next_free;
 };
 
 struct dcerpc {
-    struct dcerpc_flow *free_list;
-    uint32_t max_flows;
+    struct pool *states;
     struct dcerpc_stats st;
 };
 
@@ -445,35 +444,26 @@ int dcerpc_create(struct dcerpc **out, uint32_t max_flows)
     struct dcerpc *m = calloc(1, sizeof(*m));
 
     *out = m;
-    if (m == NULL)
+    if (m == NULL || pool_create(&m->states, sizeof(struct dcerpc_flow), max_flows) != 0) {
+        free(m);
+        *out = NULL;
         return MM_ENOMEM;
-    m->max_flows = max_flows;
+    }
     return 0;
 }
 
 void dcerpc_destroy(struct dcerpc *m)
 {
-    struct dcerpc_flow *s, *next;
-
     if (m == NULL)
         return;
-    for (s = m->free_list; s != NULL; s = next) {
-        next = s->next_free;
-        free(s);
-    }
+    pool_destroy(m->states);
     free(m);
 }
 
 void dcerpc_flow_release(struct dcerpc *m, struct flow *f)
 {
-    struct dcerpc_flow *s = f->app.rpc;
-
-    if (s == NULL)
-        return;
-    s->next_free = m->free_list;
-    m->free_list = s;
+    pool_put(m->states, f->app.rpc);
     f->app.rpc = NULL;
-    m->st.active--;
 }
 
 unsigned dcerpc_packet(struct dcerpc *m, struct flow *f, const struct pkt_view *pv, int dir)
@@ -487,15 +477,10 @@ unsigned dcerpc_packet(struct dcerpc *m, struct flow *f, const struct pkt_view *
         if (!dcerpc_probe(pv->payload, pv->payload_len))
             return 0;
         m->st.flows++;
-        if (m->st.active >= m->max_flows ||
-            ((s = m->free_list) == NULL && (s = malloc(sizeof(*s))) == NULL)) {
+        if ((s = pool_get(m->states)) == NULL) {
             m->st.state_failures++;
             return 0;
         }
-        if (s == m->free_list)
-            m->free_list = s->next_free;
-        memset(s, 0, sizeof(*s));
-        m->st.active++;
         f->app.rpc = s;
         r |= DCERPC_FOUND;
     }
@@ -521,4 +506,5 @@ void dcerpc_clear_fresh(struct flow *f)
 void dcerpc_get_stats(const struct dcerpc *m, struct dcerpc_stats *st)
 {
     *st = m->st;
+    st->active = pool_active(m->states);
 }

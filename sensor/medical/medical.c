@@ -8,13 +8,13 @@
 
 #include "mimamori/error.h"
 #include "mimamori/medical.h"
+#include "mimamori/pool.h"
 
 struct medical_flow {
     uint8_t proto; /* enum medical_proto */
     uint8_t seq_ok[2];
     uint32_t next_seq[2]; /* next expected sequence number per direction */
     unsigned news;
-    struct medical_flow *next_free;
     union {
         struct {
             struct hl7_stream s[2];
@@ -28,8 +28,7 @@ struct medical_flow {
 };
 
 struct medical {
-    struct medical_flow *free_list;
-    uint32_t max_flows;
+    struct pool *states;
     struct medical_stats st;
 };
 
@@ -38,50 +37,26 @@ int medical_create(struct medical **out, uint32_t max_flows)
     struct medical *m = calloc(1, sizeof(*m));
 
     *out = m;
-    if (m == NULL)
+    if (m == NULL || pool_create(&m->states, sizeof(struct medical_flow), max_flows) != 0) {
+        free(m);
+        *out = NULL;
         return MM_ENOMEM;
-    m->max_flows = max_flows;
+    }
     return 0;
 }
 
 void medical_destroy(struct medical *m)
 {
-    struct medical_flow *s, *next;
-
     if (m == NULL)
         return;
-    for (s = m->free_list; s != NULL; s = next) {
-        next = s->next_free;
-        free(s);
-    }
+    pool_destroy(m->states);
     free(m);
-}
-
-static struct medical_flow *state_get(struct medical *m)
-{
-    struct medical_flow *s = m->free_list;
-
-    if (m->st.active >= m->max_flows)
-        return NULL;
-    if (s != NULL)
-        m->free_list = s->next_free;
-    else if ((s = malloc(sizeof(*s))) == NULL)
-        return NULL;
-    memset(s, 0, sizeof(*s));
-    m->st.active++;
-    return s;
 }
 
 void medical_flow_release(struct medical *m, struct flow *f)
 {
-    struct medical_flow *s = f->app.med;
-
-    if (s == NULL)
-        return;
-    s->next_free = m->free_list;
-    m->free_list = s;
+    pool_put(m->states, f->app.med);
     f->app.med = NULL;
-    m->st.active--;
 }
 
 static void gap(struct medical_flow *s, int d)
@@ -124,7 +99,7 @@ unsigned medical_packet(struct medical *m, struct flow *f, const struct pkt_view
             m->st.hl7_flows++;
         else
             m->st.dicom_flows++;
-        if ((s = state_get(m)) == NULL) {
+        if ((s = pool_get(m->states)) == NULL) {
             m->st.state_failures++;
             return 0;
         }
@@ -188,4 +163,5 @@ void medical_news_clear(struct flow *f)
 void medical_get_stats(const struct medical *m, struct medical_stats *st)
 {
     *st = m->st;
+    st->active = pool_active(m->states);
 }
