@@ -4,7 +4,9 @@
 usage: false_alerts.py MIMAMORI PCAPS_DIR SITE_YAML [MAX_PER_10K]
 
 Runs every capture under PCAPS_DIR/protocols (benign application protocols) with SITE_YAML,
-counts flows and alerts, and prints alerts per 10,000 flows by rule and in total. With
+counts flows and alerts, and prints alerts per 10,000 flows by rule and in total, and the
+distinct (capture, rule, source) outside the Obsolete protocol category: an alert and the later
+report of its folded repeats are two events but one finding. With
 MAX_PER_10K, exits 1 when the total is higher; also when any run fails or no flow was
 seen at all. Exits 77 when the corpus is absent. Any alert on
 these captures counts as false: they show ordinary protocol use, not attacks.
@@ -25,6 +27,7 @@ def main():
         print(f"{d} absent: skipped")
         return 77
     flows, obsolete, by_rule, by_file = 0, 0, collections.Counter(), collections.Counter()
+    incidents = set()  # (capture, rule, source): an alert and the report of its folded repeats
     failed = []
     files = sorted(f for f in os.listdir(d) if f.endswith((".pcap", ".pcapng", ".cap")))
     for name in files:
@@ -41,6 +44,8 @@ def main():
                     elif e["event_type"] == "alert":
                         rule = e["alert"]["metadata"]["rule"][0]
                         by_rule[rule] += 1
+                        if e["alert"]["category"] != "Obsolete protocol":
+                            incidents.add((name, rule, e.get("src_ip")))
                         if e["alert"]["category"] == "Obsolete protocol":
                             obsolete += 1
                         by_file[f"{name} {rule}"] += 1
@@ -49,6 +54,8 @@ def main():
     print(f"{len(files)} captures, {flows} flows, {total} alerts: {rate:.1f} per 10,000 flows "
           f"({os.path.basename(site)}); without Obsolete protocol alerts (real uses of "
           f"obsolete protocols): {10000.0 * (total - obsolete) / max(flows, 1):.1f}")
+    print(f"  outside Obsolete protocol, distinct (capture, rule, source): {len(incidents)}, "
+          f"{10000.0 * len(incidents) / max(flows, 1):.1f} per 10,000 flows")
     for rule, n in by_rule.most_common():
         print(f"  {10000.0 * n / max(flows, 1):6.1f}  {n:5d}  {rule}")
     for key, n in by_file.most_common(15):
