@@ -172,6 +172,8 @@ struct mm_config {
     unsigned ndicom_aes;
     struct config_named_hosts *hl7_apps; /* medical.hl7_applications */
     unsigned nhl7_apps;
+    char **local_domains; /* local_domains: the site's own names ("*.hospital.local") */
+    unsigned nlocal_domains;
     char **rules; /* rule file paths or globs */
     unsigned nrules;
     struct ruleset *ruleset; /* compiled from rules */
@@ -233,5 +235,8 @@ extern const char *const config_service_keys[SVC__COUNT];
  * labels.
  */
 int config_domain_match(const char *pattern, const char *name);
+
+/* Whether name is one of the site's own (local_domains). */
+int config_is_local_name(const struct mm_config *c, const char *name);
 
 #endif

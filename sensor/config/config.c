@@ -62,6 +62,9 @@ static void parse_root(struct loader *L, const struct ynode *root)
             config__parse_zones(L, v);
         else if (strcmp(k, "services") == 0)
             config__parse_services(L, v);
+        else if (strcmp(k, "local_domains") == 0)
+            config__parse_domains(L, v, "local_domains", &L->c->local_domains,
+                                  &L->c->nlocal_domains);
         else if (strcmp(k, "rules") == 0)
             config__parse_rules(L, v);
         else if (strcmp(k, "outputs") == 0)
@@ -311,6 +314,9 @@ void config_free(struct mm_config *c)
     }
     for (i = 0; i < SVC__COUNT; i++)
         free(c->services[i].addr);
+    for (i = 0; i < c->nlocal_domains; i++)
+        free(c->local_domains[i]);
+    free(c->local_domains);
     tz_free(c->tz);
     for (i = 0; i < c->nwindows; i++) {
         config_hostset_free(&c->windows[i].sources);
@@ -434,6 +440,16 @@ int config_domain_match(const char *pattern, const char *name)
     }
     pl = strlen(pattern);
     return nl == pl && strncasecmp(name, pattern, pl) == 0;
+}
+
+int config_is_local_name(const struct mm_config *c, const char *name)
+{
+    unsigned i;
+
+    for (i = 0; name != NULL && i < c->nlocal_domains; i++)
+        if (config_domain_match(c->local_domains[i], name))
+            return 1;
+    return 0;
 }
 
 int config_check_paths(const struct mm_config *c, struct config_diag *diag)

@@ -36,6 +36,9 @@ void config__parse_networks(struct loader *L, const struct ynode *n, struct zone
                             int value, const char *what);
 void config__parse_zones(struct loader *L, const struct ynode *n);
 void config__parse_services(struct loader *L, const struct ynode *n);
+/* A list of domains ("host.example", "*.example") into a new array *out of *n strings. */
+void config__parse_domains(struct loader *L, const struct ynode *v, const char *what, char ***out,
+                           unsigned *n);
 void config__parse_rules(struct loader *L, const struct ynode *n);
 void config__parse_flow(struct loader *L, const struct ynode *n);
 void config__parse_medical(struct loader *L, const struct ynode *n);

@@ -241,7 +241,7 @@ static int domain_valid(const char *s)
 static void parse_egress(struct loader *L, const struct ynode *n, int zone)
 {
     struct config_egress *eg;
-    size_t i, j;
+    size_t i;
 
     if (!ydoc_want(&L->w, n, YN_MAP, "egress"))
         return;
@@ -260,24 +260,7 @@ static void parse_egress(struct loader *L, const struct ynode *n, int zone)
         if (strcmp(k, "networks") == 0) {
             config__parse_networks(L, v, eg->nets, 0, "egress networks");
         } else if (strcmp(k, "domains") == 0) {
-            if (!ydoc_want(&L->w, v, YN_LIST, "egress domains"))
-                continue;
-            if ((eg->domains = calloc(v->n + 1, sizeof(char *))) == NULL) {
-                ydoc_error(&L->w, v, "out of memory");
-                continue;
-            }
-            for (j = 0; j < v->n; j++) {
-                const char *s = ydoc_string(&L->w, v->items[j], "a domain");
-                if (s == NULL)
-                    continue;
-                if (!domain_valid(s))
-                    ydoc_error(&L->w, v->items[j],
-                               "bad domain '%s' (a name, or '*.' and a name for any name "
-                               "below it)",
-                               s);
-                else if ((eg->domains[eg->ndomains] = config__dup(L, v->items[j], s)) != NULL)
-                    eg->ndomains++;
-            }
+            config__parse_domains(L, v, "egress domains", &eg->domains, &eg->ndomains);
         } else if (strcmp(k, "protocols") == 0) {
             config__parse_protocols(&L->w, v, "egress protocols", eg->protocols, &eg->nprotocols);
         } else {
@@ -346,6 +329,29 @@ void config__parse_zones(struct loader *L, const struct ynode *n)
         }
         if (!have_networks)
             ydoc_error(&L->w, v, "zone '%s' has no networks", name);
+    }
+}
+
+void config__parse_domains(struct loader *L, const struct ynode *v, const char *what, char ***out,
+                           unsigned *n)
+{
+    size_t j;
+
+    if (!ydoc_want(&L->w, v, YN_LIST, what))
+        return;
+    if ((*out = calloc(v->n + 1, sizeof(char *))) == NULL) {
+        ydoc_error(&L->w, v, "out of memory");
+        return;
+    }
+    for (j = 0; j < v->n; j++) {
+        const char *s = ydoc_string(&L->w, v->items[j], "a domain");
+        if (s == NULL)
+            continue;
+        if (!domain_valid(s))
+            ydoc_error(&L->w, v->items[j],
+                       "bad domain '%s' (a name, or '*.' and a name for any name below it)", s);
+        else if (((*out)[*n] = config__dup(L, v->items[j], s)) != NULL)
+            (*n)++;
     }
 }
 

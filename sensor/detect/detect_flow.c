@@ -348,6 +348,12 @@ int detect__eval_ndpi_risk(struct detect *d, struct fctx *x, unsigned ri)
     unsigned i;
 
     detect__ev_clear(&ev);
+    /* The site's own names are no generated domains (Chrome probes random ones under them). */
+    if ((risk & (1ULL << classify_lookup_risk("suspicious_dga_domain"))) &&
+        (config_is_local_name(d->cfg, classify_meta_get(f->app.meta, META_DNS_RRNAME)) ||
+         config_is_local_name(d->cfg, classify_meta_get(f->app.meta, META_TLS_SNI)) ||
+         config_is_local_name(d->cfg, classify_meta_get(f->app.meta, META_HTTP_HOST))))
+        risk &= ~(1ULL << classify_lookup_risk("suspicious_dga_domain"));
     if (risk == 0 || !detect__in_scope(r, x))
         return 0;
     if (ua != NULL)
@@ -361,6 +367,8 @@ int detect__eval_ndpi_risk(struct detect *d, struct fctx *x, unsigned ri)
     detect__ev_dest_name(d, &ev, f, x->dst);
     if (ja3 != NULL)
         detect__ev_add(&ev, "ja3=%s", ja3);
+    if (classify_meta_get(f->app.meta, META_DNS_RRNAME) != NULL)
+        detect__ev_add(&ev, "dns_query=%s", classify_meta_get(f->app.meta, META_DNS_RRNAME));
     if (classify_meta_get(f->app.meta, META_SHELL) != NULL)
         detect__ev_add(&ev, "shell=%s", classify_meta_get(f->app.meta, META_SHELL));
     detect__raise_alert(d, x, ri, SCOPE_PAIR, &ev);

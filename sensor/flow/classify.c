@@ -393,7 +393,7 @@ static void finish(struct classify *c, struct flow *f, int give_up)
     }
     f->app.risk |= snmp_risks(s->snmp, &p);
     if ((f->app.risk & (1ULL << NDPI_SUSPICIOUS_DGA_DOMAIN)) &&
-        classify__dga_from_digits_only(c->mod, s->nf->host_server_name))
+        classify__dga_explained(c->mod, s->nf->host_server_name))
         f->app.risk &= ~(1ULL << NDPI_SUSPICIOUS_DGA_DOMAIN);
     if (s->rcmd == 2)
         f->app.risk |= 1ULL << CLASSIFY_RISK_R_COMMAND;

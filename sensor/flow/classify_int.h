@@ -35,13 +35,14 @@ int classify__sslv2_client_hello(const uint8_t *p, uint32_t len);
 int classify__shell_banner(const uint8_t *p, uint32_t len);
 
 /*
- * Whether a name nDPI called a DGA domain owes that only to the digits of the labels left of
- * its registered domain: without them ("ms.ok.ru" for "732231.ms.ok.ru", "meet.adobeconnect.com"
- * for "meet27083742.adobeconnect.com") it passes nDPI's own check. Numbered hosts under a known
- * domain are not generated names; random letters under one ("xktzjm.topcentc.top", from a
- * CryptoWall exploit kit) still are.
+ * Whether something other than generation explains nDPI's DGA verdict on a name: digits in the
+ * labels left of its registered domain (without them, "ms.ok.ru" for "732231.ms.ok.ru" and
+ * "meet.adobeconnect.com" for "meet27083742.adobeconnect.com" pass nDPI's own check; random
+ * letters under a plain domain, "xktzjm.topcentc.top" from a CryptoWall exploit kit, do not);
+ * labels that carry data (a tunnel's, which the dns_tunnel rules count); or a suffix no one can
+ * register (.local, home.arpa, .internal: Chrome's random probes get the search suffix).
  */
-int classify__dga_from_digits_only(struct ndpi_detection_module_struct *mod, const char *name);
+int classify__dga_explained(struct ndpi_detection_module_struct *mod, const char *name);
 
 /*
  * A BSD r-command client's first data (RFC 1282 for rlogin, rshd(8) and rexecd(8)): an optional

@@ -6,6 +6,7 @@
  * and nDPI's flow state.
  */
 #include <string.h>
+#include <strings.h>
 
 #include <ndpi_api.h>
 
@@ -123,12 +124,33 @@ int classify__rcmd_request(const uint8_t *p, uint32_t len)
     return 1;
 }
 
-int classify__dga_from_digits_only(struct ndpi_detection_module_struct *mod, const char *name)
+/*
+ * Names no one can register (RFC 6761, 6762, 8375, and the suffixes sites use inside): a
+ * generated domain must resolve on the internet to reach its server.
+ */
+static int local_name(const char *name)
+{
+    static const char *const local[] = {"local",       "localhost", "arpa",   "internal", "lan",
+                                        "localdomain", "home",      "corp",   "intranet", "private",
+                                        "test",        "invalid",   "example"};
+    const char *tld = strrchr(name, '.');
+    size_t k;
+
+    tld = tld != NULL ? tld + 1 : name;
+    for (k = 0; k < sizeof(local) / sizeof(local[0]); k++)
+        if (strcasecmp(tld, local[k]) == 0)
+            return 1;
+    return 0;
+}
+
+int classify__dga_explained(struct ndpi_detection_module_struct *mod, const char *name)
 {
     char plain[DNS_NAME_MAX];
     int at = dnscache_registered(name);
     size_t i, n = 0;
 
+    if (local_name(name))
+        return 1; /* Chrome's random probes with the search suffix home.arpa, say */
     if (at <= 0 || strlen(name) >= sizeof(plain))
         return 0; /* the name is its registered domain, or has none */
     if (dnscache_data_chars(name, at) > 0)

@@ -496,6 +496,7 @@ static const char site_yaml[] =
     "  guest: {networks: [10.9.0.0/16]}\n"
     "  dmz: {networks: [10.10.0.0/16]}\n"
     "  partner: {networks: [10.11.0.0/16]}\n"
+    "local_domains: ['*.hospital-a.jp']\n"
     "services:\n"
     "  dns: [10.6.0.53]\n"
     "  dhcp: [10.6.0.67]\n"
@@ -1117,11 +1118,17 @@ static void dga_attack(struct gen *g)
     expect(g, "c2.dga_domain", "10.5.0.95", "10.6.0.53", 1);
 }
 
-/* A city's site, and a numbered meeting host under a known domain, which nDPI alone calls DGA. */
+/*
+ * A city's site; a numbered meeting host under a known domain; Chrome's random probe with the
+ * site's own search suffix (local_domains) and with home.arpa. nDPI alone calls the last three
+ * DGA.
+ */
 static void dga_benign(struct gen *g)
 {
     dns_exchange(g, "10.5.0.95", "10.6.0.53", "www.city.okayama.jp", "203.0.113.96");
     dns_exchange(g, "10.5.0.95", "10.6.0.53", "meet27083742.adobeconnect.com", "203.0.113.97");
+    dns_exchange(g, "10.5.0.95", "10.6.0.53", "tqimoyfjlwqmts.hospital-a.jp", "10.6.0.98");
+    dns_exchange(g, "10.5.0.95", "10.6.0.53", "tqimoyfjlwqmts.home.arpa", "10.6.0.98");
 }
 
 /* A file leaving in base32 chunks, one lookup each, under the attacker's domain. */

@@ -214,6 +214,9 @@ static void test_errors_with_positions(void **state)
              "site.yaml:2:9: bad address '10.0.0.300' in services.dns");
     load_bad("services:\n  smtp: [10.0.0.3]\n",
              "site.yaml:2:3: unknown service 'smtp' (known: dns, dhcp, ntp, domain_controllers)");
+    load_bad("local_domains: [hospital.jp, 'a..b']\n",
+             "site.yaml:1:30: bad domain 'a..b' (a name, or '*.' and a name for any name below "
+             "it)");
     load_bad("outputs:\n  - type: file\n", "site.yaml:2:5: file output needs a path");
     load_bad("outputs:\n  - {type: syslog, transport: sctp, address: 'h:514'}\n",
              "site.yaml:2:31: unknown transport 'sctp' (udp, tcp or tls)");
