@@ -1,7 +1,8 @@
 # Thin wrapper for the README's two commands; the build itself is CMake.
 BUILD ?= build
 DEPS = build-essential cmake pkg-config libpcap-dev libndpi-dev libyaml-dev libjansson-dev \
-       libcmocka-dev libgcrypt20-dev libssl-dev libsystemd-dev libndpi-bin python3 python3-jsonschema tzdata
+       libcmocka-dev libgcrypt20-dev libssl-dev libsystemd-dev libndpi-bin python3 python3-jsonschema tzdata \
+       ieee-data
 # What the tests add: real DICOM peers (dcmtk), a real rsyslog with TLS, namespaces, capture
 # and replay, nftables for the block list hook, tshark for the cases' facts. make fuzz adds
 # the fuzzing compiler.

@@ -163,6 +163,7 @@ struct pkt_view {
     uint8_t flags;        /* PV_* */
     uint8_t anomaly;      /* enum decode_anomaly */
     uint8_t iface;        /* capture interface index: set by the caller, not the decoder */
+    uint8_t arp_sha[6];   /* PV_ARP_REQUEST: the sender's hardware address */
     uint64_t seen;        /* bit (1 << DC_x) per layer seen */
 };
 

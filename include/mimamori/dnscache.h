@@ -60,6 +60,14 @@ int dnscache_registered(const char *name);
  */
 unsigned dnscache_data_chars(const char *name, int reg);
 
+/*
+ * The three above on a DNS query (a UDP payload, or a TCP one with its two-byte length when
+ * tcp): its carried characters, with the name, its registered domain and the query type filled;
+ * 0 when it is not a query or carries nothing.
+ */
+unsigned dnscache_data_query(const uint8_t *p, uint32_t n, int tcp, char name[DNS_NAME_MAX],
+                             int *reg, uint16_t *qtype);
+
 struct dnscache;
 
 MM_MUST_CHECK int dnscache_create(struct dnscache **out, unsigned slots);

@@ -48,6 +48,11 @@ void engine_reload_failed(struct engine *e, unsigned errors);
 
 int engine_subscribe(struct engine *e, const struct flow_event_handler *h);
 
+/* Keep inv (NULL: none) up to date with ARP and DHCP as packets pass, and with the config on
+ * reload; flows reach it by subscribing inventory_flow_event. Before the first packet. */
+struct inventory;
+void engine_set_inventory(struct engine *e, struct inventory *inv);
+
 /* One packet of worker's source, on that worker's thread. */
 void engine_packet(struct engine *e, unsigned worker, const struct capture_pkt *pkt);
 

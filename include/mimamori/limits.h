@@ -36,6 +36,7 @@
 /* Hospital protocols (HL7/MLLP, DICOM) */
 #define MM_MEDICAL_MAX_FLOWS 8192u /* flows followed by the HL7/DICOM parsers at once */
 #define MM_DCERPC_MAX_FLOWS  8192u /* flows followed by the DCE-RPC/SMB parser at once */
+#define MM_INVENTORY_MAX_DEVICES 65536u /* internal addresses the inventory records */
 
 /* Live capture and the daemon */
 #define MM_MAX_IFACES   8u            /* live interfaces in one process */

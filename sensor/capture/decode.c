@@ -132,6 +132,7 @@ static void decode_arp(struct decode_ctx *d, const uint8_t *p, uint32_t len)
     memcpy(pv->src + 12, p + 14, 4);
     memcpy(pv->dst, v4_mapped_prefix, 12);
     memcpy(pv->dst + 12, p + 24, 4);
+    memcpy(pv->arp_sha, p + 8, 6);
     pv->flags |= PV_ARP_REQUEST;
 }
 

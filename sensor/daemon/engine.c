@@ -29,6 +29,7 @@
 #include "mimamori/limits.h"
 #include "mimamori/log.h"
 #include "mimamori/dcerpc.h"
+#include "mimamori/inventory.h"
 #include "mimamori/medical.h"
 #include "mimamori/response.h"
 
@@ -68,6 +69,7 @@ struct engine {
     struct eve_ctx ectx;
     struct dnscache *dns;
     struct detect *det;
+    struct inventory *inv; /* or NULL: no inventory kept */
     struct health *health;
     struct response *resp;
     struct flow_event_handler handlers[ENGINE_MAX_HANDLERS];
@@ -294,6 +296,8 @@ int engine_reload(struct engine *e, const struct mm_config *cfg, uint64_t wall_u
         return r;
     }
     response_reload(e->resp, cfg);
+    if (e->inv != NULL)
+        inventory_set_config(e->inv, cfg);
     e->cfg = cfg;
     e->ectx.cfg = cfg;
     e->last_reload_us = wall_us;
@@ -324,6 +328,11 @@ void engine_reload_failed(struct engine *e, unsigned errors)
     unlock(e);
 }
 
+void engine_set_inventory(struct engine *e, struct inventory *inv)
+{
+    e->inv = inv;
+}
+
 int engine_subscribe(struct engine *e, const struct flow_event_handler *h)
 {
     if (e->nhandlers == ENGINE_MAX_HANDLERS)
@@ -351,22 +360,26 @@ static void medical_segment(struct worker *w, struct flow *f, const struct pkt_v
     medical_news_clear(f);
 }
 
+/* An ARP request: the sweep rules count it, the inventory learns the sender's MAC. */
+static void arp_request(struct engine *e, const struct pkt_view *pv, const struct capture_pkt *pkt)
+{
+    lock(e);
+    detect_arp_request(e->det, pv, pkt->ts_us, pkt->iface);
+    if (e->inv != NULL)
+        inventory_arp(e->inv, pv->src, pv->arp_sha, pkt->ts_us);
+    unlock(e);
+}
+
 /* A DNS query whose name carries data goes to the tunnel rules; other queries stop here. */
 static void dns_query(struct worker *w, struct flow *f, const struct pkt_view *pv)
 {
     char name[DNS_NAME_MAX];
-    const uint8_t *p = pv->payload;
-    uint32_t n = pv->payload_len;
     uint16_t qtype;
     unsigned chars;
     int reg;
 
-    if (pv->proto == 6) /* over TCP, after the message's two-byte length */
-        p += 2, n = n > 2 ? n - 2 : 0;
-    if (dnscache_query(p, n, name, &qtype) != 0)
-        return;
-    reg = dnscache_registered(name);
-    if ((chars = dnscache_data_chars(name, reg)) == 0)
+    if ((chars = dnscache_data_query(pv->payload, pv->payload_len, pv->proto == 6, name, &reg,
+                                     &qtype)) == 0)
         return;
     lock(w->e);
     detect_dns_query(w->e->det, f, name, reg, qtype, chars);
@@ -567,11 +580,8 @@ void engine_packet(struct engine *e, unsigned worker, const struct capture_pkt *
         health_now(e, w->now_us, 0);
         e->next_health_us = w->now_us + US;
     }
-    if (r == DECODE_NOT_IP && (pv.flags & PV_ARP_REQUEST)) {
-        lock(e);
-        detect_arp_request(e->det, &pv, pkt->ts_us, pkt->iface);
-        unlock(e);
-    }
+    if (r == DECODE_NOT_IP && (pv.flags & PV_ARP_REQUEST))
+        arp_request(e, &pv, pkt);
     if (r == DECODE_OK) {
         f = flow_table_update(w->ft, &pv, pkt->wire_len, pkt->ts_us, &dir, &created);
         w->cur.f = f;
@@ -606,6 +616,11 @@ void engine_packet(struct engine *e, unsigned worker, const struct capture_pkt *
             dispatch(w, FLOW_EV_CLASSIFIED, f, FLOW_END_TIMEOUT);
         if (pv.dst_port == 53 && pv.payload_len > 0 && (pv.proto == 17 || pv.proto == 6))
             dns_query(w, f, &pv);
+        if (e->inv != NULL && pv.proto == 17 && (pv.dst_port == 67 || pv.dst_port == 68)) {
+            lock(e);
+            inventory_dhcp_payload(e->inv, pv.payload, pv.payload_len, pkt->ts_us);
+            unlock(e);
+        }
         /* DNS answers name the addresses internal hosts connect to next. */
         if (pv.proto == 17 && pv.src_port == 53 && pv.payload_len > 0) {
             lock(e);

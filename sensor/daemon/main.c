@@ -20,10 +20,12 @@
 #include "mimamori/capture.h"
 #include "mimamori/config.h"
 #include "mimamori/engine.h"
+#include "mimamori/inventory.h"
 #include "mimamori/error.h"
 #include "mimamori/eve.h"
 #include "mimamori/log.h"
 #include "mimamori/notify.h"
+#include "mimamori/oui.h"
 #include "mimamori/output.h"
 #include "mimamori/privs.h"
 #include "mimamori/rules.h"
@@ -67,7 +69,7 @@ static void usage(FILE *fp)
 {
     fprintf(fp,
             "usage: mimamori [-c CONFIG] (-r CAPTURE [-r CAPTURE ...] | -i INTERFACE [-i ...])\n"
-            "                [--eve PATH] [--test-config] [-v]\n"
+            "                [--eve PATH] [--inventory PATH] [--test-config] [-v]\n"
             "       mimamori --version\n");
 }
 
@@ -235,7 +237,7 @@ static int become_user(const struct mm_config *cfg, const struct privs_owner *ow
 
 /* What the command line asked for. */
 struct args {
-    const char *config_path, *eve_path;
+    const char *config_path, *eve_path, *inventory_path;
     char *files[MAX_FILES];
     unsigned nfiles;
     const char *ifaces[MM_MAX_IFACES];
@@ -252,6 +254,8 @@ struct sensor {
     struct eve *eve;
     struct output *out;
     struct engine *eng;
+    struct inventory *inv; /* --inventory, else NULL */
+    struct oui *oui;       /* the IEEE registry, when installed */
     struct worker_thread wt[MM_MAX_WORKERS];
     unsigned nworkers;
     struct privs_owner own;
@@ -264,9 +268,13 @@ struct sensor {
 static int parse_args(int argc, char **argv, struct args *a)
 {
     static const struct option longopts[] = {
-        {"eve", required_argument, NULL, 'E'},    {"test-config", no_argument, NULL, 'T'},
-        {"version", no_argument, NULL, 'V'},      {"help", no_argument, NULL, 'h'},
-        {"config", required_argument, NULL, 'c'}, {NULL, 0, NULL, 0},
+        {"eve", required_argument, NULL, 'E'},
+        {"test-config", no_argument, NULL, 'T'},
+        {"version", no_argument, NULL, 'V'},
+        {"help", no_argument, NULL, 'h'},
+        {"config", required_argument, NULL, 'c'},
+        {"inventory", required_argument, NULL, 'I'},
+        {NULL, 0, NULL, 0},
     };
     int ch;
 
@@ -291,6 +299,9 @@ static int parse_args(int argc, char **argv, struct args *a)
             break;
         case 'E':
             a->eve_path = optarg;
+            break;
+        case 'I':
+            a->inventory_path = optarg;
             break;
         case 'T':
             a->test_config = 1;
@@ -418,6 +429,45 @@ static void name_instance(struct sensor *s)
  * The outputs and the engine; a live sensor then becomes sensor.user, with everything that
  * needed privileges open, and takes its instance's spool lock before the output thread starts.
  */
+/* --inventory: the table, fed by the engine; vendors when Debian's ieee-data is installed. */
+static int open_inventory(struct sensor *s)
+{
+    struct flow_event_handler h = {inventory_flow_event, NULL, 1u << FLOW_EV_ENDED};
+
+    if (inventory_create(&s->inv, MM_INVENTORY_MAX_DEVICES) != 0) {
+        snprintf(s->errbuf, sizeof(s->errbuf), "out of memory for the inventory");
+        return -1;
+    }
+    inventory_set_config(s->inv, s->cfg);
+    h.ud = s->inv;
+    if (engine_subscribe(s->eng, &h) != 0) {
+        snprintf(s->errbuf, sizeof(s->errbuf), "cannot subscribe the inventory");
+        return -1;
+    }
+    engine_set_inventory(s->eng, s->inv);
+    if (oui_load(&s->oui, OUI_DEFAULT_PATH) != 0)
+        log_info("%s: not readable, the inventory has no vendors (apt-get install ieee-data)",
+                 OUI_DEFAULT_PATH);
+    return 0;
+}
+
+/* At exit: the inventory file; 1 when it could not be written. */
+static int write_inventory(struct sensor *s)
+{
+    struct inventory_stats st;
+
+    if (s->inv == NULL)
+        return 0;
+    if (inventory_write(s->inv, s->oui, s->a.inventory_path, s->errbuf, sizeof(s->errbuf)) != 0) {
+        log_warnx("inventory: %s", s->errbuf);
+        return 1;
+    }
+    inventory_get_stats(s->inv, &st);
+    log_info("inventory: %u devices written to %s%s", st.devices, s->a.inventory_path,
+             st.dropped > 0 ? " (the table was full: some were not recorded)" : "");
+    return 0;
+}
+
 static int open_outputs(struct sensor *s)
 {
     const struct args *a = &s->a;
@@ -436,6 +486,8 @@ static int open_outputs(struct sensor *s)
         goto fail;
     }
     engine_attach(s->eng, 0, s->cap);
+    if (a->inventory_path != NULL && open_inventory(s) != 0)
+        goto fail;
     if (live && become_user(s->cfg, &s->own, s->out, s->errbuf, sizeof(s->errbuf)) != 0)
         goto fail;
     /* One process per instance's spools: a second mimamori@eth1 stops here. */
@@ -547,6 +599,8 @@ static void sensor_close(struct sensor *s)
     unsigned i;
 
     engine_destroy(s->eng);
+    inventory_destroy(s->inv);
+    oui_free(s->oui);
     output_close(s->out); /* drains the queue, which may still hold the writer's flow records */
     eve_destroy(s->eve);
     for (i = 1; i < s->nworkers; i++)
@@ -589,6 +643,7 @@ int main(int argc, char **argv)
     }
     status |= run(&s);
     status |= finish(&s);
+    status |= write_inventory(&s);
     sensor_close(&s);
     return status;
 }

@@ -189,6 +189,17 @@ unsigned dnscache_data_chars(const char *name, int reg)
     return h >= 3.5 ? n : 0;
 }
 
+unsigned dnscache_data_query(const uint8_t *p, uint32_t n, int tcp, char name[DNS_NAME_MAX],
+                             int *reg, uint16_t *qtype)
+{
+    if (tcp) /* after the message's two-byte length */
+        p += 2, n = n > 2 ? n - 2 : 0;
+    if (dnscache_query(p, n, name, qtype) != 0)
+        return 0;
+    *reg = dnscache_registered(name);
+    return dnscache_data_chars(name, *reg);
+}
+
 int dnscache_parse(const uint8_t *msg, size_t len, struct dns_answers *out)
 {
     size_t off = DNS_HDR_LEN;

@@ -1,0 +1,115 @@
+#!/usr/bin/python3
+"""The inventory against what tshark reads of the same captures.
+
+usage: inventory_check.py MIMAMORI PCAPS_DIR WORKDIR
+
+For each capture below (from ../shared/pcaps/protocols; exit 77 when the corpus is absent) the
+sensor writes its inventory (--inventory, embedded default config: RFC 1918 is internal). Every
+device must be an address inside the home networks; a device's MAC must be one tshark saw
+that address use (as an ARP request's sender, or the client of a DHCP message for it); its
+names must be host names tshark read in DHCP option 12 from that MAC; its vendor must be the
+IEEE registry's line for the MAC's first three bytes (read here from Debian's ieee-data); each
+service must be a port tshark saw that address answer on (a SYN-ACK, or UDP from it). And the
+captures together must give devices with MACs and names, so that the check checks.
+"""
+import ipaddress
+import json
+import os
+import subprocess
+import sys
+
+CAPTURES = ["iphone.pcap", "android.pcap", "arkime_wireshark-dhcp.pcap"]
+OUI = "/usr/share/ieee-data/oui.txt"
+HOME = [ipaddress.ip_network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16",
+                                          "fc00::/7")]
+
+
+def tshark(pcap, filt, fields):
+    cmd = ["tshark", "-r", pcap, "-Y", filt, "-T", "fields", "-E", "occurrence=f"]
+    for f in fields:
+        cmd += ["-e", f]
+    out = subprocess.run(cmd, capture_output=True, text=True).stdout
+    return [line.split("\t") for line in out.splitlines()]
+
+
+def facts(pcap):
+    macs, names, served = {}, {}, set()
+    for ip, mac in tshark(pcap, "arp.opcode == 1", ["arp.src.proto_ipv4", "arp.src.hw_mac"]):
+        macs.setdefault(ip, set()).add(mac)
+    for mac, name, req, ciaddr, yiaddr in tshark(
+            pcap, "dhcp", ["dhcp.hw.mac_addr", "dhcp.option.hostname",
+                           "dhcp.option.requested_ip_address", "dhcp.ip.client", "dhcp.ip.your"]):
+        for ip in (req, ciaddr, yiaddr):
+            if ip and ip != "0.0.0.0":
+                macs.setdefault(ip, set()).add(mac)
+        if name:
+            names.setdefault(mac, set()).add(name)
+    for ip, port in tshark(pcap, "tcp.flags.syn == 1 && tcp.flags.ack == 1",
+                           ["ip.src", "tcp.srcport"]):
+        served.add((ip, "TCP", int(port)))
+    for ip, port in tshark(pcap, "udp && !icmp", ["ip.src", "udp.srcport"]):
+        if ip and port:
+            served.add((ip, "UDP", int(port)))
+    return macs, names, served
+
+
+def registry():
+    vendors = {}
+    with open(OUI, encoding="utf-8", errors="replace") as f:
+        for line in f:
+            if "(hex)" in line:
+                prefix, _, vendor = line.partition("(hex)")
+                vendors[prefix.strip().lower().replace("-", ":")] = vendor.strip()
+    return vendors
+
+
+def main():
+    mimamori, pcaps, work = sys.argv[1:4]
+    d = os.path.join(pcaps, "protocols")
+    if not os.path.isdir(d):
+        print(f"{d} absent: skipped")
+        return 77
+    vendors = registry() if os.path.exists(OUI) else None
+    os.makedirs(work, exist_ok=True)
+    bad = total_mac = total_name = 0
+    for name in CAPTURES:
+        pcap, inv = os.path.join(d, name), os.path.join(work, name + ".inventory.jsonl")
+        subprocess.run([mimamori, "-r", pcap, "--eve", os.path.join(work, "eve.json"),
+                        "--inventory", inv], check=True, capture_output=True)
+        macs, names, served = facts(pcap)
+        devices = [json.loads(line) for line in open(inv)]
+        with_mac = with_name = 0
+        for dev in devices:
+            ip = dev["ip"]
+            if not any(ipaddress.ip_address(ip) in n for n in HOME):
+                bad += 1
+                print(f"{name}: {ip} is outside the home networks")
+            if dev["mac"] is not None:
+                with_mac += 1
+                if dev["mac"] not in macs.get(ip, set()):
+                    bad += 1
+                    print(f"{name}: {ip} has mac {dev['mac']}, tshark saw {macs.get(ip)}")
+                want = vendors.get(dev["mac"][:8]) if vendors is not None else None
+                if vendors is not None and dev["vendor"] != want:
+                    bad += 1
+                    print(f"{name}: {dev['mac']} vendor {dev['vendor']!r}, registry {want!r}")
+            for n in dev["names"]:
+                with_name += 1
+                if n not in names.get(dev["mac"], set()):
+                    bad += 1
+                    print(f"{name}: {ip} named {n!r}, tshark read {names.get(dev['mac'])}")
+            for s in dev["services"]:
+                if (ip, s["proto"], s["port"]) not in served:
+                    bad += 1
+                    print(f"{name}: {ip} serves {s['proto']}/{s['port']}, tshark saw no answer")
+        total_mac += with_mac
+        total_name += with_name
+        print(f"{name}: {len(devices)} devices, {with_mac} with a MAC, {with_name} names")
+    if total_mac == 0 or total_name == 0:
+        bad += 1
+        print("no device with a MAC or a name: nothing was checked")
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,135 @@
+/*
+ * The inventory on flows, ARP and DHCP fed by hand: internal addresses only, a server's
+ * answered services (not its clients'), MAC and name from DHCP, MAC from ARP, the table's
+ * cap, and the JSON lines written (fields, order by address, no vendor without a registry).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+
+#include "mimamori/config.h"
+#include "mimamori/inventory.h"
+
+static const char site[] = "home_networks: [10.0.0.0/8]\n"
+                           "zones:\n"
+                           "  medical_devices: {networks: [10.30.0.0/16]}\n"
+                           "  clinical: {networks: [10.20.0.0/16]}\n";
+
+static void addr4(uint8_t a[16], const char *dotted)
+{
+    unsigned b[4];
+
+    memset(a, 0, 16);
+    a[10] = a[11] = 0xff;
+    assert_int_equal(sscanf(dotted, "%u.%u.%u.%u", &b[0], &b[1], &b[2], &b[3]), 4);
+    for (int i = 0; i < 4; i++)
+        a[12 + i] = (uint8_t)b[i];
+}
+
+/* A flow from cli to srv:port ended; answered: the server's SYN-ACK and data came back. */
+static void flow_end(struct inventory *inv, const char *cli, const char *srv, uint16_t port,
+                     int answered, uint64_t t)
+{
+    struct flow f;
+
+    memset(&f, 0, sizeof(f));
+    addr4(f.key.addr[0], cli);
+    addr4(f.key.addr[1], srv);
+    f.key.port[0] = 50000, f.key.port[1] = port;
+    f.key.proto = 6;
+    f.client = 0;
+    f.tcp_flags[FLOW_TOSERVER] = TCP_SYN | TCP_ACK;
+    f.tcp_flags[FLOW_TOCLIENT] = answered ? TCP_SYN | TCP_ACK : TCP_RST;
+    f.pkts[0] = 4, f.pkts[1] = 3;
+    f.bytes[0] = 400, f.bytes[1] = 300;
+    f.first_us = t, f.last_us = t + 1000;
+    inventory_flow_event(inv, FLOW_EV_ENDED, &f, FLOW_END_TIMEOUT);
+}
+
+static void test_inventory(void **state)
+{
+    struct config_diag diag = {0};
+    struct mm_config *cfg;
+    struct inventory *inv;
+    struct inventory_stats st;
+    struct dhcp_msg m;
+    uint8_t ip[16], mac[6] = {0x00, 0x0b, 0x82, 0x01, 0xfc, 0x42};
+    char path[] = "/tmp/test_inv_XXXXXX", err[256], line[2048];
+    json_t *o;
+    FILE *fp;
+
+    (void)state;
+    assert_int_equal(config_load_string("site.yaml", site, strlen(site), &cfg, &diag), 0);
+    assert_int_equal(inventory_create(&inv, 3), 0);
+    inventory_set_config(inv, cfg);
+    flow_end(inv, "10.20.0.5", "10.30.3.21", 104, 1, 1000000); /* a PACS query to a CT */
+    flow_end(inv, "10.20.0.5", "10.30.3.21", 104, 1, 2000000);
+    flow_end(inv, "10.20.0.5", "10.30.3.21", 23, 0, 3000000);     /* refused: no service */
+    flow_end(inv, "10.20.0.5", "93.184.216.34", 443, 1, 4000000); /* internet: no device */
+    memset(&m, 0, sizeof(m));
+    addr4(m.ip, "10.30.3.21");
+    m.has_ip = m.has_mac = 1;
+    memcpy(m.mac, mac, 6);
+    strcpy(m.hostname, "CT-3F");
+    inventory_dhcp(inv, &m, 500000);
+    addr4(ip, "10.20.0.5");
+    inventory_arp(inv, ip, (const uint8_t[6]){0x02, 0, 0, 0, 0, 1}, 900000);
+    addr4(ip, "10.40.0.9"); /* a third device: the cap is 3, so the fourth is dropped */
+    inventory_arp(inv, ip, mac, 1);
+    addr4(ip, "10.40.0.10");
+    inventory_arp(inv, ip, mac, 1);
+    inventory_get_stats(inv, &st);
+    assert_int_equal(st.devices, 3);
+    assert_int_equal(st.dropped, 1);
+    assert_int_equal(mkstemp(path) >= 0, 1);
+    assert_int_equal(inventory_write(inv, NULL, path, err, sizeof(err)), 0);
+    fp = fopen(path, "r");
+    assert_non_null(fgets(line, sizeof(line), fp)); /* 10.20.0.5 first: ordered by address */
+    o = json_loads(line, 0, NULL);
+    assert_string_equal(json_string_value(json_object_get(o, "ip")), "10.20.0.5");
+    assert_string_equal(json_string_value(json_object_get(o, "zone")), "clinical");
+    assert_string_equal(json_string_value(json_object_get(o, "mac")), "02:00:00:00:00:01");
+    assert_int_equal(json_array_size(json_object_get(o, "services")), 0); /* a client only */
+    /* Sent over its four flows, the one to the internet included. */
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(o, "bytes"), "sent")),
+                     4 * 400);
+    json_decref(o);
+    assert_non_null(fgets(line, sizeof(line), fp));
+    o = json_loads(line, 0, NULL);
+    assert_string_equal(json_string_value(json_object_get(o, "ip")), "10.30.3.21");
+    assert_string_equal(json_string_value(json_object_get(o, "zone")), "medical_devices");
+    assert_string_equal(json_string_value(json_object_get(o, "mac")), "00:0b:82:01:fc:42");
+    assert_true(json_is_null(json_object_get(o, "vendor"))); /* no registry given */
+    assert_string_equal(json_string_value(json_array_get(json_object_get(o, "names"), 0)), "CT-3F");
+    assert_string_equal(json_string_value(json_object_get(o, "first_seen")),
+                        "1970-01-01T00:00:00.500000+0000");
+    assert_int_equal(json_array_size(json_object_get(o, "services")), 1); /* 104, not 23 */
+    assert_int_equal(json_integer_value(json_object_get(
+                         json_array_get(json_object_get(o, "services"), 0), "port")),
+                     104);
+    assert_int_equal(json_integer_value(json_object_get(
+                         json_array_get(json_object_get(o, "services"), 0), "flows")),
+                     2);
+    json_decref(o);
+    fclose(fp);
+    unlink(path);
+    inventory_destroy(inv);
+    config_free(cfg);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_inventory),
+    };
+
+    return setenv("TZ", "UTC", 1) == 0 ? cmocka_run_group_tests(tests, NULL, NULL) : 1;
+}
