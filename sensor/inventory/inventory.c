@@ -15,6 +15,7 @@
 #include "mimamori/classify.h"
 #include "mimamori/eve.h"
 #include "mimamori/inventory.h"
+#include "mimamori/medical.h"
 #include "mimamori/oui.h"
 #include "mimamori/zone.h"
 
@@ -30,6 +31,8 @@ struct device {
     uint8_t used, has_mac, nsvc;
     uint8_t mac[6];
     char name[DHCP_NAME_LEN];
+    char ae[DICOM_AE_LEN], impl_class[DICOM_UID_LEN], impl_version[DICOM_AE_LEN];
+    char hl7_app[HL7_NAME_LEN], hl7_facility[HL7_NAME_LEN];
     uint64_t first_us, last_us, sent, received;
     struct service svc[INVENTORY_MAX_SERVICES];
 };
@@ -138,10 +141,41 @@ static int answered(const struct flow *f)
     return (f->key.proto == 17 || f->key.proto == 132) && f->pkts[FLOW_TOCLIENT] > 0;
 }
 
+/*
+ * What a DICOM or HL7 flow says of its ends: the association requester's (the client's) AE
+ * title and implementation, the acceptor's AE title once it accepted; the sending application
+ * and facility of each direction's messages.
+ */
+static void medical_identity(const struct flow *f, struct device *c, struct device *s)
+{
+    const struct dicom_info *di = medical_dicom(f);
+    const struct hl7_info *h = medical_hl7(f);
+    unsigned i;
+
+    if (di != NULL && c != NULL && di->calling_ae[0] != '\0') {
+        memcpy(c->ae, di->calling_ae, sizeof(c->ae));
+        if (di->impl_class[0] != '\0')
+            memcpy(c->impl_class, di->impl_class, sizeof(c->impl_class));
+        if (di->impl_version[0] != '\0')
+            memcpy(c->impl_version, di->impl_version, sizeof(c->impl_version));
+    }
+    /* The called AE title is the acceptor's only if it accepted (a reject may say "unknown"). */
+    if (di != NULL && s != NULL && di->called_ae[0] != '\0' &&
+        (di->assoc == DICOM_ASSOC_ACCEPTED || di->assoc == DICOM_ASSOC_RELEASED))
+        memcpy(s->ae, di->called_ae, sizeof(s->ae));
+    for (i = 0; h != NULL && i < h->nsenders; i++) {
+        struct device *d = h->senders[i].dir == 0 ? c : s;
+        if (d == NULL || h->senders[i].app[0] == '\0')
+            continue;
+        memcpy(d->hl7_app, h->senders[i].app, sizeof(d->hl7_app));
+        memcpy(d->hl7_facility, h->senders[i].facility, sizeof(d->hl7_facility));
+    }
+}
+
 void inventory_flow_event(void *ud, enum flow_event ev, struct flow *f, enum flow_end_reason reason)
 {
     struct inventory *inv = ud;
-    struct device *c, *s;
+    struct device *c, *s = NULL;
 
     (void)reason;
     if (ev != FLOW_EV_ENDED || (f->flags & FLOW_F_L2_GROUP))
@@ -160,6 +194,8 @@ void inventory_flow_event(void *ud, enum flow_event ev, struct flow *f, enum flo
         if (answered(f) && flow_dst_port(f) != 0)
             add_service(s, f);
     }
+    if (f->app.med != NULL)
+        medical_identity(f, c, s);
 }
 
 void inventory_arp(struct inventory *inv, const uint8_t ip[16], const uint8_t mac[6],
@@ -250,6 +286,20 @@ static json_t *device_json(const struct inventory *inv, const struct device *d,
                                               "flows", (json_int_t)s->flows));
     }
     json_object_set_new(o, "services", svcs);
+    if (d->ae[0] != '\0' || d->impl_class[0] != '\0') {
+        json_t *m = json_object();
+        if (d->ae[0] != '\0')
+            json_object_set_new(m, "ae_title", json_string(d->ae));
+        if (d->impl_class[0] != '\0')
+            json_object_set_new(m, "implementation_class_uid", json_string(d->impl_class));
+        if (d->impl_version[0] != '\0')
+            json_object_set_new(m, "implementation_version", json_string(d->impl_version));
+        json_object_set_new(o, "dicom", m);
+    }
+    if (d->hl7_app[0] != '\0')
+        json_object_set_new(o, "hl7",
+                            json_pack("{ssss}", "sending_application", d->hl7_app,
+                                      "sending_facility", d->hl7_facility));
     json_object_set_new(
         o, "bytes",
         json_pack("{sIsI}", "sent", (json_int_t)d->sent, "received", (json_int_t)d->received));

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """The inventory against what tshark reads of the same captures.
 
-usage: inventory_check.py MIMAMORI PCAPS_DIR WORKDIR
+usage: inventory_check.py MIMAMORI PCAPS_DIR WORKDIR SCENARIO_GENERATOR
 
 For each capture below (from ../shared/pcaps/protocols; exit 77 when the corpus is absent) the
 sensor writes its inventory (--inventory, embedded default config: RFC 1918 is internal). Every
@@ -11,6 +11,13 @@ names must be host names tshark read in DHCP option 12 from that MAC; its vendor
 IEEE registry's line for the MAC's first three bytes (read here from Debian's ieee-data); each
 service must be a port tshark saw that address answer on (a SYN-ACK, or UDP from it). And the
 captures together must give devices with MACs and names, so that the check checks.
+
+Medical identities, on the HL7 case (tests/cases/hl7_mllp) and the DICOM scenarios made by
+SCENARIO_GENERATOR: a device's DICOM AE title must be one tshark read as the calling AE of an
+association it requested or the called AE of one it was asked for (the sensor takes it only
+from associations accepted: dicom_reject_attack's acceptor has none), its implementation class
+and version those of its own A-ASSOCIATE-RQ; its HL7 sending application and facility MSH-3
+and MSH-4 of a message it sent (read here from the TCP payload).
 """
 import ipaddress
 import json
@@ -53,6 +60,54 @@ def facts(pcap):
     return macs, names, served
 
 
+def medical_facts(pcap):
+    ae, impl, hl7 = {}, {}, {}
+    for src, dst, calling, called, uid, ver, pdu in tshark(
+            pcap, "dicom.assoc.ae.calling",
+            ["ip.src", "ip.dst", "dicom.assoc.ae.calling", "dicom.assoc.ae.called",
+             "dicom.userinfo.uid", "dicom.userinfo.version", "dicom.pdu.type"]):
+        if int(pdu, 0) == 1:  # A-ASSOCIATE-RQ: src requests as calling, dst is called
+            ae.setdefault(src, set()).add(calling.strip())
+            ae.setdefault(dst, set()).add(called.strip())
+            impl.setdefault(src, set()).add((uid, ver.strip()))
+    for src, payload in tshark(pcap, "tcp.len > 0", ["ip.src", "tcp.payload"]):
+        text = bytes.fromhex(payload.replace(":", "")).decode("latin-1")
+        for seg in text.replace("\x0b", "").split("\r"):
+            if seg.startswith("MSH|"):
+                f = seg.split("|")
+                hl7.setdefault(src, set()).add((f[2].split("^")[0], f[3].split("^")[0]))
+    return ae, impl, hl7
+
+
+def check_medical(mimamori, pcap, site, work, label):
+    inv = os.path.join(work, label + ".inventory.jsonl")
+    cmd = [mimamori, "-r", pcap, "--eve", os.path.join(work, "eve.json"), "--inventory", inv]
+    if site is not None:
+        cmd += ["-c", site]
+    subprocess.run(cmd, check=True, capture_output=True)
+    ae, impl, hl7 = medical_facts(pcap)
+    bad = seen = 0
+    for dev in (json.loads(line) for line in open(inv)):
+        ip, dm, hm = dev["ip"], dev.get("dicom"), dev.get("hl7")
+        if dm is not None:
+            seen += 1
+            if "ae_title" in dm and dm["ae_title"] not in ae.get(ip, set()):
+                bad += 1
+                print(f"{label}: {ip} AE {dm['ae_title']!r}, tshark {ae.get(ip)}")
+            got = (dm.get("implementation_class_uid", ""), dm.get("implementation_version", ""))
+            if got != ("", "") and got not in impl.get(ip, set()):
+                bad += 1
+                print(f"{label}: {ip} implementation {got}, tshark {impl.get(ip)}")
+        if hm is not None:
+            seen += 1
+            got = (hm["sending_application"], hm["sending_facility"])
+            if got not in hl7.get(ip, set()):
+                bad += 1
+                print(f"{label}: {ip} HL7 {got}, its messages say {hl7.get(ip)}")
+    print(f"{label}: {seen} medical identities checked")
+    return bad, seen
+
+
 def registry():
     vendors = {}
     with open(OUI, encoding="utf-8", errors="replace") as f:
@@ -64,14 +119,26 @@ def registry():
 
 
 def main():
-    mimamori, pcaps, work = sys.argv[1:4]
+    mimamori, pcaps, work, gen = sys.argv[1:5]
+    os.makedirs(work, exist_ok=True)
+    here = os.path.dirname(os.path.abspath(__file__))
+    bad, seen = check_medical(mimamori, os.path.join(here, "..", "cases", "hl7_mllp",
+                                                     "input.pcap"), None, work, "hl7_mllp")
+    scen = os.path.join(work, "scenarios")
+    for name in ("dicom_ae_benign", "dicom_reject_attack"):
+        subprocess.run([gen, scen, name], check=True)
+        b, n = check_medical(mimamori, os.path.join(scen, name, "input.pcap"),
+                             os.path.join(scen, name, "site.yaml"), work, name)
+        bad, seen = bad + b, seen + n
+    if seen < 3:
+        bad += 1
+        print("fewer than 3 medical identities: nothing much was checked")
     d = os.path.join(pcaps, "protocols")
     if not os.path.isdir(d):
-        print(f"{d} absent: skipped")
-        return 77
+        print(f"{d} absent: the ARP and DHCP part is skipped")
+        return 1 if bad else 77
     vendors = registry() if os.path.exists(OUI) else None
-    os.makedirs(work, exist_ok=True)
-    bad = total_mac = total_name = 0
+    total_mac = total_name = 0
     for name in CAPTURES:
         pcap, inv = os.path.join(d, name), os.path.join(work, name + ".inventory.jsonl")
         subprocess.run([mimamori, "-r", pcap, "--eve", os.path.join(work, "eve.json"),
