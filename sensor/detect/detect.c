@@ -330,6 +330,7 @@ int detect_create(struct detect **out, const struct mm_config *cfg, struct eve *
     struct detect *d;
     struct plan p;
     unsigned i;
+    int k;
 
     *out = NULL;
     if ((d = calloc(1, sizeof(*d))) == NULL)
@@ -342,6 +343,8 @@ int detect_create(struct detect **out, const struct mm_config *cfg, struct eve *
     d->next_expiry_us = UINT64_MAX;
     for (i = 0; i < SVC__COUNT; i++)
         d->svc_proto[i] = classify_lookup_protocol(svc_names[i]);
+    k = classify_lookup_risk("suspicious_dga_domain");
+    d->dga_risk = k >= 0 ? 1ULL << k : 0;
     if ((d->folds = calloc(MM_DEDUP_SLOTS, sizeof(*d->folds))) == NULL ||
         plan_build(&p, cfg, NULL, NULL) != 0) {
         free(d->folds);

@@ -349,11 +349,11 @@ int detect__eval_ndpi_risk(struct detect *d, struct fctx *x, unsigned ri)
 
     detect__ev_clear(&ev);
     /* The site's own names are no generated domains (Chrome probes random ones under them). */
-    if ((risk & (1ULL << classify_lookup_risk("suspicious_dga_domain"))) &&
+    if ((risk & d->dga_risk) &&
         (config_is_local_name(d->cfg, classify_meta_get(f->app.meta, META_DNS_RRNAME)) ||
          config_is_local_name(d->cfg, classify_meta_get(f->app.meta, META_TLS_SNI)) ||
          config_is_local_name(d->cfg, classify_meta_get(f->app.meta, META_HTTP_HOST))))
-        risk &= ~(1ULL << classify_lookup_risk("suspicious_dga_domain"));
+        risk &= ~d->dga_risk;
     if (risk == 0 || !detect__in_scope(r, x))
         return 0;
     if (ua != NULL)

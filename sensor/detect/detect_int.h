@@ -49,6 +49,7 @@ struct detect {
     uint64_t next_sweep_us;
     uint64_t next_expiry_us; /* earliest end of an open fold (UINT64_MAX: none) */
     int svc_proto[SVC__COUNT];
+    uint64_t dga_risk; /* the bit of nDPI's suspicious_dga_domain risk (0: unknown) */
     struct detect_stats st;
     struct response *resp; /* or NULL */
 };
