@@ -9,7 +9,7 @@
  * remote registry, domain enumeration, authentication coercion), and two pseudo-operations of
  * interface "auth" for NTLMSSP authentications with an NTLMv1 or LAN Manager response (SMB
  * session setup, DCE-RPC bind and auth3); each flow keeps a bit and a count per operation of
- * that table.
+ * that table, and the Windows version each end's NTLMSSP messages state.
  */
 #ifndef MIMAMORI_DCERPC_H
 #define MIMAMORI_DCERPC_H
@@ -43,6 +43,12 @@ struct dcerpc_channel {
     uint8_t nctx;
 };
 
+/* A Windows version as NTLMSSP states it (major 0: not seen). */
+struct dcerpc_os {
+    uint8_t major, minor;
+    uint16_t build;
+};
+
 /* What a flow showed; the caller owns it (zero it to start). */
 struct dcerpc_info {
     uint8_t smb;                    /* 1: SMB1 seen, 2: SMB2/3 */
@@ -58,7 +64,8 @@ struct dcerpc_info {
     char pending_name[2][DCERPC_PIPE_LEN];
     struct dcerpc_channel chan[DCERPC_MAX_CHANNELS];
     struct dcerpc_stream s[2];
-    uint32_t cut; /* headers that ran past a segment's end */
+    uint32_t cut;           /* headers that ran past a segment's end */
+    struct dcerpc_os os[2]; /* the client's (NEGOTIATE, AUTHENTICATE), the server's (CHALLENGE) */
 };
 
 /*

@@ -4,8 +4,9 @@
  * are counted off as segments pass, so a PDU whose stub spans many segments costs nothing and
  * the next header is found even when it starts mid-segment. A lost segment desynchronises the
  * direction until a segment starts with a header again. Only requests are read (binds, alter
- * contexts, calls; SMB CREATE, WRITE, IOCTL, WRITE_ANDX, TRANSACTION) and the answers to pipe
- * CREATEs, which give the file id later writes name.
+ * contexts, calls; SMB CREATE, WRITE, IOCTL, WRITE_ANDX, TRANSACTION), the answers to pipe
+ * CREATEs, which give the file id later writes name, and the server's NTLMSSP challenge (in
+ * session setup answers and bind acknowledgements), which says its Windows version.
  */
 #define _GNU_SOURCE /* memmem */
 #include <stdlib.h>
@@ -15,7 +16,14 @@
 #include "mimamori/pool.h"
 
 /* DCE-RPC connection-oriented PDU types (C706 chapter 12). */
-enum { PT_REQUEST = 0, PT_BIND = 11, PT_ALTER_CONTEXT = 14, PT_AUTH3 = 16 };
+enum {
+    PT_REQUEST = 0,
+    PT_BIND = 11,
+    PT_BIND_ACK = 12,
+    PT_ALTER_CONTEXT = 14,
+    PT_ALTER_CONTEXT_RESP = 15,
+    PT_AUTH3 = 16
+};
 #define PFC_FIRST_FRAG  0x01u
 #define PFC_OBJECT_UUID 0x80u
 #define CO_HDR          16u
@@ -23,11 +31,12 @@ enum { PT_REQUEST = 0, PT_BIND = 11, PT_ALTER_CONTEXT = 14, PT_AUTH3 = 16 };
 /* SMB2 commands (MS-SMB2 2.2.1) and SMB1 commands (MS-CIFS 2.2.2.1). */
 enum { SMB2_SESSION_SETUP = 1, SMB2_CREATE = 5, SMB2_WRITE = 9, SMB2_IOCTL = 11 };
 enum { SMB1_TRANSACTION = 0x25, SMB1_WRITE_ANDX = 0x2f, SMB1_SESSION_SETUP_ANDX = 0x73 };
-#define SMB2_HDR              64u
-#define SMB2_FLAGS_RESPONSE   0x1u
-#define SMB1_HDR              32u
-#define SMB1_FLAGS_REPLY      0x80u
-#define FSCTL_PIPE_TRANSCEIVE 0x0011c017u
+#define SMB2_HDR                  64u
+#define SMB2_FLAGS_RESPONSE       0x1u
+#define SMB1_HDR                  32u
+#define SMB1_FLAGS_REPLY          0x80u
+#define FSCTL_PIPE_TRANSCEIVE     0x0011c017u
+#define NTLMSSP_NEGOTIATE_VERSION 0x02000000u
 
 static uint16_t le16(const uint8_t *p)
 {
@@ -171,16 +180,40 @@ static unsigned called(struct dcerpc_info *in, int op, const struct dcerpc_chann
 }
 
 /*
- * An NTLMSSP AUTHENTICATE message (MS-NLMP 2.2.1.3) in n bytes: its NT response is 24 bytes
- * long for NTLMv1 (longer for NTLMv2); with none and a 24-byte LM response, LAN Manager.
+ * The Version field (MS-NLMP 2.2.2.10) of an NTLMSSP message m of n bytes, when its flags say
+ * it is there: the client's in NEGOTIATE and AUTHENTICATE, the server's in CHALLENGE. Windows
+ * writes its own version and build; Samba writes 6.1 with build 0.
  */
-static unsigned ntlm_auth(struct dcerpc_info *in, const uint8_t *p, uint32_t n)
+static void ntlm_version(struct dcerpc_info *in, const uint8_t *m, uint32_t n)
+{
+    static const uint8_t at[4][2] = {{0, 0}, {12, 32}, {20, 48}, {60, 64}}; /* flags, version */
+    uint32_t type = le32(m + 8);
+    struct dcerpc_os *os;
+
+    if (type < 1 || type > 3 || n < (uint32_t)at[type][1] + 8u ||
+        !(le32(m + at[type][0]) & NTLMSSP_NEGOTIATE_VERSION) || m[at[type][1]] == 0)
+        return;
+    os = &in->os[type == 2];
+    os->major = m[at[type][1]];
+    os->minor = m[at[type][1] + 1];
+    os->build = le16(m + at[type][1] + 2);
+}
+
+/*
+ * An NTLMSSP message in n bytes: its version, and for an AUTHENTICATE message (MS-NLMP
+ * 2.2.1.3) the response kind. Its NT response is 24 bytes long for NTLMv1 (longer for
+ * NTLMv2); with none and a 24-byte LM response, LAN Manager.
+ */
+static unsigned ntlm_message(struct dcerpc_info *in, const uint8_t *p, uint32_t n)
 {
     static const uint8_t sig[8] = {'N', 'T', 'L', 'M', 'S', 'S', 'P', 0};
     const uint8_t *m = n >= 28 ? memmem(p, n, sig, sizeof(sig)) : NULL;
     uint16_t lm, nt;
 
-    if (m == NULL || (uint32_t)(p + n - m) < 28 || le32(m + 8) != 3)
+    if (m == NULL || (uint32_t)(p + n - m) < 28)
+        return 0;
+    ntlm_version(in, m, (uint32_t)(p + n - m));
+    if (le32(m + 8) != 3)
         return 0;
     lm = le16(m + 12), nt = le16(m + 20);
     if (nt == 24)
@@ -223,9 +256,10 @@ static unsigned pdus(struct dcerpc_info *in, uint64_t fid, const uint8_t *p, uin
         uint32_t len = rd16(p + 8, little), have = len < n ? len : n;
         if (p[2] == PT_BIND || p[2] == PT_ALTER_CONTEXT)
             pdu_bind(in, c, p, have, little);
-        if ((p[2] == PT_BIND || p[2] == PT_ALTER_CONTEXT || p[2] == PT_AUTH3) &&
+        if ((p[2] == PT_BIND || p[2] == PT_ALTER_CONTEXT || p[2] == PT_AUTH3 ||
+             p[2] == PT_BIND_ACK || p[2] == PT_ALTER_CONTEXT_RESP) &&
             rd16(p + 10, little) > 0)
-            news |= ntlm_auth(in, p, have);
+            news |= ntlm_message(in, p, have);
         else if (p[2] == PT_REQUEST)
             news |= pdu_request(in, c, p, have, little);
         if (len >= n)
@@ -305,7 +339,11 @@ static unsigned smb2_message(struct dcerpc_info *in, const uint8_t *h, uint32_t 
         if (cmd == SMB2_SESSION_SETUP && !response && n >= SMB2_HDR + 16) {
             off = le16(h + SMB2_HDR + 12), len = le16(h + SMB2_HDR + 14);
             if (off >= SMB2_HDR + 24 && off < n)
-                news |= ntlm_auth(in, h + off, len < n - off ? len : n - off);
+                news |= ntlm_message(in, h + off, len < n - off ? len : n - off);
+        } else if (cmd == SMB2_SESSION_SETUP && n >= SMB2_HDR + 8) { /* the server's challenge */
+            off = le16(h + SMB2_HDR + 4), len = le16(h + SMB2_HDR + 6);
+            if (off >= SMB2_HDR + 8 && off < n)
+                ntlm_message(in, h + off, len < n - off ? len : n - off);
         } else if (cmd == SMB2_CREATE) {
             smb2_create(in, h, next != 0 && next < n ? next : n, response);
         } else if (!response && cmd == SMB2_WRITE && n >= SMB2_HDR + 32) {
@@ -338,7 +376,7 @@ static unsigned smb1_session_setup(struct dcerpc_info *in, const uint8_t *h, uin
     uint32_t bytes = SMB1_HDR + 1 + 2 * words + 2;
 
     if (words == 12 && bytes <= n)
-        return ntlm_auth(in, h + bytes, n - bytes);
+        return ntlm_message(in, h + bytes, n - bytes);
     if (words != 13 || n < SMB1_HDR + 1 + 18)
         return 0;
     if (le16(h + SMB1_HDR + 1 + 16) == 24)
@@ -353,9 +391,14 @@ static unsigned smb1_message(struct dcerpc_info *in, const uint8_t *h, uint32_t 
     uint32_t words, off, len;
     uint16_t fid;
 
-    if (n < SMB1_HDR + 1 || (h[9] & SMB1_FLAGS_REPLY))
+    if (n < SMB1_HDR + 1)
         return 0;
     words = h[SMB1_HDR];
+    if (h[9] & SMB1_FLAGS_REPLY) { /* an extended-security session setup answer: the challenge */
+        if (h[4] == SMB1_SESSION_SETUP_ANDX && words == 4 && n > SMB1_HDR + 11)
+            ntlm_message(in, h + SMB1_HDR + 11, n - (SMB1_HDR + 11));
+        return 0;
+    }
     if (h[4] == SMB1_SESSION_SETUP_ANDX)
         return smb1_session_setup(in, h, n, words);
     if (h[4] == SMB1_WRITE_ANDX && words >= 12 && n >= SMB1_HDR + 1 + 24) {

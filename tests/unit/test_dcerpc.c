@@ -247,6 +247,50 @@ static void test_ntlm(void **state)
     assert_int_equal(dcerpc_iface_lookup_uuid((const uint8_t[16]){0}), MM_ENOTFOUND);
 }
 
+/*
+ * The Version field of NTLMSSP messages: the server's in a CHALLENGE (an SMB2 SESSION_SETUP
+ * answer), the client's in an AUTHENTICATE; only when NTLMSSP_NEGOTIATE_VERSION says it is set.
+ */
+static void test_ntlm_version(void **state)
+{
+    static struct dcerpc_info in;
+    uint8_t body[160], seg[256];
+    size_t n;
+    int flagged;
+
+    (void)state;
+    for (flagged = 0; flagged < 2; flagged++) {
+        memset(&in, 0, sizeof(in));
+        memset(body, 0, sizeof(body));
+        body[0] = 9;
+        body[4] = 72, body[6] = 64; /* the buffer right after the 8-byte body */
+        memcpy(body + 8, "NTLMSSP", 8);
+        body[8 + 8] = 2;                          /* CHALLENGE */
+        body[8 + 23] = flagged ? 0x02 : 0x00;     /* NegotiateFlags, bit 25: VERSION */
+        body[8 + 48] = 6, body[8 + 49] = 1;       /* Windows 6.1 */
+        body[8 + 50] = 0xb1, body[8 + 51] = 0x1d; /* build 7601 */
+        n = smb2(seg, 1, 1, 2, body, 8 + 64);
+        dcerpc_feed(&in, 1, 1, seg, (uint32_t)n);
+        assert_int_equal(in.os[1].major, flagged ? 6 : 0);
+        assert_int_equal(in.os[0].major, 0);
+    }
+    assert_int_equal(in.os[1].minor, 1);
+    assert_int_equal(in.os[1].build, 7601);
+    /* The client's AUTHENTICATE: flags at 60, version at 64 (Windows 10.0.19045). */
+    memset(body, 0, sizeof(body));
+    body[0] = 25;
+    body[12] = 88, body[14] = 72;
+    memcpy(body + 24, "NTLMSSP", 8);
+    body[24 + 8] = 3;
+    body[24 + 63] = 0x02;
+    body[24 + 64] = 10, body[24 + 66] = 0x65, body[24 + 67] = 0x4a;
+    n = smb2(seg, 1, 0, 3, body, 24 + 72);
+    dcerpc_feed(&in, 0, 1, seg, (uint32_t)n);
+    assert_int_equal(in.os[0].major, 10);
+    assert_int_equal(in.os[0].minor, 0);
+    assert_int_equal(in.os[0].build, 19045);
+}
+
 static void test_table(void **state)
 {
     unsigned i;
@@ -305,6 +349,7 @@ int main(void)
         cmocka_unit_test(test_lost_segment),   cmocka_unit_test(test_big_endian),
         cmocka_unit_test(test_smb2_pipe),      cmocka_unit_test(test_table),
         cmocka_unit_test(test_flow_glue),      cmocka_unit_test(test_ntlm),
+        cmocka_unit_test(test_ntlm_version),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
