@@ -85,10 +85,51 @@ static void test_not_dhcp(void **state)
     assert_string_equal(m.hostname, "abc");
 }
 
+/* What a client says of its system: vendor class, parameter list, FQDN in either form. */
+static void test_system_options(void **state)
+{
+    static const uint8_t win[] = "\x3c\x08MSFT 5.0"
+                                 "\x37\x0c\x01\x0f\x03\x06\x2c\x2e\x2f\x1f\x21\x79\xf9\x2b"
+                                 "\x51\x13\x05\x00\x00\x06"
+                                 "DESK01\x04"
+                                 "corp\x02"
+                                 "jp\x00";
+    uint8_t p[600], opts[300];
+    struct dhcp_msg m;
+    size_t n;
+    unsigned k;
+
+    (void)state;
+    n = message(p, 1, win, sizeof(win) - 1);
+    assert_int_equal(dhcp_parse(p, (uint32_t)n, &m), 0);
+    assert_string_equal(m.vendor_class, "MSFT 5.0");
+    assert_string_equal(m.params, "1,15,3,6,44,46,47,31,33,121,249,43");
+    assert_string_equal(m.fqdn, "DESK01.corp.jp");
+    /* The FQDN as text (E clear); a server's vendor class is not the client's. */
+    n = message(p, 2,
+                (const uint8_t *)"\x51\x0a\x00\x00\x00pc1.lan\x3c\x03"
+                                 "xyz",
+                17);
+    assert_int_equal(dhcp_parse(p, (uint32_t)n, &m), 0);
+    assert_string_equal(m.fqdn, "pc1.lan");
+    assert_string_equal(m.vendor_class, "");
+    /* A parameter list too long to keep ends at a whole number. */
+    opts[0] = 0x37, opts[1] = 200;
+    for (k = 0; k < 200; k++)
+        opts[2 + k] = (uint8_t)(100 + k % 100);
+    n = message(p, 1, opts, 202);
+    assert_int_equal(dhcp_parse(p, (uint32_t)n, &m), 0);
+    assert_true(strlen(m.params) > 0 && strlen(m.params) < DHCP_NAME_LEN);
+    assert_int_equal(strncmp(m.params, "100,101,102,", 12), 0);
+    assert_int_not_equal(m.params[strlen(m.params) - 1], ',');
+    assert_int_equal(strlen(m.params) % 4, 3); /* "1xx" numbers and commas: whole ones only */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_request_and_ack),
+        cmocka_unit_test(test_system_options),
         cmocka_unit_test(test_not_dhcp),
     };
 
