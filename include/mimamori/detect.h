@@ -14,6 +14,7 @@
 #include "mimamori/dnscache.h"
 #include "mimamori/eve.h"
 #include "mimamori/flow.h"
+#include "mimamori/inventory.h"
 #include "mimamori/error.h"
 
 struct detect;
@@ -54,6 +55,12 @@ void detect_dns_query(struct detect *d, struct flow *f, const char *name, int re
  * ts_us on capture interface iface: the arp_sweep rules count targets per sender.
  */
 void detect_arp_request(struct detect *d, const struct pkt_view *pv, uint64_t ts_us, int iface);
+
+/*
+ * An inventory_finding_fn (ud: the detector): what the inventory found about a device, raised
+ * by the end_of_support rules whose zones hold it.
+ */
+void detect_inventory_finding(void *ud, const struct inventory_finding *fd);
 
 /* Packet time advanced to now_us: close folds whose window has passed. */
 void detect_tick(struct detect *d, uint64_t now_us);

@@ -17,8 +17,11 @@
 #include "mimamori/dhcp.h"
 #include "mimamori/error.h"
 #include "mimamori/flow.h"
+#include "mimamori/rules.h"
 
-#define INVENTORY_MAX_SERVICES 8 /* services kept per device, the first seen */
+#define INVENTORY_MAX_SERVICES 8  /* services kept per device, the first seen */
+#define INVENTORY_HINT_LEN     64 /* bytes of a software hint kept, NUL included */
+#define INVENTORY_UA_AGREE     3  /* browser user agents that must agree before one judges */
 
 struct inventory;
 struct oui;
@@ -29,6 +32,25 @@ void inventory_destroy(struct inventory *inv);
 
 /* The config whose home_networks say what is internal and whose zones name devices. */
 void inventory_set_config(struct inventory *inv, const struct mm_config *cfg);
+
+/*
+ * What the inventory finds about a device and reports: its software past end of support (the
+ * table entry's product and dates, the hint that matched), with the flow that showed it or
+ * the device's next flow when the hint came without one (DHCP).
+ */
+enum inventory_finding_kind { INVENTORY_END_OF_SUPPORT = 0 };
+
+struct inventory_finding {
+    enum inventory_finding_kind kind;
+    const uint8_t *ip; /* the device */
+    struct flow *f;
+    const char *product, *ended, *source; /* source may be NULL */
+    enum eos_hint hint;
+    const char *value;
+};
+
+typedef void (*inventory_finding_fn)(void *ud, const struct inventory_finding *fd);
+void inventory_set_finding(struct inventory *inv, inventory_finding_fn fn, void *ud);
 
 /* A flow_event_handler function (ud: the inventory): flows are counted when they end. */
 void inventory_flow_event(void *ud, enum flow_event ev, struct flow *f,

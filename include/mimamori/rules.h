@@ -37,6 +37,7 @@
     X(DCERPC, "dcerpc")                                                                            \
     X(DNS_TUNNEL, "dns_tunnel")                                                                    \
     X(ARP_SWEEP, "arp_sweep")                                                                      \
+    X(END_OF_SUPPORT, "end_of_support")                                                            \
     X(HEALTH, "health")
 
 enum rule_type {
@@ -169,9 +170,39 @@ struct rule {
 #define TLS_V_TLS10 0x04u
 #define TLS_V_TLS11 0x08u
 
+/*
+ * End of support: the software hints the inventory reads off a device, and the table of rule
+ * files' `end_of_support:` entries that says which of them name a product its vendor no longer
+ * supports. windows: "major.minor.build" as NTLMSSP states it; the others as seen.
+ */
+#define EOS_HINTS_X(X)                                                                             \
+    X(WINDOWS, "windows")                                                                          \
+    X(USER_AGENT, "user_agent")                                                                    \
+    X(SSH, "ssh")                                                                                  \
+    X(DHCP_VENDOR, "dhcp_vendor")                                                                  \
+    X(DICOM_VERSION, "dicom_version")
+
+enum eos_hint {
+#define X(id, name) EOS_HINT_##id,
+    EOS_HINTS_X(X)
+#undef X
+        EOS_HINT__COUNT
+};
+
+struct eos_entry {
+    char *product, *source;      /* source: where the date comes from (optional) */
+    char ended[11];              /* "YYYY-MM-DD", the last day of support */
+    uint64_t ended_us;           /* the first microsecond after that day, UTC */
+    char **pat[EOS_HINT__COUNT]; /* fnmatch patterns per hint */
+    unsigned npat[EOS_HINT__COUNT];
+    unsigned line;
+};
+
 struct ruleset {
     struct rule *r;
     unsigned n;
+    struct eos_entry *eos; /* in load order: shipped first, then the site's */
+    unsigned neos;
 };
 
 /* Compile rule files for a site config. 0, MM_ECONFIG or MM_EIO (diag filled), MM_ENOMEM. */
@@ -188,6 +219,14 @@ MM_MUST_CHECK int rules_load_embedded(const struct mm_config *c, struct ruleset 
 
 void rules_free(struct ruleset *rs);
 const struct rule *rules_find(const struct ruleset *rs, const char *key);
+
+/*
+ * The entry a software hint matches (the last loaded of those that match) when the support it
+ * names had ended at ts_us; NULL otherwise (no entry, or still supported then).
+ */
+const struct eos_entry *rules_eos_match(const struct ruleset *rs, enum eos_hint hint,
+                                        const char *value, uint64_t ts_us);
+const char *rules_eos_hint_name(enum eos_hint h);
 
 const char *rules_type_name(enum rule_type t);
 const char *rules_category_name(enum alert_category c);

@@ -429,7 +429,10 @@ static void name_instance(struct sensor *s)
  * The outputs and the engine; a live sensor then becomes sensor.user, with everything that
  * needed privileges open, and takes its instance's spool lock before the output thread starts.
  */
-/* --inventory: the table, fed by the engine; vendors when Debian's ieee-data is installed. */
+/*
+ * The device inventory, fed by the engine: always kept (the end-of-support rule is about
+ * devices), written with --inventory, with vendors when Debian's ieee-data is installed.
+ */
 static int open_inventory(struct sensor *s)
 {
     struct flow_event_handler h = {inventory_flow_event, NULL, 1u << FLOW_EV_ENDED};
@@ -445,7 +448,7 @@ static int open_inventory(struct sensor *s)
         return -1;
     }
     engine_set_inventory(s->eng, s->inv);
-    if (oui_load(&s->oui, OUI_DEFAULT_PATH) != 0)
+    if (s->a.inventory_path != NULL && oui_load(&s->oui, OUI_DEFAULT_PATH) != 0)
         log_info("%s: not readable, the inventory has no vendors (apt-get install ieee-data)",
                  OUI_DEFAULT_PATH);
     return 0;
@@ -456,7 +459,7 @@ static int write_inventory(struct sensor *s)
 {
     struct inventory_stats st;
 
-    if (s->inv == NULL)
+    if (s->a.inventory_path == NULL)
         return 0;
     if (inventory_write(s->inv, s->oui, s->a.inventory_path, s->errbuf, sizeof(s->errbuf)) != 0) {
         log_warnx("inventory: %s", s->errbuf);
@@ -486,7 +489,7 @@ static int open_outputs(struct sensor *s)
         goto fail;
     }
     engine_attach(s->eng, 0, s->cap);
-    if (a->inventory_path != NULL && open_inventory(s) != 0)
+    if (open_inventory(s) != 0)
         goto fail;
     if (live && become_user(s->cfg, &s->own, s->out, s->errbuf, sizeof(s->errbuf)) != 0)
         goto fail;

@@ -129,6 +129,40 @@ void detect_arp_request(struct detect *d, const struct pkt_view *pv, uint64_t ts
             detect__eval_arp_sweep(d, &x, i);
 }
 
+/*
+ * What the inventory found about a device, with the flow that showed it: its software past
+ * end of support. The alert is about the device, whichever end of the flow it was.
+ */
+void detect_inventory_finding(void *ud, const struct inventory_finding *fd)
+{
+    struct detect *d = ud;
+    struct evidence ev;
+    struct fctx x;
+    unsigned i;
+    int server;
+
+    if (d->rs == NULL || fd->f == NULL)
+        return;
+    fctx_init(d, &x, fd->f);
+    server = memcmp(fd->ip, x.src, 16) != 0;
+    detect_tick(d, x.now);
+    for (i = 0; i < d->rs->n; i++) {
+        const struct rule *r = &d->rs->r[i];
+        int z = server ? x.dz : x.sz;
+        if (r->type != RULE_END_OF_SUPPORT || !r->enabled || !detect__zin(r->from, z) ||
+            detect__zin(r->except_from, z))
+            continue;
+        detect__ev_clear(&ev);
+        detect__ev_addr(&ev, "device", fd->ip);
+        detect__ev_add(&ev, "product=%s", fd->product);
+        detect__ev_add(&ev, "support_ended=%s", fd->ended);
+        detect__ev_add(&ev, "%s=%s", rules_eos_hint_name(fd->hint), fd->value);
+        if (fd->source != NULL)
+            detect__ev_add(&ev, "source=%s", fd->source);
+        detect__raise_alert(d, &x, i, server ? SCOPE_DST : SCOPE_SRC, &ev);
+    }
+}
+
 void detect_flow_event(void *ud, enum flow_event ev, struct flow *f, enum flow_end_reason reason)
 {
     struct detect *d = ud;
@@ -257,9 +291,10 @@ static int plan_build(struct plan *p, const struct mm_config *cfg, const struct 
         case RULE_SEGMENTATION:
             p->segment[p->nseg++] = i;
             break;
-        case RULE_HEALTH:     /* the health module's */
-        case RULE_DNS_TUNNEL: /* per DNS query: detect_dns_query() */
-        case RULE_ARP_SWEEP:  /* per ARP request: detect_arp_request() */
+        case RULE_HEALTH:         /* the health module's */
+        case RULE_DNS_TUNNEL:     /* per DNS query: detect_dns_query() */
+        case RULE_ARP_SWEEP:      /* per ARP request: detect_arp_request() */
+        case RULE_END_OF_SUPPORT: /* per device: detect_inventory_finding() */
             break;
         case RULE_SCAN:
         case RULE_BRUTE_FORCE:

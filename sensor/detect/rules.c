@@ -79,8 +79,11 @@ static void compile_file(struct compiler *C, const struct ynode *root)
             continue;
         if (strcmp(k, "rules") == 0)
             list = YDOC_VAL(root, i);
+        else if (strcmp(k, "end_of_support") == 0)
+            rules__compile_eos(C, YDOC_VAL(root, i));
         else
-            ydoc_error(&C->w, YDOC_KEY(root, i), "unknown key '%s' in a rule file (rules)", k);
+            ydoc_error(&C->w, YDOC_KEY(root, i),
+                       "unknown key '%s' in a rule file (rules, end_of_support)", k);
     }
     if (list == NULL || !ydoc_want(&C->w, list, YN_LIST, "rules"))
         return;
@@ -216,6 +219,9 @@ void rules_free(struct ruleset *rs)
         return;
     for (i = 0; i < rs->n; i++)
         rules__rule_release(&rs->r[i]);
+    for (i = 0; i < rs->neos; i++)
+        rules__eos_release(&rs->eos[i]);
+    free(rs->eos);
     free(rs->r);
     free(rs);
 }

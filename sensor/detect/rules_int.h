@@ -70,6 +70,9 @@ void rules__compile_rule(struct compiler *C, const struct ynode *n, struct rule 
 /* Reports what r, of its type, lacks (at[k]: the value node of key k, or NULL). */
 void rules__need(struct compiler *C, const struct ynode *n, const struct rule *r,
                  const struct ynode *const *at);
+/* rules_eos.c: an end_of_support list into C->rs->eos; what an entry owns. */
+void rules__compile_eos(struct compiler *C, const struct ynode *list);
+void rules__eos_release(struct eos_entry *e);
 /* Frees what a compiled rule owns. */
 void rules__rule_release(struct rule *r);
 

@@ -1,48 +1,19 @@
 /*
- * An open-addressed table of devices keyed by address, filled as flows end and as ARP and DHCP
- * name addresses; written with jansson, sorted by address. A service is a server port that
- * answered (a TCP handshake completed, or UDP both ways): a device's clients do not make it a
- * server.
+ * The device table, filled as flows end and as ARP and DHCP name addresses. A service is a
+ * server port that answered (a TCP handshake completed, or UDP both ways): a device's clients
+ * do not make it a server. Software hints (NTLMSSP versions, browsers, SSH banners, DHCP vendor
+ * classes, DICOM implementations) are kept and looked up in the end-of-support table.
  */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
-
-#include <jansson.h>
 
 #include "mimamori/classify.h"
-#include "mimamori/eve.h"
+#include "mimamori/dcerpc.h"
 #include "mimamori/inventory.h"
 #include "mimamori/medical.h"
-#include "mimamori/oui.h"
-#include "mimamori/zone.h"
 
-struct service {
-    uint8_t l4;
-    uint16_t port;
-    uint16_t master, app; /* protocol ids as classified */
-    uint32_t flows;
-};
-
-struct device {
-    uint8_t ip[16];
-    uint8_t used, has_mac, nsvc;
-    uint8_t mac[6];
-    char name[DHCP_NAME_LEN];
-    char ae[DICOM_AE_LEN], impl_class[DICOM_UID_LEN], impl_version[DICOM_AE_LEN];
-    char hl7_app[HL7_NAME_LEN], hl7_facility[HL7_NAME_LEN];
-    uint64_t first_us, last_us, sent, received;
-    struct service svc[INVENTORY_MAX_SERVICES];
-};
-
-struct inventory {
-    struct device *d;
-    uint32_t mask, n, max;
-    uint64_t dropped;
-    const struct mm_config *cfg;
-};
+#include "inventory_int.h"
 
 int inventory_create(struct inventory **out, uint32_t max_devices)
 {
@@ -54,7 +25,9 @@ int inventory_create(struct inventory **out, uint32_t max_devices)
         return MM_ENOMEM;
     while (slots < max_devices * 2u && slots < (1u << 30))
         slots <<= 1;
-    if ((inv->d = calloc(slots, sizeof(*inv->d))) == NULL) {
+    if ((inv->slot = calloc(slots, sizeof(*inv->slot))) == NULL ||
+        (inv->d = calloc(max_devices ? max_devices : 1, sizeof(*inv->d))) == NULL) {
+        free(inv->slot);
         free(inv);
         *out = NULL;
         return MM_ENOMEM;
@@ -69,12 +42,19 @@ void inventory_destroy(struct inventory *inv)
     if (inv == NULL)
         return;
     free(inv->d);
+    free(inv->slot);
     free(inv);
 }
 
 void inventory_set_config(struct inventory *inv, const struct mm_config *cfg)
 {
     inv->cfg = cfg;
+}
+
+void inventory_set_finding(struct inventory *inv, inventory_finding_fn fn, void *ud)
+{
+    inv->finding = fn;
+    inv->finding_ud = ud;
 }
 
 /* The device of ip, made if it is internal and there is room; NULL otherwise. */
@@ -88,18 +68,19 @@ static struct device *device_of(struct inventory *inv, const uint8_t ip[16], uin
     for (i = 0; i < 16; i++)
         h = (h ^ ip[i]) * 16777619u;
     for (i = h & inv->mask;; i = (i + 1) & inv->mask) {
-        d = &inv->d[i];
-        if (d->used && memcmp(d->ip, ip, 16) == 0)
+        if (inv->slot[i] != 0 && memcmp(inv->d[inv->slot[i] - 1].ip, ip, 16) == 0) {
+            d = &inv->d[inv->slot[i] - 1];
             break;
-        if (!d->used) {
+        }
+        if (inv->slot[i] == 0) {
             if (inv->n >= inv->max) {
                 inv->dropped++;
                 return NULL;
             }
-            d->used = 1;
+            d = &inv->d[inv->n++];
+            inv->slot[i] = inv->n;
             memcpy(d->ip, ip, 16);
             d->first_us = ts_us;
-            inv->n++;
             break;
         }
     }
@@ -141,12 +122,125 @@ static int answered(const struct flow *f)
     return (f->key.proto == 17 || f->key.proto == 132) && f->pkts[FLOW_TOCLIENT] > 0;
 }
 
+/* --- software and end of support ----------------------------------------------------------- */
+
+static void report_eos(struct inventory *inv, struct device *d, struct flow *f)
+{
+    struct inventory_finding fd = {.kind = INVENTORY_END_OF_SUPPORT, .ip = d->ip, .f = f};
+
+    d->eos.pending = 0;
+    fd.product = d->eos.product;
+    fd.ended = d->eos.ended;
+    fd.source = d->eos.source[0] != '\0' ? d->eos.source : NULL;
+    fd.hint = (enum eos_hint)d->eos.hint;
+    fd.value = d->eos.value;
+    if (inv->finding != NULL)
+        inv->finding(inv->finding_ud, &fd);
+}
+
+/*
+ * Whether a browser's user agent may judge its device: the Windows version it names ("6.1" of
+ * "Mozilla/5.0 (Windows NT 6.1; ...") was named by INVENTORY_UA_AGREE of the device's user
+ * agents and no other version ever was (a proxy or terminal server speaks for many systems).
+ */
+static int ua_judges(struct device *d, const char *ua)
+{
+    static const char lead[] = "Mozilla/5.0 (Windows NT ";
+    char nt[sizeof(d->ua_nt)];
+    size_t n;
+
+    if (strncmp(ua, lead, sizeof(lead) - 1) != 0)
+        return 0;
+    ua += sizeof(lead) - 1;
+    n = strcspn(ua, ";)");
+    if (n == 0 || n >= sizeof(nt))
+        return 0;
+    memcpy(nt, ua, n);
+    nt[n] = '\0';
+    if (d->ua_nt[0] == '\0')
+        memcpy(d->ua_nt, nt, sizeof(nt));
+    else if (strcmp(d->ua_nt, nt) != 0)
+        d->ua_mixed = 1;
+    if (d->ua_agree < UINT8_MAX && !d->ua_mixed)
+        d->ua_agree++;
+    return !d->ua_mixed && d->ua_agree >= INVENTORY_UA_AGREE;
+}
+
+/*
+ * A software hint of device d seen at ts_us (on flow f, or outside one: NULL), kept as the
+ * latest of its kind and looked up in the end-of-support table; a first match flags the device
+ * and is reported, with f or with the device's next flow.
+ */
+static void software(struct inventory *inv, struct device *d, enum eos_hint h, const char *value,
+                     uint64_t ts_us, struct flow *f)
+{
+    const struct eos_entry *e;
+
+    snprintf(d->sw[h], sizeof(d->sw[h]), "%s", value);
+    if (h == EOS_HINT_USER_AGENT && !ua_judges(d, value))
+        return;
+    if (d->eos.product[0] != '\0' || inv->cfg == NULL ||
+        (e = rules_eos_match(inv->cfg->ruleset, h, d->sw[h], ts_us)) == NULL)
+        return;
+    snprintf(d->eos.product, sizeof(d->eos.product), "%s", e->product);
+    memcpy(d->eos.ended, e->ended, sizeof(d->eos.ended));
+    snprintf(d->eos.source, sizeof(d->eos.source), "%s", e->source != NULL ? e->source : "");
+    d->eos.hint = (uint8_t)h;
+    memcpy(d->eos.value, d->sw[h], sizeof(d->eos.value));
+    d->eos.pending = 1;
+    if (f != NULL)
+        report_eos(inv, d, f);
+}
+
+/* An SSH banner's software version: "OpenSSH_7.4p1 Debian-10+deb9u7" of "SSH-2.0-OpenSSH_...". */
+static const char *ssh_software(const char *banner)
+{
+    const char *dash;
+
+    if (strncmp(banner, "SSH-", 4) == 0 && (dash = strchr(banner + 4, '-')) != NULL)
+        return dash + 1;
+    return banner;
+}
+
+/*
+ * What a flow says of its ends' software: the Windows version each side's NTLMSSP messages
+ * state (build 0 is Samba's: kept, never judged), the client's browser, each side's SSH.
+ */
+static void flow_software(struct inventory *inv, struct flow *f, struct device *c, struct device *s)
+{
+    const struct dcerpc_info *rpc = dcerpc_info(f);
+    const char *v;
+    char ver[24];
+    int side;
+
+    for (side = 0; rpc != NULL && side < 2; side++) {
+        struct device *d = side ? s : c;
+        const struct dcerpc_os *os = &rpc->os[side];
+        if (d == NULL || os->major == 0)
+            continue;
+        snprintf(ver, sizeof(ver), "%u.%u.%u", os->major, os->minor, os->build);
+        if (os->build == 0)
+            snprintf(d->sw[EOS_HINT_WINDOWS], sizeof(d->sw[0]), "%s", ver);
+        else
+            software(inv, d, EOS_HINT_WINDOWS, ver, f->first_us, f);
+    }
+    if (f->app.meta == NULL)
+        return;
+    if (c != NULL && (v = classify_meta_get(f->app.meta, META_HTTP_USER_AGENT)) != NULL)
+        software(inv, c, EOS_HINT_USER_AGENT, v, f->first_us, f);
+    if (c != NULL && (v = classify_meta_get(f->app.meta, META_SSH_CLIENT)) != NULL)
+        software(inv, c, EOS_HINT_SSH, ssh_software(v), f->first_us, f);
+    if (s != NULL && (v = classify_meta_get(f->app.meta, META_SSH_SERVER)) != NULL)
+        software(inv, s, EOS_HINT_SSH, ssh_software(v), f->first_us, f);
+}
+
 /*
  * What a DICOM or HL7 flow says of its ends: the association requester's (the client's) AE
  * title and implementation, the acceptor's AE title once it accepted; the sending application
  * and facility of each direction's messages.
  */
-static void medical_identity(const struct flow *f, struct device *c, struct device *s)
+static void medical_identity(struct inventory *inv, struct flow *f, struct device *c,
+                             struct device *s)
 {
     const struct dicom_info *di = medical_dicom(f);
     const struct hl7_info *h = medical_hl7(f);
@@ -157,7 +251,7 @@ static void medical_identity(const struct flow *f, struct device *c, struct devi
         if (di->impl_class[0] != '\0')
             memcpy(c->impl_class, di->impl_class, sizeof(c->impl_class));
         if (di->impl_version[0] != '\0')
-            memcpy(c->impl_version, di->impl_version, sizeof(c->impl_version));
+            software(inv, c, EOS_HINT_DICOM_VERSION, di->impl_version, f->first_us, f);
     }
     /* The called AE title is the acceptor's only if it accepted (a reject may say "unknown"). */
     if (di != NULL && s != NULL && di->called_ae[0] != '\0' &&
@@ -195,7 +289,13 @@ void inventory_flow_event(void *ud, enum flow_event ev, struct flow *f, enum flo
             add_service(s, f);
     }
     if (f->app.med != NULL)
-        medical_identity(f, c, s);
+        medical_identity(inv, f, c, s);
+    if (f->app.meta != NULL || f->app.rpc != NULL)
+        flow_software(inv, f, c, s);
+    if (c != NULL && c->eos.pending)
+        report_eos(inv, c, f);
+    if (s != NULL && s->eos.pending)
+        report_eos(inv, s, f);
 }
 
 void inventory_arp(struct inventory *inv, const uint8_t ip[16], const uint8_t mac[6],
@@ -221,6 +321,12 @@ void inventory_dhcp(struct inventory *inv, const struct dhcp_msg *m, uint64_t ts
     }
     if (m->hostname[0] != '\0')
         memcpy(d->name, m->hostname, sizeof(d->name));
+    if (m->fqdn[0] != '\0')
+        memcpy(d->fqdn, m->fqdn, sizeof(d->fqdn));
+    if (m->params[0] != '\0')
+        memcpy(d->dhcp_params, m->params, sizeof(d->dhcp_params));
+    if (m->vendor_class[0] != '\0')
+        software(inv, d, EOS_HINT_DHCP_VENDOR, m->vendor_class, ts_us, NULL);
 }
 
 void inventory_dhcp_payload(struct inventory *inv, const uint8_t *p, uint32_t n, uint64_t ts_us)
@@ -229,121 +335,6 @@ void inventory_dhcp_payload(struct inventory *inv, const uint8_t *p, uint32_t n,
 
     if (dhcp_parse(p, n, &m) == 0)
         inventory_dhcp(inv, &m, ts_us);
-}
-
-/* --- writing ------------------------------------------------------------------------------- */
-
-static int by_address(const void *a, const void *b)
-{
-    return memcmp((*(const struct device *const *)a)->ip, (*(const struct device *const *)b)->ip,
-                  16);
-}
-
-/*
- * The protocol a service speaks: nDPI's master protocol where it has one ("DNS" for a resolver,
- * however many applications' names it answered for), else the protocol itself ("SMBv23").
- */
-static const char *protocol_name(const struct service *s)
-{
-    if (s->master != 0)
-        return classify_protocol_name(s->master);
-    return s->app != 0 ? classify_protocol_name(s->app) : "Unknown";
-}
-
-static json_t *device_json(const struct inventory *inv, const struct device *d,
-                           const struct oui *oui)
-{
-    char a[48], mac[18], t[40];
-    const char *vendor = d->has_mac ? oui_vendor(oui, d->mac) : NULL;
-    int zone = config_zone_of(inv->cfg, d->ip);
-    json_t *o = json_object(), *names = json_array(), *svcs = json_array();
-    unsigned i;
-
-    json_object_set_new(o, "ip", json_string(zone_addr_str(d->ip, a, sizeof(a))));
-    if (d->has_mac) {
-        snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", d->mac[0], d->mac[1], d->mac[2],
-                 d->mac[3], d->mac[4], d->mac[5]);
-        json_object_set_new(o, "mac", json_string(mac));
-    } else {
-        json_object_set_new(o, "mac", json_null());
-    }
-    json_object_set_new(o, "vendor", vendor != NULL ? json_string(vendor) : json_null());
-    if (d->name[0] != '\0')
-        json_array_append_new(names, json_string(d->name));
-    json_object_set_new(o, "names", names);
-    json_object_set_new(o, "zone", json_string(inv->cfg->zone_names[zone]));
-    eve_format_time(d->first_us, t, sizeof(t));
-    json_object_set_new(o, "first_seen", json_string(t));
-    eve_format_time(d->last_us, t, sizeof(t));
-    json_object_set_new(o, "last_seen", json_string(t));
-    for (i = 0; i < d->nsvc; i++) {
-        const struct service *s = &d->svc[i];
-        json_array_append_new(svcs, json_pack("{sssisssI}", "proto",
-                                              s->l4 == 6    ? "TCP"
-                                              : s->l4 == 17 ? "UDP"
-                                                            : "SCTP",
-                                              "port", (int)s->port, "protocol", protocol_name(s),
-                                              "flows", (json_int_t)s->flows));
-    }
-    json_object_set_new(o, "services", svcs);
-    if (d->ae[0] != '\0' || d->impl_class[0] != '\0') {
-        json_t *m = json_object();
-        if (d->ae[0] != '\0')
-            json_object_set_new(m, "ae_title", json_string(d->ae));
-        if (d->impl_class[0] != '\0')
-            json_object_set_new(m, "implementation_class_uid", json_string(d->impl_class));
-        if (d->impl_version[0] != '\0')
-            json_object_set_new(m, "implementation_version", json_string(d->impl_version));
-        json_object_set_new(o, "dicom", m);
-    }
-    if (d->hl7_app[0] != '\0')
-        json_object_set_new(o, "hl7",
-                            json_pack("{ssss}", "sending_application", d->hl7_app,
-                                      "sending_facility", d->hl7_facility));
-    json_object_set_new(
-        o, "bytes",
-        json_pack("{sIsI}", "sent", (json_int_t)d->sent, "received", (json_int_t)d->received));
-    return o;
-}
-
-int inventory_write(const struct inventory *inv, const struct oui *oui, const char *path, char *err,
-                    size_t errlen)
-{
-    const struct device **list = calloc(inv->n + 1, sizeof(*list));
-    char tmp[4096];
-    unsigned i, n = 0;
-    FILE *fp;
-    int r = 0;
-
-    if (list == NULL) {
-        snprintf(err, errlen, "out of memory");
-        return MM_ENOMEM;
-    }
-    for (i = 0; i <= inv->mask; i++)
-        if (inv->d[i].used)
-            list[n++] = &inv->d[i];
-    qsort(list, n, sizeof(*list), by_address);
-    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-    if ((fp = fopen(tmp, "w")) == NULL) {
-        snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
-        free(list);
-        return MM_EIO;
-    }
-    for (i = 0; i < n && r == 0; i++) {
-        json_t *o = device_json(inv, list[i], oui);
-        char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
-        if (s == NULL || fprintf(fp, "%s\n", s) < 0)
-            r = MM_EIO;
-        free(s);
-        json_decref(o);
-    }
-    free(list);
-    if (fclose(fp) != 0 || r != 0 || rename(tmp, path) != 0) {
-        snprintf(err, errlen, "%s: %s", path, strerror(errno));
-        unlink(tmp);
-        return MM_EIO;
-    }
-    return 0;
 }
 
 void inventory_get_stats(const struct inventory *inv, struct inventory_stats *st)

@@ -9,7 +9,8 @@ outside it. Per flow (its two endpoints and transport), Wireshark's dissectors g
 DNS question's name, the first TLS ClientHello's SNI and JA3, the first ServerHello's JA3S, the
 first HTTP request's Host, the DCE-RPC operations requested ("svcctl:12": the interface as
 Wireshark names its dissector, and the operation number), the SNMP community of v1/v2c
-messages, the sizes of NTLMSSP NT responses (24: NTLMv1), and the protocols seen. run_case.py checks every flow event against
+messages, the sizes of NTLMSSP NT responses (24: NTLMv1), the Windows versions NTLMSSP messages
+state ("10.0.0.5=6.1.7601": sender and version), and the protocols seen. run_case.py checks every flow event against
 them and every alert naming a protocol against the protocols of its flow. Regenerate after
 changing a capture; the file says which tshark made it. A case's facts.args (one tshark option
 per line, kept in facts.json too) binds a dissector to a port Wireshark does not guess, e.g.
@@ -29,6 +30,8 @@ DCERPC_IFACES = ["drsuapi", "svcctl", "atsvc", "taskschedulerservice", "winreg",
                  "lsarpc", "netlogon", "srvsvc", "wkssvc", "epm", "efs", "spoolss",
                  "iremotewinspool", "isystemactivator", "eventlog", "dispatch"]
 FIELDS += ["dcerpc.pkt_type"] + [i + ".opnum" for i in DCERPC_IFACES] + ["snmp.community", "ntlmssp.auth.ntresponse"]
+# The Windows version an NTLMSSP message states, with its sender.
+FIELDS += ["ntlmssp.version.major", "ntlmssp.version.minor", "ntlmssp.version.build_number"]
 # Protocols of a frame that say nothing about the application.
 CARRIERS = {"eth", "ethertype", "ip", "ipv6", "tcp", "udp", "data", "vlan", "mpls", "pwethheur",
             "pweth", "sll", "pppoes", "ppp", "gre", "erspan", "vxlan", "llc", "null", "frame"}
@@ -92,6 +95,9 @@ def extract(pcap, args):
             fl["http.hostname"] = first(v["http.host"])
         for r in filter(None, v["ntlmssp.auth.ntresponse"].split(",")):
             fl.setdefault("ntlm.nt_response_len", set()).add(len(r.replace(":", "")) // 2)
+        if v["ntlmssp.version.major"]:
+            ver = zip(*(v["ntlmssp.version." + x].split(",") for x in ("major", "minor", "build_number")))
+            fl.setdefault("ntlm.versions", set()).update(f"{src}={'.'.join(t)}" for t in ver)
         if v["snmp.community"] and "snmp.community" not in fl:
             fl["snmp.community"] = first(v["snmp.community"])
         if "0" in v["dcerpc.pkt_type"].split(","):  # a request (type 0) in this frame
@@ -101,7 +107,7 @@ def extract(pcap, args):
     for fl in flows.values():
         fl.pop("tls.client_hello", None)
         fl["protocols"] = sorted(fl["protocols"])
-        for key in ("dcerpc.ops", "ntlm.nt_response_len"):
+        for key in ("dcerpc.ops", "ntlm.nt_response_len", "ntlm.versions"):
             if key in fl:
                 fl[key] = sorted(fl[key])
     return flows

@@ -9,8 +9,12 @@ device must be an address inside the home networks; a device's MAC must be one t
 that address use (as an ARP request's sender, or the client of a DHCP message for it); its
 names must be host names tshark read in DHCP option 12 from that MAC; its vendor must be the
 IEEE registry's line for the MAC's first three bytes (read here from Debian's ieee-data); each
-service must be a port tshark saw that address answer on (a SYN-ACK, or UDP from it). And the
-captures together must give devices with MACs and names, so that the check checks.
+service must be a port tshark saw that address answer on (a SYN-ACK, or UDP from it); each
+software hint one tshark read from it (the Windows version of its NTLMSSP messages, its HTTP
+user agent, its SSH banner; DHCP's vendor class and parameter list from its MAC), and an
+end-of-support flag must rest on one of them and a last_seen after the day support ended. And
+the captures together must give devices with MACs, names and software, so that the check
+checks.
 
 Medical identities, on the HL7 case (tests/cases/hl7_mllp) and the DICOM scenarios made by
 SCENARIO_GENERATOR: a device's DICOM AE title must be one tshark read as the calling AE of an
@@ -25,14 +29,16 @@ import os
 import subprocess
 import sys
 
-CAPTURES = ["iphone.pcap", "android.pcap", "arkime_wireshark-dhcp.pcap"]
+CAPTURES = ["iphone.pcap", "android.pcap", "arkime_wireshark-dhcp.pcap",
+            "zeek_smb_raw_ntlm_in_smb.pcap", "arkime_wireshark-smb-on-windows10.pcap",
+            "zeek_smb_smb2.pcap", "arkime_ssh2.pcap", "smb2-peter.pcap"]
 OUI = "/usr/share/ieee-data/oui.txt"
 HOME = [ipaddress.ip_network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16",
                                           "fc00::/7")]
 
 
-def tshark(pcap, filt, fields):
-    cmd = ["tshark", "-r", pcap, "-Y", filt, "-T", "fields", "-E", "occurrence=f"]
+def tshark(pcap, filt, fields, occurrence="f"):
+    cmd = ["tshark", "-r", pcap, "-Y", filt, "-T", "fields", "-E", "occurrence=" + occurrence]
     for f in fields:
         cmd += ["-e", f]
     out = subprocess.run(cmd, capture_output=True, text=True).stdout
@@ -43,14 +49,15 @@ def facts(pcap):
     macs, names, served = {}, {}, set()
     for ip, mac in tshark(pcap, "arp.opcode == 1", ["arp.src.proto_ipv4", "arp.src.hw_mac"]):
         macs.setdefault(ip, set()).add(mac)
-    for mac, name, req, ciaddr, yiaddr in tshark(
-            pcap, "dhcp", ["dhcp.hw.mac_addr", "dhcp.option.hostname",
+    for mac, name, fqdn, req, ciaddr, yiaddr in tshark(
+            pcap, "dhcp", ["dhcp.hw.mac_addr", "dhcp.option.hostname", "dhcp.fqdn.name",
                            "dhcp.option.requested_ip_address", "dhcp.ip.client", "dhcp.ip.your"]):
         for ip in (req, ciaddr, yiaddr):
             if ip and ip != "0.0.0.0":
                 macs.setdefault(ip, set()).add(mac)
-        if name:
-            names.setdefault(mac, set()).add(name)
+        for n in (name, fqdn):
+            if n:
+                names.setdefault(mac, set()).add(n)
     for ip, port in tshark(pcap, "tcp.flags.syn == 1 && tcp.flags.ack == 1",
                            ["ip.src", "tcp.srcport"]):
         served.add((ip, "TCP", int(port)))
@@ -58,6 +65,49 @@ def facts(pcap):
         if ip and port:
             served.add((ip, "UDP", int(port)))
     return macs, names, served
+
+
+def software_facts(pcap):
+    """What tshark reads of each address's software (DHCP's by MAC): sets of values per hint."""
+    sw = {}
+    add = lambda who, hint, v: sw.setdefault((who, hint), set()).add(v)
+    for src, major, minor, build in tshark(pcap, "ntlmssp.version.major", [
+            "ip.src", "ntlmssp.version.major", "ntlmssp.version.minor",
+            "ntlmssp.version.build_number"]):
+        add(src, "windows", f"{major}.{minor}.{build}")
+    for src, ua in tshark(pcap, "http.user_agent", ["ip.src", "http.user_agent"]):
+        add(src, "user_agent", ua[:63])
+    for src, banner in tshark(pcap, "ssh.protocol", ["ip.src", "ssh.protocol"]):
+        add(src, "ssh", banner.split("-", 2)[-1][:63])
+    for mac, vendor in tshark(pcap, "dhcp.option.vendor_class_id",
+                              ["dhcp.hw.mac_addr", "dhcp.option.vendor_class_id"]):
+        add(mac, "dhcp_vendor", vendor)
+    for mac, items in tshark(pcap, "dhcp.option.request_list_item",
+                             ["dhcp.hw.mac_addr", "dhcp.option.request_list_item"], "a"):
+        add(mac.split(",")[0], "dhcp_parameters", items)
+    return sw
+
+
+def check_software(name, dev, sw):
+    """Each software hint the sensor kept is one tshark read from that device."""
+    bad = 0
+    for hint, value in dev.get("software", {}).items():
+        who = dev["mac"] if hint.startswith("dhcp_") else dev["ip"]
+        want = sw.get((who, hint), set())
+        if hint == "dhcp_parameters":  # the sensor cuts a long list at a whole number
+            ok = any(w == value or w.startswith(value + ",") for w in want)
+        else:
+            ok = value in want
+        if not ok:
+            bad += 1
+            print(f"{name}: {dev['ip']} {hint} {value!r}, tshark read {want}")
+    eos = dev.get("end_of_support")
+    if eos is not None and (dev["software"].get(eos["hint"]) != eos["value"] or
+                            eos["ended"] >= dev["last_seen"][:10]):
+        bad += 1
+        print(f"{name}: {dev['ip']} flagged {eos} on {dev['software']}, last seen "
+              f"{dev['last_seen']}")
+    return bad, len(dev.get("software", {}))
 
 
 def medical_facts(pcap):
@@ -138,15 +188,18 @@ def main():
         print(f"{d} absent: the ARP and DHCP part is skipped")
         return 1 if bad else 77
     vendors = registry() if os.path.exists(OUI) else None
-    total_mac = total_name = 0
+    total_mac = total_name = total_sw = 0
     for name in CAPTURES:
         pcap, inv = os.path.join(d, name), os.path.join(work, name + ".inventory.jsonl")
         subprocess.run([mimamori, "-r", pcap, "--eve", os.path.join(work, "eve.json"),
                         "--inventory", inv], check=True, capture_output=True)
         macs, names, served = facts(pcap)
+        sw = software_facts(pcap)
         devices = [json.loads(line) for line in open(inv)]
         with_mac = with_name = 0
         for dev in devices:
+            b, n = check_software(name, dev, sw)
+            bad, total_sw = bad + b, total_sw + n
             ip = dev["ip"]
             if not any(ipaddress.ip_address(ip) in n for n in HOME):
                 bad += 1
@@ -172,9 +225,10 @@ def main():
         total_mac += with_mac
         total_name += with_name
         print(f"{name}: {len(devices)} devices, {with_mac} with a MAC, {with_name} names")
-    if total_mac == 0 or total_name == 0:
+    print(f"{total_sw} software hints checked")
+    if total_mac == 0 or total_name == 0 or total_sw < 10:
         bad += 1
-        print("no device with a MAC or a name: nothing was checked")
+        print("no device with a MAC or a name, or few software hints: too little was checked")
     return 1 if bad else 0
 
 

@@ -109,6 +109,17 @@ def check_facts(case, events):
             bad += 1
             print(f"fact {k}: alert says NTLMv1, tshark read NT responses of "
                   f"{fact.get('ntlm.nt_response_len', [])} bytes")
+        hint = dict(v.split("=", 1) for v in evidence if v.startswith(("device=", "windows=")))
+        if "windows" in hint and f"{hint['device']}={hint['windows']}" not in fact.get(
+                "ntlm.versions", []):
+            bad += 1
+            print(f"fact {k}: alert says {hint['device']} stated Windows {hint['windows']}, "
+                  f"tshark read {fact.get('ntlm.versions', [])}")
+        ended = [v.split("=", 1)[1] for v in evidence if v.startswith("support_ended=")]
+        if ended and e["timestamp"][:10] <= ended[0]:
+            bad += 1
+            print(f"fact {k}: an end-of-support alert at {e['timestamp']}, support ended "
+                  f"{ended[0]}")
         if ("risk=snmp_default_community" in evidence and
                 fact.get("snmp.community") not in ("public", "private")):
             bad += 1

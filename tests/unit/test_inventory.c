@@ -1,7 +1,8 @@
 /*
  * The inventory on flows, ARP and DHCP fed by hand: internal addresses only, a server's
  * answered services (not its clients'), MAC and name from DHCP, MAC from ARP, the table's
- * cap, and the JSON lines written (fields, order by address, no vendor without a registry).
+ * cap, and the JSON lines written (fields, order by address, no vendor without a registry);
+ * end of support judged at the packet's date.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -125,10 +126,88 @@ static void test_inventory(void **state)
     config_free(cfg);
 }
 
+struct found {
+    unsigned n;
+    char product[64], value[64];
+    uint16_t port; /* of the flow it was reported with */
+};
+
+static void on_finding(void *ud, const struct inventory_finding *fd)
+{
+    struct found *fo = ud;
+
+    fo->n++;
+    snprintf(fo->product, sizeof(fo->product), "%s", fd->product);
+    snprintf(fo->value, sizeof(fo->value), "%s", fd->value);
+    fo->port = fd->f->key.port[1];
+}
+
+/*
+ * End of support from a DHCP vendor class (the shipped table's Windows 98 entry): judged by the
+ * packet's date, not today's; found outside a flow, reported once, with the device's next flow.
+ */
+static void test_end_of_support(void **state)
+{
+    static const uint64_t y2005 = 1104537600ull * 1000000u, y2007 = 1167609600ull * 1000000u;
+    struct config_diag diag = {0};
+    struct mm_config *cfg;
+    struct inventory *inv;
+    struct found fo = {0};
+    struct dhcp_msg m;
+    char path[] = "/tmp/test_inv_XXXXXX", err[256], line[2048];
+    json_t *o, *eos;
+    FILE *fp;
+
+    (void)state;
+    assert_int_equal(config_load_string("site.yaml", site, strlen(site), &cfg, &diag), 0);
+    assert_int_equal(inventory_create(&inv, 16), 0);
+    inventory_set_config(inv, cfg);
+    inventory_set_finding(inv, on_finding, &fo);
+    memset(&m, 0, sizeof(m));
+    m.has_ip = 1;
+    strcpy(m.vendor_class, "MSFT 98");
+    addr4(m.ip, "10.20.0.7"); /* in 2005 Windows 98 was still supported */
+    inventory_dhcp(inv, &m, y2005);
+    flow_end(inv, "10.20.0.7", "10.30.3.21", 104, 1, y2005 + 1000000);
+    assert_int_equal(fo.n, 0);
+    addr4(m.ip, "10.20.0.8"); /* in 2007 it was not */
+    inventory_dhcp(inv, &m, y2007);
+    inventory_dhcp(inv, &m, y2007 + 1);
+    assert_int_equal(fo.n, 0); /* no flow yet to report it with */
+    flow_end(inv, "10.20.0.8", "10.30.3.21", 104, 1, y2007 + 2000000);
+    flow_end(inv, "10.20.0.8", "10.30.3.21", 443, 1, y2007 + 3000000);
+    assert_int_equal(fo.n, 1); /* once per device */
+    assert_int_equal(fo.port, 104);
+    assert_string_equal(fo.product, "Windows 98 / Me");
+    assert_string_equal(fo.value, "MSFT 98");
+    assert_int_equal(mkstemp(path) >= 0, 1);
+    assert_int_equal(inventory_write(inv, NULL, path, err, sizeof(err)), 0);
+    fp = fopen(path, "r");
+    assert_non_null(fgets(line, sizeof(line), fp));
+    o = json_loads(line, 0, NULL);
+    assert_string_equal(json_string_value(json_object_get(o, "ip")), "10.20.0.7");
+    assert_null(json_object_get(o, "end_of_support"));
+    assert_string_equal(
+        json_string_value(json_object_get(json_object_get(o, "software"), "dhcp_vendor")),
+        "MSFT 98");
+    json_decref(o);
+    assert_non_null(fgets(line, sizeof(line), fp));
+    o = json_loads(line, 0, NULL);
+    eos = json_object_get(o, "end_of_support");
+    assert_string_equal(json_string_value(json_object_get(eos, "ended")), "2006-07-11");
+    assert_string_equal(json_string_value(json_object_get(eos, "hint")), "dhcp_vendor");
+    json_decref(o);
+    fclose(fp);
+    unlink(path);
+    inventory_destroy(inv);
+    config_free(cfg);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_inventory),
+        cmocka_unit_test(test_end_of_support),
     };
 
     return setenv("TZ", "UTC", 1) == 0 ? cmocka_run_group_tests(tests, NULL, NULL) : 1;

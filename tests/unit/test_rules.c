@@ -105,6 +105,7 @@ static void test_every_type_valid(void **state)
         {HEAD("dicom_ae") "    check: move_destination\n", RULE_DICOM_AE},
         {HEAD("hl7_sender") "    from: [internal]\n", RULE_HL7_SENDER},
         {HEAD("dicom_reject") "    threshold: 5\n    window: 5m\n", RULE_DICOM_REJECT},
+        {HEAD("end_of_support") "    from: [clinical]\n", RULE_END_OF_SUPPORT},
         {HEAD("health") "    check: upstream_loss\n    window: 5m\n    threshold: 1000\n"
                         "    percent: 5\n",
          RULE_HEALTH},
@@ -202,11 +203,12 @@ static void test_errors(void **state)
              "r.yaml:11:12: 'allow' does not apply to rules of type egress");
     load_bad(HEAD("dns_resolver") "    colour: red\n",
              "r.yaml:11:5: unknown key 'colour' in a rule");
-    load_bad(HEAD("sideways") "", "r.yaml:4:11: unknown rule type 'sideways' (segmentation, "
-                                  "egress, dns_resolver, lateral, fanout, remote_maintenance, "
-                                  "obsolete, scan, brute_force, exfiltration, beaconing, "
-                                  "ndpi_risk, rogue_service, medical_zone, dicom_ae, hl7_sender, "
-                                  "dicom_reject, dcerpc, dns_tunnel, arp_sweep, health)");
+    load_bad(HEAD("sideways") "",
+             "r.yaml:4:11: unknown rule type 'sideways' (segmentation, "
+             "egress, dns_resolver, lateral, fanout, remote_maintenance, "
+             "obsolete, scan, brute_force, exfiltration, beaconing, "
+             "ndpi_risk, rogue_service, medical_zone, dicom_ae, hl7_sender, "
+             "dicom_reject, dcerpc, dns_tunnel, arp_sweep, end_of_support, health)");
     load_bad(HEAD("medical_zone") "    protocols: [HL7, SMBv1]\n",
              "r.yaml:11:16: medical_zone rule 't.rule': protocols are HL7, DICOM");
     load_bad(HEAD("dicom_ae") "    from: [internal]\n",
@@ -227,7 +229,8 @@ static void test_common_errors(void **state)
     load_bad("rules:\n  - key: Bad Key\n    type: rogue_service\n",
              "r.yaml:2:10: rule key 'Bad Key' must be lower-case letters, digits, '.', '_' and "
              "'-' (at most 63), starting with a letter");
-    load_bad("rulez: []\n", "r.yaml:1:1: unknown key 'rulez' in a rule file (rules)");
+    load_bad("rulez: []\n",
+             "r.yaml:1:1: unknown key 'rulez' in a rule file (rules, end_of_support)");
     load_bad(HEAD("rogue_service") "    services: [dns]\n    severity: 4\n",
              "r.yaml:12:5: duplicate key 'severity'");
     load_bad("rules:\n  - key: t\n    signature_id: 5\n    type: ndpi_risk\n    severity: 4\n"
@@ -286,12 +289,61 @@ static void test_shipped_ruleset(void **state)
     config_free(c);
 }
 
+/*
+ * The end-of-support table: fnmatch patterns per hint, the packet's date against the day
+ * support ended (inclusive), the last loaded entry deciding, and its errors at their place.
+ */
+static void test_end_of_support(void **state)
+{
+    static const char yaml[] = "end_of_support:\n"
+                               "  - product: Windows 7\n"
+                               "    ended: 2020-01-14\n"
+                               "    windows: [\"6.1.*\"]\n"
+                               "    user_agent: \"Mozilla/5.0 (Windows NT 6.1*\"\n"
+                               "  - product: Windows 7 with ESU\n" /* a site moves the date */
+                               "    ended: 2023-01-10\n"
+                               "    source: our ESU contract\n"
+                               "    windows: [\"6.1.7601\"]\n";
+    static const uint64_t jan14 = 1578960000ull * 1000000u; /* 2020-01-14T00:00:00Z */
+    const uint64_t day = 86400ull * 1000000u;
+    struct ruleset *rs = NULL;
+    const struct eos_entry *e;
+
+    (void)state;
+    assert_int_equal(rules_load_string(cfg, "r.yaml", yaml, strlen(yaml), &rs, &diag), 0);
+    assert_int_equal(rs->n, 0);
+    assert_int_equal(rs->neos, 2);
+    assert_null(rules_eos_match(rs, EOS_HINT_WINDOWS, "6.1.7600", jan14 + day - 1));
+    e = rules_eos_match(rs, EOS_HINT_WINDOWS, "6.1.7600", jan14 + day);
+    assert_non_null(e);
+    assert_string_equal(e->product, "Windows 7");
+    assert_string_equal(e->ended, "2020-01-14");
+    /* 7601 is the site's entry, supported until 2023 by its own word. */
+    assert_null(rules_eos_match(rs, EOS_HINT_WINDOWS, "6.1.7601", jan14 + 30 * day));
+    assert_string_equal(
+        rules_eos_match(rs, EOS_HINT_WINDOWS, "6.1.7601", jan14 + 1200 * day)->source,
+        "our ESU contract");
+    assert_null(rules_eos_match(rs, EOS_HINT_WINDOWS, "10.0.19045", jan14 + 1200 * day));
+    assert_null(rules_eos_match(rs, EOS_HINT_SSH, "6.1.7600", jan14 + 1200 * day));
+    assert_non_null(rules_eos_match(rs, EOS_HINT_USER_AGENT,
+                                    "Mozilla/5.0 (Windows NT 6.1; Win64; x64)", jan14 + day));
+    rules_free(rs);
+    load_bad("end_of_support:\n  - product: X\n    ended: 2020-02-30\n    ssh: [\"a*\"]\n",
+             "r.yaml:3:12: ended: '2020-02-30' is not a date (YYYY-MM-DD)");
+    load_bad("end_of_support:\n  - product: X\n    ended: 2020-02-01\n",
+             "r.yaml:2:5: an end_of_support entry needs product, ended and a hint pattern");
+    load_bad("end_of_support:\n  - product: X\n    ended: 2020-02-01\n    os: [a]\n",
+             "r.yaml:4:5: unknown key 'os' in an end_of_support entry (product, ended, source, "
+             "windows, user_agent, ssh, dhcp_vendor, dicom_version)");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_every_type_valid), cmocka_unit_test(test_values),
         cmocka_unit_test(test_errors),           cmocka_unit_test(test_common_errors),
         cmocka_unit_test(test_unique),           cmocka_unit_test(test_shipped_ruleset),
+        cmocka_unit_test(test_end_of_support),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -1,0 +1,60 @@
+/*
+ * Private to the inventory: a device's record, shared by the table (inventory.c) and its
+ * writers (inventory_write.c).
+ */
+#ifndef MIMAMORI_INVENTORY_INT_H
+#define MIMAMORI_INVENTORY_INT_H
+
+#include <stdint.h>
+
+#include "mimamori/dhcp.h"
+#include "mimamori/dicom.h"
+#include "mimamori/hl7.h"
+#include "mimamori/inventory.h"
+
+struct service {
+    uint8_t l4;
+    uint16_t port;
+    uint16_t master, app; /* protocol ids as classified */
+    uint32_t flows;
+};
+
+/* The product past end of support a device was flagged with, and the hint that showed it. */
+struct device_eos {
+    char product[48], ended[11], source[48];
+    char value[INVENTORY_HINT_LEN]; /* the hint as it matched */
+    uint8_t hint;                   /* enum eos_hint */
+    uint8_t pending; /* found outside a flow (DHCP): reported with the device's next flow */
+};
+
+struct device {
+    uint8_t ip[16];
+    uint8_t has_mac, nsvc;
+    uint8_t ua_agree; /* browser user agents that named ua_nt, saturating */
+    uint8_t ua_mixed; /* ... and one named another Windows version: judged by none */
+    uint8_t mac[6];
+    char ua_nt[8]; /* "6.1" of "Mozilla/5.0 (Windows NT 6.1" */
+    char name[DHCP_NAME_LEN], fqdn[DHCP_NAME_LEN], dhcp_params[DHCP_NAME_LEN];
+    char sw[EOS_HINT__COUNT][INVENTORY_HINT_LEN]; /* software hints, the latest of each kind */
+    char ae[DICOM_AE_LEN], impl_class[DICOM_UID_LEN];
+    char hl7_app[HL7_NAME_LEN], hl7_facility[HL7_NAME_LEN];
+    uint64_t first_us, last_us, sent, received;
+    struct service svc[INVENTORY_MAX_SERVICES];
+    struct device_eos eos; /* product[0] == 0: not flagged */
+};
+
+/*
+ * Devices live in a dense array in the order they were first seen; an open-addressed table of
+ * their indexes + 1 finds them by address.
+ */
+struct inventory {
+    struct device *d;
+    uint32_t *slot;
+    uint32_t mask, n, max;
+    uint64_t dropped;
+    const struct mm_config *cfg;
+    inventory_finding_fn finding;
+    void *finding_ud;
+};
+
+#endif
