@@ -64,11 +64,15 @@ void inventory_dhcp(struct inventory *inv, const struct dhcp_msg *m, uint64_t ts
 void inventory_dhcp_payload(struct inventory *inv, const uint8_t *p, uint32_t n, uint64_t ts_us);
 
 /*
- * Write every device as a JSON line to path (a temporary file renamed over it), ordered by
- * address; vendors from oui (NULL: none). 0, or MM_EIO with err filled.
+ * Write every device to path (a temporary file renamed over it), ordered by address, vendors
+ * from oui (NULL: none): as JSON lines, one device per line, or as CSV for a spreadsheet (UTF-8
+ * with a byte order mark, CRLF, a header row; the ledger's columns first: ip, mac, name, zone,
+ * owner, vendor). 0, or MM_EIO with err filled.
  */
+enum inventory_format { INVENTORY_JSON = 0, INVENTORY_CSV };
 MM_MUST_CHECK int inventory_write(const struct inventory *inv, const struct oui *oui,
-                                  const char *path, char *err, size_t errlen);
+                                  const char *path, enum inventory_format format, char *err,
+                                  size_t errlen);
 
 struct inventory_stats {
     uint32_t devices;

@@ -67,10 +67,12 @@ static void on_stop(int sig)
 
 static void usage(FILE *fp)
 {
-    fprintf(fp,
-            "usage: mimamori [-c CONFIG] (-r CAPTURE [-r CAPTURE ...] | -i INTERFACE [-i ...])\n"
-            "                [--eve PATH] [--inventory PATH] [--test-config] [-v]\n"
-            "       mimamori --version\n");
+    fprintf(
+        fp,
+        "usage: mimamori [-c CONFIG] (-r CAPTURE [-r CAPTURE ...] | -i INTERFACE [-i ...])\n"
+        "                [--eve PATH] [--inventory PATH] [--inventory-csv PATH] [--test-config]\n"
+        "                [-v]\n"
+        "       mimamori --version\n");
 }
 
 static uint64_t wall_us(void)
@@ -237,7 +239,7 @@ static int become_user(const struct mm_config *cfg, const struct privs_owner *ow
 
 /* What the command line asked for. */
 struct args {
-    const char *config_path, *eve_path, *inventory_path;
+    const char *config_path, *eve_path, *inventory_path, *inventory_csv;
     char *files[MAX_FILES];
     unsigned nfiles;
     const char *ifaces[MM_MAX_IFACES];
@@ -274,6 +276,7 @@ static int parse_args(int argc, char **argv, struct args *a)
         {"help", no_argument, NULL, 'h'},
         {"config", required_argument, NULL, 'c'},
         {"inventory", required_argument, NULL, 'I'},
+        {"inventory-csv", required_argument, NULL, 'C'},
         {NULL, 0, NULL, 0},
     };
     int ch;
@@ -302,6 +305,9 @@ static int parse_args(int argc, char **argv, struct args *a)
             break;
         case 'I':
             a->inventory_path = optarg;
+            break;
+        case 'C':
+            a->inventory_csv = optarg;
             break;
         case 'T':
             a->test_config = 1;
@@ -448,27 +454,34 @@ static int open_inventory(struct sensor *s)
         return -1;
     }
     engine_set_inventory(s->eng, s->inv);
-    if (s->a.inventory_path != NULL && oui_load(&s->oui, OUI_DEFAULT_PATH) != 0)
+    if ((s->a.inventory_path != NULL || s->a.inventory_csv != NULL) &&
+        oui_load(&s->oui, OUI_DEFAULT_PATH) != 0)
         log_info("%s: not readable, the inventory has no vendors (apt-get install ieee-data)",
                  OUI_DEFAULT_PATH);
     return 0;
 }
 
-/* At exit: the inventory file; 1 when it could not be written. */
+/* At exit: the inventory files asked for; 1 when one could not be written. */
 static int write_inventory(struct sensor *s)
 {
+    const char *path[2] = {s->a.inventory_path, s->a.inventory_csv};
     struct inventory_stats st;
+    int i, status = 0;
 
-    if (s->a.inventory_path == NULL)
-        return 0;
-    if (inventory_write(s->inv, s->oui, s->a.inventory_path, s->errbuf, sizeof(s->errbuf)) != 0) {
-        log_warnx("inventory: %s", s->errbuf);
-        return 1;
-    }
     inventory_get_stats(s->inv, &st);
-    log_info("inventory: %u devices written to %s%s", st.devices, s->a.inventory_path,
-             st.dropped > 0 ? " (the table was full: some were not recorded)" : "");
-    return 0;
+    for (i = 0; i < 2; i++) {
+        if (path[i] == NULL)
+            continue;
+        if (inventory_write(s->inv, s->oui, path[i], i ? INVENTORY_CSV : INVENTORY_JSON, s->errbuf,
+                            sizeof(s->errbuf)) != 0) {
+            log_warnx("inventory: %s", s->errbuf);
+            status = 1;
+            continue;
+        }
+        log_info("inventory: %u devices written to %s%s", st.devices, path[i],
+                 st.dropped > 0 ? " (the table was full: some were not recorded)" : "");
+    }
+    return status;
 }
 
 static int open_outputs(struct sensor *s)

@@ -1,6 +1,7 @@
 /*
- * The inventory written out: JSON lines with jansson, one device per line, sorted by address
- * and written to a temporary file renamed over the target.
+ * The inventory written out: JSON lines with jansson, one device per line, and a CSV for the
+ * ledger (台帳) that Japanese Excel opens as it is (UTF-8 with a byte order mark, CRLF), both
+ * sorted by address and written to a temporary file renamed over the target.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -124,10 +125,134 @@ static json_t *device_json(const struct inventory *inv, const struct device *d,
     return o;
 }
 
-/* --- the file ------------------------------------------------------------------------------------ */
+/* --- CSV for the ledger --------------------------------------------------------------------- */
+
+/*
+ * One field: quoted when it holds a comma, quote or line break (quotes doubled, RFC 4180), and
+ * one that starts like a formula (= + - @, tab, CR) led by an apostrophe, so a host name a
+ * device chose cannot run in the spreadsheet that opens the file.
+ */
+static void csv_field(FILE *fp, const char *s, int last)
+{
+    const char *p;
+    int quote;
+
+    if (s == NULL)
+        s = "";
+    quote = strpbrk(s, ",\"\r\n") != NULL;
+    if (quote)
+        fputc('"', fp);
+    if (s[0] != '\0' && strchr("=+-@\t\r", s[0]) != NULL)
+        fputc('\'', fp);
+    for (p = s; *p != '\0'; p++) {
+        if (*p == '"')
+            fputc('"', fp);
+        fputc(*p, fp);
+    }
+    if (quote)
+        fputc('"', fp);
+    fputs(last ? "\r\n" : ",", fp);
+}
+
+static const char *const csv_columns[] = {"ip",
+                                          "mac",
+                                          "name",
+                                          "zone",
+                                          "owner",
+                                          "vendor",
+                                          "names",
+                                          "services",
+                                          "software",
+                                          "end_of_support",
+                                          "dicom_ae_title",
+                                          "dicom_implementation",
+                                          "hl7_application",
+                                          "first_seen",
+                                          "last_seen",
+                                          "bytes_sent",
+                                          "bytes_received"};
+
+/* The JSON record's values as the CSV's text: lists joined with "; ". */
+static void csv_join(char *out, size_t size, json_t *v, const char *key)
+{
+    size_t i, j = 0;
+    json_t *e;
+
+    out[0] = '\0';
+    json_array_foreach(v, i, e)
+    {
+        const char *s = json_is_string(e) ? json_string_value(e) : NULL;
+        char svc[96];
+        int w;
+        if (key != NULL) { /* a service object */
+            snprintf(svc, sizeof(svc), "%s/%d %s", json_string_value(json_object_get(e, "proto")),
+                     (int)json_integer_value(json_object_get(e, "port")),
+                     json_string_value(json_object_get(e, "protocol")));
+            s = svc;
+        }
+        w = snprintf(out + j, size - j, "%s%s", j ? "; " : "", s != NULL ? s : "");
+        if (w < 0 || (size_t)w >= size - j)
+            return;
+        j += (size_t)w;
+    }
+}
+
+static void device_csv(FILE *fp, json_t *o)
+{
+    json_t *sw = json_object_get(o, "software"), *eos = json_object_get(o, "end_of_support");
+    json_t *dicom = json_object_get(o, "dicom"), *hl7 = json_object_get(o, "hl7"), *v;
+    char names[512], svcs[1024], soft[512] = "", eos_s[128] = "", impl[160] = "", num[2][24];
+    const char *k;
+    size_t j = 0;
+
+    csv_join(names, sizeof(names), json_object_get(o, "names"), NULL);
+    csv_join(svcs, sizeof(svcs), json_object_get(o, "services"), "service");
+    json_object_foreach(sw, k, v)
+    {
+        int w = snprintf(soft + j, sizeof(soft) - j, "%s%s: %s", j ? "; " : "", k,
+                         json_string_value(v));
+        if (w < 0 || (size_t)w >= sizeof(soft) - j)
+            break;
+        j += (size_t)w;
+    }
+    if (eos != NULL)
+        snprintf(eos_s, sizeof(eos_s), "%s (%s)",
+                 json_string_value(json_object_get(eos, "product")),
+                 json_string_value(json_object_get(eos, "ended")));
+    if (dicom != NULL && json_object_get(dicom, "implementation_class_uid") != NULL)
+        snprintf(impl, sizeof(impl), "%s %s",
+                 json_string_value(json_object_get(dicom, "implementation_class_uid")),
+                 json_string_value(json_object_get(dicom, "implementation_version"))
+                     ? json_string_value(json_object_get(dicom, "implementation_version"))
+                     : "");
+    v = json_object_get(o, "bytes");
+    snprintf(num[0], sizeof(num[0]), "%" JSON_INTEGER_FORMAT,
+             json_integer_value(json_object_get(v, "sent")));
+    snprintf(num[1], sizeof(num[1]), "%" JSON_INTEGER_FORMAT,
+             json_integer_value(json_object_get(v, "received")));
+    csv_field(fp, json_string_value(json_object_get(o, "ip")), 0);
+    csv_field(fp, json_string_value(json_object_get(o, "mac")), 0);
+    csv_field(fp, json_string_value(json_array_get(json_object_get(o, "names"), 0)), 0);
+    csv_field(fp, json_string_value(json_object_get(o, "zone")), 0);
+    csv_field(fp, "", 0); /* owner: the ledger's to fill */
+    csv_field(fp, json_string_value(json_object_get(o, "vendor")), 0);
+    csv_field(fp, names, 0);
+    csv_field(fp, svcs, 0);
+    csv_field(fp, soft, 0);
+    csv_field(fp, eos_s, 0);
+    csv_field(fp, json_string_value(json_object_get(dicom, "ae_title")), 0);
+    csv_field(fp, impl, 0);
+    csv_field(fp, json_string_value(json_object_get(hl7, "sending_application")), 0);
+    csv_field(fp, json_string_value(json_object_get(o, "first_seen")), 0);
+    csv_field(fp, json_string_value(json_object_get(o, "last_seen")), 0);
+    csv_field(fp, num[0], 0);
+    csv_field(fp, num[1], 1);
+}
+
+/* --- both ------------------------------------------------------------------------------------ */
 
 int inventory_write(const struct inventory *inv, const struct oui *oui, const char *path,
-                    char *err, size_t errlen)
+                    enum inventory_format format, char *err, size_t errlen)
 {
     const struct device **list = calloc(inv->n + 1, sizeof(*list));
     char tmp[4096];
@@ -148,10 +273,17 @@ int inventory_write(const struct inventory *inv, const struct oui *oui, const ch
         free(list);
         return MM_EIO;
     }
+    if (format == INVENTORY_CSV) {
+        fputs("\xef\xbb\xbf", fp); /* the BOM by which Excel knows UTF-8 */
+        for (i = 0; i < sizeof(csv_columns) / sizeof(csv_columns[0]); i++)
+            csv_field(fp, csv_columns[i], i + 1 == sizeof(csv_columns) / sizeof(csv_columns[0]));
+    }
     for (i = 0; i < inv->n && r == 0; i++) {
         json_t *o = device_json(inv, list[i], oui);
         char *s = NULL;
-        if ((s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER)) == NULL ||
+        if (format == INVENTORY_CSV)
+            device_csv(fp, o);
+        else if ((s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER)) == NULL ||
                  fprintf(fp, "%s\n", s) < 0)
             r = MM_EIO;
         free(s);

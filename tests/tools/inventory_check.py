@@ -110,6 +110,22 @@ def check_software(name, dev, sw):
     return bad, len(dev.get("software", {}))
 
 
+def check_csv(name, inv):
+    """The CSV, read as Excel's dialect with a BOM, holds the JSON lines' devices."""
+    import csv
+    with open(inv + ".csv", newline="", encoding="utf-8-sig") as f:
+        rows = list(csv.DictReader(f, dialect="excel"))
+    with open(inv + ".csv", "rb") as f:
+        raw = f.read()
+    devices = [json.loads(line) for line in open(inv)]
+    got = [(r["ip"], r["mac"], r["names"], r["zone"]) for r in rows]
+    want = [(d["ip"], d["mac"] or "", "; ".join(d["names"]), d["zone"]) for d in devices]
+    if got != want or not raw.startswith(b"\xef\xbb\xbf") or raw.count(b"\r\n") != len(rows) + 1:
+        print(f"{name}: the CSV's rows {got} differ from the inventory's {want}")
+        return 1
+    return 0
+
+
 def medical_facts(pcap):
     ae, impl, hl7 = {}, {}, {}
     for src, dst, calling, called, uid, ver, pdu in tshark(
@@ -192,7 +208,9 @@ def main():
     for name in CAPTURES:
         pcap, inv = os.path.join(d, name), os.path.join(work, name + ".inventory.jsonl")
         subprocess.run([mimamori, "-r", pcap, "--eve", os.path.join(work, "eve.json"),
-                        "--inventory", inv], check=True, capture_output=True)
+                        "--inventory", inv, "--inventory-csv", inv + ".csv"],
+                       check=True, capture_output=True)
+        bad += check_csv(name, inv)
         macs, names, served = facts(pcap)
         sw = software_facts(pcap)
         devices = [json.loads(line) for line in open(inv)]

@@ -2,7 +2,7 @@
  * The inventory on flows, ARP and DHCP fed by hand: internal addresses only, a server's
  * answered services (not its clients'), MAC and name from DHCP, MAC from ARP, the table's
  * cap, and the JSON lines written (fields, order by address, no vendor without a registry);
- * end of support judged at the packet's date.
+ * end of support judged at the packet's date; the CSV for spreadsheets.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -91,7 +91,7 @@ static void test_inventory(void **state)
     assert_int_equal(st.devices, 3);
     assert_int_equal(st.dropped, 1);
     assert_int_equal(mkstemp(path) >= 0, 1);
-    assert_int_equal(inventory_write(inv, NULL, path, err, sizeof(err)), 0);
+    assert_int_equal(inventory_write(inv, NULL, path, INVENTORY_JSON, err, sizeof(err)), 0);
     fp = fopen(path, "r");
     assert_non_null(fgets(line, sizeof(line), fp)); /* 10.20.0.5 first: ordered by address */
     o = json_loads(line, 0, NULL);
@@ -181,7 +181,7 @@ static void test_end_of_support(void **state)
     assert_string_equal(fo.product, "Windows 98 / Me");
     assert_string_equal(fo.value, "MSFT 98");
     assert_int_equal(mkstemp(path) >= 0, 1);
-    assert_int_equal(inventory_write(inv, NULL, path, err, sizeof(err)), 0);
+    assert_int_equal(inventory_write(inv, NULL, path, INVENTORY_JSON, err, sizeof(err)), 0);
     fp = fopen(path, "r");
     assert_non_null(fgets(line, sizeof(line), fp));
     o = json_loads(line, 0, NULL);
@@ -203,11 +203,51 @@ static void test_end_of_support(void **state)
     config_free(cfg);
 }
 
+/* The CSV for Excel: BOM, header, CRLF, quoting, and a host name that starts like a formula. */
+static void test_csv(void **state)
+{
+    struct config_diag diag = {0};
+    struct mm_config *cfg;
+    struct inventory *inv;
+    struct dhcp_msg m;
+    char path[] = "/tmp/test_inv_XXXXXX", err[256], buf[4096];
+    size_t n;
+    FILE *fp;
+
+    (void)state;
+    assert_int_equal(config_load_string("site.yaml", site, strlen(site), &cfg, &diag), 0);
+    assert_int_equal(inventory_create(&inv, 16), 0);
+    inventory_set_config(inv, cfg);
+    memset(&m, 0, sizeof(m));
+    m.has_ip = 1;
+    addr4(m.ip, "10.20.0.9");
+    strcpy(m.hostname, "=HYPERLINK(\"x\")");
+    strcpy(m.fqdn, "pc9.example,jp");
+    inventory_dhcp(inv, &m, 1000000);
+    flow_end(inv, "10.20.0.5", "10.20.0.9", 445, 1, 2000000);
+    assert_int_equal(mkstemp(path) >= 0, 1);
+    assert_int_equal(inventory_write(inv, NULL, path, INVENTORY_CSV, err, sizeof(err)), 0);
+    fp = fopen(path, "rb");
+    n = fread(buf, 1, sizeof(buf) - 1, fp);
+    buf[n] = '\0';
+    fclose(fp);
+    unlink(path);
+    assert_int_equal(strncmp(buf, "\xef\xbb\xbfip,mac,name,zone,owner,vendor,names,", 39), 0);
+    assert_non_null(strstr(buf, "bytes_received\r\n10.20.0.5,,,clinical,"));
+    /* The name led by an apostrophe, then quoted for its quotes; the list quoted for a comma. */
+    assert_non_null(strstr(buf, "\r\n10.20.0.9,,\"'=HYPERLINK(\"\"x\"\")\",clinical,,,"
+                                "\"'=HYPERLINK(\"\"x\"\"); pc9.example,jp\",TCP/445 Unknown,"));
+    assert_int_equal(buf[n - 2], '\r');
+    inventory_destroy(inv);
+    config_free(cfg);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_inventory),
         cmocka_unit_test(test_end_of_support),
+        cmocka_unit_test(test_csv),
     };
 
     return setenv("TZ", "UTC", 1) == 0 ? cmocka_run_group_tests(tests, NULL, NULL) : 1;
