@@ -184,6 +184,11 @@ struct mm_config {
     uint32_t max_classifying;      /* flows classified at once (0: max_flows / MM_CLASSIFY_SHARE) */
     uint64_t classify_memcap;      /* bytes of nDPI state (0: MM_CLASSIFY_STATE_BYTES each) */
     struct config_response response;
+    struct {
+        char *state;          /* inventory.state: the state file, or NULL (none) */
+        uint32_t interval_s;  /* inventory.interval: live, how often files are written (0: 300) */
+        uint32_t max_devices; /* inventory.max_devices (0: MM_INVENTORY_MAX_DEVICES) */
+    } inventory;
 };
 
 /* Load a file. 0 with *out set, or MM_ECONFIG / MM_EIO / MM_ENOMEM with diag filled. */

@@ -4,8 +4,8 @@
  * requests carry, when it was first and last seen, the bytes it sent and received, and the
  * services it answered on (protocol, port, what nDPI or Mimamori's parsers named, flows).
  * Fed by flows as they end (a flow event handler), ARP requests and DHCP messages; written as
- * JSON lines, one device per line. A fixed table sized at start: devices beyond it are counted,
- * not recorded.
+ * JSON lines, one device per line. A fixed table sized at start: when it is full, the eighth of
+ * its devices silent the longest leave (counted) to make room.
  */
 #ifndef MIMAMORI_INVENTORY_H
 #define MIMAMORI_INVENTORY_H
@@ -70,14 +70,25 @@ void inventory_dhcp_payload(struct inventory *inv, const uint8_t *p, uint32_t n,
  * owner, vendor). 0, or MM_EIO with err filled.
  */
 enum inventory_format { INVENTORY_JSON = 0, INVENTORY_CSV };
-MM_MUST_CHECK int inventory_write(const struct inventory *inv, const struct oui *oui,
-                                  const char *path, enum inventory_format format, char *err,
-                                  size_t errlen);
+MM_MUST_CHECK int inventory_write(struct inventory *inv, const struct oui *oui, const char *path,
+                                  enum inventory_format format, char *err, size_t errlen);
+
+/*
+ * The state file, so a restart keeps what was learned: JSON lines, a header line then one
+ * device per line with everything the table holds (a format of its own, not the inventory's).
+ * Load: a missing file is a first start (0); lines that do not parse, or devices outside the
+ * home networks now, are skipped and counted; MM_EIO when it cannot be read. Save: to a
+ * temporary file, flushed to disk, renamed over path. Both safe while the engine runs.
+ */
+MM_MUST_CHECK int inventory_load(struct inventory *inv, const char *path, unsigned *loaded,
+                                 unsigned *skipped, char *err, size_t errlen);
+MM_MUST_CHECK int inventory_save(struct inventory *inv, const char *path, char *err, size_t errlen);
 
 struct inventory_stats {
     uint32_t devices;
-    uint64_t dropped; /* updates for devices beyond the table */
+    uint64_t dropped; /* updates for new devices the table had no room for */
+    uint64_t aged;    /* devices that left a full table, silent the longest */
 };
-void inventory_get_stats(const struct inventory *inv, struct inventory_stats *st);
+void inventory_get_stats(struct inventory *inv, struct inventory_stats *st);
 
 #endif

@@ -73,6 +73,8 @@ static void parse_root(struct loader *L, const struct ynode *root)
             config__parse_delivery(L, v);
         else if (strcmp(k, "flow") == 0)
             config__parse_flow(L, v);
+        else if (strcmp(k, "inventory") == 0)
+            config__parse_inventory(L, v);
         else if (strcmp(k, "maintenance") == 0)
             L->maintenance = v;
         else if (strcmp(k, "suppress") == 0)
@@ -353,6 +355,7 @@ void config_free(struct mm_config *c)
     }
     free(c->delivery.spool_dir);
     free(c->bpf);
+    free(c->inventory.state);
     free(c->user);
     free(c->group);
     free(c->outputs);

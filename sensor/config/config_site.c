@@ -470,6 +470,36 @@ void config__parse_flow(struct loader *L, const struct ynode *n)
     }
 }
 
+/* inventory: where the device table is kept across restarts, how often written, how big. */
+void config__parse_inventory(struct loader *L, const struct ynode *n)
+{
+    const char *s;
+    size_t i;
+
+    if (!ydoc_want(&L->w, n, YN_MAP, "inventory"))
+        return;
+    for (i = 0; i < n->n; i++) {
+        const char *k = ydoc_key(&L->w, n, i);
+        const struct ynode *v = YDOC_VAL(n, i);
+        if (k == NULL)
+            continue;
+        if (strcmp(k, "state") == 0) {
+            if ((s = ydoc_string(&L->w, v, "inventory.state")) == NULL)
+                continue;
+            free(L->c->inventory.state);
+            L->c->inventory.state = s[0] != '\0' ? config__dup(L, v, s) : NULL;
+        } else if (strcmp(k, "interval") == 0) {
+            ydoc_duration(&L->w, v, "inventory.interval", &L->c->inventory.interval_s);
+        } else if (strcmp(k, "max_devices") == 0) {
+            ydoc_uint(&L->w, v, "inventory.max_devices", 16, 1u << 24,
+                      &L->c->inventory.max_devices);
+        } else {
+            ydoc_error(&L->w, YDOC_KEY(n, i),
+                       "unknown key 'inventory.%s' (state, interval, max_devices)", k);
+        }
+    }
+}
+
 /* One inventory: a mapping of names (AE titles, applications) to hosts. */
 static void parse_inventory(struct loader *L, const struct ynode *n, const char *what,
                             size_t max_len, struct config_named_hosts **out, unsigned *count)

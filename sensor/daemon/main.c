@@ -256,8 +256,10 @@ struct sensor {
     struct eve *eve;
     struct output *out;
     struct engine *eng;
-    struct inventory *inv; /* --inventory, else NULL */
-    struct oui *oui;       /* the IEEE registry, when installed */
+    struct inventory *inv; /* the devices seen */
+    struct oui *oui;       /* the IEEE registry, when installed and --inventory given */
+    char state[PATH_MAX];  /* inventory.state, for this instance; "" none */
+    uint64_t next_inventory_us;
     struct worker_thread wt[MM_MAX_WORKERS];
     unsigned nworkers;
     struct privs_owner own;
@@ -436,6 +438,31 @@ static void name_instance(struct sensor *s)
  * needed privileges open, and takes its instance's spool lock before the output thread starts.
  */
 /*
+ * The state file of inventory.state (with -i, one per instance: PATH.INSTANCE), loaded before
+ * the first packet. One that is not a state file is set aside as PATH.bad, not overwritten.
+ */
+static void load_state(struct sensor *s)
+{
+    unsigned loaded, skipped;
+    char bad[PATH_MAX + 8];
+
+    if (s->cfg->inventory.state == NULL)
+        return;
+    snprintf(s->state, sizeof(s->state), "%s%s%s", s->cfg->inventory.state,
+             s->a.ifaces_given ? "." : "", s->a.ifaces_given ? s->instance : "");
+    if (inventory_load(s->inv, s->state, &loaded, &skipped, s->errbuf, sizeof(s->errbuf)) != 0) {
+        snprintf(bad, sizeof(bad), "%s.bad", s->state);
+        log_warnx("inventory: %s; %s", s->errbuf,
+                  rename(s->state, bad) == 0 ? "set aside as .bad, starting empty"
+                                             : "starting empty");
+        return;
+    }
+    if (loaded + skipped > 0)
+        log_info("inventory: %u devices loaded from %s%s", loaded, s->state,
+                 skipped > 0 ? " (some lines skipped: unreadable, or no longer internal)" : "");
+}
+
+/*
  * The device inventory, fed by the engine: always kept (the end-of-support rule is about
  * devices), written with --inventory, with vendors when Debian's ieee-data is installed.
  */
@@ -443,7 +470,8 @@ static int open_inventory(struct sensor *s)
 {
     struct flow_event_handler h = {inventory_flow_event, NULL, 1u << FLOW_EV_ENDED};
 
-    if (inventory_create(&s->inv, MM_INVENTORY_MAX_DEVICES) != 0) {
+    if (inventory_create(&s->inv, s->cfg->inventory.max_devices ? s->cfg->inventory.max_devices
+                                                                : MM_INVENTORY_MAX_DEVICES) != 0) {
         snprintf(s->errbuf, sizeof(s->errbuf), "out of memory for the inventory");
         return -1;
     }
@@ -454,6 +482,7 @@ static int open_inventory(struct sensor *s)
         return -1;
     }
     engine_set_inventory(s->eng, s->inv);
+    load_state(s);
     if ((s->a.inventory_path != NULL || s->a.inventory_csv != NULL) &&
         oui_load(&s->oui, OUI_DEFAULT_PATH) != 0)
         log_info("%s: not readable, the inventory has no vendors (apt-get install ieee-data)",
@@ -461,14 +490,19 @@ static int open_inventory(struct sensor *s)
     return 0;
 }
 
-/* At exit: the inventory files asked for; 1 when one could not be written. */
-static int write_inventory(struct sensor *s)
+/* The state file and the inventory files asked for (at exit, and live every interval). */
+static int write_inventory(struct sensor *s, int at_exit)
 {
     const char *path[2] = {s->a.inventory_path, s->a.inventory_csv};
     struct inventory_stats st;
     int i, status = 0;
 
     inventory_get_stats(s->inv, &st);
+    if (s->state[0] != '\0' &&
+        inventory_save(s->inv, s->state, s->errbuf, sizeof(s->errbuf)) != 0) {
+        log_warnx("inventory: %s", s->errbuf);
+        status = 1;
+    }
     for (i = 0; i < 2; i++) {
         if (path[i] == NULL)
             continue;
@@ -476,10 +510,10 @@ static int write_inventory(struct sensor *s)
                             sizeof(s->errbuf)) != 0) {
             log_warnx("inventory: %s", s->errbuf);
             status = 1;
-            continue;
+        } else if (at_exit) {
+            log_info("inventory: %u devices written to %s%s", st.devices, path[i],
+                     st.aged > 0 ? " (the table was full: those silent longest left)" : "");
         }
-        log_info("inventory: %u devices written to %s%s", st.devices, path[i],
-                 st.dropped > 0 ? " (the table was full: some were not recorded)" : "");
     }
     return status;
 }
@@ -575,6 +609,13 @@ static int run(struct sensor *s)
             uint64_t now = wall_us();
             engine_worker_tick(s->eng, 0, now);
             engine_tick(s->eng, now);
+            if (now >= s->next_inventory_us) { /* the first pass only sets the clock */
+                if (s->next_inventory_us != 0)
+                    write_inventory(s, 0);
+                s->next_inventory_us =
+                    now + (s->cfg->inventory.interval_s ? s->cfg->inventory.interval_s : 300) *
+                              1000000ull;
+            }
             /* The capture read times out every 250 ms, so the loop comes by often enough. */
             if (watchdog_us > 0 && now >= next_ping_us) {
                 notify_watchdog();
@@ -659,7 +700,7 @@ int main(int argc, char **argv)
     }
     status |= run(&s);
     status |= finish(&s);
-    status |= write_inventory(&s);
+    status |= write_inventory(&s, 1);
     sensor_close(&s);
     return status;
 }

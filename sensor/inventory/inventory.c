@@ -4,6 +4,7 @@
  * do not make it a server. Software hints (NTLMSSP versions, browsers, SSH banners, DHCP vendor
  * classes, DICOM implementations) are kept and looked up in the end-of-support table.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +35,7 @@ int inventory_create(struct inventory **out, uint32_t max_devices)
     }
     inv->mask = slots - 1;
     inv->max = max_devices;
+    pthread_mutex_init(&inv->mu, NULL);
     return 0;
 }
 
@@ -41,6 +43,7 @@ void inventory_destroy(struct inventory *inv)
 {
     if (inv == NULL)
         return;
+    pthread_mutex_destroy(&inv->mu);
     free(inv->d);
     free(inv->slot);
     free(inv);
@@ -48,7 +51,9 @@ void inventory_destroy(struct inventory *inv)
 
 void inventory_set_config(struct inventory *inv, const struct mm_config *cfg)
 {
+    pthread_mutex_lock(&inv->mu);
     inv->cfg = cfg;
+    pthread_mutex_unlock(&inv->mu);
 }
 
 void inventory_set_finding(struct inventory *inv, inventory_finding_fn fn, void *ud)
@@ -57,17 +62,69 @@ void inventory_set_finding(struct inventory *inv, inventory_finding_fn fn, void 
     inv->finding_ud = ud;
 }
 
+uint32_t inventory__hash(const uint8_t ip[16])
+{
+    uint32_t h = 2166136261u, i;
+
+    for (i = 0; i < 16; i++)
+        h = (h ^ ip[i]) * 16777619u;
+    return h;
+}
+
+static int by_last_seen(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+    return x < y ? -1 : x > y;
+}
+
+/*
+ * A full table makes room for new devices: the eighth of them silent the longest (the oldest
+ * last_seen) leave, the rest close up, and the index is built again. Called before an update
+ * that may add two devices, never during one, so no device pointer outlives a move.
+ */
+static void make_room(struct inventory *inv)
+{
+    uint64_t *seen, cut;
+    uint32_t i, j, k, drop;
+
+    if (inv->n + 2 <= inv->max || inv->max < 16 || (seen = malloc(inv->n * sizeof(*seen))) == NULL)
+        return;
+    for (i = 0; i < inv->n; i++)
+        seen[i] = inv->d[i].last_us;
+    qsort(seen, inv->n, sizeof(*seen), by_last_seen);
+    drop = inv->max / 8;
+    cut = seen[drop - 1];
+    free(seen);
+    for (i = j = k = 0; i < inv->n; i++) {
+        if (inv->d[i].last_us <= cut && k < drop) {
+            k++;
+            continue;
+        }
+        if (i != j)
+            inv->d[j] = inv->d[i];
+        j++;
+    }
+    inv->n = j;
+    inv->aged += k;
+    memset(inv->slot, 0, ((size_t)inv->mask + 1) * sizeof(*inv->slot));
+    for (i = 0; i < inv->n; i++) {
+        for (k = inventory__hash(inv->d[i].ip) & inv->mask; inv->slot[k] != 0;
+             k = (k + 1) & inv->mask)
+            ;
+        inv->slot[k] = i + 1;
+    }
+}
+
 /* The device of ip, made if it is internal and there is room; NULL otherwise. */
 static struct device *device_of(struct inventory *inv, const uint8_t ip[16], uint64_t ts_us)
 {
-    uint32_t h = 2166136261u, i;
+    uint32_t i;
     struct device *d;
 
     if (inv->cfg == NULL || config_zone_of(inv->cfg, ip) == ZONE_INTERNET)
         return NULL;
-    for (i = 0; i < 16; i++)
-        h = (h ^ ip[i]) * 16777619u;
-    for (i = h & inv->mask;; i = (i + 1) & inv->mask) {
+    for (i = inventory__hash(ip) & inv->mask;; i = (i + 1) & inv->mask) {
         if (inv->slot[i] != 0 && memcmp(inv->d[inv->slot[i] - 1].ip, ip, 16) == 0) {
             d = &inv->d[inv->slot[i] - 1];
             break;
@@ -266,14 +323,10 @@ static void medical_identity(struct inventory *inv, struct flow *f, struct devic
     }
 }
 
-void inventory_flow_event(void *ud, enum flow_event ev, struct flow *f, enum flow_end_reason reason)
+static void flow_ended(struct inventory *inv, struct flow *f)
 {
-    struct inventory *inv = ud;
     struct device *c, *s = NULL;
 
-    (void)reason;
-    if (ev != FLOW_EV_ENDED || (f->flags & FLOW_F_L2_GROUP))
-        return;
     if ((c = device_of(inv, flow_src_addr(f), f->first_us)) != NULL) {
         c->sent += f->bytes[FLOW_TOSERVER];
         c->received += f->bytes[FLOW_TOCLIENT];
@@ -298,18 +351,34 @@ void inventory_flow_event(void *ud, enum flow_event ev, struct flow *f, enum flo
         report_eos(inv, s, f);
 }
 
+void inventory_flow_event(void *ud, enum flow_event ev, struct flow *f, enum flow_end_reason reason)
+{
+    struct inventory *inv = ud;
+
+    (void)reason;
+    if (ev != FLOW_EV_ENDED || (f->flags & FLOW_F_L2_GROUP))
+        return;
+    pthread_mutex_lock(&inv->mu);
+    make_room(inv);
+    flow_ended(inv, f);
+    pthread_mutex_unlock(&inv->mu);
+}
+
 void inventory_arp(struct inventory *inv, const uint8_t ip[16], const uint8_t mac[6],
                    uint64_t ts_us)
 {
-    struct device *d = device_of(inv, ip, ts_us);
+    struct device *d;
 
-    if (d != NULL) {
+    pthread_mutex_lock(&inv->mu);
+    make_room(inv);
+    if ((d = device_of(inv, ip, ts_us)) != NULL) {
         memcpy(d->mac, mac, 6);
         d->has_mac = 1;
     }
+    pthread_mutex_unlock(&inv->mu);
 }
 
-void inventory_dhcp(struct inventory *inv, const struct dhcp_msg *m, uint64_t ts_us)
+static void dhcp_seen(struct inventory *inv, const struct dhcp_msg *m, uint64_t ts_us)
 {
     struct device *d;
 
@@ -329,6 +398,14 @@ void inventory_dhcp(struct inventory *inv, const struct dhcp_msg *m, uint64_t ts
         software(inv, d, EOS_HINT_DHCP_VENDOR, m->vendor_class, ts_us, NULL);
 }
 
+void inventory_dhcp(struct inventory *inv, const struct dhcp_msg *m, uint64_t ts_us)
+{
+    pthread_mutex_lock(&inv->mu);
+    make_room(inv);
+    dhcp_seen(inv, m, ts_us);
+    pthread_mutex_unlock(&inv->mu);
+}
+
 void inventory_dhcp_payload(struct inventory *inv, const uint8_t *p, uint32_t n, uint64_t ts_us)
 {
     struct dhcp_msg m;
@@ -337,8 +414,11 @@ void inventory_dhcp_payload(struct inventory *inv, const uint8_t *p, uint32_t n,
         inventory_dhcp(inv, &m, ts_us);
 }
 
-void inventory_get_stats(const struct inventory *inv, struct inventory_stats *st)
+void inventory_get_stats(struct inventory *inv, struct inventory_stats *st)
 {
+    pthread_mutex_lock(&inv->mu);
     st->devices = inv->n;
     st->dropped = inv->dropped;
+    st->aged = inv->aged;
+    pthread_mutex_unlock(&inv->mu);
 }

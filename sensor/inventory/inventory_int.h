@@ -5,6 +5,7 @@
 #ifndef MIMAMORI_INVENTORY_INT_H
 #define MIMAMORI_INVENTORY_INT_H
 
+#include <pthread.h>
 #include <stdint.h>
 
 #include "mimamori/dhcp.h"
@@ -45,16 +46,24 @@ struct device {
 
 /*
  * Devices live in a dense array in the order they were first seen; an open-addressed table of
- * their indexes + 1 finds them by address.
+ * their indexes + 1 finds them by address. Writers copy the array under the lock and format the
+ * copy without it (inventory__snapshot).
  */
 struct inventory {
+    pthread_mutex_t mu; /* updates (under the engine's lock) against writers (any thread) */
     struct device *d;
     uint32_t *slot;
     uint32_t mask, n, max;
-    uint64_t dropped;
+    uint64_t dropped, aged;
     const struct mm_config *cfg;
     inventory_finding_fn finding;
     void *finding_ud;
 };
+
+/* Where an address starts its probe in the index. */
+uint32_t inventory__hash(const uint8_t ip[16]);
+
+/* A copy of the devices, sorted by address, for a writer; NULL when out of memory. */
+struct device *inventory__snapshot(struct inventory *inv, uint32_t *n);
 
 #endif

@@ -23,8 +23,7 @@
 
 static int by_address(const void *a, const void *b)
 {
-    return memcmp((*(const struct device *const *)a)->ip, (*(const struct device *const *)b)->ip,
-                  16);
+    return memcmp(((const struct device *)a)->ip, ((const struct device *)b)->ip, 16);
 }
 
 /*
@@ -251,10 +250,25 @@ static void device_csv(FILE *fp, json_t *o)
 
 /* --- both ------------------------------------------------------------------------------------ */
 
-int inventory_write(const struct inventory *inv, const struct oui *oui, const char *path,
+struct device *inventory__snapshot(struct inventory *inv, uint32_t *n)
+{
+    struct device *copy;
+
+    pthread_mutex_lock(&inv->mu);
+    *n = inv->n;
+    if ((copy = malloc(((size_t)inv->n + 1) * sizeof(*copy))) != NULL)
+        memcpy(copy, inv->d, (size_t)inv->n * sizeof(*copy));
+    pthread_mutex_unlock(&inv->mu);
+    if (copy != NULL)
+        qsort(copy, *n, sizeof(*copy), by_address);
+    return copy;
+}
+
+int inventory_write(struct inventory *inv, const struct oui *oui, const char *path,
                     enum inventory_format format, char *err, size_t errlen)
 {
-    const struct device **list = calloc(inv->n + 1, sizeof(*list));
+    uint32_t n;
+    struct device *list = inventory__snapshot(inv, &n);
     char tmp[4096];
     unsigned i;
     FILE *fp;
@@ -264,9 +278,6 @@ int inventory_write(const struct inventory *inv, const struct oui *oui, const ch
         snprintf(err, errlen, "out of memory");
         return MM_ENOMEM;
     }
-    for (i = 0; i < inv->n; i++)
-        list[i] = &inv->d[i];
-    qsort(list, inv->n, sizeof(*list), by_address);
     snprintf(tmp, sizeof(tmp), "%s.tmp", path);
     if ((fp = fopen(tmp, "w")) == NULL) {
         snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
@@ -278,8 +289,8 @@ int inventory_write(const struct inventory *inv, const struct oui *oui, const ch
         for (i = 0; i < sizeof(csv_columns) / sizeof(csv_columns[0]); i++)
             csv_field(fp, csv_columns[i], i + 1 == sizeof(csv_columns) / sizeof(csv_columns[0]));
     }
-    for (i = 0; i < inv->n && r == 0; i++) {
-        json_t *o = device_json(inv, list[i], oui);
+    for (i = 0; i < n && r == 0; i++) {
+        json_t *o = device_json(inv, &list[i], oui);
         char *s = NULL;
         if (format == INVENTORY_CSV)
             device_csv(fp, o);

@@ -210,6 +210,11 @@ static void test_errors_with_positions(void **state)
     load_bad("flow:\n  max_flows: lots\n",
              "site.yaml:2:14: flow.max_flows must be a whole number from 16 to 16777216, not "
              "'lots'");
+    load_bad("inventory:\n  state: /var/lib/x\n  intervall: 5m\n",
+             "site.yaml:3:3: unknown key 'inventory.intervall' (state, interval, max_devices)");
+    load_bad("inventory:\n  max_devices: 8\n",
+             "site.yaml:2:16: inventory.max_devices must be a whole number from 16 to 16777216, "
+             "not '8'");
     load_bad("services:\n  dns: [10.0.0.300]\n",
              "site.yaml:2:9: bad address '10.0.0.300' in services.dns");
     load_bad("services:\n  smtp: [10.0.0.3]\n",

@@ -242,12 +242,118 @@ static void test_csv(void **state)
     config_free(cfg);
 }
 
+/*
+ * The state file: a table saved and loaded into a new one is the same table (its JSON lines
+ * equal); lines that do not parse are skipped and counted; a file of another kind is refused.
+ */
+static void test_state(void **state)
+{
+    struct config_diag diag = {0};
+    struct mm_config *cfg;
+    struct inventory *a, *b;
+    struct dhcp_msg m;
+    char st[] = "/tmp/test_inv_XXXXXX", pa[] = "/tmp/test_inv_XXXXXX",
+         pb[] = "/tmp/test_inv_XXXXXX";
+    char err[256], la[8192], lb[8192];
+    unsigned loaded, skipped;
+    size_t na, nb;
+    FILE *fp;
+
+    (void)state;
+    assert_int_equal(config_load_string("site.yaml", site, strlen(site), &cfg, &diag), 0);
+    assert_int_equal(inventory_create(&a, 16), 0);
+    inventory_set_config(a, cfg);
+    memset(&m, 0, sizeof(m));
+    m.has_ip = m.has_mac = 1;
+    addr4(m.ip, "10.30.3.21");
+    memcpy(m.mac, "\x00\x0b\x82\x01\xfc\x42", 6);
+    strcpy(m.hostname, "CT-3F");
+    strcpy(m.fqdn, "ct-3f.hospital.local");
+    strcpy(m.vendor_class, "MSFT 98");
+    strcpy(m.params, "1,15,3,6");
+    inventory_dhcp(a, &m, 1167609600ull * 1000000u); /* 2007: Windows 98 past its support */
+    flow_end(a, "10.20.0.5", "10.30.3.21", 104, 1, 1167609601ull * 1000000u);
+    flow_end(a, "10.20.0.5", "10.30.3.21", 104, 1, 1167609602ull * 1000000u);
+    assert_int_equal(mkstemp(st) >= 0 && mkstemp(pa) >= 0 && mkstemp(pb) >= 0, 1);
+    assert_int_equal(inventory_save(a, st, err, sizeof(err)), 0);
+    fp = fopen(st, "a"); /* a line cut short and one that is no device: skipped */
+    fputs("{\"ip\":\"10.20.0.77\",\"t\":[5,\n{\"ip\":\"not an address\"}\n", fp);
+    fclose(fp);
+    assert_int_equal(inventory_create(&b, 16), 0);
+    inventory_set_config(b, cfg);
+    assert_int_equal(inventory_load(b, st, &loaded, &skipped, err, sizeof(err)), 0);
+    assert_int_equal(loaded, 2);
+    assert_int_equal(skipped, 2);
+    assert_int_equal(inventory_write(a, NULL, pa, INVENTORY_JSON, err, sizeof(err)), 0);
+    assert_int_equal(inventory_write(b, NULL, pb, INVENTORY_JSON, err, sizeof(err)), 0);
+    fp = fopen(pa, "r");
+    na = fread(la, 1, sizeof(la) - 1, fp);
+    fclose(fp);
+    fp = fopen(pb, "r");
+    nb = fread(lb, 1, sizeof(lb) - 1, fp);
+    fclose(fp);
+    la[na] = lb[nb] = '\0';
+    assert_string_equal(la, lb);
+    assert_non_null(strstr(lb, "\"end_of_support\":{\"product\":\"Windows 98 / Me\""));
+    assert_non_null(strstr(lb, "\"names\":[\"CT-3F\",\"ct-3f.hospital.local\"]"));
+    /* A missing file is a first start; another kind of file is refused. */
+    unlink(pa);
+    assert_int_equal(inventory_load(b, pa, &loaded, &skipped, err, sizeof(err)), 0);
+    assert_int_equal(loaded + skipped, 0);
+    assert_int_equal(inventory_load(b, pb, &loaded, &skipped, err, sizeof(err)), MM_EIO);
+    assert_non_null(strstr(err, "not a Mimamori inventory state"));
+    unlink(st);
+    unlink(pb);
+    inventory_destroy(a);
+    inventory_destroy(b);
+    config_free(cfg);
+}
+
+/* A full table: the eighth of its devices silent the longest leave to make room. */
+static void test_aging(void **state)
+{
+    struct config_diag diag = {0};
+    struct mm_config *cfg;
+    struct inventory *inv;
+    struct inventory_stats st;
+    char ip[32], path[] = "/tmp/test_inv_XXXXXX", err[256], line[2048];
+    unsigned i, old = 0;
+    FILE *fp;
+
+    (void)state;
+    assert_int_equal(config_load_string("site.yaml", site, strlen(site), &cfg, &diag), 0);
+    assert_int_equal(inventory_create(&inv, 64), 0);
+    inventory_set_config(inv, cfg);
+    for (i = 0; i < 64; i++) { /* 10.20.0.0-63, seen at times 1000 + i seconds, and a server */
+        snprintf(ip, sizeof(ip), "10.20.0.%u", i);
+        flow_end(inv, ip, "10.30.0.1", 104, 0, (1000ull + i) * 1000000u);
+    }
+    /* Full at 10.20.0.62 (the server and 0-61: 63, no room for two more): 0-7 left. */
+    inventory_get_stats(inv, &st);
+    assert_int_equal(st.aged, 8);
+    assert_int_equal(st.devices, 64 - 1 - 8 + 2);
+    assert_int_equal(st.dropped, 0);
+    assert_int_equal(mkstemp(path) >= 0, 1);
+    assert_int_equal(inventory_write(inv, NULL, path, INVENTORY_JSON, err, sizeof(err)), 0);
+    fp = fopen(path, "r");
+    while (fgets(line, sizeof(line), fp) != NULL)
+        for (i = 0; i <= 8; i++) {
+            snprintf(ip, sizeof(ip), "\"ip\":\"10.20.0.%u\"", i);
+            old += (strstr(line, ip) != NULL) << i;
+        }
+    fclose(fp);
+    unlink(path);
+    assert_int_equal(old, 1u << 8); /* 10.20.0.8 stayed, 0-7 left */
+    inventory_destroy(inv);
+    config_free(cfg);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_inventory),
-        cmocka_unit_test(test_end_of_support),
-        cmocka_unit_test(test_csv),
+        cmocka_unit_test(test_inventory), cmocka_unit_test(test_end_of_support),
+        cmocka_unit_test(test_csv),       cmocka_unit_test(test_state),
+        cmocka_unit_test(test_aging),
     };
 
     return setenv("TZ", "UTC", 1) == 0 ? cmocka_run_group_tests(tests, NULL, NULL) : 1;
