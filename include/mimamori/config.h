@@ -44,10 +44,11 @@ enum config_service {
 enum config_output_type { OUTPUT_FILE = 0, OUTPUT_SYSLOG };
 
 /* Event types, as bits of an output's types. */
-#define OUTPUT_EV_ALERT 0
-#define OUTPUT_EV_FLOW  1
-#define OUTPUT_EV_STATS 2
-#define OUTPUT_EV_ALL   0x7u
+#define OUTPUT_EV_ALERT     0
+#define OUTPUT_EV_FLOW      1
+#define OUTPUT_EV_STATS     2
+#define OUTPUT_EV_INVENTORY 3
+#define OUTPUT_EV_ALL       0xfu
 
 struct config_output {
     enum config_output_type type;

@@ -112,6 +112,20 @@ struct eve_stats {
 int eve_write_stats(struct eve *e, const struct eve_ctx *ctx, const struct eve_stats *st,
                     uint64_t ts_us);
 
+/*
+ * A change to the device inventory (event_type "inventory"): the device's address as src_ip,
+ * and in ndpi.inventory what changed (change: new_device, new_service, identity; what, from,
+ * to) and the device's whole record as the inventory file has it. record is taken over.
+ */
+struct json_t;
+struct eve_inventory {
+    uint64_t ts_us;
+    const uint8_t *ip;
+    const char *change, *what, *from, *to; /* what, from, to may be NULL */
+    struct json_t *record;
+};
+int eve_write_inventory(struct eve *e, const struct eve_ctx *ctx, const struct eve_inventory *c);
+
 /* Format a packet timestamp as EVE does: 2026-11-24T21:27:09.534255+0900 (local time). */
 void eve_format_time(uint64_t ts_us, char *buf, size_t len);
 

@@ -50,7 +50,19 @@ struct inventory_finding {
 };
 
 typedef void (*inventory_finding_fn)(void *ud, const struct inventory_finding *fd);
-void inventory_set_finding(struct inventory *inv, inventory_finding_fn fn, void *ud);
+
+/*
+ * Where findings go (fn, ud: the detector), and where changes go as events (eve, ctx; NULL:
+ * nowhere): a new device, a new service, an identity learned or changed (MAC, names, DICOM and
+ * HL7 identity, Windows version, end of support), each with the device's record. Changes are
+ * written when the update that made them ends, so the record is whole.
+ */
+struct eve;
+struct eve_ctx;
+void inventory_set_outputs(struct inventory *inv, inventory_finding_fn fn, void *ud,
+                           struct eve *eve, const struct eve_ctx *ctx);
+/* Vendors for the records of events (NULL: none). */
+void inventory_set_oui(struct inventory *inv, const struct oui *oui);
 
 /* A flow_event_handler function (ud: the inventory): flows are counted when they end. */
 void inventory_flow_event(void *ud, enum flow_event ev, struct flow *f,

@@ -12,13 +12,13 @@
 
 #include "config/config_int.h"
 
-/* An output's "types": alert, flow, stats. */
+/* An output's "types": alert, flow, stats, inventory. */
 static void parse_types(struct loader *L, const struct ynode *n, unsigned *types)
 {
-    static const char *const names[] = {"alert", "flow", "stats"};
+    static const char *const names[] = {"alert", "flow", "stats", "inventory"};
 
     *types = 0;
-    ydoc_flags(&L->w, n, "output types", "event type", names, 3, types);
+    ydoc_flags(&L->w, n, "output types", "event type", names, 4, types);
     if (n->kind == YN_LIST && n->n == 0)
         ydoc_error(&L->w, n, "output types is an empty list");
 }

@@ -331,7 +331,7 @@ void engine_reload_failed(struct engine *e, unsigned errors)
 void engine_set_inventory(struct engine *e, struct inventory *inv)
 {
     e->inv = inv;
-    inventory_set_finding(inv, detect_inventory_finding, e->det);
+    inventory_set_outputs(inv, detect_inventory_finding, e->det, e->eve, &e->ectx);
 }
 
 int engine_subscribe(struct engine *e, const struct flow_event_handler *h)

@@ -11,6 +11,7 @@
 
 #include "mimamori/classify.h"
 #include "mimamori/dcerpc.h"
+#include "mimamori/eve.h"
 #include "mimamori/inventory.h"
 #include "mimamori/medical.h"
 
@@ -56,10 +57,75 @@ void inventory_set_config(struct inventory *inv, const struct mm_config *cfg)
     pthread_mutex_unlock(&inv->mu);
 }
 
-void inventory_set_finding(struct inventory *inv, inventory_finding_fn fn, void *ud)
+void inventory_set_outputs(struct inventory *inv, inventory_finding_fn fn, void *ud,
+                           struct eve *eve, const struct eve_ctx *ctx)
 {
     inv->finding = fn;
     inv->finding_ud = ud;
+    inv->eve = eve;
+    inv->ctx = ctx;
+}
+
+void inventory_set_oui(struct inventory *inv, const struct oui *oui)
+{
+    inv->oui = oui;
+}
+
+/* --- changes --------------------------------------------------------------------------------- */
+
+/*
+ * A change to device d in the update under way; a new device's changes are its new_device.
+ * Returns 1 when it will be written.
+ */
+static int note(struct inventory *inv, const struct device *d, const char *change, const char *what,
+                const char *from, const char *to)
+{
+    struct note *n;
+
+    if (inv->eve == NULL || (d->fresh && strcmp(change, "new_device") != 0))
+        return 0;
+    if (inv->nnotes == INVENTORY_MAX_NOTES) {
+        inv->notes_lost++;
+        return 0;
+    }
+    n = &inv->note[inv->nnotes++];
+    n->dev = (uint32_t)(d - inv->d);
+    n->change = change;
+    snprintf(n->what, sizeof(n->what), "%s", what != NULL ? what : "");
+    snprintf(n->from, sizeof(n->from), "%s", from != NULL ? from : "");
+    snprintf(n->to, sizeof(n->to), "%s", to != NULL ? to : "");
+    return 1;
+}
+
+/* A text field of d set to value (cut to size); noted when it changed. */
+static void set_field(struct inventory *inv, struct device *d, const char *what, char *field,
+                      size_t size, const char *value)
+{
+    if (strncmp(field, value, size - 1) == 0)
+        return;
+    note(inv, d, "identity", what, field, value);
+    snprintf(field, size, "%s", value);
+}
+
+/* The update's changes written, each with its device's record as it is now. */
+static void flush_notes(struct inventory *inv, uint64_t ts_us)
+{
+    unsigned i;
+
+    for (i = 0; i < inv->nnotes; i++) {
+        const struct note *n = &inv->note[i];
+        struct device *d = &inv->d[n->dev];
+        struct eve_inventory c = {ts_us,
+                                  d->ip,
+                                  n->change,
+                                  n->what[0] != '\0' ? n->what : NULL,
+                                  n->from[0] != '\0' ? n->from : NULL,
+                                  n->to[0] != '\0' ? n->to : NULL,
+                                  inventory__device_json(inv, d, inv->oui)};
+        eve_write_inventory(inv->eve, inv->ctx, &c);
+        d->fresh = 0;
+    }
+    inv->nnotes = 0;
 }
 
 uint32_t inventory__hash(const uint8_t ip[16])
@@ -138,6 +204,7 @@ static struct device *device_of(struct inventory *inv, const uint8_t ip[16], uin
             inv->slot[i] = inv->n;
             memcpy(d->ip, ip, 16);
             d->first_us = ts_us;
+            d->fresh = (uint8_t)note(inv, d, "new_device", NULL, NULL, NULL);
             break;
         }
     }
@@ -148,7 +215,7 @@ static struct device *device_of(struct inventory *inv, const uint8_t ip[16], uin
     return d;
 }
 
-static void add_service(struct device *d, const struct flow *f)
+static void add_service(struct inventory *inv, struct device *d, const struct flow *f)
 {
     uint16_t port = flow_dst_port(f);
     unsigned i;
@@ -159,9 +226,13 @@ static void add_service(struct device *d, const struct flow *f)
     if (i == d->nsvc) {
         if (d->nsvc == INVENTORY_MAX_SERVICES)
             return;
+        char what[16];
         d->nsvc++;
         d->svc[i].l4 = f->key.proto;
         d->svc[i].port = port;
+        snprintf(what, sizeof(what), "%s/%u", f->key.proto == 6 ? "TCP" : "UDP", port);
+        note(inv, d, "new_service", what, NULL,
+             classify_protocol_name(f->app.master ? f->app.master : f->app.app));
     }
     if (f->app.app != 0 || f->app.master != 0) { /* the latest name wins over none */
         d->svc[i].master = f->app.master;
@@ -233,7 +304,10 @@ static void software(struct inventory *inv, struct device *d, enum eos_hint h, c
 {
     const struct eos_entry *e;
 
-    snprintf(d->sw[h], sizeof(d->sw[h]), "%s", value);
+    if (h == EOS_HINT_WINDOWS || h == EOS_HINT_DICOM_VERSION)
+        set_field(inv, d, rules_eos_hint_name(h), d->sw[h], sizeof(d->sw[h]), value);
+    else
+        snprintf(d->sw[h], sizeof(d->sw[h]), "%s", value);
     if (h == EOS_HINT_USER_AGENT && !ua_judges(d, value))
         return;
     if (d->eos.product[0] != '\0' || inv->cfg == NULL ||
@@ -244,6 +318,7 @@ static void software(struct inventory *inv, struct device *d, enum eos_hint h, c
     snprintf(d->eos.source, sizeof(d->eos.source), "%s", e->source != NULL ? e->source : "");
     d->eos.hint = (uint8_t)h;
     memcpy(d->eos.value, d->sw[h], sizeof(d->eos.value));
+    note(inv, d, "identity", "end_of_support", NULL, d->eos.product);
     d->eos.pending = 1;
     if (f != NULL)
         report_eos(inv, d, f);
@@ -277,7 +352,7 @@ static void flow_software(struct inventory *inv, struct flow *f, struct device *
             continue;
         snprintf(ver, sizeof(ver), "%u.%u.%u", os->major, os->minor, os->build);
         if (os->build == 0)
-            snprintf(d->sw[EOS_HINT_WINDOWS], sizeof(d->sw[0]), "%s", ver);
+            set_field(inv, d, "windows", d->sw[EOS_HINT_WINDOWS], sizeof(d->sw[0]), ver);
         else
             software(inv, d, EOS_HINT_WINDOWS, ver, f->first_us, f);
     }
@@ -304,22 +379,25 @@ static void medical_identity(struct inventory *inv, struct flow *f, struct devic
     unsigned i;
 
     if (di != NULL && c != NULL && di->calling_ae[0] != '\0') {
-        memcpy(c->ae, di->calling_ae, sizeof(c->ae));
+        set_field(inv, c, "dicom_ae_title", c->ae, sizeof(c->ae), di->calling_ae);
         if (di->impl_class[0] != '\0')
-            memcpy(c->impl_class, di->impl_class, sizeof(c->impl_class));
+            set_field(inv, c, "dicom_implementation_class_uid", c->impl_class,
+                      sizeof(c->impl_class), di->impl_class);
         if (di->impl_version[0] != '\0')
             software(inv, c, EOS_HINT_DICOM_VERSION, di->impl_version, f->first_us, f);
     }
     /* The called AE title is the acceptor's only if it accepted (a reject may say "unknown"). */
     if (di != NULL && s != NULL && di->called_ae[0] != '\0' &&
         (di->assoc == DICOM_ASSOC_ACCEPTED || di->assoc == DICOM_ASSOC_RELEASED))
-        memcpy(s->ae, di->called_ae, sizeof(s->ae));
+        set_field(inv, s, "dicom_ae_title", s->ae, sizeof(s->ae), di->called_ae);
     for (i = 0; h != NULL && i < h->nsenders; i++) {
         struct device *d = h->senders[i].dir == 0 ? c : s;
         if (d == NULL || h->senders[i].app[0] == '\0')
             continue;
-        memcpy(d->hl7_app, h->senders[i].app, sizeof(d->hl7_app));
-        memcpy(d->hl7_facility, h->senders[i].facility, sizeof(d->hl7_facility));
+        set_field(inv, d, "hl7_sending_application", d->hl7_app, sizeof(d->hl7_app),
+                  h->senders[i].app);
+        set_field(inv, d, "hl7_sending_facility", d->hl7_facility, sizeof(d->hl7_facility),
+                  h->senders[i].facility);
     }
 }
 
@@ -339,7 +417,7 @@ static void flow_ended(struct inventory *inv, struct flow *f)
         if (f->last_us > s->last_us)
             s->last_us = f->last_us;
         if (answered(f) && flow_dst_port(f) != 0)
-            add_service(s, f);
+            add_service(inv, s, f);
     }
     if (f->app.med != NULL)
         medical_identity(inv, f, c, s);
@@ -361,7 +439,23 @@ void inventory_flow_event(void *ud, enum flow_event ev, struct flow *f, enum flo
     pthread_mutex_lock(&inv->mu);
     make_room(inv);
     flow_ended(inv, f);
+    flush_notes(inv, f->last_us);
     pthread_mutex_unlock(&inv->mu);
+}
+
+static void set_mac(struct inventory *inv, struct device *d, const uint8_t mac[6])
+{
+    char from[18], to[18];
+
+    if (d->has_mac && memcmp(d->mac, mac, 6) == 0)
+        return;
+    snprintf(from, sizeof(from), "%02x:%02x:%02x:%02x:%02x:%02x", d->mac[0], d->mac[1], d->mac[2],
+             d->mac[3], d->mac[4], d->mac[5]);
+    snprintf(to, sizeof(to), "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3],
+             mac[4], mac[5]);
+    note(inv, d, "identity", "mac", d->has_mac ? from : NULL, to);
+    memcpy(d->mac, mac, 6);
+    d->has_mac = 1;
 }
 
 void inventory_arp(struct inventory *inv, const uint8_t ip[16], const uint8_t mac[6],
@@ -371,10 +465,9 @@ void inventory_arp(struct inventory *inv, const uint8_t ip[16], const uint8_t ma
 
     pthread_mutex_lock(&inv->mu);
     make_room(inv);
-    if ((d = device_of(inv, ip, ts_us)) != NULL) {
-        memcpy(d->mac, mac, 6);
-        d->has_mac = 1;
-    }
+    if ((d = device_of(inv, ip, ts_us)) != NULL)
+        set_mac(inv, d, mac);
+    flush_notes(inv, ts_us);
     pthread_mutex_unlock(&inv->mu);
 }
 
@@ -384,14 +477,12 @@ static void dhcp_seen(struct inventory *inv, const struct dhcp_msg *m, uint64_t 
 
     if (!m->has_ip || (d = device_of(inv, m->ip, ts_us)) == NULL)
         return;
-    if (m->has_mac) {
-        memcpy(d->mac, m->mac, 6);
-        d->has_mac = 1;
-    }
+    if (m->has_mac)
+        set_mac(inv, d, m->mac);
     if (m->hostname[0] != '\0')
-        memcpy(d->name, m->hostname, sizeof(d->name));
+        set_field(inv, d, "name", d->name, sizeof(d->name), m->hostname);
     if (m->fqdn[0] != '\0')
-        memcpy(d->fqdn, m->fqdn, sizeof(d->fqdn));
+        set_field(inv, d, "fqdn", d->fqdn, sizeof(d->fqdn), m->fqdn);
     if (m->params[0] != '\0')
         memcpy(d->dhcp_params, m->params, sizeof(d->dhcp_params));
     if (m->vendor_class[0] != '\0')
@@ -403,6 +494,7 @@ void inventory_dhcp(struct inventory *inv, const struct dhcp_msg *m, uint64_t ts
     pthread_mutex_lock(&inv->mu);
     make_room(inv);
     dhcp_seen(inv, m, ts_us);
+    flush_notes(inv, ts_us);
     pthread_mutex_unlock(&inv->mu);
 }
 

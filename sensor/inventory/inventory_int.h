@@ -13,6 +13,8 @@
 #include "mimamori/hl7.h"
 #include "mimamori/inventory.h"
 
+#define INVENTORY_MAX_NOTES 16 /* changes one update can report */
+
 struct service {
     uint8_t l4;
     uint16_t port;
@@ -31,6 +33,7 @@ struct device_eos {
 struct device {
     uint8_t ip[16];
     uint8_t has_mac, nsvc;
+    uint8_t fresh;    /* made by the update under way: its changes are one new_device event */
     uint8_t ua_agree; /* browser user agents that named ua_nt, saturating */
     uint8_t ua_mixed; /* ... and one named another Windows version: judged by none */
     uint8_t mac[6];
@@ -58,7 +61,21 @@ struct inventory {
     const struct mm_config *cfg;
     inventory_finding_fn finding;
     void *finding_ud;
+    struct eve *eve; /* changes as events, or NULL */
+    const struct eve_ctx *ctx;
+    const struct oui *oui;
+    struct note {
+        uint32_t dev;       /* index in d: no device moves during an update */
+        const char *change; /* a literal */
+        char what[40], from[INVENTORY_HINT_LEN], to[INVENTORY_HINT_LEN];
+    } note[INVENTORY_MAX_NOTES]; /* changes of the update under way */
+    unsigned nnotes;
+    uint64_t notes_lost; /* beyond INVENTORY_MAX_NOTES in one update */
 };
+
+/* The device's record as the inventory file writes it (inventory_write.c). */
+struct json_t *inventory__device_json(const struct inventory *inv, const struct device *d,
+                                      const struct oui *oui);
 
 /* Where an address starts its probe in the index. */
 uint32_t inventory__hash(const uint8_t ip[16]);

@@ -64,8 +64,8 @@ static void software_json(json_t *o, const struct device *d)
     json_object_set_new(o, "end_of_support", sw);
 }
 
-static json_t *device_json(const struct inventory *inv, const struct device *d,
-                           const struct oui *oui)
+json_t *inventory__device_json(const struct inventory *inv, const struct device *d,
+                               const struct oui *oui)
 {
     char a[48], mac[18], t[40];
     const char *vendor = d->has_mac ? oui_vendor(oui, d->mac) : NULL;
@@ -290,7 +290,7 @@ int inventory_write(struct inventory *inv, const struct oui *oui, const char *pa
             csv_field(fp, csv_columns[i], i + 1 == sizeof(csv_columns) / sizeof(csv_columns[0]));
     }
     for (i = 0; i < n && r == 0; i++) {
-        json_t *o = device_json(inv, &list[i], oui);
+        json_t *o = inventory__device_json(inv, &list[i], oui);
         char *s = NULL;
         if (format == INVENTORY_CSV)
             device_csv(fp, o);

@@ -15,6 +15,7 @@
 #include "mimamori/eve.h"
 #include "mimamori/community_id.h"
 #include "mimamori/rules.h"
+#include "mimamori/zone.h"
 #include "mimamori/error.h"
 #include "mimamori/medical.h"
 #include "mimamori/output.h"
@@ -280,4 +281,22 @@ int eve_write_response(struct eve *e, const struct eve_ctx *ctx, const struct fl
     }
     json_object_set_new_nocheck(ndpi, "response", resp);
     return emit_copy(e, ev, OUTPUT_EV_ALERT, r->rule->severity, r->ts_us, copy);
+}
+
+int eve_write_inventory(struct eve *e, const struct eve_ctx *ctx, const struct eve_inventory *c)
+{
+    json_t *ev = eve__event_new(ctx, "inventory", c->ts_us), *inv;
+    char a[48];
+
+    json_object_set_new_nocheck(ev, "src_ip", json_string(zone_addr_str(c->ip, a, sizeof(a))));
+    inv = json_pack("{ss}", "change", c->change);
+    if (c->what != NULL)
+        json_object_set_new_nocheck(inv, "what", eve__ours(c->what));
+    if (c->from != NULL)
+        json_object_set_new_nocheck(inv, "from", json_string(c->from));
+    if (c->to != NULL)
+        json_object_set_new_nocheck(inv, "to", json_string(c->to));
+    json_object_set_new_nocheck(inv, "device", c->record);
+    json_object_set_new_nocheck(ev, "ndpi", json_pack("{so}", "inventory", inv));
+    return eve__emit(e, ev, OUTPUT_EV_INVENTORY, 0, c->ts_us);
 }

@@ -29,7 +29,7 @@
 
 #include "output_int.h"
 
-const char *const output__type_names[] = {"alert", "flow", "stats"};
+const char *const output__type_names[] = {"alert", "flow", "stats", "inventory"};
 
 /* Copy the sinks' counters where other threads may read them (called with mu held). */
 static void publish(struct output *o)

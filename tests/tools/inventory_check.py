@@ -14,7 +14,10 @@ software hint one tshark read from it (the Windows version of its NTLMSSP messag
 user agent, its SSH banner; DHCP's vendor class and parameter list from its MAC), and an
 end-of-support flag must rest on one of them and a last_seen after the day support ended. And
 the captures together must give devices with MACs, names and software, so that the check
-checks.
+checks. The inventory events of the EVE file must match the file: one new_device event per
+device, new_service events only for services it lists, the last MAC change to its MAC. The
+CSV export (--inventory-csv) must read back, with Python's csv module in Excel's dialect, as
+the same devices.
 
 Medical identities, on the HL7 case (tests/cases/hl7_mllp) and the DICOM scenarios made by
 SCENARIO_GENERATOR: a device's DICOM AE title must be one tshark read as the calling AE of an
@@ -126,6 +129,44 @@ def check_csv(name, inv):
     return 0
 
 
+def check_events(name, eve, inv):
+    """The inventory events tell the same story as the file: one new_device per device, a
+    new_service only for a service it lists, the last MAC change to the MAC it ends with."""
+    devices = {d["ip"]: d for d in (json.loads(line) for line in open(inv))}
+    new, svc, ident = {}, {}, {}
+    for e in (json.loads(line) for line in open(eve)):
+        if e["event_type"] != "inventory":
+            continue
+        c = e["ndpi"]["inventory"]
+        ip = e["src_ip"]
+        if c["device"]["ip"] != ip:
+            print(f"{name}: an inventory event's src_ip {ip} is not its device's")
+            return 1
+        if c["change"] == "new_device":
+            new[ip] = new.get(ip, 0) + 1
+        elif c["change"] == "new_service":
+            svc.setdefault(ip, []).append(c["what"])
+        else:
+            ident.setdefault(ip, {})[c["what"]] = c["to"]
+    bad = 0
+    for ip, d in devices.items():
+        want_svc = sorted(f"{s['proto']}/{s['port']}" for s in d["services"])
+        # A device made by the update that found its first service reports it in its
+        # new_device record, not as a new_service event.
+        got_svc = sorted(svc.get(ip, []))
+        if new.get(ip) != 1 or not set(got_svc) <= set(want_svc) or len(set(got_svc)) != len(got_svc):
+            bad += 1
+            print(f"{name}: {ip}: {new.get(ip, 0)} new_device events, services {got_svc} of "
+                  f"{want_svc}")
+        if d["mac"] is not None and "mac" in ident.get(ip, {}) and ident[ip]["mac"] != d["mac"]:
+            bad += 1
+            print(f"{name}: {ip}: last MAC change to {ident[ip]['mac']}, inventory {d['mac']}")
+    if set(new) - set(devices):
+        bad += 1
+        print(f"{name}: new_device events for {set(new) - set(devices)}, not in the inventory")
+    return bad
+
+
 def medical_facts(pcap):
     ae, impl, hl7 = {}, {}, {}
     for src, dst, calling, called, uid, ver, pdu in tshark(
@@ -207,10 +248,14 @@ def main():
     total_mac = total_name = total_sw = 0
     for name in CAPTURES:
         pcap, inv = os.path.join(d, name), os.path.join(work, name + ".inventory.jsonl")
-        subprocess.run([mimamori, "-r", pcap, "--eve", os.path.join(work, "eve.json"),
+        eve = os.path.join(work, name + ".eve.json")
+        if os.path.exists(eve):
+            os.unlink(eve)
+        subprocess.run([mimamori, "-r", pcap, "--eve", eve,
                         "--inventory", inv, "--inventory-csv", inv + ".csv"],
                        check=True, capture_output=True)
         bad += check_csv(name, inv)
+        bad += check_events(name, eve, inv)
         macs, names, served = facts(pcap)
         sw = software_facts(pcap)
         devices = [json.loads(line) for line in open(inv)]

@@ -238,7 +238,7 @@ static void test_errors_with_positions(void **state)
     load_bad("outputs:\n  - {type: syslog, transport: tcp, address: 'h:514', max_rate: 10}\n",
              "site.yaml:2:5: max_message and max_rate are for transport udp");
     load_bad("outputs:\n  - {type: syslog, transport: udp, address: 'h:514', types: [dns]}\n",
-             "site.yaml:2:62: unknown event type 'dns' (alert, flow, stats)");
+             "site.yaml:2:62: unknown event type 'dns' (alert, flow, stats, inventory)");
     load_bad("outputs:\n  - {type: syslog, transport: udp, address: 'h:514', facility: kern}\n",
              "site.yaml:2:64: unknown facility 'kern' (local0..local7, user, daemon, auth, "
              "authpriv)");

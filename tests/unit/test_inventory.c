@@ -162,7 +162,7 @@ static void test_end_of_support(void **state)
     assert_int_equal(config_load_string("site.yaml", site, strlen(site), &cfg, &diag), 0);
     assert_int_equal(inventory_create(&inv, 16), 0);
     inventory_set_config(inv, cfg);
-    inventory_set_finding(inv, on_finding, &fo);
+    inventory_set_outputs(inv, on_finding, &fo, NULL, NULL);
     memset(&m, 0, sizeof(m));
     m.has_ip = 1;
     strcpy(m.vendor_class, "MSFT 98");
