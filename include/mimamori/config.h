@@ -189,6 +189,8 @@ struct mm_config {
         char *state;          /* inventory.state: the state file, or NULL (none) */
         uint32_t interval_s;  /* inventory.interval: live, how often files are written (0: 300) */
         uint32_t max_devices; /* inventory.max_devices (0: MM_INVENTORY_MAX_DEVICES) */
+        char *ledger_path;    /* inventory.ledger: the site's CSV ledger, or NULL */
+        struct ledger *ledger;
     } inventory;
 };
 

@@ -16,6 +16,7 @@
 
 #include "mimamori/classify.h"
 #include "mimamori/config.h"
+#include "mimamori/ledger.h"
 #include "mimamori/error.h"
 #include "mimamori/rules.h"
 #include "mimamori/syslog.h"
@@ -241,6 +242,9 @@ static int config_from_doc(const char *name, struct ydoc *doc, struct mm_config 
     }
     if (diag->count == 0)
         load_rules(&L);
+    if (diag->count == 0 && L.c->inventory.ledger_path != NULL &&
+        ledger_load(L.c->inventory.ledger_path, L.c, &L.c->inventory.ledger, diag) == MM_ENOMEM)
+        ydoc_diag_line(diag, "%s: out of memory loading the ledger", L.w.file);
     free(L.rules_at);
     if (diag->count == 0)
         config__check_suppressions(&L);
@@ -356,6 +360,8 @@ void config_free(struct mm_config *c)
     free(c->delivery.spool_dir);
     free(c->bpf);
     free(c->inventory.state);
+    free(c->inventory.ledger_path);
+    ledger_free(c->inventory.ledger);
     free(c->user);
     free(c->group);
     free(c->outputs);

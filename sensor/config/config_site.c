@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "mimamori/classify.h"
 #include "mimamori/error.h"
@@ -488,6 +489,13 @@ void config__parse_inventory(struct loader *L, const struct ynode *n)
                 continue;
             free(L->c->inventory.state);
             L->c->inventory.state = s[0] != '\0' ? config__dup(L, v, s) : NULL;
+        } else if (strcmp(k, "ledger") == 0) {
+            if ((s = ydoc_string(&L->w, v, "inventory.ledger")) == NULL)
+                continue;
+            if (access(s, R_OK) != 0)
+                ydoc_error(&L->w, v, "inventory.ledger: cannot read '%s': %s", s, strerror(errno));
+            else
+                L->c->inventory.ledger_path = config__dup(L, v, s);
         } else if (strcmp(k, "interval") == 0) {
             ydoc_duration(&L->w, v, "inventory.interval", &L->c->inventory.interval_s);
         } else if (strcmp(k, "max_devices") == 0) {
@@ -495,7 +503,7 @@ void config__parse_inventory(struct loader *L, const struct ynode *n)
                       &L->c->inventory.max_devices);
         } else {
             ydoc_error(&L->w, YDOC_KEY(n, i),
-                       "unknown key 'inventory.%s' (state, interval, max_devices)", k);
+                       "unknown key 'inventory.%s' (state, ledger, interval, max_devices)", k);
         }
     }
 }

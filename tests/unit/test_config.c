@@ -210,8 +210,9 @@ static void test_errors_with_positions(void **state)
     load_bad("flow:\n  max_flows: lots\n",
              "site.yaml:2:14: flow.max_flows must be a whole number from 16 to 16777216, not "
              "'lots'");
-    load_bad("inventory:\n  state: /var/lib/x\n  intervall: 5m\n",
-             "site.yaml:3:3: unknown key 'inventory.intervall' (state, interval, max_devices)");
+    load_bad(
+        "inventory:\n  state: /var/lib/x\n  intervall: 5m\n",
+        "site.yaml:3:3: unknown key 'inventory.intervall' (state, ledger, interval, max_devices)");
     load_bad("inventory:\n  max_devices: 8\n",
              "site.yaml:2:16: inventory.max_devices must be a whole number from 16 to 16777216, "
              "not '8'");
