@@ -35,18 +35,34 @@ void inventory_set_config(struct inventory *inv, const struct mm_config *cfg);
 
 /*
  * What the inventory finds about a device and reports: its software past end of support (the
- * table entry's product and dates, the hint that matched), with the flow that showed it or
- * the device's next flow when the hint came without one (DHCP).
+ * table entry's product and dates, the hint that matched); with a ledger (inventory.ledger),
+ * a device in no row, in another zone than its row's, or at an address listed with another
+ * MAC; and a DICOM implementation version that changed (new firmware or software). Each once
+ * per device (a MAC mismatch once per MAC), with the flow that showed it or, when it came
+ * without one (ARP, DHCP), the device's next flow.
  */
-enum inventory_finding_kind { INVENTORY_END_OF_SUPPORT = 0 };
+enum inventory_finding_kind {
+    INVENTORY_END_OF_SUPPORT = 0,
+    INVENTORY_UNKNOWN_DEVICE,  /* in no row of the site's ledger */
+    INVENTORY_ZONE_MISMATCH,   /* its row names another zone than the one it is seen in */
+    INVENTORY_MAC_MISMATCH,    /* its address's row names another MAC */
+    INVENTORY_FIRMWARE_CHANGE, /* its DICOM implementation version changed */
+    INVENTORY__FINDINGS
+};
+
+#define INVENTORY_MAX_EVIDENCE 8
 
 struct inventory_finding {
     enum inventory_finding_kind kind;
     const uint8_t *ip; /* the device */
     struct flow *f;
-    const char *product, *ended, *source; /* source may be NULL */
+    /* INVENTORY_END_OF_SUPPORT: the table entry and the hint (source may be NULL) */
+    const char *product, *ended, *source;
     enum eos_hint hint;
     const char *value;
+    /* the others: what the alert says, "name=value", the device's name (ledger, else DHCP) first */
+    const char *evidence[INVENTORY_MAX_EVIDENCE];
+    unsigned nevidence;
 };
 
 typedef void (*inventory_finding_fn)(void *ud, const struct inventory_finding *fd);

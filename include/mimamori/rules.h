@@ -38,6 +38,7 @@
     X(DNS_TUNNEL, "dns_tunnel")                                                                    \
     X(ARP_SWEEP, "arp_sweep")                                                                      \
     X(END_OF_SUPPORT, "end_of_support")                                                            \
+    X(LEDGER, "ledger")                                                                            \
     X(HEALTH, "health")
 
 enum rule_type {
@@ -103,6 +104,20 @@ enum rule_fold { FOLD_DEFAULT = 0, FOLD_PAIR, FOLD_SOURCE, FOLD_DESTINATION };
 /* dicom_ae: which AE title of an association is checked against the site inventory. */
 enum ae_check { AE_CALLING = 0, AE_CALLED, AE_MOVE_DESTINATION };
 
+/* ledger: what about a device the inventory checks against the site's ledger. */
+#define LEDGER_CHECKS_X(X)                                                                         \
+    X(UNKNOWN_DEVICE, "unknown_device")                                                            \
+    X(ZONE_MISMATCH, "zone_mismatch")                                                              \
+    X(MAC_MISMATCH, "mac_mismatch")                                                                \
+    X(FIRMWARE_CHANGE, "firmware_change")
+
+enum ledger_check {
+#define X(id, name) LEDGER_##id,
+    LEDGER_CHECKS_X(X)
+#undef X
+        LEDGER__COUNT
+};
+
 /* health: what about the capture itself is checked (see health.h). */
 #define HEALTH_CHECKS_X(X)                                                                         \
     X(SILENCE, "silence")                                                                          \
@@ -155,6 +170,7 @@ struct rule {
     uint8_t tls_versions;    /* obsolete: bit per TLS_V_* */
     uint8_t ae_check;        /* dicom_ae: enum ae_check */
     uint8_t health_check;    /* health: enum health_check */
+    uint8_t ledger_check;    /* ledger: enum ledger_check */
     uint8_t response;        /* enum response_action (the site's response.actions may override) */
     uint8_t fold;            /* enum rule_fold: what "the same alert" is for dedup */
     uint32_t percent;        /* health: share of the window's sample that fires it */
@@ -231,6 +247,7 @@ const char *rules_eos_hint_name(enum eos_hint h);
 const char *rules_type_name(enum rule_type t);
 const char *rules_category_name(enum alert_category c);
 const char *rules_health_check_name(enum health_check c);
+const char *rules_ledger_check_name(enum ledger_check c);
 
 /* Whether a flow matches m (an empty match matches every flow). */
 int rules_match(const struct rule_match *m, const struct flow *f);

@@ -129,36 +129,58 @@ void detect_arp_request(struct detect *d, const struct pkt_view *pv, uint64_t ts
             detect__eval_arp_sweep(d, &x, i);
 }
 
+/* Whether rule r is the one for what the inventory found. */
+static int finding_rule(const struct rule *r, enum inventory_finding_kind kind)
+{
+    static const enum ledger_check check_of[INVENTORY__FINDINGS] = {
+        [INVENTORY_UNKNOWN_DEVICE] = LEDGER_UNKNOWN_DEVICE,
+        [INVENTORY_ZONE_MISMATCH] = LEDGER_ZONE_MISMATCH,
+        [INVENTORY_MAC_MISMATCH] = LEDGER_MAC_MISMATCH,
+        [INVENTORY_FIRMWARE_CHANGE] = LEDGER_FIRMWARE_CHANGE,
+    };
+
+    if (!r->enabled)
+        return 0;
+    if (kind == INVENTORY_END_OF_SUPPORT)
+        return r->type == RULE_END_OF_SUPPORT;
+    return r->type == RULE_LEDGER && r->ledger_check == check_of[kind];
+}
+
 /*
  * What the inventory found about a device, with the flow that showed it: its software past
- * end of support. The alert is about the device, whichever end of the flow it was.
+ * end of support, what its ledger row says. The alert is about the device, whichever end of
+ * the flow it was; the rule's zones are the device's.
  */
 void detect_inventory_finding(void *ud, const struct inventory_finding *fd)
 {
     struct detect *d = ud;
     struct evidence ev;
     struct fctx x;
-    unsigned i;
-    int server;
+    unsigned i, k;
+    int server, z;
 
     if (d->rs == NULL || fd->f == NULL)
         return;
     fctx_init(d, &x, fd->f);
     server = memcmp(fd->ip, x.src, 16) != 0;
+    z = server ? x.dz : x.sz;
     detect_tick(d, x.now);
     for (i = 0; i < d->rs->n; i++) {
         const struct rule *r = &d->rs->r[i];
-        int z = server ? x.dz : x.sz;
-        if (r->type != RULE_END_OF_SUPPORT || !r->enabled || !detect__zin(r->from, z) ||
+        if (!finding_rule(r, fd->kind) || !detect__zin(r->from, z) ||
             detect__zin(r->except_from, z))
             continue;
         detect__ev_clear(&ev);
         detect__ev_addr(&ev, "device", fd->ip);
-        detect__ev_add(&ev, "product=%s", fd->product);
-        detect__ev_add(&ev, "support_ended=%s", fd->ended);
-        detect__ev_add(&ev, "%s=%s", rules_eos_hint_name(fd->hint), fd->value);
-        if (fd->source != NULL)
-            detect__ev_add(&ev, "source=%s", fd->source);
+        if (fd->kind == INVENTORY_END_OF_SUPPORT) {
+            detect__ev_add(&ev, "product=%s", fd->product);
+            detect__ev_add(&ev, "support_ended=%s", fd->ended);
+            detect__ev_add(&ev, "%s=%s", rules_eos_hint_name(fd->hint), fd->value);
+            if (fd->source != NULL)
+                detect__ev_add(&ev, "source=%s", fd->source);
+        }
+        for (k = 0; k < fd->nevidence; k++)
+            detect__ev_add(&ev, "%s", fd->evidence[k]);
         detect__raise_alert(d, &x, i, server ? SCOPE_DST : SCOPE_SRC, &ev);
     }
 }
@@ -295,6 +317,7 @@ static int plan_build(struct plan *p, const struct mm_config *cfg, const struct 
         case RULE_DNS_TUNNEL:     /* per DNS query: detect_dns_query() */
         case RULE_ARP_SWEEP:      /* per ARP request: detect_arp_request() */
         case RULE_END_OF_SUPPORT: /* per device: detect_inventory_finding() */
+        case RULE_LEDGER:
             break;
         case RULE_SCAN:
         case RULE_BRUTE_FORCE:

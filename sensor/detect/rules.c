@@ -50,6 +50,17 @@ const char *rules_health_check_name(enum health_check c)
     return (unsigned)c < HEALTH__COUNT ? health_check_names[c] : "unknown";
 }
 
+static const char *const ledger_check_names[LEDGER__COUNT] = {
+#define X(id, name) name,
+    LEDGER_CHECKS_X(X)
+#undef X
+};
+
+const char *rules_ledger_check_name(enum ledger_check c)
+{
+    return (unsigned)c < LEDGER__COUNT ? ledger_check_names[c] : "unknown";
+}
+
 unsigned rules_tls_version_bit(const char *name)
 {
     if (strcmp(name, "SSLv2") == 0)

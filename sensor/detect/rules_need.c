@@ -104,10 +104,12 @@ static void need_medical_zone(struct compiler *C, const struct ynode *n, const s
                        r->key);
 }
 
+/* dicom_ae and ledger: what to check. */
 static void need_dicom_ae(struct compiler *C, const struct ynode *n, const struct rule *r,
                           const struct ynode *const *at)
 {
-    NEED(at[K_CHECK] == NULL, "dicom_ae rule '%s' needs check", r->key);
+    NEED(at[K_CHECK] == NULL, "%s rule '%s' needs check", rules_type_name((enum rule_type)r->type),
+         r->key);
 }
 
 /* dicom_reject, dns_tunnel and arp_sweep: a threshold within a window, nothing else. */
@@ -170,6 +172,7 @@ static const need_fn needs[RULE__COUNT] = {
     [RULE_DNS_TUNNEL] = need_dicom_reject,
     [RULE_ARP_SWEEP] = need_dicom_reject,
     [RULE_HEALTH] = need_health,
+    [RULE_LEDGER] = need_dicom_ae,
 };
 
 void rules__need(struct compiler *C, const struct ynode *n, const struct rule *r,

@@ -304,6 +304,11 @@ static void software(struct inventory *inv, struct device *d, enum eos_hint h, c
 {
     const struct eos_entry *e;
 
+    if (h == EOS_HINT_DICOM_VERSION && d->sw[h][0] != '\0' &&
+        strncmp(d->sw[h], value, sizeof(d->sw[h]) - 1) != 0) { /* new firmware or software */
+        snprintf(d->fw_from, sizeof(d->fw_from), "%s", d->sw[h]);
+        d->pending |= 1u << INVENTORY_FIRMWARE_CHANGE;
+    }
     if (h == EOS_HINT_WINDOWS || h == EOS_HINT_DICOM_VERSION)
         set_field(inv, d, rules_eos_hint_name(h), d->sw[h], sizeof(d->sw[h]), value);
     else
@@ -427,6 +432,14 @@ static void flow_ended(struct inventory *inv, struct flow *f)
         report_eos(inv, c, f);
     if (s != NULL && s->eos.pending)
         report_eos(inv, s, f);
+    if (c != NULL) {
+        inventory__ledger_judge(inv, c);
+        inventory__report(inv, c, f);
+    }
+    if (s != NULL) {
+        inventory__ledger_judge(inv, s);
+        inventory__report(inv, s, f);
+    }
 }
 
 void inventory_flow_event(void *ud, enum flow_event ev, struct flow *f, enum flow_end_reason reason)
@@ -456,6 +469,10 @@ static void set_mac(struct inventory *inv, struct device *d, const uint8_t mac[6
     note(inv, d, "identity", "mac", d->has_mac ? from : NULL, to);
     memcpy(d->mac, mac, 6);
     d->has_mac = 1;
+    if (d->judged)
+        inventory__ledger_mac(inv, d);
+    else
+        inventory__ledger_judge(inv, d);
 }
 
 void inventory_arp(struct inventory *inv, const uint8_t ip[16], const uint8_t mac[6],

@@ -33,9 +33,13 @@ struct device_eos {
 struct device {
     uint8_t ip[16];
     uint8_t has_mac, nsvc;
-    uint8_t fresh;    /* made by the update under way: its changes are one new_device event */
-    uint8_t ua_agree; /* browser user agents that named ua_nt, saturating */
-    uint8_t ua_mixed; /* ... and one named another Windows version: judged by none */
+    uint8_t fresh;   /* made by the update under way: its changes are one new_device event */
+    uint8_t judged;  /* checked against the ledger (in it or not) */
+    uint8_t pending; /* bit per inventory_finding_kind found, to report with the next flow */
+    char
+        fw_from[INVENTORY_HINT_LEN]; /* the DICOM implementation version before the latest change */
+    uint8_t ua_agree;                /* browser user agents that named ua_nt, saturating */
+    uint8_t ua_mixed;                /* ... and one named another Windows version: judged by none */
     uint8_t mac[6];
     char ua_nt[8]; /* "6.1" of "Mozilla/5.0 (Windows NT 6.1" */
     char name[DHCP_NAME_LEN], fqdn[DHCP_NAME_LEN], dhcp_params[DHCP_NAME_LEN];
@@ -76,6 +80,11 @@ struct inventory {
 /* The device's record as the inventory file writes it (inventory_write.c). */
 struct json_t *inventory__device_json(const struct inventory *inv, const struct device *d,
                                       const struct oui *oui);
+
+/* inventory_ledger.c: a device against the ledger (once), its MAC against its row; findings. */
+void inventory__ledger_judge(struct inventory *inv, struct device *d);
+void inventory__ledger_mac(struct inventory *inv, struct device *d);
+void inventory__report(struct inventory *inv, struct device *d, struct flow *f);
 
 /* Where an address starts its probe in the index. */
 uint32_t inventory__hash(const uint8_t ip[16]);

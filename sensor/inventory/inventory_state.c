@@ -52,6 +52,7 @@ static json_t *state_of(const struct device *d)
             json_object_set_new(sw, rules_eos_hint_name((enum eos_hint)i), json_string(d->sw[i]));
     json_object_set_new(o, "software", sw);
     json_object_set_new(o, "ua", json_pack("[sii]", d->ua_nt, d->ua_agree, d->ua_mixed));
+    json_object_set_new(o, "ledger", json_pack("[iis]", d->judged, d->pending, d->fw_from));
     json_object_set_new(o, "medical",
                         json_pack("[ssss]", d->ae, d->impl_class, d->hl7_app, d->hl7_facility));
     if (d->eos.product[0] != '\0')
@@ -115,6 +116,10 @@ static int device_from(json_t *o, struct device *d)
     take(d->ua_nt, sizeof(d->ua_nt), json_array_get(v, 0));
     d->ua_agree = (uint8_t)json_integer_value(json_array_get(v, 1));
     d->ua_mixed = json_integer_value(json_array_get(v, 2)) != 0;
+    v = json_object_get(o, "ledger");
+    d->judged = json_integer_value(json_array_get(v, 0)) != 0;
+    d->pending = (uint8_t)json_integer_value(json_array_get(v, 1));
+    take(d->fw_from, sizeof(d->fw_from), json_array_get(v, 2));
     v = json_object_get(o, "medical");
     take(d->ae, sizeof(d->ae), json_array_get(v, 0));
     take(d->impl_class, sizeof(d->impl_class), json_array_get(v, 1));

@@ -386,7 +386,13 @@ static size_t put_item(uint8_t *p, uint8_t type, const char *v)
     return 4 + n;
 }
 
-/* A-ASSOCIATE-RQ (type 1) or -AC (2) with one presentation context for abstract. */
+/* The implementation version name requests carry (PS3.7 D.3.3.2), or NULL for none. */
+static const char *dicom_impl_version;
+
+/*
+ * A-ASSOCIATE-RQ (type 1) or -AC (2) with one presentation context for abstract; a request
+ * also carries user information with an implementation class and version when one is set.
+ */
 static size_t dicom_assoc(uint8_t *p, int type, const char *calling, const char *called,
                           const char *abstract)
 {
@@ -410,6 +416,14 @@ static size_t dicom_assoc(uint8_t *p, int type, const char *calling, const char 
     put16(p + n + 2, (uint16_t)c);
     memcpy(p + n + 4, ctx, c);
     n += 4 + c;
+    if (type == 1 && dicom_impl_version != NULL) {
+        size_t u = put_item(p + n + 4, 0x52, "1.2.392.200036.9116.2.5.1");
+        u += put_item(p + n + 4 + u, 0x55, dicom_impl_version);
+        p[n] = 0x50;
+        p[n + 1] = 0;
+        put16(p + n + 2, (uint16_t)u);
+        n += 4 + u;
+    }
     put32(p + 2, (uint32_t)(n - 6));
     return n;
 }
@@ -1250,6 +1264,26 @@ static void dicom_ae_benign(struct gen *g)
     dicom_conv(g, "10.3.0.20", 52031, "10.2.0.5", "CT01", "PACS", 0, 0x0021, STUDY_MOVE, "CT01");
 }
 
+/* The CT's DICOM software changes between two studies: the ledger rule reports it. */
+static void firmware_attack(struct gen *g)
+{
+    dicom_impl_version = "CTVENDOR_310";
+    dicom_conv(g, "10.3.0.20", 52035, "10.2.0.5", "CT01", "PACS", 0, 0x0001, CT_STORAGE, NULL);
+    dicom_impl_version = "CTVENDOR_320";
+    dicom_conv(g, "10.3.0.20", 52036, "10.2.0.5", "CT01", "PACS", 0, 0x0001, CT_STORAGE, NULL);
+    dicom_impl_version = NULL;
+    expect(g, "ledger.firmware_change", "10.3.0.20", "10.2.0.5", 1);
+}
+
+/* Two studies from the same software: nothing changed. */
+static void firmware_benign(struct gen *g)
+{
+    dicom_impl_version = "CTVENDOR_310";
+    dicom_conv(g, "10.3.0.20", 52037, "10.2.0.5", "CT01", "PACS", 0, 0x0001, CT_STORAGE, NULL);
+    dicom_conv(g, "10.3.0.20", 52038, "10.2.0.5", "CT01", "PACS", 0, 0x0001, CT_STORAGE, NULL);
+    dicom_impl_version = NULL;
+}
+
 static void hl7_sender_attack(struct gen *g)
 {
     /* A clinical PC sends ADT as "HIS", which the inventory lists for the EMR zone only. */
@@ -1389,6 +1423,8 @@ static const struct scenario {
     {"medical_zone_benign", medzone_benign, NULL, 0},
     {"dicom_ae_attack", dicom_ae_attack, NULL, 0},
     {"dicom_ae_benign", dicom_ae_benign, NULL, 0},
+    {"firmware_change_attack", firmware_attack, NULL, 0},
+    {"firmware_change_benign", firmware_benign, NULL, 0},
     {"hl7_sender_attack", hl7_sender_attack, NULL, 0},
     {"hl7_sender_benign", hl7_sender_benign, NULL, 0},
     {"dicom_reject_attack", dicom_reject_attack, NULL, 0},
