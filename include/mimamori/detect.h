@@ -57,6 +57,13 @@ void detect_dns_query(struct detect *d, struct flow *f, const char *name, int re
 void detect_arp_request(struct detect *d, const struct pkt_view *pv, uint64_t ts_us, int iface);
 
 /*
+ * The inventory whose findings the detector reports (it is told so here) and whose device
+ * names its alerts carry (metadata src_device, dest_device); its changes go to eve with ctx.
+ */
+void detect_set_inventory(struct detect *d, struct inventory *inv, struct eve *eve,
+                          const struct eve_ctx *ctx);
+
+/*
  * An inventory_finding_fn (ud: the detector): what the inventory found about a device, raised
  * by the end_of_support rules whose zones hold it.
  */

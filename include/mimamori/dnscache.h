@@ -30,6 +30,18 @@ struct dns_answers {
 MM_MUST_CHECK int dnscache_parse(const uint8_t *msg, size_t len, struct dns_answers *out);
 
 /*
+ * Every answer record of a DNS response (mDNS and LLMNR too), and with all the authority and
+ * additional records (where mDNS puts a host's addresses): fn gets the owner name (lower case,
+ * presentation form), the type, and where its rdata is in msg. 1 when walked, 0 for a query,
+ * MM_EINVAL when malformed (fn may have seen the records before the fault).
+ */
+typedef void (*dnscache_answer_fn)(void *ud, const char *owner, uint16_t type, const uint8_t *msg,
+                                   size_t len, size_t off, uint16_t rdlen);
+int dnscache_each_answer(const uint8_t *msg, size_t len, int all, dnscache_answer_fn fn, void *ud);
+/* A name in rdata at off (a PTR's target), decompressed. 0 or -1. */
+int dnscache_rdata_name(const uint8_t *msg, size_t len, size_t off, char out[DNS_NAME_MAX]);
+
+/*
  * The first question's name of a DNS message (a query or a response, opcode QUERY) as it was
  * sent: case kept, escaped like the names above. 0, or MM_EINVAL (out is then empty).
  */

@@ -50,6 +50,7 @@ struct eve_alert {
     int iface;            /* without a flow: the live interface it is about, or -1 */
     int blocked;          /* a response really happened: alert.action is "blocked" */
     const char *response; /* what the response did or why not (metadata "response"), or NULL */
+    const char *src_device, *dest_device; /* the ends' device names (metadata), or NULL */
     unsigned nevidence;
     const char *evidence[MM_MAX_EVIDENCE]; /* "name=value" */
 };
@@ -115,16 +116,23 @@ int eve_write_stats(struct eve *e, const struct eve_ctx *ctx, const struct eve_s
 /*
  * A change to the device inventory (event_type "inventory"): the device's address as src_ip,
  * and in ndpi.inventory what changed (change: new_device, new_service, identity; what, from,
- * to) and the device's whole record as the inventory file has it. record is taken over.
+ * to) and the device's whole record as the inventory file has it. The size bytes at data are
+ * copied, and the event is made from the copy on the output thread: record(copy) makes the
+ * record. Nothing is made when no output takes inventory events.
  */
 struct json_t;
 struct eve_inventory {
     uint64_t ts_us;
     const uint8_t *ip;
-    const char *change, *what, *from, *to; /* what, from, to may be NULL */
-    struct json_t *record;
+    const char *change;           /* a string literal */
+    const char *what, *from, *to; /* or NULL */
+    struct json_t *(*record)(const void *copy);
+    const void *data;
+    size_t size;
 };
 int eve_write_inventory(struct eve *e, const struct eve_ctx *ctx, const struct eve_inventory *c);
+/* Whether an output takes inventory events (else there is nothing to note for them). */
+int eve_wants_inventory(const struct eve *e);
 
 /* Format a packet timestamp as EVE does: 2026-11-24T21:27:09.534255+0900 (local time). */
 void eve_format_time(uint64_t ts_us, char *buf, size_t len);

@@ -16,7 +16,9 @@
 #include "mimamori/config.h"
 #include "mimamori/dhcp.h"
 #include "mimamori/error.h"
+#include "mimamori/decode.h"
 #include "mimamori/flow.h"
+#include "mimamori/names.h"
 #include "mimamori/rules.h"
 
 #define INVENTORY_MAX_SERVICES 8  /* services kept per device, the first seen */
@@ -77,6 +79,12 @@ struct eve;
 struct eve_ctx;
 void inventory_set_outputs(struct inventory *inv, inventory_finding_fn fn, void *ud,
                            struct eve *eve, const struct eve_ctx *ctx);
+/*
+ * The name to call the device at ip by: its ledger row's, else the most telling it goes by
+ * (DHCP, NetBIOS, mDNS, DNS); 1 with out filled, 0 when it has none. Any thread.
+ */
+int inventory_device_name(struct inventory *inv, const uint8_t ip[16], char *out, size_t size);
+
 /* Vendors for the records of events (NULL: none). */
 void inventory_set_oui(struct inventory *inv, const struct oui *oui);
 
@@ -88,8 +96,16 @@ void inventory_flow_event(void *ud, enum flow_event ev, struct flow *f,
 void inventory_arp(struct inventory *inv, const uint8_t ip[16], const uint8_t mac[6],
                    uint64_t ts_us);
 void inventory_dhcp(struct inventory *inv, const struct dhcp_msg *m, uint64_t ts_us);
-/* The same from a UDP payload to port 67 or 68 (anything that is not DHCP is passed over). */
-void inventory_dhcp_payload(struct inventory *inv, const uint8_t *p, uint32_t n, uint64_t ts_us);
+/*
+ * A UDP packet that may name hosts or tell their MAC: DHCP (to port 67 or 68), NetBIOS name
+ * service, mDNS, LLMNR, DNS answers (names.h). Names go to devices already seen, or to the
+ * sender when the name is its own; anything else in the payload is passed over.
+ */
+static inline int inventory_udp_port(uint16_t sport, uint16_t dport)
+{
+    return dport == 67 || dport == 68 || names_port(sport, dport);
+}
+void inventory_udp(struct inventory *inv, const struct pkt_view *pv, uint64_t ts_us);
 
 /*
  * Write every device to path (a temporary file renamed over it), ordered by address, vendors

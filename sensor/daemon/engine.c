@@ -331,7 +331,7 @@ void engine_reload_failed(struct engine *e, unsigned errors)
 void engine_set_inventory(struct engine *e, struct inventory *inv)
 {
     e->inv = inv;
-    inventory_set_outputs(inv, detect_inventory_finding, e->det, e->eve, &e->ectx);
+    detect_set_inventory(e->det, inv, e->eve, &e->ectx);
 }
 
 int engine_subscribe(struct engine *e, const struct flow_event_handler *h)
@@ -617,9 +617,9 @@ void engine_packet(struct engine *e, unsigned worker, const struct capture_pkt *
             dispatch(w, FLOW_EV_CLASSIFIED, f, FLOW_END_TIMEOUT);
         if (pv.dst_port == 53 && pv.payload_len > 0 && (pv.proto == 17 || pv.proto == 6))
             dns_query(w, f, &pv);
-        if (e->inv != NULL && pv.proto == 17 && (pv.dst_port == 67 || pv.dst_port == 68)) {
+        if (e->inv != NULL && pv.proto == 17 && inventory_udp_port(pv.src_port, pv.dst_port)) {
             lock(e);
-            inventory_dhcp_payload(e->inv, pv.payload, pv.payload_len, pkt->ts_us);
+            inventory_udp(e->inv, &pv, pkt->ts_us);
             unlock(e);
         }
         /* DNS answers name the addresses internal hosts connect to next. */

@@ -483,7 +483,10 @@ static int open_inventory(struct sensor *s)
     }
     engine_set_inventory(s->eng, s->inv);
     load_state(s);
-    if (oui_load(&s->oui, OUI_DEFAULT_PATH) != 0)
+    /* The registry (10 ms to read) only where a vendor is written: files, events, ledger. */
+    if ((s->a.inventory_path != NULL || s->a.inventory_csv != NULL || eve_wants_inventory(s->eve) ||
+         s->cfg->inventory.ledger != NULL) &&
+        oui_load(&s->oui, OUI_DEFAULT_PATH) != 0)
         log_info("%s: not readable, the inventory has no vendors (apt-get install ieee-data)",
                  OUI_DEFAULT_PATH);
     inventory_set_oui(s->inv, s->oui);

@@ -129,6 +129,13 @@ void detect_arp_request(struct detect *d, const struct pkt_view *pv, uint64_t ts
             detect__eval_arp_sweep(d, &x, i);
 }
 
+void detect_set_inventory(struct detect *d, struct inventory *inv, struct eve *eve,
+                          const struct eve_ctx *ctx)
+{
+    d->inv = inv;
+    inventory_set_outputs(inv, detect_inventory_finding, d, eve, ctx);
+}
+
 /* Whether rule r is the one for what the inventory found. */
 static int finding_rule(const struct rule *r, enum inventory_finding_kind kind)
 {

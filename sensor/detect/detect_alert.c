@@ -122,8 +122,15 @@ static void emit(struct detect *d, const struct flow *f, unsigned ri, uint64_t t
 {
     struct eve_alert a = {.rule = &d->rs->r[ri], .ts_us = ts_us, .count = count, .iface = -1};
     const char *p = ev->buf;
+    char names[2][MM_DEVICE_NAME_LEN];
     unsigned i;
 
+    if (d->inv != NULL && f != NULL) { /* the devices by name: the ledger's, else their own */
+        if (inventory_device_name(d->inv, flow_src_addr(f), names[0], sizeof(names[0])))
+            a.src_device = names[0];
+        if (inventory_device_name(d->inv, flow_dst_addr(f), names[1], sizeof(names[1])))
+            a.dest_device = names[1];
+    }
     for (i = 0; i < ev->n; i++, p += strlen(p) + 1)
         a.evidence[a.nevidence++] = p;
     if (ro != NULL && ro->text[0] != '\0') {

@@ -52,6 +52,7 @@ struct detect {
     uint64_t dga_risk; /* the bit of nDPI's suspicious_dga_domain risk (0: unknown) */
     struct detect_stats st;
     struct response *resp; /* or NULL */
+    struct inventory *inv; /* device names for alerts, or NULL */
 };
 
 /* What every rule looks at, computed once per event. */

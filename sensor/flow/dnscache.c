@@ -200,52 +200,78 @@ unsigned dnscache_data_query(const uint8_t *p, uint32_t n, int tcp, char name[DN
     return dnscache_data_chars(name, *reg);
 }
 
-int dnscache_parse(const uint8_t *msg, size_t len, struct dns_answers *out)
+int dnscache_each_answer(const uint8_t *msg, size_t len, int all, dnscache_answer_fn fn, void *ud)
 {
     size_t off = DNS_HDR_LEN;
     unsigned qd, an, i;
+    char owner[DNS_NAME_MAX];
 
-    out->n = 0;
-    out->qname[0] = '\0';
     if (len < DNS_HDR_LEN)
         return MM_EINVAL;
     if (!(msg[2] & 0x80))
         return 0; /* a query */
     qd = get16(msg + 4);
     an = get16(msg + 6);
-    if (qd == 0)
-        return 0;
-    if (read_name(msg, len, &off, out->qname, 1) != 0 || off + 4 > len)
-        return MM_EINVAL;
-    off += 4;
-    for (i = 1; i < qd; i++) { /* further questions: skip */
+    if (all) /* the authority and additional sections too */
+        an += (unsigned)get16(msg + 8) + get16(msg + 10);
+    for (i = 0; i < qd; i++) {
         if (read_name(msg, len, &off, NULL, 1) != 0 || off + 4 > len)
             return MM_EINVAL;
         off += 4;
     }
     for (i = 0; i < an; i++) {
         uint16_t type, rdlen;
-        if (read_name(msg, len, &off, NULL, 1) != 0 || off + 10 > len)
+        if (read_name(msg, len, &off, owner, 1) != 0 || off + 10 > len)
             return MM_EINVAL;
         type = get16(msg + off);
         rdlen = get16(msg + off + 8);
         off += 10;
         if (off + rdlen > len)
             return MM_EINVAL;
-        if (out->n < MM_DNS_MAX_ANSWERS) {
-            if (type == DNS_TYPE_A && rdlen == 4) {
-                memset(out->addr[out->n], 0, 10);
-                out->addr[out->n][10] = out->addr[out->n][11] = 0xff;
-                memcpy(out->addr[out->n] + 12, msg + off, 4);
-                out->n++;
-            } else if (type == DNS_TYPE_AAAA && rdlen == 16) {
-                memcpy(out->addr[out->n], msg + off, 16);
-                out->n++;
-            }
-        }
+        fn(ud, owner, type, msg, len, off, rdlen);
         off += rdlen;
     }
     return 1;
+}
+
+int dnscache_rdata_name(const uint8_t *msg, size_t len, size_t off, char out[DNS_NAME_MAX])
+{
+    return read_name(msg, len, &off, out, 1);
+}
+
+/* dnscache_parse()'s answer function: addresses, in order, up to MM_DNS_MAX_ANSWERS. */
+static void take_address(void *ud, const char *owner, uint16_t type, const uint8_t *msg, size_t len,
+                         size_t off, uint16_t rdlen)
+{
+    struct dns_answers *out = ud;
+
+    (void)owner, (void)len;
+    if (out->n == MM_DNS_MAX_ANSWERS)
+        return;
+    if (type == DNS_TYPE_A && rdlen == 4) {
+        memset(out->addr[out->n], 0, 10);
+        out->addr[out->n][10] = out->addr[out->n][11] = 0xff;
+        memcpy(out->addr[out->n] + 12, msg + off, 4);
+        out->n++;
+    } else if (type == DNS_TYPE_AAAA && rdlen == 16) {
+        memcpy(out->addr[out->n], msg + off, 16);
+        out->n++;
+    }
+}
+
+int dnscache_parse(const uint8_t *msg, size_t len, struct dns_answers *out)
+{
+    size_t off = DNS_HDR_LEN;
+
+    out->n = 0;
+    out->qname[0] = '\0';
+    if (len < DNS_HDR_LEN)
+        return MM_EINVAL;
+    if (!(msg[2] & 0x80) || get16(msg + 4) == 0)
+        return 0; /* a query, or an answer to no question */
+    if (read_name(msg, len, &off, out->qname, 1) != 0 || off + 4 > len)
+        return MM_EINVAL;
+    return dnscache_each_answer(msg, len, 0, take_address, out);
 }
 
 /* --- cache ---------------------------------------------------------------------------------- */

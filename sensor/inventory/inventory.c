@@ -13,6 +13,7 @@
 #include "mimamori/dcerpc.h"
 #include "mimamori/eve.h"
 #include "mimamori/inventory.h"
+#include "mimamori/ledger.h"
 #include "mimamori/medical.h"
 
 #include "inventory_int.h"
@@ -34,9 +35,18 @@ int inventory_create(struct inventory **out, uint32_t max_devices)
         *out = NULL;
         return MM_ENOMEM;
     }
+    /* Written now, not on first use: a page first read (as the zero page) and then written is
+     * copied and flushed from every thread's TLB, an interrupt to every core on the way. */
+    memset(inv->slot, 0, (size_t)slots * sizeof(*inv->slot));
     inv->mask = slots - 1;
     inv->max = max_devices;
-    pthread_mutex_init(&inv->mu, NULL);
+    { /* recursive: a finding reported under the lock comes back for names */
+        pthread_mutexattr_t at;
+        pthread_mutexattr_init(&at);
+        pthread_mutexattr_settype(&at, PTHREAD_MUTEX_RECURSIVE);
+        pthread_mutex_init(&inv->mu, &at);
+        pthread_mutexattr_destroy(&at);
+    }
     return 0;
 }
 
@@ -62,7 +72,7 @@ void inventory_set_outputs(struct inventory *inv, inventory_finding_fn fn, void 
 {
     inv->finding = fn;
     inv->finding_ud = ud;
-    inv->eve = eve;
+    inv->eve = eve_wants_inventory(eve) ? eve : NULL; /* no one takes them: none noted */
     inv->ctx = ctx;
 }
 
@@ -115,13 +125,18 @@ static void flush_notes(struct inventory *inv, uint64_t ts_us)
     for (i = 0; i < inv->nnotes; i++) {
         const struct note *n = &inv->note[i];
         struct device *d = &inv->d[n->dev];
+        struct inventory_snapshot snap;
         struct eve_inventory c = {ts_us,
                                   d->ip,
                                   n->change,
                                   n->what[0] != '\0' ? n->what : NULL,
                                   n->from[0] != '\0' ? n->from : NULL,
                                   n->to[0] != '\0' ? n->to : NULL,
-                                  inventory__device_json(inv, d, inv->oui)};
+                                  inventory__snapshot_json,
+                                  &snap,
+                                  sizeof(snap)};
+
+        inventory__snapshot_of(inv, d, &snap);
         eve_write_inventory(inv->eve, inv->ctx, &c);
         d->fresh = 0;
     }
@@ -182,20 +197,36 @@ static void make_room(struct inventory *inv)
     }
 }
 
-/* The device of ip, made if it is internal and there is room; NULL otherwise. */
+/* The device of ip if there is one. */
+static struct device *device_find(struct inventory *inv, const uint8_t ip[16])
+{
+    uint32_t i;
+
+    for (i = inventory__hash(ip) & inv->mask; inv->slot[i] != 0; i = (i + 1) & inv->mask)
+        if (memcmp(inv->d[inv->slot[i] - 1].ip, ip, 16) == 0)
+            return &inv->d[inv->slot[i] - 1];
+    return NULL;
+}
+
+/*
+ * The device of ip, made if it is internal and there is room; NULL otherwise. The table is
+ * asked first: most flows end between devices it already holds.
+ */
 static struct device *device_of(struct inventory *inv, const uint8_t ip[16], uint64_t ts_us)
 {
     uint32_t i;
     struct device *d;
 
-    if (inv->cfg == NULL || config_zone_of(inv->cfg, ip) == ZONE_INTERNET)
+    if (inv->cfg == NULL)
         return NULL;
     for (i = inventory__hash(ip) & inv->mask;; i = (i + 1) & inv->mask) {
         if (inv->slot[i] != 0 && memcmp(inv->d[inv->slot[i] - 1].ip, ip, 16) == 0) {
             d = &inv->d[inv->slot[i] - 1];
             break;
         }
-        if (inv->slot[i] == 0) {
+        if (inv->slot[i] == 0) { /* a new address: a device if it is internal */
+            if (config_zone_of(inv->cfg, ip) == ZONE_INTERNET)
+                return NULL;
             if (inv->n >= inv->max) {
                 inv->dropped++;
                 return NULL;
@@ -515,12 +546,72 @@ void inventory_dhcp(struct inventory *inv, const struct dhcp_msg *m, uint64_t ts
     pthread_mutex_unlock(&inv->mu);
 }
 
-void inventory_dhcp_payload(struct inventory *inv, const uint8_t *p, uint32_t n, uint64_t ts_us)
+int inventory_device_name(struct inventory *inv, const uint8_t ip[16], char *out, size_t size)
 {
-    struct dhcp_msg m;
+    const struct ledger *l;
+    const struct ledger_entry *e;
+    const struct device *d;
 
-    if (dhcp_parse(p, n, &m) == 0)
-        inventory_dhcp(inv, &m, ts_us);
+    out[0] = '\0';
+    pthread_mutex_lock(&inv->mu);
+    l = inv->cfg != NULL ? inv->cfg->inventory.ledger : NULL;
+    d = device_find(inv, ip);
+    if ((e = ledger_by_ip(l, ip)) == NULL && d != NULL && d->has_mac)
+        e = ledger_by_mac(l, d->mac);
+    if (e != NULL && e->name[0] != '\0')
+        snprintf(out, size, "%s", e->name);
+    else if (d != NULL)
+        snprintf(out, size, "%s", inventory__name(d));
+    pthread_mutex_unlock(&inv->mu);
+    return out[0] != '\0';
+}
+
+/* Names into devices: the sender's own, or a device already seen (a DNS answer). */
+static void named(struct inventory *inv, const struct host_name *h, unsigned n,
+                  const uint8_t *sender, uint64_t ts_us)
+{
+    static const char *const what[] = {"netbios", "mdns", "mdns", "dns"};
+    struct device *d;
+    unsigned i;
+
+    for (i = 0; i < n; i++) {
+        if ((d = memcmp(h[i].ip, sender, 16) == 0 ? device_of(inv, h[i].ip, ts_us)
+                                                  : device_find(inv, h[i].ip)) == NULL)
+            continue;
+        if (h[i].source == NAME_NETBIOS)
+            set_field(inv, d, what[0], d->netbios, sizeof(d->netbios), h[i].name);
+        else if (h[i].source == NAME_DNS)
+            set_field(inv, d, what[3], d->dns, sizeof(d->dns), h[i].name);
+        else
+            set_field(inv, d, what[1], d->mdns, sizeof(d->mdns), h[i].name);
+    }
+}
+
+void inventory_udp(struct inventory *inv, const struct pkt_view *pv, uint64_t ts_us)
+{
+    struct host_name h[NAMES_MAX];
+    struct dhcp_msg m;
+    unsigned n = 0;
+    int dhcp;
+
+    if ((dhcp = pv->dst_port == 67 || pv->dst_port == 68) &&
+        dhcp_parse(pv->payload, pv->payload_len, &m) != 0)
+        return;
+    /* DNS answers name hosts when the site's own resolvers give them (an internal server). */
+    if (!dhcp && pv->src_port == 53 &&
+        (inv->cfg == NULL || config_zone_of(inv->cfg, pv->src) == ZONE_INTERNET))
+        return;
+    if (!dhcp && (n = names_from_udp(pv->payload, pv->payload_len, pv->src_port, pv->dst_port,
+                                     pv->src, h, NAMES_MAX)) == 0)
+        return;
+    pthread_mutex_lock(&inv->mu);
+    make_room(inv);
+    if (dhcp)
+        dhcp_seen(inv, &m, ts_us);
+    else
+        named(inv, h, n, pv->src, ts_us);
+    flush_notes(inv, ts_us);
+    pthread_mutex_unlock(&inv->mu);
 }
 
 void inventory_get_stats(struct inventory *inv, struct inventory_stats *st)

@@ -43,7 +43,8 @@ struct device {
     uint8_t mac[6];
     char ua_nt[8]; /* "6.1" of "Mozilla/5.0 (Windows NT 6.1" */
     char name[DHCP_NAME_LEN], fqdn[DHCP_NAME_LEN], dhcp_params[DHCP_NAME_LEN];
-    char sw[EOS_HINT__COUNT][INVENTORY_HINT_LEN]; /* software hints, the latest of each kind */
+    char netbios[16], mdns[NAMES_LEN], dns[NAMES_LEN]; /* names from name services */
+    char sw[EOS_HINT__COUNT][INVENTORY_HINT_LEN];      /* software hints, the latest of each kind */
     char ae[DICOM_AE_LEN], impl_class[DICOM_UID_LEN];
     char hl7_app[HL7_NAME_LEN], hl7_facility[HL7_NAME_LEN];
     uint64_t first_us, last_us, sent, received;
@@ -81,10 +82,33 @@ struct inventory {
 struct json_t *inventory__device_json(const struct inventory *inv, const struct device *d,
                                       const struct oui *oui);
 
+/*
+ * What an event's record is made of, copied on the packet path and made into JSON on the
+ * output thread, where the config and the registry it came from may be gone.
+ */
+struct inventory_snapshot {
+    struct device d;
+    char zone[MM_MAX_ZONE_NAME];
+    char vendor[128];
+};
+void inventory__snapshot_of(const struct inventory *inv, const struct device *d,
+                            struct inventory_snapshot *s);
+struct json_t *inventory__snapshot_json(const void *snapshot);
+
 /* inventory_ledger.c: a device against the ledger (once), its MAC against its row; findings. */
 void inventory__ledger_judge(struct inventory *inv, struct device *d);
 void inventory__ledger_mac(struct inventory *inv, struct device *d);
 void inventory__report(struct inventory *inv, struct device *d, struct flow *f);
+
+/* The device's most telling name (DHCP, NetBIOS, mDNS or LLMNR, DNS, FQDN), or "". */
+static inline const char *inventory__name(const struct device *d)
+{
+    return d->name[0]      ? d->name
+           : d->netbios[0] ? d->netbios
+           : d->mdns[0]    ? d->mdns
+           : d->dns[0]     ? d->dns
+                           : d->fqdn;
+}
 
 /* Where an address starts its probe in the index. */
 uint32_t inventory__hash(const uint8_t ip[16]);

@@ -95,7 +95,7 @@ void inventory__report(struct inventory *inv, struct device *d, struct flow *f)
         struct evidence_buf b = {.n = 0};
         if (!(d->pending & (1u << k)))
             continue;
-        ev(&b, "device_name", e != NULL && e->name[0] != '\0' ? e->name : d->name);
+        ev(&b, "device_name", e != NULL && e->name[0] != '\0' ? e->name : inventory__name(d));
         ev(&b, "owner", e != NULL ? e->owner : NULL);
         zones = inv->cfg->zone_names[config_zone_of(inv->cfg, d->ip)];
         if (k == INVENTORY_UNKNOWN_DEVICE) {

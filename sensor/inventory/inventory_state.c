@@ -38,7 +38,9 @@ static json_t *state_of(const struct device *d)
     json_object_set_new(o, "t",
                         json_pack("[IIII]", (json_int_t)d->first_us, (json_int_t)d->last_us,
                                   (json_int_t)d->sent, (json_int_t)d->received));
-    json_object_set_new(o, "names", json_pack("[sss]", d->name, d->fqdn, d->dhcp_params));
+    json_object_set_new(
+        o, "names",
+        json_pack("[ssssss]", d->name, d->fqdn, d->dhcp_params, d->netbios, d->mdns, d->dns));
     for (i = 0; i < d->nsvc; i++) {
         const struct service *s = &d->svc[i];
         json_array_append_new(svc, json_pack("[iissI]", s->l4, s->port,
@@ -93,6 +95,9 @@ static int device_from(json_t *o, struct device *d)
     take(d->name, sizeof(d->name), json_array_get(v, 0));
     take(d->fqdn, sizeof(d->fqdn), json_array_get(v, 1));
     take(d->dhcp_params, sizeof(d->dhcp_params), json_array_get(v, 2));
+    take(d->netbios, sizeof(d->netbios), json_array_get(v, 3));
+    take(d->mdns, sizeof(d->mdns), json_array_get(v, 4));
+    take(d->dns, sizeof(d->dns), json_array_get(v, 5));
     json_array_foreach(json_object_get(o, "services"), i, e)
     {
         struct service *s;

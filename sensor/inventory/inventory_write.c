@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -38,6 +39,33 @@ static const char *protocol_name(const struct service *s)
 }
 
 /*
+ * names: every distinct name, the most telling first (DHCP host name, NetBIOS, mDNS or LLMNR,
+ * DNS, DHCP FQDN); name_sources: which said which.
+ */
+static void names_json(json_t *o, json_t *names, const struct device *d)
+{
+    const char *const src[] = {"dhcp", "netbios", "mdns", "dns", "dhcp_fqdn"};
+    const char *const val[] = {d->name, d->netbios, d->mdns, d->dns, d->fqdn};
+    json_t *by = json_object();
+    size_t i, j;
+
+    for (i = 0; i < sizeof(val) / sizeof(val[0]); i++) {
+        if (val[i][0] == '\0')
+            continue;
+        json_object_set_new(by, src[i], json_string(val[i]));
+        for (j = 0; j < i && strcasecmp(val[j], val[i]) != 0; j++)
+            ;
+        if (j == i)
+            json_array_append_new(names, json_string(val[i]));
+    }
+    json_object_set_new(o, "names", names);
+    if (json_object_size(by) > 0)
+        json_object_set_new(o, "name_sources", by);
+    else
+        json_decref(by);
+}
+
+/*
  * software: the latest hint of each kind (DICOM's is in "dicom") and the DHCP parameter list;
  * end_of_support: what flagged the device.
  */
@@ -64,12 +92,10 @@ static void software_json(json_t *o, const struct device *d)
     json_object_set_new(o, "end_of_support", sw);
 }
 
-json_t *inventory__device_json(const struct inventory *inv, const struct device *d,
-                               const struct oui *oui)
+/* The record of d, in zone, made by vendor (NULL: unknown). */
+static json_t *device_json(const struct device *d, const char *zone, const char *vendor)
 {
     char a[48], mac[18], t[40];
-    const char *vendor = d->has_mac ? oui_vendor(oui, d->mac) : NULL;
-    int zone = config_zone_of(inv->cfg, d->ip);
     json_t *o = json_object(), *names = json_array(), *svcs = json_array();
     unsigned i;
 
@@ -82,12 +108,8 @@ json_t *inventory__device_json(const struct inventory *inv, const struct device 
         json_object_set_new(o, "mac", json_null());
     }
     json_object_set_new(o, "vendor", vendor != NULL ? json_string(vendor) : json_null());
-    if (d->name[0] != '\0')
-        json_array_append_new(names, json_string(d->name));
-    if (d->fqdn[0] != '\0' && strcmp(d->fqdn, d->name) != 0)
-        json_array_append_new(names, json_string(d->fqdn));
-    json_object_set_new(o, "names", names);
-    json_object_set_new(o, "zone", json_string(inv->cfg->zone_names[zone]));
+    names_json(o, names, d);
+    json_object_set_new(o, "zone", json_string(zone));
     eve_format_time(d->first_us, t, sizeof(t));
     json_object_set_new(o, "first_seen", json_string(t));
     eve_format_time(d->last_us, t, sizeof(t));
@@ -122,6 +144,30 @@ json_t *inventory__device_json(const struct inventory *inv, const struct device 
         o, "bytes",
         json_pack("{sIsI}", "sent", (json_int_t)d->sent, "received", (json_int_t)d->received));
     return o;
+}
+
+json_t *inventory__device_json(const struct inventory *inv, const struct device *d,
+                               const struct oui *oui)
+{
+    return device_json(d, inv->cfg->zone_names[config_zone_of(inv->cfg, d->ip)],
+                       d->has_mac ? oui_vendor(oui, d->mac) : NULL);
+}
+
+void inventory__snapshot_of(const struct inventory *inv, const struct device *d,
+                            struct inventory_snapshot *s)
+{
+    const char *vendor = d->has_mac ? oui_vendor(inv->oui, d->mac) : NULL;
+
+    s->d = *d;
+    snprintf(s->zone, sizeof(s->zone), "%s", inv->cfg->zone_names[config_zone_of(inv->cfg, d->ip)]);
+    snprintf(s->vendor, sizeof(s->vendor), "%s", vendor != NULL ? vendor : "");
+}
+
+json_t *inventory__snapshot_json(const void *snapshot)
+{
+    const struct inventory_snapshot *s = snapshot;
+
+    return device_json(&s->d, s->zone, s->vendor[0] != '\0' ? s->vendor : NULL);
 }
 
 /* --- CSV for the ledger --------------------------------------------------------------------- */

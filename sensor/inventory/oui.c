@@ -27,19 +27,38 @@ static int by_prefix(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-/* "00-22-72   (hex)\t\tAmerican Micro-Fuel Device Corp.\r\n": 0 and its parts, or -1. */
-static int parse_line(char *line, uint32_t *prefix, char **name)
+static int hexval(char c)
 {
-    unsigned a, b, c;
-    char *p = strstr(line, "(hex)"), *end;
+    return c >= '0' && c <= '9'   ? c - '0'
+           : c >= 'A' && c <= 'F' ? c - 'A' + 10
+           : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                                  : -1;
+}
 
-    if (p == NULL || sscanf(line, "%2x-%2x-%2x", &a, &b, &c) != 3)
+/*
+ * "00-22-72   (hex)\t\tAmerican Micro-Fuel Device Corp.\r\n" (n bytes, not terminated): 0 with
+ * the prefix and the name (terminated in place, where the line's end was), or -1.
+ */
+static int parse_line(char *line, size_t n, uint32_t *prefix, char **name)
+{
+    static const int at[6] = {0, 1, 3, 4, 6, 7};
+    char *p, *end = line + n;
+    uint32_t v = 0;
+    int i, h;
+
+    if (n < 17 || line[2] != '-' || line[5] != '-' || memcmp(line + 11, "(hex)", 5) != 0)
         return -1;
-    for (p += 5; *p == ' ' || *p == '\t'; p++)
+    for (i = 0; i < 6; i++) {
+        if ((h = hexval(line[at[i]])) < 0)
+            return -1;
+        v = v << 4 | (uint32_t)h;
+    }
+    for (p = line + 16; p < end && (*p == ' ' || *p == '\t'); p++)
         ;
-    for (end = p + strlen(p); end > p && (end[-1] == '\n' || end[-1] == '\r' || end[-1] == ' ');)
-        *--end = '\0';
-    *prefix = a << 16 | b << 8 | c;
+    while (end > p && (end[-1] == '\n' || end[-1] == '\r' || end[-1] == ' '))
+        end--;
+    *end = '\0';
+    *prefix = v;
     *name = p;
     return 0;
 }
@@ -72,7 +91,8 @@ static int add(struct oui *o, uint32_t prefix, const char *name)
 int oui_load(struct oui **out, const char *path)
 {
     struct oui *o = calloc(1, sizeof(*o));
-    char line[512], *name;
+    char *text = NULL, *line, *nl, *name;
+    size_t len = 0, cap = 0, k;
     uint32_t prefix;
     FILE *fp;
     int r = 0;
@@ -84,10 +104,29 @@ int oui_load(struct oui **out, const char *path)
         free(o);
         return MM_EIO;
     }
-    while (r == 0 && fgets(line, sizeof(line), fp) != NULL)
-        if (parse_line(line, &prefix, &name) == 0)
-            r = add(o, prefix, name);
+    for (;;) { /* the whole file (5 MB): one pass over it beats a read per line */
+        if (len + 1 >= cap) {
+            char *g = realloc(text, cap = cap ? cap * 2 : 1u << 23);
+            if (g == NULL) {
+                r = MM_ENOMEM;
+                break;
+            }
+            text = g;
+        }
+        if ((k = fread(text + len, 1, cap - len - 1, fp)) == 0)
+            break;
+        len += k;
+    }
     fclose(fp);
+    for (line = text; r == 0 && line != NULL && line < text + len; line = nl) {
+        nl = memchr(line, '\n', (size_t)(text + len - line));
+        if (parse_line(line, nl != NULL ? (size_t)(nl - line) : (size_t)(text + len - line),
+                       &prefix, &name) == 0)
+            r = add(o, prefix, name);
+        if (nl != NULL)
+            nl++;
+    }
+    free(text);
     if (r != 0) {
         oui_free(o);
         return r;

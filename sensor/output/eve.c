@@ -30,6 +30,7 @@ int eve_create(struct eve **out, struct output *o)
         return MM_ENOMEM;
     (*out)->out = o;
     (*out)->want_flows = output_wants(o, OUTPUT_EV_FLOW);
+    (*out)->want_inventory = output_wants(o, OUTPUT_EV_INVENTORY);
     pthread_mutex_init(&(*out)->pool_mu, NULL);
     eve__arena_install();
     return 0;
@@ -230,6 +231,10 @@ int eve_write_alert(struct eve *e, const struct eve_ctx *ctx, const struct flow 
     json_object_set_new_nocheck(md, "count", string_array(count));
     if (a->response != NULL)
         json_object_set_new_nocheck(md, "response", string_array(a->response));
+    if (a->src_device != NULL)
+        json_object_set_new_nocheck(md, "src_device", json_pack("[s]", a->src_device));
+    if (a->dest_device != NULL)
+        json_object_set_new_nocheck(md, "dest_device", json_pack("[s]", a->dest_device));
     json_object_set_new_nocheck(al, "metadata", md);
     json_object_set_new_nocheck(ev, "alert", al);
     if (f != NULL && !(f->flags & FLOW_F_ARP)) { /* else about the sensor itself, or ARP */
@@ -283,20 +288,63 @@ int eve_write_response(struct eve *e, const struct eve_ctx *ctx, const struct fl
     return emit_copy(e, ev, OUTPUT_EV_ALERT, r->rule->severity, r->ts_us, copy);
 }
 
+/* An inventory event waiting for the output thread: its words, then the record's data. */
+struct inventory_rec {
+    uint64_t ts_us;
+    uint8_t ip[16];
+    const char *change;
+    char what[48], from[64], to[64], host[256], iface[64];
+    json_t *(*record)(const void *copy);
+    _Alignas(16) unsigned char data[];
+};
+
+/* output_render_fn: an inventory event's line, made on the output thread. */
+static char *render_inventory(void *arg, size_t *len)
+{
+    struct inventory_rec *r = arg;
+    json_t *ev = eve__event_begin("inventory", r->ts_us, r->host, r->iface[0] ? r->iface : NULL);
+    json_t *inv = json_pack("{ss}", "change", r->change);
+    char a[48], *line;
+
+    json_object_set_new_nocheck(ev, "src_ip", json_string(zone_addr_str(r->ip, a, sizeof(a))));
+    if (r->what[0] != '\0')
+        json_object_set_new_nocheck(inv, "what", json_string(r->what));
+    if (r->from[0] != '\0')
+        json_object_set_new_nocheck(inv, "from", json_string(r->from));
+    if (r->to[0] != '\0')
+        json_object_set_new_nocheck(inv, "to", json_string(r->to));
+    json_object_set_new_nocheck(inv, "device", r->record(r->data));
+    json_object_set_new_nocheck(ev, "ndpi", json_pack("{so}", "inventory", inv));
+    line = eve__event_line(ev, len);
+    free(r);
+    return line;
+}
+
 int eve_write_inventory(struct eve *e, const struct eve_ctx *ctx, const struct eve_inventory *c)
 {
-    json_t *ev = eve__event_new(ctx, "inventory", c->ts_us), *inv;
-    char a[48];
+    const char *iface = eve__single_iface(ctx);
+    struct inventory_rec *r;
 
-    json_object_set_new_nocheck(ev, "src_ip", json_string(zone_addr_str(c->ip, a, sizeof(a))));
-    inv = json_pack("{ss}", "change", c->change);
-    if (c->what != NULL)
-        json_object_set_new_nocheck(inv, "what", eve__ours(c->what));
-    if (c->from != NULL)
-        json_object_set_new_nocheck(inv, "from", json_string(c->from));
-    if (c->to != NULL)
-        json_object_set_new_nocheck(inv, "to", json_string(c->to));
-    json_object_set_new_nocheck(inv, "device", c->record);
-    json_object_set_new_nocheck(ev, "ndpi", json_pack("{so}", "inventory", inv));
-    return eve__emit(e, ev, OUTPUT_EV_INVENTORY, 0, c->ts_us);
+    if (!e->want_inventory)
+        return 0;
+    if ((r = malloc(sizeof(*r) + c->size)) == NULL)
+        return MM_ENOMEM;
+    r->ts_us = c->ts_us;
+    memcpy(r->ip, c->ip, 16);
+    r->change = c->change;
+    snprintf(r->what, sizeof(r->what), "%s", c->what != NULL ? c->what : "");
+    snprintf(r->from, sizeof(r->from), "%s", c->from != NULL ? c->from : "");
+    snprintf(r->to, sizeof(r->to), "%s", c->to != NULL ? c->to : "");
+    snprintf(r->host, sizeof(r->host), "%s", ctx->cfg->sensor_name);
+    snprintf(r->iface, sizeof(r->iface), "%s", iface != NULL ? iface : "");
+    r->record = c->record;
+    memcpy(r->data, c->data, c->size);
+    output_submit_deferred(e->out, OUTPUT_EV_INVENTORY, 0, c->ts_us, render_inventory, r);
+    eve__counted(e);
+    return 0;
+}
+
+int eve_wants_inventory(const struct eve *e)
+{
+    return e != NULL && e->want_inventory;
 }

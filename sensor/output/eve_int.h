@@ -20,6 +20,7 @@ struct eve {
     struct output *out;
     uint64_t written;
     int want_flows;
+    int want_inventory; /* an output takes inventory events */
     /* flow record blocks for reuse, per worker: those at hand, and those the output thread gave
        back (under pool_mu) */
     struct flow_rec *pool_local[MM_MAX_WORKERS], *pool_shared[MM_MAX_WORKERS];

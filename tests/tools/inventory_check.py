@@ -32,7 +32,8 @@ import os
 import subprocess
 import sys
 
-CAPTURES = ["iphone.pcap", "android.pcap", "arkime_wireshark-dhcp.pcap",
+CAPTURES = ["iphone.pcap", "android.pcap", "arkime_wireshark-dhcp.pcap", "gnutella.pcap",
+            "../obsolete/netbios.pcap", "../tunnels/anyconnect-vpn.pcap",
             "zeek_smb_raw_ntlm_in_smb.pcap", "arkime_wireshark-smb-on-windows10.pcap",
             "zeek_smb_smb2.pcap", "arkime_ssh2.pcap", "smb2-peter.pcap"]
 OUI = "/usr/share/ieee-data/oui.txt"
@@ -68,6 +69,30 @@ def facts(pcap):
         if ip and port:
             served.add((ip, "UDP", int(port)))
     return macs, names, served
+
+
+def name_facts(pcap):
+    """Names name services give addresses, per source: NetBIOS registrations and answers (the
+    name without its <xx> type), mDNS/LLMNR and DNS answers (every name with every address of
+    the same response)."""
+    named = {}
+    for addrs, nbnames in tshark(pcap, "nbns.flags.opcode == 5 || nbns.flags.opcode == 8 || "
+                                 "(nbns.flags.response == 1 && nbns.flags.opcode == 0)",
+                                 ["nbns.addr", "nbns.name"], "a"):
+        for a in filter(None, addrs.split(",")):
+            for n in nbnames.split(","):
+                named.setdefault(("netbios", a), set()).add(n.split("<")[0].strip())
+    for port, src in (("5353", "mdns"), ("5355", "mdns"), ("53", "dns")):
+        for rnames, addrs, ptrs in tshark(pcap, f"udp.srcport == {port} && dns.flags.response == 1",
+                                          ["dns.resp.name", "dns.a", "dns.ptr.domain_name"], "a"):
+            for a in filter(None, addrs.split(",")):
+                for n in filter(None, rnames.split(",")):
+                    named.setdefault((src, a), set()).add(n)
+            for r, t in zip(rnames.split(","), ptrs.split(",")):
+                parts = r.split(".")
+                if t and len(parts) == 6 and r.endswith(".in-addr.arpa"):
+                    named.setdefault((src, ".".join(reversed(parts[:4]))), set()).add(t)
+    return named
 
 
 def software_facts(pcap):
@@ -247,7 +272,9 @@ def main():
     vendors = registry() if os.path.exists(OUI) else None
     total_mac = total_name = total_sw = 0
     for name in CAPTURES:
-        pcap, inv = os.path.join(d, name), os.path.join(work, name + ".inventory.jsonl")
+        pcap = os.path.join(d, name)
+        name = os.path.basename(name)
+        inv = os.path.join(work, name + ".inventory.jsonl")
         eve = os.path.join(work, name + ".eve.json")
         if os.path.exists(eve):
             os.unlink(eve)
@@ -257,6 +284,7 @@ def main():
         bad += check_csv(name, inv)
         bad += check_events(name, eve, inv)
         macs, names, served = facts(pcap)
+        named = name_facts(pcap)
         sw = software_facts(pcap)
         devices = [json.loads(line) for line in open(inv)]
         with_mac = with_name = 0
@@ -276,11 +304,19 @@ def main():
                 if vendors is not None and dev["vendor"] != want:
                     bad += 1
                     print(f"{name}: {dev['mac']} vendor {dev['vendor']!r}, registry {want!r}")
-            for n in dev["names"]:
+            for src, n in dev.get("name_sources", {}).items():
                 with_name += 1
-                if n not in names.get(dev["mac"], set()):
+                if src in ("dhcp", "dhcp_fqdn"):
+                    want = names.get(dev["mac"], set())
+                else:
+                    want = named.get((src, ip), set())
+                if n.lower() not in {w.lower() for w in want}:
                     bad += 1
-                    print(f"{name}: {ip} named {n!r}, tshark read {names.get(dev['mac'])}")
+                    print(f"{name}: {ip} named {n!r} by {src}, tshark read {want}")
+            if {n.lower() for n in dev["names"]} != \
+                    {n.lower() for n in dev.get("name_sources", {}).values()}:
+                bad += 1
+                print(f"{name}: {ip} names {dev['names']} are not its sources' names")
             for s in dev["services"]:
                 if (ip, s["proto"], s["port"]) not in served:
                     bad += 1

@@ -150,6 +150,40 @@ def main():
         bad += 1
         print(f"a bad ledger: exit {r.returncode}, {r.stderr.strip()!r}")
 
+    # 5. Every alert of every rule names its devices by their rows.
+    subprocess.run([gen, scen, "lateral_attack"], check=True, capture_output=True)
+    ldir = os.path.join(scen, "lateral_attack")
+    lsite = open(os.path.join(ldir, "site.yaml")).read()
+    with open(site, "w") as f:
+        f.write(lsite)
+    first, devices = run(mimamori, os.path.join(ldir, "input.pcap"), site, work, "plain")
+    rows = [{"ip": d["ip"], "name": f"機器-{d['ip']}"} for d in devices]
+    write_ledger(ledger, rows)
+    with open(site, "w") as f:
+        f.write(lsite + f"inventory: {{ledger: {ledger}}}\n")
+    eve = os.path.join(work, "named.eve.json")
+    if os.path.exists(eve):
+        os.unlink(eve)
+    subprocess.run([mimamori, "-c", site, "-r", os.path.join(ldir, "input.pcap"), "--eve", eve],
+                   check=True, capture_output=True)
+    named = [json.loads(line) for line in open(eve)]
+    named = [e for e in named if e["event_type"] == "alert"]
+    names = {r["ip"]: r["name"] for r in rows}
+    checked = 0
+    for e in named:
+        md = e["alert"]["metadata"]
+        for end, key in (("src_ip", "src_device"), ("dest_ip", "dest_device")):
+            if e.get(end) in names:
+                checked += 1
+                if md.get(key) != [names[e[end]]]:
+                    bad += 1
+                    print(f"lateral_attack: {md['rule'][0]} {key} {md.get(key)}, the ledger "
+                          f"says {names[e[end]]!r}")
+    if checked == 0:
+        bad += 1
+        print("lateral_attack: no alert end to check the device names of")
+    print(f"lateral_attack: {len(named)} alerts, {checked} ends named by the ledger")
+
     # 2. A MAC that is not the listed one, and a device whose MAC is never seen.
     iphone = os.path.join(pcaps, "protocols", "iphone.pcap")
     if os.path.exists(iphone):

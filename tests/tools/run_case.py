@@ -51,7 +51,7 @@ ALERT_FIELDS = [
     "alert.signature_id", "alert.rev", "alert.signature", "alert.category", "alert.severity",
     "alert.action", "alert.metadata.rule", "alert.metadata.src_zone", "alert.metadata.dest_zone",
     "alert.metadata.mitre_attack", "alert.metadata.guideline", "alert.metadata.evidence",
-    "alert.metadata.count",
+    "alert.metadata.count", "alert.metadata.src_device", "alert.metadata.dest_device",
 ]
 
 
