@@ -85,6 +85,10 @@ void inventory_set_outputs(struct inventory *inv, inventory_finding_fn fn, void 
  */
 int inventory_device_name(struct inventory *inv, const uint8_t ip[16], char *out, size_t size);
 
+/* The external connections table fed with the flows the inventory sees end (NULL: none). */
+struct connections;
+void inventory_set_connections(struct inventory *inv, struct connections *c);
+
 /* Vendors for the records of events (NULL: none). */
 void inventory_set_oui(struct inventory *inv, const struct oui *oui);
 

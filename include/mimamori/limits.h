@@ -38,6 +38,7 @@
 #define MM_DCERPC_MAX_FLOWS  8192u /* flows followed by the DCE-RPC/SMB parser at once */
 #define MM_INVENTORY_MAX_DEVICES 65536u /* internal addresses the inventory records */
 #define MM_DEVICE_NAME_LEN       64u    /* bytes of a device name an alert carries */
+#define MM_CONNECTIONS_MAX_PARTIES 65536u /* external parties --connections lists */
 
 /* Live capture and the daemon */
 #define MM_MAX_IFACES   8u            /* live interfaces in one process */

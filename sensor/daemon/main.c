@@ -20,6 +20,7 @@
 #include "mimamori/capture.h"
 #include "mimamori/config.h"
 #include "mimamori/engine.h"
+#include "mimamori/connections.h"
 #include "mimamori/inventory.h"
 #include "mimamori/error.h"
 #include "mimamori/eve.h"
@@ -67,12 +68,11 @@ static void on_stop(int sig)
 
 static void usage(FILE *fp)
 {
-    fprintf(
-        fp,
-        "usage: mimamori [-c CONFIG] (-r CAPTURE [-r CAPTURE ...] | -i INTERFACE [-i ...])\n"
-        "                [--eve PATH] [--inventory PATH] [--inventory-csv PATH] [--test-config]\n"
-        "                [-v]\n"
-        "       mimamori --version\n");
+    fprintf(fp,
+            "usage: mimamori [-c CONFIG] (-r CAPTURE [-r CAPTURE ...] | -i INTERFACE [-i ...])\n"
+            "                [--eve PATH] [--inventory PATH] [--inventory-csv PATH]\n"
+            "                [--connections PATH] [--test-config] [-v]\n"
+            "       mimamori --version\n");
 }
 
 static uint64_t wall_us(void)
@@ -239,7 +239,7 @@ static int become_user(const struct mm_config *cfg, const struct privs_owner *ow
 
 /* What the command line asked for. */
 struct args {
-    const char *config_path, *eve_path, *inventory_path, *inventory_csv;
+    const char *config_path, *eve_path, *inventory_path, *inventory_csv, *connections_path;
     char *files[MAX_FILES];
     unsigned nfiles;
     const char *ifaces[MM_MAX_IFACES];
@@ -256,9 +256,10 @@ struct sensor {
     struct eve *eve;
     struct output *out;
     struct engine *eng;
-    struct inventory *inv; /* the devices seen */
-    struct oui *oui;       /* the IEEE registry, when installed and --inventory given */
-    char state[PATH_MAX];  /* inventory.state, for this instance; "" none */
+    struct inventory *inv;     /* the devices seen */
+    struct connections *conns; /* --connections: the external parties, else NULL */
+    struct oui *oui;           /* the IEEE registry, when installed and --inventory given */
+    char state[PATH_MAX];      /* inventory.state, for this instance; "" none */
     uint64_t next_inventory_us;
     struct worker_thread wt[MM_MAX_WORKERS];
     unsigned nworkers;
@@ -279,6 +280,7 @@ static int parse_args(int argc, char **argv, struct args *a)
         {"config", required_argument, NULL, 'c'},
         {"inventory", required_argument, NULL, 'I'},
         {"inventory-csv", required_argument, NULL, 'C'},
+        {"connections", required_argument, NULL, 'X'},
         {NULL, 0, NULL, 0},
     };
     int ch;
@@ -310,6 +312,9 @@ static int parse_args(int argc, char **argv, struct args *a)
             break;
         case 'C':
             a->inventory_csv = optarg;
+            break;
+        case 'X':
+            a->connections_path = optarg;
             break;
         case 'T':
             a->test_config = 1;
@@ -483,6 +488,13 @@ static int open_inventory(struct sensor *s)
     }
     engine_set_inventory(s->eng, s->inv);
     load_state(s);
+    if (s->a.connections_path != NULL) {
+        if (connections_create(&s->conns, MM_CONNECTIONS_MAX_PARTIES) != 0) {
+            snprintf(s->errbuf, sizeof(s->errbuf), "out of memory for the connections list");
+            return -1;
+        }
+        inventory_set_connections(s->inv, s->conns);
+    }
     /* The registry (10 ms to read) only where a vendor is written: files, events, ledger. */
     if ((s->a.inventory_path != NULL || s->a.inventory_csv != NULL || eve_wants_inventory(s->eve) ||
          s->cfg->inventory.ledger != NULL) &&
@@ -504,6 +516,11 @@ static int write_inventory(struct sensor *s, int at_exit)
     if (s->state[0] != '\0' &&
         inventory_save(s->inv, s->state, s->errbuf, sizeof(s->errbuf)) != 0) {
         log_warnx("inventory: %s", s->errbuf);
+        status = 1;
+    }
+    if (s->conns != NULL &&
+        connections_write(s->conns, s->a.connections_path, s->errbuf, sizeof(s->errbuf)) != 0) {
+        log_warnx("connections: %s", s->errbuf);
         status = 1;
     }
     for (i = 0; i < 2; i++) {
@@ -660,6 +677,7 @@ static void sensor_close(struct sensor *s)
 
     engine_destroy(s->eng);
     inventory_destroy(s->inv);
+    connections_destroy(s->conns);
     oui_free(s->oui);
     output_close(s->out); /* drains the queue, which may still hold the writer's flow records */
     eve_destroy(s->eve);

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "mimamori/classify.h"
+#include "mimamori/connections.h"
 #include "mimamori/dcerpc.h"
 #include "mimamori/eve.h"
 #include "mimamori/inventory.h"
@@ -79,6 +80,11 @@ void inventory_set_outputs(struct inventory *inv, inventory_finding_fn fn, void 
 void inventory_set_oui(struct inventory *inv, const struct oui *oui)
 {
     inv->oui = oui;
+}
+
+void inventory_set_connections(struct inventory *inv, struct connections *c)
+{
+    inv->conns = c;
 }
 
 /* --- changes --------------------------------------------------------------------------------- */
@@ -484,6 +490,8 @@ void inventory_flow_event(void *ud, enum flow_event ev, struct flow *f, enum flo
     make_room(inv);
     flow_ended(inv, f);
     flush_notes(inv, f->last_us);
+    if (inv->conns != NULL)
+        connections_flow_ended(inv->conns, inv->cfg, f);
     pthread_mutex_unlock(&inv->mu);
 }
 

@@ -69,6 +69,7 @@ struct inventory {
     struct eve *eve; /* changes as events, or NULL */
     const struct eve_ctx *ctx;
     const struct oui *oui;
+    struct connections *conns; /* or NULL */
     struct note {
         uint32_t dev;       /* index in d: no device moves during an update */
         const char *change; /* a literal */

@@ -32,7 +32,7 @@ import os
 import subprocess
 import sys
 
-CAPTURES = ["iphone.pcap", "android.pcap", "arkime_wireshark-dhcp.pcap", "gnutella.pcap",
+CAPTURES = ["arkime_curl-enabled-tls13.pcap", "iphone.pcap", "android.pcap", "arkime_wireshark-dhcp.pcap", "gnutella.pcap",
             "../obsolete/netbios.pcap", "../tunnels/anyconnect-vpn.pcap",
             "zeek_smb_raw_ntlm_in_smb.pcap", "arkime_wireshark-smb-on-windows10.pcap",
             "zeek_smb_smb2.pcap", "arkime_ssh2.pcap", "smb2-peter.pcap"]
@@ -192,6 +192,46 @@ def check_events(name, eve, inv):
     return bad
 
 
+def check_connections(name, pcap, path):
+    """The external parties (--connections): each outside the home networks; each listed device
+    exchanged packets with it; each name a TLS server name or HTTP host tshark read toward it;
+    its direction not against the TCP connections tshark saw opened (a SYN without ACK)."""
+    pairs, opened, names = set(), set(), {}
+    for src, dst, syn, ack, udp in tshark(pcap, "ip", ["ip.src", "ip.dst", "tcp.flags.syn",
+                                                        "tcp.flags.ack", "udp.srcport"]):
+        pairs.add((src, dst))
+        if syn in ("1", "True") and ack in ("0", "False"):  # UDP has no opener to go by
+            opened.add((src, dst))
+    for dst, sni, host in tshark(pcap, "tls.handshake.extensions_server_name || http.host",
+                                 ["ip.dst", "tls.handshake.extensions_server_name", "http.host"]):
+        names.setdefault(dst, set()).update(filter(None, (sni, host)))
+    bad = n = 0
+    for p in (json.loads(line) for line in open(path)):
+        n += 1
+        ip = p["ip"]
+        if any(ipaddress.ip_address(ip) in h for h in HOME):
+            bad += 1
+            print(f"{name}: external party {ip} is inside the home networks")
+        for d in p["devices"]:
+            if (d, ip) not in pairs and (ip, d) not in pairs:
+                bad += 1
+                print(f"{name}: {ip} lists device {d}, tshark saw no packet between them")
+        if not set(p["names"]) <= names.get(ip, set()):
+            bad += 1
+            print(f"{name}: {ip} named {p['names']}, tshark read {names.get(ip)}")
+        # Outbound against what tshark saw open: the party's own SYNs or first datagrams and
+        # none of a device's (flows picked up mid-stream open nothing either way).
+        if p["direction"] == "outbound" and any((ip, d) in opened for d in p["devices"]) and \
+                not any((d, ip) in opened for d in p["devices"]):
+            bad += 1
+            print(f"{name}: {ip} outbound, but only it opened flows")
+        if p["direction"] == "inbound" and any((d, ip) in opened for d in p["devices"]) and \
+                not any((ip, d) in opened for d in p["devices"]):
+            bad += 1
+            print(f"{name}: {ip} inbound, but only devices opened flows")
+    return bad, n
+
+
 def medical_facts(pcap):
     ae, impl, hl7 = {}, {}, {}
     for src, dst, calling, called, uid, ver, pdu in tshark(
@@ -270,7 +310,7 @@ def main():
         print(f"{d} absent: the ARP and DHCP part is skipped")
         return 1 if bad else 77
     vendors = registry() if os.path.exists(OUI) else None
-    total_mac = total_name = total_sw = 0
+    total_mac = total_name = total_sw = total_parties = 0
     for name in CAPTURES:
         pcap = os.path.join(d, name)
         name = os.path.basename(name)
@@ -279,8 +319,11 @@ def main():
         if os.path.exists(eve):
             os.unlink(eve)
         subprocess.run([mimamori, "-r", pcap, "--eve", eve,
-                        "--inventory", inv, "--inventory-csv", inv + ".csv"],
+                        "--inventory", inv, "--inventory-csv", inv + ".csv",
+                        "--connections", inv + ".conn"],
                        check=True, capture_output=True)
+        b, n = check_connections(name, pcap, inv + ".conn")
+        bad, total_parties = bad + b, total_parties + n
         bad += check_csv(name, inv)
         bad += check_events(name, eve, inv)
         macs, names, served = facts(pcap)
@@ -324,7 +367,10 @@ def main():
         total_mac += with_mac
         total_name += with_name
         print(f"{name}: {len(devices)} devices, {with_mac} with a MAC, {with_name} names")
-    print(f"{total_sw} software hints checked")
+    print(f"{total_sw} software hints, {total_parties} external parties checked")
+    if total_parties < 10:
+        bad += 1
+        print("fewer than 10 external parties: the connections list was hardly checked")
     if total_mac == 0 or total_name == 0 or total_sw < 10:
         bad += 1
         print("no device with a MAC or a name, or few software hints: too little was checked")
