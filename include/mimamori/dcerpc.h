@@ -24,6 +24,7 @@
 #define DCERPC_MAX_CTX      4  /* presentation contexts remembered per channel */
 #define DCERPC_PIPE_LEN     24 /* bytes of a pipe name, NUL included */
 #define DCERPC_MAX_OPS      64 /* operations in the table (a bit each) */
+#define DCERPC_HOST_LEN     16 /* a NetBIOS computer name, NUL included */
 
 /* dcerpc_packet() results. */
 #define DCERPC_FOUND 0x1u /* the flow was recognised as DCE-RPC or SMB with this segment */
@@ -66,6 +67,7 @@ struct dcerpc_info {
     struct dcerpc_stream s[2];
     uint32_t cut;           /* headers that ran past a segment's end */
     struct dcerpc_os os[2]; /* the client's (NEGOTIATE, AUTHENTICATE), the server's (CHALLENGE) */
+    char host[2][DCERPC_HOST_LEN]; /* their computer names (AUTHENTICATE, CHALLENGE), or "" */
 };
 
 /*

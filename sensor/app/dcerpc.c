@@ -200,6 +200,55 @@ static void ntlm_version(struct dcerpc_info *in, const uint8_t *m, uint32_t n)
 }
 
 /*
+ * A computer name of len bytes at off in message m (n bytes), UTF-16LE or OEM: kept only when
+ * every character is printable ASCII and it fits (NetBIOS names have 15).
+ */
+static void ntlm_name(char out[DCERPC_HOST_LEN], const uint8_t *m, uint32_t n, uint32_t off,
+                      uint32_t len, int unicode)
+{
+    uint32_t i, k = 0, step = unicode ? 2 : 1;
+    char tmp[DCERPC_HOST_LEN];
+
+    if (len == 0 || off > n || len > n - off || len / step >= DCERPC_HOST_LEN)
+        return;
+    for (i = 0; i + step <= len; i += step) {
+        uint8_t c = m[off + i];
+        if (c <= ' ' || c >= 0x7f || (unicode && m[off + i + 1] != 0))
+            return;
+        tmp[k++] = (char)c;
+    }
+    tmp[k] = '\0';
+    memcpy(out, tmp, k + 1);
+}
+
+/*
+ * The computer names NTLMSSP states: the client's workstation in AUTHENTICATE (its
+ * WorkstationFields), the server's NetBIOS name in CHALLENGE (MsvAvNbComputerName, AV pair 1
+ * of its TargetInfo).
+ */
+static void ntlm_names(struct dcerpc_info *in, const uint8_t *m, uint32_t n)
+{
+    uint32_t type = le32(m + 8), off, end;
+
+    if (type == 3 && n >= 64)
+        ntlm_name(in->host[0], m, n, le32(m + 48), le16(m + 44), le32(m + 60) & 1);
+    if (type != 2 || n < 48)
+        return;
+    off = le32(m + 44);
+    end = off + le16(m + 40);
+    if (off > n || end > n || end < off)
+        return;
+    while (off + 4 <= end && le16(m + off) != 0) { /* MsvAvEOL ends the list */
+        uint16_t id = le16(m + off), len = le16(m + off + 2);
+        if (off + 4u + len > end)
+            return;
+        if (id == 1)
+            ntlm_name(in->host[1], m, n, off + 4, len, 1);
+        off += 4u + len;
+    }
+}
+
+/*
  * An NTLMSSP message in n bytes: its version, and for an AUTHENTICATE message (MS-NLMP
  * 2.2.1.3) the response kind. Its NT response is 24 bytes long for NTLMv1 (longer for
  * NTLMv2); with none and a 24-byte LM response, LAN Manager.
@@ -213,6 +262,7 @@ static unsigned ntlm_message(struct dcerpc_info *in, const uint8_t *p, uint32_t 
     if (m == NULL || (uint32_t)(p + n - m) < 28)
         return 0;
     ntlm_version(in, m, (uint32_t)(p + n - m));
+    ntlm_names(in, m, (uint32_t)(p + n - m));
     if (le32(m + 8) != 3)
         return 0;
     lm = le16(m + 12), nt = le16(m + 20);

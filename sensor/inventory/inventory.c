@@ -377,8 +377,9 @@ static const char *ssh_software(const char *banner)
 }
 
 /*
- * What a flow says of its ends' software: the Windows version each side's NTLMSSP messages
- * state (build 0 is Samba's: kept, never judged), the client's browser, each side's SSH.
+ * What a flow says of its ends' software: the computer name and Windows version each side's
+ * NTLMSSP messages state (build 0 is Samba's: kept, never judged), the client's browser, each
+ * side's SSH.
  */
 static void flow_software(struct inventory *inv, struct flow *f, struct device *c, struct device *s)
 {
@@ -387,6 +388,10 @@ static void flow_software(struct inventory *inv, struct flow *f, struct device *
     char ver[24];
     int side;
 
+    for (side = 0; rpc != NULL && side < 2; side++) /* names first: findings name both ends */
+        if ((side ? s : c) != NULL && rpc->host[side][0] != '\0')
+            set_field(inv, side ? s : c, "ntlm", (side ? s : c)->ntlm, sizeof(c->ntlm),
+                      rpc->host[side]);
     for (side = 0; rpc != NULL && side < 2; side++) {
         struct device *d = side ? s : c;
         const struct dcerpc_os *os = &rpc->os[side];

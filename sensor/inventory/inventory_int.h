@@ -44,7 +44,8 @@ struct device {
     char ua_nt[8]; /* "6.1" of "Mozilla/5.0 (Windows NT 6.1" */
     char name[DHCP_NAME_LEN], fqdn[DHCP_NAME_LEN], dhcp_params[DHCP_NAME_LEN];
     char netbios[16], mdns[NAMES_LEN], dns[NAMES_LEN]; /* names from name services */
-    char sw[EOS_HINT__COUNT][INVENTORY_HINT_LEN];      /* software hints, the latest of each kind */
+    char ntlm[16];                                /* the computer name its NTLMSSP sign-ins state */
+    char sw[EOS_HINT__COUNT][INVENTORY_HINT_LEN]; /* software hints, the latest of each kind */
     char ae[DICOM_AE_LEN], impl_class[DICOM_UID_LEN];
     char hl7_app[HL7_NAME_LEN], hl7_facility[HL7_NAME_LEN];
     uint64_t first_us, last_us, sent, received;
@@ -101,11 +102,12 @@ void inventory__ledger_judge(struct inventory *inv, struct device *d);
 void inventory__ledger_mac(struct inventory *inv, struct device *d);
 void inventory__report(struct inventory *inv, struct device *d, struct flow *f);
 
-/* The device's most telling name (DHCP, NetBIOS, mDNS or LLMNR, DNS, FQDN), or "". */
+/* The device's most telling name (DHCP, NetBIOS, NTLM, mDNS or LLMNR, DNS, FQDN), or "". */
 static inline const char *inventory__name(const struct device *d)
 {
     return d->name[0]      ? d->name
            : d->netbios[0] ? d->netbios
+           : d->ntlm[0]    ? d->ntlm
            : d->mdns[0]    ? d->mdns
            : d->dns[0]     ? d->dns
                            : d->fqdn;

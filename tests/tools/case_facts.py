@@ -10,7 +10,8 @@ DNS question's name, the first TLS ClientHello's SNI and JA3, the first ServerHe
 first HTTP request's Host, the DCE-RPC operations requested ("svcctl:12": the interface as
 Wireshark names its dissector, and the operation number), the SNMP community of v1/v2c
 messages, the sizes of NTLMSSP NT responses (24: NTLMv1), the Windows versions NTLMSSP messages
-state ("10.0.0.5=6.1.7601": sender and version), and the protocols seen. run_case.py checks every flow event against
+state ("10.0.0.5=6.1.7601": sender and version) and the computer names they give ("10.0.0.5=PC12"),
+and the protocols seen. run_case.py checks every flow event against
 them and every alert naming a protocol against the protocols of its flow. Regenerate after
 changing a capture; the file says which tshark made it. A case's facts.args (one tshark option
 per line, kept in facts.json too) binds a dissector to a port Wireshark does not guess, e.g.
@@ -32,6 +33,8 @@ DCERPC_IFACES = ["drsuapi", "svcctl", "atsvc", "taskschedulerservice", "winreg",
 FIELDS += ["dcerpc.pkt_type"] + [i + ".opnum" for i in DCERPC_IFACES] + ["snmp.community", "ntlmssp.auth.ntresponse"]
 # The Windows version an NTLMSSP message states, with its sender.
 FIELDS += ["ntlmssp.version.major", "ntlmssp.version.minor", "ntlmssp.version.build_number"]
+# The computer names NTLMSSP states (the client's workstation, the server's NetBIOS name).
+FIELDS += ["ntlmssp.auth.hostname", "ntlmssp.challenge.target_info.nb_computer_name"]
 # Protocols of a frame that say nothing about the application.
 CARRIERS = {"eth", "ethertype", "ip", "ipv6", "tcp", "udp", "data", "vlan", "mpls", "pwethheur",
             "pweth", "sll", "pppoes", "ppp", "gre", "erspan", "vxlan", "llc", "null", "frame"}
@@ -98,6 +101,9 @@ def extract(pcap, args):
         if v["ntlmssp.version.major"]:
             ver = zip(*(v["ntlmssp.version." + x].split(",") for x in ("major", "minor", "build_number")))
             fl.setdefault("ntlm.versions", set()).update(f"{src}={'.'.join(t)}" for t in ver)
+        for n in filter(None, (v["ntlmssp.auth.hostname"] + "," +
+                               v["ntlmssp.challenge.target_info.nb_computer_name"]).split(",")):
+            fl.setdefault("ntlm.names", set()).add(f"{src}={n}")
         if v["snmp.community"] and "snmp.community" not in fl:
             fl["snmp.community"] = first(v["snmp.community"])
         if "0" in v["dcerpc.pkt_type"].split(","):  # a request (type 0) in this frame
@@ -107,7 +113,7 @@ def extract(pcap, args):
     for fl in flows.values():
         fl.pop("tls.client_hello", None)
         fl["protocols"] = sorted(fl["protocols"])
-        for key in ("dcerpc.ops", "ntlm.nt_response_len", "ntlm.versions"):
+        for key in ("dcerpc.ops", "ntlm.nt_response_len", "ntlm.versions", "ntlm.names"):
             if key in fl:
                 fl[key] = sorted(fl[key])
     return flows

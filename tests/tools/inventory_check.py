@@ -82,6 +82,12 @@ def name_facts(pcap):
         for a in filter(None, addrs.split(",")):
             for n in nbnames.split(","):
                 named.setdefault(("netbios", a), set()).add(n.split("<")[0].strip())
+    for src_ip, host, nb in tshark(pcap, "ntlmssp.auth.hostname || "
+                                   "ntlmssp.challenge.target_info.nb_computer_name",
+                                   ["ip.src", "ntlmssp.auth.hostname",
+                                    "ntlmssp.challenge.target_info.nb_computer_name"], "a"):
+        for n in filter(None, (host + "," + nb).split(",")):
+            named.setdefault(("ntlm", src_ip), set()).add(n)
     for port, src in (("5353", "mdns"), ("5355", "mdns"), ("53", "dns")):
         for rnames, addrs, ptrs in tshark(pcap, f"udp.srcport == {port} && dns.flags.response == 1",
                                           ["dns.resp.name", "dns.a", "dns.ptr.domain_name"], "a"):

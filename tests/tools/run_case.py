@@ -140,6 +140,16 @@ def check_facts(case, events):
                 bad += 1
                 print(f"fact {k}: alert {e['alert']['metadata']['rule'][0]} says {ev}, tshark "
                       f"dissected {fact['protocols']}")
+    # A device name an alert gives must be one tshark read for that address (NTLMSSP here; the
+    # cases have no other name source), anywhere in the capture.
+    known = set().union(*(set(f.get("ntlm.names", [])) for f in facts.values())) if facts else set()
+    for e in events:
+        md = e.get("alert", {}).get("metadata", {})
+        for end, key in (("src_ip", "src_device"), ("dest_ip", "dest_device")):
+            if key in md and f"{e[end]}={md[key][0]}" not in known:
+                bad += 1
+                print(f"alert {md['rule'][0]}: {key} {md[key][0]!r} for {e[end]}: tshark read "
+                      f"no such name for it")
     # The community is a password: it never leaves the sensor.
     secrets = {f["snmp.community"] for f in facts.values() if f.get("snmp.community")}
     for e in events:

@@ -291,6 +291,58 @@ static void test_ntlm_version(void **state)
     assert_int_equal(in.os[0].build, 19045);
 }
 
+/*
+ * The computer names NTLMSSP states: the server's in the CHALLENGE's TargetInfo (AV pair 1,
+ * MsvAvNbComputerName, after a domain name pair), the client's workstation in AUTHENTICATE
+ * (UTF-16LE); a name with a byte that is not printable ASCII is not kept.
+ */
+static void test_ntlm_names(void **state)
+{
+    static struct dcerpc_info in;
+    uint8_t body[200], seg[320];
+    size_t n, k;
+    static const char dom[] = "HOSP", srv[] = "EMR-DB01", ws[] = "GAIRAI-PC12";
+
+    (void)state;
+    memset(&in, 0, sizeof(in));
+    memset(body, 0, sizeof(body));
+    body[0] = 9;
+    body[4] = 72, body[6] = 120;
+    memcpy(body + 8, "NTLMSSP", 8);
+    body[8 + 8] = 2;
+    /* TargetInfoFields at 40: length, max length, offset 56 from the message's start. */
+    k = 56;
+    body[8 + k] = 2, body[8 + k + 2] = 2 * (sizeof(dom) - 1), k += 4; /* MsvAvNbDomainName */
+    for (size_t i = 0; i < sizeof(dom) - 1; i++, k += 2)
+        body[8 + k] = (uint8_t)dom[i];
+    body[8 + k] = 1, body[8 + k + 2] = 2 * (sizeof(srv) - 1), k += 4; /* MsvAvNbComputerName */
+    for (size_t i = 0; i < sizeof(srv) - 1; i++, k += 2)
+        body[8 + k] = (uint8_t)srv[i];
+    k += 4; /* MsvAvEOL */
+    body[8 + 40] = (uint8_t)(k - 56), body[8 + 42] = (uint8_t)(k - 56), body[8 + 44] = 56;
+    n = smb2(seg, 1, 1, 2, body, 8 + 120);
+    dcerpc_feed(&in, 1, 1, seg, (uint32_t)n);
+    assert_string_equal(in.host[1], "EMR-DB01");
+    /* AUTHENTICATE: WorkstationFields at 44 (offset 72), flags at 60 with UNICODE. */
+    memset(body, 0, sizeof(body));
+    body[0] = 25;
+    body[12] = 88, body[14] = 100;
+    memcpy(body + 24, "NTLMSSP", 8);
+    body[24 + 8] = 3;
+    body[24 + 60] = 1;
+    body[24 + 44] = 2 * (sizeof(ws) - 1), body[24 + 48] = 72;
+    for (size_t i = 0; i < sizeof(ws) - 1; i++)
+        body[24 + 72 + 2 * i] = (uint8_t)ws[i];
+    n = smb2(seg, 1, 0, 3, body, 24 + 100);
+    dcerpc_feed(&in, 0, 1, seg, (uint32_t)n);
+    assert_string_equal(in.host[0], "GAIRAI-PC12");
+    memset(&in, 0, sizeof(in));
+    body[24 + 72 + 2] = 0x07; /* a control byte: no name */
+    n = smb2(seg, 1, 0, 3, body, 24 + 100);
+    dcerpc_feed(&in, 0, 1, seg, (uint32_t)n);
+    assert_string_equal(in.host[0], "");
+}
+
 static void test_table(void **state)
 {
     unsigned i;
@@ -349,7 +401,7 @@ int main(void)
         cmocka_unit_test(test_lost_segment),   cmocka_unit_test(test_big_endian),
         cmocka_unit_test(test_smb2_pipe),      cmocka_unit_test(test_table),
         cmocka_unit_test(test_flow_glue),      cmocka_unit_test(test_ntlm),
-        cmocka_unit_test(test_ntlm_version),
+        cmocka_unit_test(test_ntlm_version),   cmocka_unit_test(test_ntlm_names),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
