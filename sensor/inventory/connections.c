@@ -1,11 +1,12 @@
 /*
- * The table of external parties: a dense array with an open-addressed index by address, as
- * the device inventory keeps, filled at flow end under the engine's lock (a mutex of its own
+ * The table of external parties: a dense array indexed by address as the device inventory's
+ * (addrtab.c), filled at flow end under the engine's lock (a mutex of its own
  * guards it against the writer). Names and protocols are kept in the order first seen; the
  * file is written with jansson, the party seen last first.
  */
 #include <errno.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,8 @@
 #include "mimamori/connections.h"
 #include "mimamori/eve.h"
 #include "mimamori/zone.h"
+
+#include "inventory_int.h"
 
 #define NAME_LEN 64
 
@@ -33,19 +36,11 @@ struct party {
 struct connections {
     pthread_mutex_t mu;
     struct party *p;
-    uint32_t *slot, mask, n, max;
+    struct addrtab tab; /* p, indexed by address */
+    uint32_t n, max;
     uint64_t aged;
     int cat_remote, cat_vpn; /* nDPI category ids */
 };
-
-static uint32_t hash(const uint8_t ip[16])
-{
-    uint32_t h = 2166136261u, i;
-
-    for (i = 0; i < 16; i++)
-        h = (h ^ ip[i]) * 16777619u;
-    return h;
-}
 
 int connections_create(struct connections **out, uint32_t max_parties)
 {
@@ -57,15 +52,18 @@ int connections_create(struct connections **out, uint32_t max_parties)
         return MM_ENOMEM;
     while (slots < max_parties * 2u && slots < (1u << 30))
         slots <<= 1;
-    if ((c->slot = calloc(slots, sizeof(*c->slot))) == NULL ||
+    if ((c->tab.slot = calloc(slots, sizeof(*c->tab.slot))) == NULL ||
         (c->p = calloc(max_parties ? max_parties : 1, sizeof(*c->p))) == NULL) {
-        free(c->slot);
+        free(c->tab.slot);
         free(c);
         *out = NULL;
         return MM_ENOMEM;
     }
-    memset(c->slot, 0, (size_t)slots * sizeof(*c->slot)); /* see inventory_create() */
-    c->mask = slots - 1;
+    memset(c->tab.slot, 0, (size_t)slots * sizeof(*c->tab.slot)); /* see inventory_create() */
+    c->tab.mask = slots - 1;
+    c->tab.rec = c->p;
+    c->tab.stride = sizeof(*c->p);
+    c->tab.last_off = offsetof(struct party, last_us);
     c->max = max_parties;
     c->cat_remote = classify_lookup_category("RemoteAccess");
     c->cat_vpn = classify_lookup_category("VPN");
@@ -79,64 +77,34 @@ void connections_destroy(struct connections *c)
         return;
     pthread_mutex_destroy(&c->mu);
     free(c->p);
-    free(c->slot);
+    free(c->tab.slot);
     free(c);
 }
 
-static int by_last_seen(const void *a, const void *b)
-{
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-    return x < y ? -1 : x > y;
-}
-
-/* A full table: the eighth silent the longest leave, the index is built again. */
+/* A full table: the eighth silent the longest leave (addrtab.c). */
 static void make_room(struct connections *c)
 {
-    uint64_t *seen, cut;
-    uint32_t i, j, k, drop = c->max / 8;
+    uint32_t gone;
 
-    if (c->n + 1 <= c->max || drop == 0 || (seen = malloc(c->n * sizeof(*seen))) == NULL)
+    if (c->n + 1 <= c->max || c->max < 8)
         return;
-    for (i = 0; i < c->n; i++)
-        seen[i] = c->p[i].last_us;
-    qsort(seen, c->n, sizeof(*seen), by_last_seen);
-    cut = seen[drop - 1];
-    free(seen);
-    for (i = j = k = 0; i < c->n; i++) {
-        if (c->p[i].last_us <= cut && k < drop) {
-            k++;
-            continue;
-        }
-        c->p[j++] = c->p[i];
-    }
-    c->n = j;
-    c->aged += k;
-    memset(c->slot, 0, ((size_t)c->mask + 1) * sizeof(*c->slot));
-    for (i = 0; i < c->n; i++) {
-        uint32_t s;
-        for (s = hash(c->p[i].ip) & c->mask; c->slot[s] != 0; s = (s + 1) & c->mask)
-            ;
-        c->slot[s] = i + 1;
-    }
+    gone = inventory__evict(&c->tab, c->n, c->max / 8);
+    c->n -= gone;
+    c->aged += gone;
 }
 
 static struct party *party_of(struct connections *c, const uint8_t ip[16], uint64_t ts_us)
 {
-    uint32_t s;
+    uint32_t *slot = inventory__slot(&c->tab, ip);
     struct party *p;
 
-    for (s = hash(ip) & c->mask;; s = (s + 1) & c->mask) {
-        if (c->slot[s] == 0)
-            break;
-        if (memcmp(c->p[c->slot[s] - 1].ip, ip, 16) == 0)
-            return &c->p[c->slot[s] - 1];
-    }
+    if (*slot != 0)
+        return &c->p[*slot - 1];
     if (c->n >= c->max)
         return NULL;
     p = &c->p[c->n++];
     memset(p, 0, sizeof(*p));
-    c->slot[s] = c->n;
+    *slot = c->n;
     memcpy(p->ip, ip, 16);
     p->first_us = p->last_us = ts_us;
     return p;

@@ -5,6 +5,7 @@
  * classes, DICOM implementations) are kept and looked up in the end-of-support table.
  */
 #include <pthread.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,17 +30,20 @@ int inventory_create(struct inventory **out, uint32_t max_devices)
         return MM_ENOMEM;
     while (slots < max_devices * 2u && slots < (1u << 30))
         slots <<= 1;
-    if ((inv->slot = calloc(slots, sizeof(*inv->slot))) == NULL ||
+    if ((inv->tab.slot = calloc(slots, sizeof(*inv->tab.slot))) == NULL ||
         (inv->d = calloc(max_devices ? max_devices : 1, sizeof(*inv->d))) == NULL) {
-        free(inv->slot);
+        free(inv->tab.slot);
         free(inv);
         *out = NULL;
         return MM_ENOMEM;
     }
     /* Written now, not on first use: a page first read (as the zero page) and then written is
      * copied and flushed from every thread's TLB, an interrupt to every core on the way. */
-    memset(inv->slot, 0, (size_t)slots * sizeof(*inv->slot));
-    inv->mask = slots - 1;
+    memset(inv->tab.slot, 0, (size_t)slots * sizeof(*inv->tab.slot));
+    inv->tab.mask = slots - 1;
+    inv->tab.rec = inv->d;
+    inv->tab.stride = sizeof(*inv->d);
+    inv->tab.last_off = offsetof(struct device, last_us);
     inv->max = max_devices;
     { /* recursive: a finding reported under the lock comes back for names */
         pthread_mutexattr_t at;
@@ -57,7 +61,7 @@ void inventory_destroy(struct inventory *inv)
         return;
     pthread_mutex_destroy(&inv->mu);
     free(inv->d);
-    free(inv->slot);
+    free(inv->tab.slot);
     free(inv);
 }
 
@@ -149,69 +153,27 @@ static void flush_notes(struct inventory *inv, uint64_t ts_us)
     inv->nnotes = 0;
 }
 
-uint32_t inventory__hash(const uint8_t ip[16])
-{
-    uint32_t h = 2166136261u, i;
-
-    for (i = 0; i < 16; i++)
-        h = (h ^ ip[i]) * 16777619u;
-    return h;
-}
-
-static int by_last_seen(const void *a, const void *b)
-{
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-    return x < y ? -1 : x > y;
-}
-
 /*
- * A full table makes room for new devices: the eighth of them silent the longest (the oldest
- * last_seen) leave, the rest close up, and the index is built again. Called before an update
- * that may add two devices, never during one, so no device pointer outlives a move.
+ * A full table makes room for new devices (see addrtab.c). Called before an update that may
+ * add two devices, never during one, so no device pointer outlives a move.
  */
 static void make_room(struct inventory *inv)
 {
-    uint64_t *seen, cut;
-    uint32_t i, j, k, drop;
+    uint32_t gone;
 
-    if (inv->n + 2 <= inv->max || inv->max < 16 || (seen = malloc(inv->n * sizeof(*seen))) == NULL)
+    if (inv->n + 2 <= inv->max || inv->max < 16)
         return;
-    for (i = 0; i < inv->n; i++)
-        seen[i] = inv->d[i].last_us;
-    qsort(seen, inv->n, sizeof(*seen), by_last_seen);
-    drop = inv->max / 8;
-    cut = seen[drop - 1];
-    free(seen);
-    for (i = j = k = 0; i < inv->n; i++) {
-        if (inv->d[i].last_us <= cut && k < drop) {
-            k++;
-            continue;
-        }
-        if (i != j)
-            inv->d[j] = inv->d[i];
-        j++;
-    }
-    inv->n = j;
-    inv->aged += k;
-    memset(inv->slot, 0, ((size_t)inv->mask + 1) * sizeof(*inv->slot));
-    for (i = 0; i < inv->n; i++) {
-        for (k = inventory__hash(inv->d[i].ip) & inv->mask; inv->slot[k] != 0;
-             k = (k + 1) & inv->mask)
-            ;
-        inv->slot[k] = i + 1;
-    }
+    gone = inventory__evict(&inv->tab, inv->n, inv->max / 8);
+    inv->n -= gone;
+    inv->aged += gone;
 }
 
 /* The device of ip if there is one. */
 static struct device *device_find(struct inventory *inv, const uint8_t ip[16])
 {
-    uint32_t i;
+    uint32_t *slot = inventory__slot(&inv->tab, ip);
 
-    for (i = inventory__hash(ip) & inv->mask; inv->slot[i] != 0; i = (i + 1) & inv->mask)
-        if (memcmp(inv->d[inv->slot[i] - 1].ip, ip, 16) == 0)
-            return &inv->d[inv->slot[i] - 1];
-    return NULL;
+    return *slot != 0 ? &inv->d[*slot - 1] : NULL;
 }
 
 /*
@@ -220,30 +182,25 @@ static struct device *device_find(struct inventory *inv, const uint8_t ip[16])
  */
 static struct device *device_of(struct inventory *inv, const uint8_t ip[16], uint64_t ts_us)
 {
-    uint32_t i;
+    uint32_t *slot;
     struct device *d;
 
     if (inv->cfg == NULL)
         return NULL;
-    for (i = inventory__hash(ip) & inv->mask;; i = (i + 1) & inv->mask) {
-        if (inv->slot[i] != 0 && memcmp(inv->d[inv->slot[i] - 1].ip, ip, 16) == 0) {
-            d = &inv->d[inv->slot[i] - 1];
-            break;
+    if (*(slot = inventory__slot(&inv->tab, ip)) != 0) {
+        d = &inv->d[*slot - 1];
+    } else { /* a new address: a device if it is internal */
+        if (config_zone_of(inv->cfg, ip) == ZONE_INTERNET)
+            return NULL;
+        if (inv->n >= inv->max) {
+            inv->dropped++;
+            return NULL;
         }
-        if (inv->slot[i] == 0) { /* a new address: a device if it is internal */
-            if (config_zone_of(inv->cfg, ip) == ZONE_INTERNET)
-                return NULL;
-            if (inv->n >= inv->max) {
-                inv->dropped++;
-                return NULL;
-            }
-            d = &inv->d[inv->n++];
-            inv->slot[i] = inv->n;
-            memcpy(d->ip, ip, 16);
-            d->first_us = ts_us;
-            d->fresh = (uint8_t)note(inv, d, "new_device", NULL, NULL, NULL);
-            break;
-        }
+        d = &inv->d[inv->n++];
+        *slot = inv->n;
+        memcpy(d->ip, ip, 16);
+        d->first_us = ts_us;
+        d->fresh = (uint8_t)note(inv, d, "new_device", NULL, NULL, NULL);
     }
     if (ts_us > d->last_us)
         d->last_us = ts_us;

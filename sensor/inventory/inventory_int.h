@@ -54,6 +54,22 @@ struct device {
 };
 
 /*
+ * addrtab.c: records that begin with their 16-byte address, in a dense array (stride bytes
+ * each, the last-seen time at last_off), indexed by an open-addressed table of positions + 1.
+ */
+struct addrtab {
+    void *rec;
+    size_t stride, last_off;
+    uint32_t *slot, mask;
+};
+uint32_t inventory__hash(const uint8_t ip[16]);
+/* The index slot holding ip's record, or the empty one where it would go. */
+uint32_t *inventory__slot(struct addrtab *t, const uint8_t ip[16]);
+/* Of the n records, the drop silent the longest leave, the rest close up, the index is made
+ * again; returns how many left (0 when there is no memory to sort). */
+uint32_t inventory__evict(struct addrtab *t, uint32_t n, uint32_t drop);
+
+/*
  * Devices live in a dense array in the order they were first seen; an open-addressed table of
  * their indexes + 1 finds them by address. Writers copy the array under the lock and format the
  * copy without it (inventory__snapshot).
@@ -61,8 +77,8 @@ struct device {
 struct inventory {
     pthread_mutex_t mu; /* updates (under the engine's lock) against writers (any thread) */
     struct device *d;
-    uint32_t *slot;
-    uint32_t mask, n, max;
+    struct addrtab tab; /* d, indexed by address */
+    uint32_t n, max;
     uint64_t dropped, aged;
     const struct mm_config *cfg;
     inventory_finding_fn finding;
@@ -112,9 +128,6 @@ static inline const char *inventory__name(const struct device *d)
            : d->dns[0]     ? d->dns
                            : d->fqdn;
 }
-
-/* Where an address starts its probe in the index. */
-uint32_t inventory__hash(const uint8_t ip[16]);
 
 /* A copy of the devices, sorted by address, for a writer; NULL when out of memory. */
 struct device *inventory__snapshot(struct inventory *inv, uint32_t *n);

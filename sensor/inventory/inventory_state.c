@@ -191,15 +191,13 @@ int inventory_save(struct inventory *inv, const char *path, char *err, size_t er
 /* Add a loaded device to the table (under the lock): internal, new, and with room. */
 static int device_add(struct inventory *inv, const struct device *d)
 {
-    uint32_t k;
+    uint32_t *slot;
 
-    if (inv->n >= inv->max || config_zone_of(inv->cfg, d->ip) == ZONE_INTERNET)
+    if (inv->n >= inv->max || config_zone_of(inv->cfg, d->ip) == ZONE_INTERNET ||
+        *(slot = inventory__slot(&inv->tab, d->ip)) != 0)
         return -1;
-    for (k = inventory__hash(d->ip) & inv->mask; inv->slot[k] != 0; k = (k + 1) & inv->mask)
-        if (memcmp(inv->d[inv->slot[k] - 1].ip, d->ip, 16) == 0)
-            return -1;
     inv->d[inv->n++] = *d;
-    inv->slot[k] = inv->n;
+    *slot = inv->n;
     return 0;
 }
 

@@ -16,22 +16,13 @@
 #include <cmocka.h>
 #include <jansson.h>
 
+#include "test_util.h"
+
 #include "mimamori/classify.h"
 #include "mimamori/config.h"
 #include "mimamori/connections.h"
 
 static const char site[] = "home_networks: [10.0.0.0/8]\n";
-
-static void addr4(uint8_t a[16], const char *dotted)
-{
-    unsigned b[4];
-
-    memset(a, 0, 16);
-    a[10] = a[11] = 0xff;
-    assert_int_equal(sscanf(dotted, "%u.%u.%u.%u", &b[0], &b[1], &b[2], &b[3]), 4);
-    for (int i = 0; i < 4; i++)
-        a[12 + i] = (uint8_t)b[i];
-}
 
 static void flow(struct connections *c, const struct mm_config *cfg, const char *cli,
                  const char *srv, uint16_t proto, uint16_t category, uint64_t t)
@@ -39,8 +30,8 @@ static void flow(struct connections *c, const struct mm_config *cfg, const char 
     struct flow f;
 
     memset(&f, 0, sizeof(f));
-    addr4(f.key.addr[0], cli);
-    addr4(f.key.addr[1], srv);
+    test_addr4(f.key.addr[0], cli);
+    test_addr4(f.key.addr[1], srv);
     f.key.port[0] = 50000, f.key.port[1] = 443;
     f.key.proto = 6;
     f.bytes[0] = 100, f.bytes[1] = 1000;

@@ -16,6 +16,8 @@
 #include <cmocka.h>
 #include <jansson.h>
 
+#include "test_util.h"
+
 #include "mimamori/config.h"
 #include "mimamori/inventory.h"
 
@@ -24,17 +26,6 @@ static const char site[] = "home_networks: [10.0.0.0/8]\n"
                            "  medical_devices: {networks: [10.30.0.0/16]}\n"
                            "  clinical: {networks: [10.20.0.0/16]}\n";
 
-static void addr4(uint8_t a[16], const char *dotted)
-{
-    unsigned b[4];
-
-    memset(a, 0, 16);
-    a[10] = a[11] = 0xff;
-    assert_int_equal(sscanf(dotted, "%u.%u.%u.%u", &b[0], &b[1], &b[2], &b[3]), 4);
-    for (int i = 0; i < 4; i++)
-        a[12 + i] = (uint8_t)b[i];
-}
-
 /* A flow from cli to srv:port ended; answered: the server's SYN-ACK and data came back. */
 static void flow_end(struct inventory *inv, const char *cli, const char *srv, uint16_t port,
                      int answered, uint64_t t)
@@ -42,8 +33,8 @@ static void flow_end(struct inventory *inv, const char *cli, const char *srv, ui
     struct flow f;
 
     memset(&f, 0, sizeof(f));
-    addr4(f.key.addr[0], cli);
-    addr4(f.key.addr[1], srv);
+    test_addr4(f.key.addr[0], cli);
+    test_addr4(f.key.addr[1], srv);
     f.key.port[0] = 50000, f.key.port[1] = port;
     f.key.proto = 6;
     f.client = 0;
@@ -76,16 +67,16 @@ static void test_inventory(void **state)
     flow_end(inv, "10.20.0.5", "10.30.3.21", 23, 0, 3000000);     /* refused: no service */
     flow_end(inv, "10.20.0.5", "93.184.216.34", 443, 1, 4000000); /* internet: no device */
     memset(&m, 0, sizeof(m));
-    addr4(m.ip, "10.30.3.21");
+    test_addr4(m.ip, "10.30.3.21");
     m.has_ip = m.has_mac = 1;
     memcpy(m.mac, mac, 6);
     strcpy(m.hostname, "CT-3F");
     inventory_dhcp(inv, &m, 500000);
-    addr4(ip, "10.20.0.5");
+    test_addr4(ip, "10.20.0.5");
     inventory_arp(inv, ip, (const uint8_t[6]){0x02, 0, 0, 0, 0, 1}, 900000);
-    addr4(ip, "10.40.0.9"); /* a third device: the cap is 3, so the fourth is dropped */
+    test_addr4(ip, "10.40.0.9"); /* a third device: the cap is 3, so the fourth is dropped */
     inventory_arp(inv, ip, mac, 1);
-    addr4(ip, "10.40.0.10");
+    test_addr4(ip, "10.40.0.10");
     inventory_arp(inv, ip, mac, 1);
     inventory_get_stats(inv, &st);
     assert_int_equal(st.devices, 3);
@@ -166,11 +157,11 @@ static void test_end_of_support(void **state)
     memset(&m, 0, sizeof(m));
     m.has_ip = 1;
     strcpy(m.vendor_class, "MSFT 98");
-    addr4(m.ip, "10.20.0.7"); /* in 2005 Windows 98 was still supported */
+    test_addr4(m.ip, "10.20.0.7"); /* in 2005 Windows 98 was still supported */
     inventory_dhcp(inv, &m, y2005);
     flow_end(inv, "10.20.0.7", "10.30.3.21", 104, 1, y2005 + 1000000);
     assert_int_equal(fo.n, 0);
-    addr4(m.ip, "10.20.0.8"); /* in 2007 it was not */
+    test_addr4(m.ip, "10.20.0.8"); /* in 2007 it was not */
     inventory_dhcp(inv, &m, y2007);
     inventory_dhcp(inv, &m, y2007 + 1);
     assert_int_equal(fo.n, 0); /* no flow yet to report it with */
@@ -220,7 +211,7 @@ static void test_csv(void **state)
     inventory_set_config(inv, cfg);
     memset(&m, 0, sizeof(m));
     m.has_ip = 1;
-    addr4(m.ip, "10.20.0.9");
+    test_addr4(m.ip, "10.20.0.9");
     strcpy(m.hostname, "=HYPERLINK(\"x\")");
     strcpy(m.fqdn, "pc9.example,jp");
     inventory_dhcp(inv, &m, 1000000);
@@ -265,7 +256,7 @@ static void test_state(void **state)
     inventory_set_config(a, cfg);
     memset(&m, 0, sizeof(m));
     m.has_ip = m.has_mac = 1;
-    addr4(m.ip, "10.30.3.21");
+    test_addr4(m.ip, "10.30.3.21");
     memcpy(m.mac, "\x00\x0b\x82\x01\xfc\x42", 6);
     strcpy(m.hostname, "CT-3F");
     strcpy(m.fqdn, "ct-3f.hospital.local");

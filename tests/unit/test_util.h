@@ -5,6 +5,7 @@
 #define MIMAMORI_TEST_UTIL_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,18 @@
 #include "mimamori/config.h"
 #include "mimamori/eve.h"
 #include "mimamori/output.h"
+
+/* A dotted IPv4 address as the sensor keeps it: IPv4-mapped IPv6. */
+static inline void test_addr4(uint8_t a[16], const char *dotted)
+{
+    unsigned b[4];
+
+    memset(a, 0, 16);
+    a[10] = a[11] = 0xff;
+    assert_int_equal(sscanf(dotted, "%u.%u.%u.%u", &b[0], &b[1], &b[2], &b[3]), 4);
+    for (int i = 0; i < 4; i++)
+        a[12 + i] = (uint8_t)b[i];
+}
 
 /* Whether needle occurs anywhere in n bytes of memory (a parser state, an event). */
 static inline int test_contains(const void *hay, size_t n, const char *needle)
