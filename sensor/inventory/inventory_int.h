@@ -34,6 +34,7 @@ struct device {
     uint8_t ip[16];
     uint8_t has_mac, nsvc;
     uint8_t fresh;   /* made by the update under way: its changes are one new_device event */
+    uint8_t zone;    /* in a writer's copy only: its zone when the copy was taken */
     uint8_t judged;  /* checked against the ledger (in it or not) */
     uint8_t pending; /* bit per inventory_finding_kind found, to report with the next flow */
     char
@@ -129,7 +130,12 @@ static inline const char *inventory__name(const struct device *d)
                            : d->fqdn;
 }
 
-/* A copy of the devices, sorted by address, for a writer; NULL when out of memory. */
-struct device *inventory__snapshot(struct inventory *inv, uint32_t *n);
+/*
+ * A copy of the devices, sorted by address, for a writer on any thread: each with its zone,
+ * and the zones' names (names: MM_MAX_ZONES of them) as the config had them, so that a reload
+ * freeing that config meanwhile changes nothing. NULL when out of memory.
+ */
+struct device *inventory__snapshot(struct inventory *inv, uint32_t *n,
+                                   char (*names)[MM_MAX_ZONE_NAME]);
 
 #endif

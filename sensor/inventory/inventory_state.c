@@ -147,7 +147,7 @@ static int device_from(json_t *o, struct device *d)
 int inventory_save(struct inventory *inv, const char *path, char *err, size_t errlen)
 {
     uint32_t n, i;
-    struct device *list = inventory__snapshot(inv, &n);
+    struct device *list = inventory__snapshot(inv, &n, NULL);
     char tmp[4096];
     FILE *fp = NULL;
     int r = 0, fd;

@@ -296,14 +296,21 @@ static void device_csv(FILE *fp, json_t *o)
 
 /* --- both ------------------------------------------------------------------------------------ */
 
-struct device *inventory__snapshot(struct inventory *inv, uint32_t *n)
+struct device *inventory__snapshot(struct inventory *inv, uint32_t *n,
+                                   char (*names)[MM_MAX_ZONE_NAME])
 {
     struct device *copy;
+    uint32_t i;
 
     pthread_mutex_lock(&inv->mu);
     *n = inv->n;
-    if ((copy = malloc(((size_t)inv->n + 1) * sizeof(*copy))) != NULL)
+    if ((copy = malloc(((size_t)inv->n + 1) * sizeof(*copy))) != NULL) {
         memcpy(copy, inv->d, (size_t)inv->n * sizeof(*copy));
+        for (i = 0; inv->cfg != NULL && i < inv->n; i++)
+            copy[i].zone = (uint8_t)config_zone_of(inv->cfg, copy[i].ip);
+        if (names != NULL && inv->cfg != NULL)
+            memcpy(names, inv->cfg->zone_names, sizeof(inv->cfg->zone_names));
+    }
     pthread_mutex_unlock(&inv->mu);
     if (copy != NULL)
         qsort(copy, *n, sizeof(*copy), by_address);
@@ -313,8 +320,9 @@ struct device *inventory__snapshot(struct inventory *inv, uint32_t *n)
 int inventory_write(struct inventory *inv, const struct oui *oui, const char *path,
                     enum inventory_format format, char *err, size_t errlen)
 {
+    char names[MM_MAX_ZONES][MM_MAX_ZONE_NAME];
     uint32_t n;
-    struct device *list = inventory__snapshot(inv, &n);
+    struct device *list = inventory__snapshot(inv, &n, names);
     char tmp[4096];
     unsigned i;
     FILE *fp;
@@ -336,7 +344,8 @@ int inventory_write(struct inventory *inv, const struct oui *oui, const char *pa
             csv_field(fp, csv_columns[i], i + 1 == sizeof(csv_columns) / sizeof(csv_columns[0]));
     }
     for (i = 0; i < n && r == 0; i++) {
-        json_t *o = inventory__device_json(inv, &list[i], oui);
+        json_t *o = device_json(&list[i], names[list[i].zone],
+                                list[i].has_mac ? oui_vendor(oui, list[i].mac) : NULL);
         char *s = NULL;
         if (format == INVENTORY_CSV)
             device_csv(fp, o);

@@ -13,7 +13,7 @@ count; a source-scoped threshold alert by rule, source and count), across a relo
 broken config (rejected, reported, the running one kept) and a good one (taken, detector state
 kept) in the middle of the replay; SIGTERM ends it with exit 0 and every flow written out. With
 --workers N the sensor runs N packet workers fed by the kernel's fanout: it has N + 1 threads
-(the workers and the output thread), every flow is written once (both directions went to one
+(the workers and the output thread, and now and then the inventory's writer), every flow is written once (both directions went to one
 worker), the workers shared the traffic, and the alerts still equal the single-threaded reading.
 
 Needs root, iproute2 and tcpreplay; exits 77 (skipped) without them or without permission to
@@ -89,9 +89,13 @@ def main():
     shutil.rmtree(work, ignore_errors=True)
     os.makedirs(work)
     site = os.path.join(work, "site.yaml")
+    state_dir = os.path.join(work, "state")
+    os.makedirs(state_dir)
+    os.chmod(state_dir, 0o777)  # the sensor saves it as nobody
     with open(site, "w") as f:
         f.write(f"sensor: {{name: live, user: nobody, group: nogroup, workers: {workers}}}\n"
-                f"delivery: {{spool_directory: {work}/spool}}\n")
+                f"delivery: {{spool_directory: {work}/spool}}\n"
+                f"inventory: {{state: {state_dir}/inventory.state, interval: 1s}}\n")
     ref = os.path.join(work, "offline.json")
     subprocess.run([mimamori, "-c", site, "-r", pcap, "--eve", ref], check=True)
 
@@ -154,7 +158,15 @@ def main():
               f"{time.time() - start:.1f} s with a 1 s watchdog)")
         # Every thread: the bounding set and no_new_privs belong to a thread, not the process.
         zero = ["0000000000000000"]
-        tids = sorted(os.listdir(f"/proc/{p.pid}/task"))
+
+        def comm(tid):
+            try:
+                return open(f"/proc/{p.pid}/task/{tid}/comm").read().strip()
+            except OSError:
+                return None  # a thread that ended since the listing
+        # The inventory's writer (mm-inventory) comes and goes every inventory.interval.
+        tids = [t for t in sorted(os.listdir(f"/proc/{p.pid}/task"))
+                if comm(t) not in (None, "mm-inventory")]
         for tid in tids:
             st = status(f"{p.pid}/task/{tid}")
             who = "main thread" if tid == str(p.pid) else f"thread {tid}"
@@ -168,7 +180,7 @@ def main():
         threads = len(tids)
         check(threads == workers + 1, f"{workers} worker(s) and the output thread: {threads} "
                                       f"threads")
-        names = sorted(open(f"/proc/{p.pid}/task/{tid}/comm").read().strip() for tid in tids)
+        names = sorted(comm(tid) for tid in tids)
         want = sorted(["mimamori", "mm-output"] + [f"mm-worker{i}" for i in range(1, workers)])
         check(names == want, f"threads named for top -H: {names}")
         # A second process for the same interface would share the spools: refused at start.
@@ -214,7 +226,25 @@ def main():
         live_alerts = sum(1 for line in open(ref) if '"event_type":"alert"' in line and
                           "repeats_since=" not in line)
         wait_for(lambda: count_lines(eve, '"event_type":"alert"') >= live_alerts)
+        # The state file is saved every second by a thread beside the packet path: while the
+        # sensor runs it must come to hold devices (those whose flows ended: a header line,
+        # then one line each, every line whole), and at exit every client of the capture.
+        state = os.path.join(state_dir, "inventory.state.mmd1")
+        devices = len({json.loads(x)["src_ip"] for x in open(ref)
+                       if '"event_type":"flow"' in x and json.loads(x)["src_ip"].startswith(
+                           ("10.", "192.168.", "172."))})
+
+        def saved():
+            try:
+                lines = [json.loads(x) for x in open(state)]
+            except (OSError, ValueError):
+                return 0
+            return len(lines) - 1
+        check(wait_for(lambda: saved() >= 1),
+              f"the state file was saved while running ({saved()} devices)")
         err = stop(p, err=perr)
+        check(saved() >= devices > 0,
+              f"the state file at exit holds the capture's clients ({saved()} of {devices})")
         wait_for(lambda: any("STOPPING=1" in n for n in notes), timeout=5)
         done.set()
         reader.join()
@@ -250,7 +280,7 @@ def main():
         check("running as nobody" in err, "the daemon said whom it runs as")
         if "keeping the running configuration" not in err:
             print(err)
-        check(":4:20: bad network '10.1.0.0/33'" in err and
+        check(":5:20: bad network '10.1.0.0/33'" in err and
               "keeping the running configuration" in err,
               "a broken reload is reported with its position and the running config kept")
         check("configuration reloaded" in err, "the good reload was taken")
