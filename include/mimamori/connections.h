@@ -1,12 +1,12 @@
 /*
  * External connections (外部接続先), the list the guideline's checklist asks a hospital to keep:
  * every party on the internet that internal devices talked with, by address, with the names
- * the flows gave it (TLS server name, HTTP host), the protocols spoken, which way the
- * connections went (outbound from the hospital, inbound to it), when, how much, which internal
- * devices, and whether any of it was remote access (nDPI's RemoteAccess and VPN categories).
- * Fed by the inventory as flows end (inventory_set_connections); written as JSON lines, one party
- * per line, the most recent first. A fixed table: when it is full, the eighth of its parties silent
- * the longest leave.
+ * the flows gave it (the DNS name its address was answered for, TLS server name, HTTP host), the
+ * protocols spoken, which way the connections went (outbound from the hospital, inbound to it),
+ * when, how much, which internal devices, and whether any of it was remote access (nDPI's
+ * RemoteAccess and VPN categories). Fed by the inventory as flows end (inventory_set_connections);
+ * written as JSON lines, one party per line, the most recent first. A fixed table: when it is full,
+ * the eighth of its parties silent the longest leave.
  */
 #ifndef MIMAMORI_CONNECTIONS_H
 #define MIMAMORI_CONNECTIONS_H
@@ -30,10 +30,12 @@ void connections_destroy(struct connections *c);
 
 /*
  * A flow that ended, judged internal or not by cfg's home networks (the inventory passes its
- * own config, which reloads replace under the engine's lock).
+ * own config, which reloads replace under the engine's lock); dns (or NULL) names the party by
+ * the DNS answer an internal host had for its address.
  */
+struct dnscache;
 void connections_flow_ended(struct connections *c, const struct mm_config *cfg,
-                            const struct flow *f);
+                            const struct dnscache *dns, const struct flow *f);
 
 /* Write every party to path (a temporary file renamed over it). 0, or MM_EIO with err. */
 MM_MUST_CHECK int connections_write(struct connections *c, const char *path, char *err,

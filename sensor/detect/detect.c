@@ -134,6 +134,7 @@ void detect_set_inventory(struct detect *d, struct inventory *inv, struct eve *e
 {
     d->inv = inv;
     inventory_set_outputs(inv, detect_inventory_finding, d, eve, ctx);
+    inventory_set_dns(inv, d->dns);
 }
 
 /* Whether rule r is the one for what the inventory found. */

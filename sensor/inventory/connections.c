@@ -16,6 +16,7 @@
 
 #include "mimamori/classify.h"
 #include "mimamori/connections.h"
+#include "mimamori/dnscache.h"
 #include "mimamori/eve.h"
 #include "mimamori/zone.h"
 
@@ -152,7 +153,7 @@ static void add_protocol(struct party *p, const struct flow_app *a)
 }
 
 void connections_flow_ended(struct connections *c, const struct mm_config *cfg,
-                            const struct flow *f)
+                            const struct dnscache *dns, const struct flow *f)
 {
     const uint8_t *cli = flow_src_addr(f), *srv = flow_dst_addr(f);
     int cz, sz, outbound;
@@ -177,6 +178,8 @@ void connections_flow_ended(struct connections *c, const struct mm_config *cfg,
         p->received += f->bytes[outbound ? FLOW_TOSERVER : FLOW_TOCLIENT];
         add_device(p, outbound ? cli : srv);
         add_protocol(p, &f->app);
+        if (outbound && dns != NULL)
+            add_name(p, dnscache_lookup(dns, srv, f->first_us));
         if (outbound && f->app.meta != NULL) {
             add_name(p, classify_meta_get(f->app.meta, META_TLS_SNI));
             add_name(p, classify_meta_get(f->app.meta, META_HTTP_HOST));

@@ -91,6 +91,11 @@ void inventory_set_connections(struct inventory *inv, struct connections *c)
     inv->conns = c;
 }
 
+void inventory_set_dns(struct inventory *inv, const struct dnscache *dns)
+{
+    inv->dns = dns;
+}
+
 /* --- changes --------------------------------------------------------------------------------- */
 
 /*
@@ -453,7 +458,7 @@ void inventory_flow_event(void *ud, enum flow_event ev, struct flow *f, enum flo
     flow_ended(inv, f);
     flush_notes(inv, f->last_us);
     if (inv->conns != NULL)
-        connections_flow_ended(inv->conns, inv->cfg, f);
+        connections_flow_ended(inv->conns, inv->cfg, inv->dns, f);
     pthread_mutex_unlock(&inv->mu);
 }
 

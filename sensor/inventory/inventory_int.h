@@ -87,7 +87,8 @@ struct inventory {
     struct eve *eve; /* changes as events, or NULL */
     const struct eve_ctx *ctx;
     const struct oui *oui;
-    struct connections *conns; /* or NULL */
+    struct connections *conns;  /* or NULL */
+    const struct dnscache *dns; /* the engine's, for the connections' names (or NULL) */
     struct note {
         uint32_t dev;       /* index in d: no device moves during an update */
         const char *change; /* a literal */

@@ -200,7 +200,8 @@ def check_events(name, eve, inv):
 
 def check_connections(name, pcap, path):
     """The external parties (--connections): each outside the home networks; each listed device
-    exchanged packets with it; each name a TLS server name or HTTP host tshark read toward it;
+    exchanged packets with it; each name a TLS server name or HTTP host tshark read toward it,
+    or the name a DNS answer gave its address;
     its direction not against the TCP connections tshark saw opened (a SYN without ACK)."""
     pairs, opened, names = set(), set(), {}
     for src, dst, syn, ack, udp in tshark(pcap, "ip", ["ip.src", "ip.dst", "tcp.flags.syn",
@@ -210,7 +211,11 @@ def check_connections(name, pcap, path):
             opened.add((src, dst))
     for dst, sni, host in tshark(pcap, "tls.handshake.extensions_server_name || http.host",
                                  ["ip.dst", "tls.handshake.extensions_server_name", "http.host"]):
-        names.setdefault(dst, set()).update(filter(None, (sni, host)))
+        names.setdefault(dst, set()).update(n.lower() for n in filter(None, (sni, host)))
+    for qname, addrs in tshark(pcap, "dns.flags.response == 1 && dns.a",
+                               ["dns.qry.name", "dns.a"], "a"):
+        for a in filter(None, addrs.split(",")):
+            names.setdefault(a, set()).add(qname.split(",")[0].lower())
     bad = n = 0
     for p in (json.loads(line) for line in open(path)):
         n += 1
@@ -222,7 +227,7 @@ def check_connections(name, pcap, path):
             if (d, ip) not in pairs and (ip, d) not in pairs:
                 bad += 1
                 print(f"{name}: {ip} lists device {d}, tshark saw no packet between them")
-        if not set(p["names"]) <= names.get(ip, set()):
+        if not {x.lower() for x in p["names"]} <= names.get(ip, set()):
             bad += 1
             print(f"{name}: {ip} named {p['names']}, tshark read {names.get(ip)}")
         # Outbound against what tshark saw open: the party's own SYNs or first datagrams and

@@ -38,7 +38,7 @@ static void flow(struct connections *c, const struct mm_config *cfg, const char 
     f.first_us = t, f.last_us = t + 1000;
     f.app.master = proto;
     f.app.category = category;
-    connections_flow_ended(c, cfg, &f);
+    connections_flow_ended(c, cfg, NULL, &f);
 }
 
 static json_t *line(FILE *fp)
