@@ -464,15 +464,12 @@ void inventory_flow_event(void *ud, enum flow_event ev, struct flow *f, enum flo
 
 static void set_mac(struct inventory *inv, struct device *d, const uint8_t mac[6])
 {
-    char from[18], to[18];
+    char from[INVENTORY_MAC_STR], to[INVENTORY_MAC_STR];
 
     if (d->has_mac && memcmp(d->mac, mac, 6) == 0)
         return;
-    snprintf(from, sizeof(from), "%02x:%02x:%02x:%02x:%02x:%02x", d->mac[0], d->mac[1], d->mac[2],
-             d->mac[3], d->mac[4], d->mac[5]);
-    snprintf(to, sizeof(to), "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3],
-             mac[4], mac[5]);
-    note(inv, d, "identity", "mac", d->has_mac ? from : NULL, to);
+    note(inv, d, "identity", "mac", d->has_mac ? inventory__mac_str(d->mac, from) : NULL,
+         inventory__mac_str(mac, to));
     memcpy(d->mac, mac, 6);
     d->has_mac = 1;
     if (d->judged)
@@ -523,16 +520,13 @@ void inventory_dhcp(struct inventory *inv, const struct dhcp_msg *m, uint64_t ts
 
 int inventory_device_name(struct inventory *inv, const uint8_t ip[16], char *out, size_t size)
 {
-    const struct ledger *l;
     const struct ledger_entry *e;
     const struct device *d;
 
     out[0] = '\0';
     pthread_mutex_lock(&inv->mu);
-    l = inv->cfg != NULL ? inv->cfg->inventory.ledger : NULL;
     d = device_find(inv, ip);
-    if ((e = ledger_by_ip(l, ip)) == NULL && d != NULL && d->has_mac)
-        e = ledger_by_mac(l, d->mac);
+    e = inventory__ledger_row(inv, ip, d);
     if (e != NULL && e->name[0] != '\0')
         snprintf(out, size, "%s", e->name);
     else if (d != NULL)

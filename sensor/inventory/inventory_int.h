@@ -64,6 +64,7 @@ struct addrtab {
     uint32_t *slot, mask;
 };
 uint32_t inventory__hash(const uint8_t ip[16]);
+
 /* The index slot holding ip's record, or the empty one where it would go. */
 uint32_t *inventory__slot(struct addrtab *t, const uint8_t ip[16]);
 /* Of the n records, the drop silent the longest leave, the rest close up, the index is made
@@ -98,9 +99,9 @@ struct inventory {
     uint64_t notes_lost; /* beyond INVENTORY_MAX_NOTES in one update */
 };
 
-/* The device's record as the inventory file writes it (inventory_write.c). */
-struct json_t *inventory__device_json(const struct inventory *inv, const struct device *d,
-                                      const struct oui *oui);
+/* inventory_write.c: a MAC as the inventory writes it, "00:0b:82:01:fc:42"; returns out. */
+#define INVENTORY_MAC_STR 18
+char *inventory__mac_str(const uint8_t mac[6], char out[INVENTORY_MAC_STR]);
 
 /*
  * What an event's record is made of, copied on the packet path and made into JSON on the
@@ -115,7 +116,14 @@ void inventory__snapshot_of(const struct inventory *inv, const struct device *d,
                             struct inventory_snapshot *s);
 struct json_t *inventory__snapshot_json(const void *snapshot);
 
-/* inventory_ledger.c: a device against the ledger (once), its MAC against its row; findings. */
+/*
+ * inventory_ledger.c: the site's ledger (NULL: none); the row of address ip, else of device
+ * d's MAC (d may be NULL); a device against the ledger (once), its MAC against its row;
+ * findings.
+ */
+const struct ledger *inventory__ledger(const struct inventory *inv);
+const struct ledger_entry *inventory__ledger_row(const struct inventory *inv, const uint8_t ip[16],
+                                                 const struct device *d);
 void inventory__ledger_judge(struct inventory *inv, struct device *d);
 void inventory__ledger_mac(struct inventory *inv, struct device *d);
 void inventory__report(struct inventory *inv, struct device *d, struct flow *f);

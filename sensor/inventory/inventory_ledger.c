@@ -15,22 +15,27 @@
 
 #include "inventory_int.h"
 
-static const struct ledger_entry *row_of(const struct inventory *inv, const struct device *d)
+const struct ledger *inventory__ledger(const struct inventory *inv)
 {
-    const struct ledger *l = inv->cfg != NULL ? inv->cfg->inventory.ledger : NULL;
-    const struct ledger_entry *e = ledger_by_ip(l, d->ip);
+    return inv->cfg != NULL ? inv->cfg->inventory.ledger : NULL;
+}
 
-    return e == NULL && d->has_mac ? ledger_by_mac(l, d->mac) : e;
+const struct ledger_entry *inventory__ledger_row(const struct inventory *inv, const uint8_t ip[16],
+                                                 const struct device *d)
+{
+    const struct ledger_entry *e = ledger_by_ip(inventory__ledger(inv), ip);
+
+    return e == NULL && d != NULL && d->has_mac ? ledger_by_mac(inventory__ledger(inv), d->mac) : e;
 }
 
 void inventory__ledger_judge(struct inventory *inv, struct device *d)
 {
-    const struct ledger *l = inv->cfg != NULL ? inv->cfg->inventory.ledger : NULL;
+    const struct ledger *l = inventory__ledger(inv);
     const struct ledger_entry *e;
 
     if (l == NULL || d->judged)
         return;
-    if ((e = row_of(inv, d)) == NULL) {
+    if ((e = inventory__ledger_row(inv, d->ip, d)) == NULL) {
         if (!d->has_mac && ledger_mac_only(l) > 0)
             return; /* it may be a row listed by MAC alone: wait for its MAC */
         d->pending |= 1u << INVENTORY_UNKNOWN_DEVICE;
@@ -43,16 +48,10 @@ void inventory__ledger_judge(struct inventory *inv, struct device *d)
 
 void inventory__ledger_mac(struct inventory *inv, struct device *d)
 {
-    const struct ledger *l = inv->cfg != NULL ? inv->cfg->inventory.ledger : NULL;
-    const struct ledger_entry *e = ledger_by_ip(l, d->ip);
+    const struct ledger_entry *e = ledger_by_ip(inventory__ledger(inv), d->ip);
 
     if (e != NULL && e->has_mac && d->has_mac && memcmp(e->mac, d->mac, 6) != 0)
         d->pending |= 1u << INVENTORY_MAC_MISMATCH;
-}
-
-static void mac_str(char *out, size_t size, const uint8_t m[6])
-{
-    snprintf(out, size, "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
 }
 
 /* A finding's evidence lines. */
@@ -83,14 +82,14 @@ static void ev_finding(struct inventory *inv, struct device *d, struct flow *f,
 
 void inventory__report(struct inventory *inv, struct device *d, struct flow *f)
 {
-    const struct ledger_entry *e = row_of(inv, d);
+    const struct ledger_entry *e = inventory__ledger_row(inv, d->ip, d);
     const char *zones = NULL;
-    char mac[18], listed[18];
+    char mac[INVENTORY_MAC_STR], listed[INVENTORY_MAC_STR];
     unsigned k;
 
     if (d->pending == 0)
         return;
-    mac_str(mac, sizeof(mac), d->mac);
+    inventory__mac_str(d->mac, mac);
     for (k = INVENTORY_UNKNOWN_DEVICE; k < INVENTORY__FINDINGS; k++) {
         struct evidence_buf b = {.n = 0};
         if (!(d->pending & (1u << k)))
@@ -108,7 +107,7 @@ void inventory__report(struct inventory *inv, struct device *d, struct flow *f)
             ev(&b, "listed_zone", inv->cfg->zone_names[e->zone]);
             ev(&b, "seen_zone", zones);
         } else if (k == INVENTORY_MAC_MISMATCH && e != NULL) {
-            mac_str(listed, sizeof(listed), e->mac);
+            inventory__mac_str(e->mac, listed);
             ev(&b, "listed_mac", listed);
             ev(&b, "seen_mac", mac);
             ev(&b, "vendor", oui_vendor(inv->oui, d->mac));

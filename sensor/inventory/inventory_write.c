@@ -92,18 +92,23 @@ static void software_json(json_t *o, const struct device *d)
     json_object_set_new(o, "end_of_support", sw);
 }
 
+char *inventory__mac_str(const uint8_t m[6], char out[INVENTORY_MAC_STR])
+{
+    snprintf(out, INVENTORY_MAC_STR, "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4],
+             m[5]);
+    return out;
+}
+
 /* The record of d, in zone, made by vendor (NULL: unknown). */
 static json_t *device_json(const struct device *d, const char *zone, const char *vendor)
 {
-    char a[48], mac[18], t[40];
+    char a[48], mac[INVENTORY_MAC_STR], t[40];
     json_t *o = json_object(), *names = json_array(), *svcs = json_array();
     unsigned i;
 
     json_object_set_new(o, "ip", json_string(zone_addr_str(d->ip, a, sizeof(a))));
     if (d->has_mac) {
-        snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", d->mac[0], d->mac[1], d->mac[2],
-                 d->mac[3], d->mac[4], d->mac[5]);
-        json_object_set_new(o, "mac", json_string(mac));
+        json_object_set_new(o, "mac", json_string(inventory__mac_str(d->mac, mac)));
     } else {
         json_object_set_new(o, "mac", json_null());
     }
@@ -144,13 +149,6 @@ static json_t *device_json(const struct device *d, const char *zone, const char 
         o, "bytes",
         json_pack("{sIsI}", "sent", (json_int_t)d->sent, "received", (json_int_t)d->received));
     return o;
-}
-
-json_t *inventory__device_json(const struct inventory *inv, const struct device *d,
-                               const struct oui *oui)
-{
-    return device_json(d, inv->cfg->zone_names[config_zone_of(inv->cfg, d->ip)],
-                       d->has_mac ? oui_vendor(oui, d->mac) : NULL);
 }
 
 void inventory__snapshot_of(const struct inventory *inv, const struct device *d,
