@@ -30,6 +30,9 @@ int zone_map_lookup(const struct zone_map *m, const uint8_t addr[16]);
  */
 int zone_parse_cidr(const char *s, uint8_t addr[16], unsigned *plen, const char **why);
 
+/* The IPv4-mapped form of the four bytes at a4, as every address is kept. */
+void zone_addr_v4(uint8_t addr[16], const uint8_t a4[4]);
+
 /* Parse a bare address; 0 or MM_EINVAL. */
 int zone_parse_addr(const char *s, uint8_t addr[16]);
 

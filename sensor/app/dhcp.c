@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "mimamori/dhcp.h"
+#include "mimamori/zone.h"
 
 #define BOOTP_LEN  236
 #define OPT_PAD    0
@@ -20,14 +21,11 @@
 #define OPT_END    255
 #define DHCPACK    5
 
-static const uint8_t v4_mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-
 static void set_ip(struct dhcp_msg *m, const uint8_t *a)
 {
     if ((a[0] | a[1] | a[2] | a[3]) == 0)
         return;
-    memcpy(m->ip, v4_mapped, 12);
-    memcpy(m->ip + 12, a, 4);
+    zone_addr_v4(m->ip, a);
     m->has_ip = 1;
 }
 

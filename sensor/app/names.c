@@ -9,6 +9,7 @@
 
 #include "mimamori/dnscache.h"
 #include "mimamori/names.h"
+#include "mimamori/zone.h"
 
 #define NB_TYPE  0x20
 #define NB_GROUP 0x8000u
@@ -19,13 +20,6 @@
 static uint16_t get16(const uint8_t *p)
 {
     return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static void v4(uint8_t ip[16], const uint8_t *a)
-{
-    memset(ip, 0, 10);
-    ip[10] = ip[11] = 0xff;
-    memcpy(ip + 12, a, 4);
 }
 
 /*
@@ -107,7 +101,7 @@ static unsigned nbns(const uint8_t *p, uint32_t n, struct host_name *out, unsign
             return 0;
         if (get16(p + off) == NB_TYPE && rdlen >= 6 && !(get16(p + off + 10) & NB_GROUP) &&
             (type == 0x00 || type == 0x20)) {
-            v4(out[0].ip, p + off + 12);
+            zone_addr_v4(out[0].ip, p + off + 12);
             snprintf(out[0].name, sizeof(out[0].name), "%s", name);
             out[0].source = NAME_NETBIOS;
             return 1;
@@ -133,9 +127,8 @@ static int reverse_v4(const char *owner, uint8_t ip[16])
     if (sscanf(owner, "%3u.%3u.%3u.%3u.%15s", &b[3], &b[2], &b[1], &b[0], tail) != 5 ||
         strcmp(tail, "in-addr.arpa") != 0 || b[0] > 255 || b[1] > 255 || b[2] > 255 || b[3] > 255)
         return -1;
-    memset(ip, 0, 10);
-    ip[10] = ip[11] = 0xff;
-    ip[12] = (uint8_t)b[0], ip[13] = (uint8_t)b[1], ip[14] = (uint8_t)b[2], ip[15] = (uint8_t)b[3];
+    zone_addr_v4(ip,
+                 (const uint8_t[4]){(uint8_t)b[0], (uint8_t)b[1], (uint8_t)b[2], (uint8_t)b[3]});
     return 0;
 }
 
@@ -149,7 +142,7 @@ static void answer(void *ud, const char *owner, uint16_t type, const uint8_t *ms
     if (w->n == w->max)
         return;
     if (type == DNS_A && rdlen == 4)
-        v4(h->ip, msg + off);
+        zone_addr_v4(h->ip, msg + off);
     else if (type == DNS_AAAA && rdlen == 16)
         memcpy(h->ip, msg + off, 16);
     else if (type == DNS_PTR && w->source == NAME_DNS && reverse_v4(owner, h->ip) == 0 &&

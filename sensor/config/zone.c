@@ -138,14 +138,18 @@ int zone_map_lookup(const struct zone_map *m, const uint8_t addr[16])
     return best;
 }
 
+void zone_addr_v4(uint8_t addr[16], const uint8_t a4[4])
+{
+    memcpy(addr, v4_mapped, sizeof(v4_mapped));
+    memcpy(addr + 12, a4, 4);
+}
+
 int zone_parse_addr(const char *s, uint8_t addr[16])
 {
     struct in_addr a4;
 
     if (inet_pton(AF_INET, s, &a4) == 1) {
-        memset(addr, 0, 10);
-        addr[10] = addr[11] = 0xff;
-        memcpy(addr + 12, &a4, 4);
+        zone_addr_v4(addr, (const uint8_t *)&a4);
         return 0;
     }
     if (inet_pton(AF_INET6, s, addr) == 1)

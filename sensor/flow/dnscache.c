@@ -15,6 +15,7 @@
 
 #include "mimamori/dnscache.h"
 #include "mimamori/error.h"
+#include "mimamori/zone.h"
 
 #define DNS_HDR_LEN   12
 #define DNS_MAX_JUMPS 16
@@ -249,9 +250,7 @@ static void take_address(void *ud, const char *owner, uint16_t type, const uint8
     if (out->n == MM_DNS_MAX_ANSWERS)
         return;
     if (type == DNS_TYPE_A && rdlen == 4) {
-        memset(out->addr[out->n], 0, 10);
-        out->addr[out->n][10] = out->addr[out->n][11] = 0xff;
-        memcpy(out->addr[out->n] + 12, msg + off, 4);
+        zone_addr_v4(out->addr[out->n], msg + off);
         out->n++;
     } else if (type == DNS_TYPE_AAAA && rdlen == 16) {
         memcpy(out->addr[out->n], msg + off, 16);
