@@ -58,11 +58,11 @@ struct inventory_finding {
     enum inventory_finding_kind kind;
     const uint8_t *ip; /* the device */
     struct flow *f;
-    /* INVENTORY_END_OF_SUPPORT: the table entry and the hint (source may be NULL) */
-    const char *product, *ended, *source;
-    enum eos_hint hint;
-    const char *value;
-    /* the others: what the alert says, "name=value", the device's name (ledger, else DHCP) first */
+    /*
+     * What the alert says, "name=value": for end of support the table entry's product, date
+     * and source around the hint that matched ("windows=6.1.7601"); for the ledger findings
+     * the device's name (its row's, else its own) and owner first.
+     */
     const char *evidence[INVENTORY_MAX_EVIDENCE];
     unsigned nevidence;
 };

@@ -180,13 +180,6 @@ void detect_inventory_finding(void *ud, const struct inventory_finding *fd)
             continue;
         detect__ev_clear(&ev);
         detect__ev_addr(&ev, "device", fd->ip);
-        if (fd->kind == INVENTORY_END_OF_SUPPORT) {
-            detect__ev_add(&ev, "product=%s", fd->product);
-            detect__ev_add(&ev, "support_ended=%s", fd->ended);
-            detect__ev_add(&ev, "%s=%s", rules_eos_hint_name(fd->hint), fd->value);
-            if (fd->source != NULL)
-                detect__ev_add(&ev, "source=%s", fd->source);
-        }
         for (k = 0; k < fd->nevidence; k++)
             detect__ev_add(&ev, "%s", fd->evidence[k]);
         detect__raise_alert(d, &x, i, server ? SCOPE_DST : SCOPE_SRC, &ev);

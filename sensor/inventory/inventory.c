@@ -253,16 +253,14 @@ static int answered(const struct flow *f)
 
 static void report_eos(struct inventory *inv, struct device *d, struct flow *f)
 {
-    struct inventory_finding fd = {.kind = INVENTORY_END_OF_SUPPORT, .ip = d->ip, .f = f};
+    struct inventory_evidence b = {.n = 0};
 
     d->eos.pending = 0;
-    fd.product = d->eos.product;
-    fd.ended = d->eos.ended;
-    fd.source = d->eos.source[0] != '\0' ? d->eos.source : NULL;
-    fd.hint = (enum eos_hint)d->eos.hint;
-    fd.value = d->eos.value;
-    if (inv->finding != NULL)
-        inv->finding(inv->finding_ud, &fd);
+    inventory__ev(&b, "product", d->eos.product);
+    inventory__ev(&b, "support_ended", d->eos.ended);
+    inventory__ev(&b, rules_eos_hint_name((enum eos_hint)d->eos.hint), d->eos.value);
+    inventory__ev(&b, "source", d->eos.source);
+    inventory__finding(inv, d, f, INVENTORY_END_OF_SUPPORT, &b);
 }
 
 /*

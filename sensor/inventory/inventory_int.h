@@ -128,6 +128,16 @@ void inventory__ledger_judge(struct inventory *inv, struct device *d);
 void inventory__ledger_mac(struct inventory *inv, struct device *d);
 void inventory__report(struct inventory *inv, struct device *d, struct flow *f);
 
+/* A finding's evidence lines, "name=value", and the finding reported with them. */
+struct inventory_evidence {
+    char text[INVENTORY_MAX_EVIDENCE][96];
+    unsigned n;
+};
+/* Adds "name=v" when there is a v. */
+void inventory__ev(struct inventory_evidence *b, const char *name, const char *v);
+void inventory__finding(struct inventory *inv, struct device *d, struct flow *f,
+                        enum inventory_finding_kind kind, const struct inventory_evidence *b);
+
 /* The device's most telling name (DHCP, NetBIOS, NTLM, mDNS or LLMNR, DNS, FQDN), or "". */
 static inline const char *inventory__name(const struct device *d)
 {

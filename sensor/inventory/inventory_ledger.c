@@ -5,7 +5,8 @@
  * whose MAC the mirror never shows, is matched by address only). In a row, the row's zone must
  * be the one its address maps to, and a row with an address and a MAC must match the MAC seen
  * there. What is found is reported to the detector with the flow at hand, the device named by
- * its row (or the name its DHCP requests carry) and its owner.
+ * its row (or the name it goes by) and its owner. Every finding of the inventory, end of
+ * support too, is reported here, as evidence lines.
  */
 #include <stdio.h>
 #include <string.h>
@@ -54,21 +55,14 @@ void inventory__ledger_mac(struct inventory *inv, struct device *d)
         d->pending |= 1u << INVENTORY_MAC_MISMATCH;
 }
 
-/* A finding's evidence lines. */
-struct evidence_buf {
-    char text[INVENTORY_MAX_EVIDENCE][96];
-    unsigned n;
-};
-
-/* "name=value" when there is a value. */
-static void ev(struct evidence_buf *b, const char *name, const char *v)
+void inventory__ev(struct inventory_evidence *b, const char *name, const char *v)
 {
     if (b->n < INVENTORY_MAX_EVIDENCE && v != NULL && v[0] != '\0')
         snprintf(b->text[b->n++], sizeof(b->text[0]), "%s=%s", name, v);
 }
 
-static void ev_finding(struct inventory *inv, struct device *d, struct flow *f,
-                       enum inventory_finding_kind kind, struct evidence_buf *b)
+void inventory__finding(struct inventory *inv, struct device *d, struct flow *f,
+                        enum inventory_finding_kind kind, const struct inventory_evidence *b)
 {
     struct inventory_finding fd = {.kind = kind, .ip = d->ip, .f = f};
     unsigned i;
@@ -91,37 +85,38 @@ void inventory__report(struct inventory *inv, struct device *d, struct flow *f)
         return;
     inventory__mac_str(d->mac, mac);
     for (k = INVENTORY_UNKNOWN_DEVICE; k < INVENTORY__FINDINGS; k++) {
-        struct evidence_buf b = {.n = 0};
+        struct inventory_evidence b = {.n = 0};
         if (!(d->pending & (1u << k)))
             continue;
-        ev(&b, "device_name", e != NULL && e->name[0] != '\0' ? e->name : inventory__name(d));
-        ev(&b, "owner", e != NULL ? e->owner : NULL);
+        inventory__ev(&b, "device_name",
+                      e != NULL && e->name[0] != '\0' ? e->name : inventory__name(d));
+        inventory__ev(&b, "owner", e != NULL ? e->owner : NULL);
         zones = inv->cfg->zone_names[config_zone_of(inv->cfg, d->ip)];
         if (k == INVENTORY_UNKNOWN_DEVICE) {
-            ev(&b, "zone", zones);
-            ev(&b, "mac", d->has_mac ? mac : NULL);
-            ev(&b, "vendor", d->has_mac ? oui_vendor(inv->oui, d->mac) : NULL);
-            ev(&b, "dicom_ae", d->ae); /* what else says what it is */
-            ev(&b, "hl7_application", d->hl7_app);
+            inventory__ev(&b, "zone", zones);
+            inventory__ev(&b, "mac", d->has_mac ? mac : NULL);
+            inventory__ev(&b, "vendor", d->has_mac ? oui_vendor(inv->oui, d->mac) : NULL);
+            inventory__ev(&b, "dicom_ae", d->ae); /* what else says what it is */
+            inventory__ev(&b, "hl7_application", d->hl7_app);
         } else if (k == INVENTORY_ZONE_MISMATCH && e != NULL && e->zone >= 0) {
-            ev(&b, "listed_zone", inv->cfg->zone_names[e->zone]);
-            ev(&b, "seen_zone", zones);
+            inventory__ev(&b, "listed_zone", inv->cfg->zone_names[e->zone]);
+            inventory__ev(&b, "seen_zone", zones);
         } else if (k == INVENTORY_MAC_MISMATCH && e != NULL) {
             inventory__mac_str(e->mac, listed);
-            ev(&b, "listed_mac", listed);
-            ev(&b, "seen_mac", mac);
-            ev(&b, "vendor", oui_vendor(inv->oui, d->mac));
+            inventory__ev(&b, "listed_mac", listed);
+            inventory__ev(&b, "seen_mac", mac);
+            inventory__ev(&b, "vendor", oui_vendor(inv->oui, d->mac));
         } else if (k == INVENTORY_FIRMWARE_CHANGE) {
-            ev(&b, "dicom_ae", d->ae);
-            ev(&b, "implementation_version_was", d->fw_from);
-            ev(&b, "implementation_version_now", d->sw[EOS_HINT_DICOM_VERSION]);
+            inventory__ev(&b, "dicom_ae", d->ae);
+            inventory__ev(&b, "implementation_version_was", d->fw_from);
+            inventory__ev(&b, "implementation_version_now", d->sw[EOS_HINT_DICOM_VERSION]);
         }
         if (e != NULL && k != INVENTORY_UNKNOWN_DEVICE) {
             char line[16];
             snprintf(line, sizeof(line), "%u", e->line);
-            ev(&b, "ledger_line", line);
+            inventory__ev(&b, "ledger_line", line);
         }
-        ev_finding(inv, d, f, (enum inventory_finding_kind)k, &b);
+        inventory__finding(inv, d, f, (enum inventory_finding_kind)k, &b);
     }
     d->pending = 0;
 }

@@ -126,10 +126,15 @@ struct found {
 static void on_finding(void *ud, const struct inventory_finding *fd)
 {
     struct found *fo = ud;
+    unsigned i;
 
     fo->n++;
-    snprintf(fo->product, sizeof(fo->product), "%s", fd->product);
-    snprintf(fo->value, sizeof(fo->value), "%s", fd->value);
+    for (i = 0; i < fd->nevidence; i++) { /* "product=...", "dhcp_vendor=..." */
+        if (strncmp(fd->evidence[i], "product=", 8) == 0)
+            snprintf(fo->product, sizeof(fo->product), "%s", fd->evidence[i] + 8);
+        if (strncmp(fd->evidence[i], "dhcp_vendor=", 12) == 0)
+            snprintf(fo->value, sizeof(fo->value), "%s", fd->evidence[i] + 12);
+    }
     fo->port = fd->f->key.port[1];
 }
 
