@@ -24,6 +24,10 @@ int zone_map_add(struct zone_map *m, const uint8_t addr[16], unsigned plen, int 
 /* Value of the longest prefix containing addr, or -1. */
 int zone_map_lookup(const struct zone_map *m, const uint8_t addr[16]);
 
+/* Every prefix of the map with its value, in address order (shorter first where nested). */
+typedef void (*zone_map_fn)(void *ud, const uint8_t addr[16], unsigned plen, int value);
+void zone_map_each(const struct zone_map *m, zone_map_fn fn, void *ud);
+
 /*
  * Parse "10.1.0.0/16", "fd00::/8" or a bare address (a host prefix). IPv4 becomes IPv4-mapped
  * with plen + 96. Returns 0 or MM_EINVAL with *why set to a static explanation.
@@ -38,5 +42,8 @@ int zone_parse_addr(const char *s, uint8_t addr[16]);
 
 /* Print an address (dotted quad for IPv4-mapped) into buf of at least 46 bytes. */
 const char *zone_addr_str(const uint8_t addr[16], char *buf, size_t len);
+
+/* Print a prefix as a config names it, "10.1.0.0/16" or "fd00::/8" (plen on the 128-bit form). */
+const char *zone_cidr_str(const uint8_t addr[16], unsigned plen, char *buf, size_t len);
 
 #endif

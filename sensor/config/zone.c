@@ -7,6 +7,7 @@
  * lookup starts there and walks at most 32 levels.
  */
 #include <arpa/inet.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -113,6 +114,30 @@ int zone_map_add(struct zone_map *m, const uint8_t addr[16], unsigned plen, int 
     m->nodes[cur].value = value;
     v4_prepare(m);
     return 0;
+}
+
+static void each_below(const struct zone_map *m, uint32_t node, uint8_t addr[16], unsigned depth,
+                       zone_map_fn fn, void *ud)
+{
+    unsigned b;
+
+    if (m->nodes[node].value >= 0)
+        fn(ud, addr, depth, m->nodes[node].value);
+    for (b = 0; b < 2 && depth < 128; b++) {
+        if (m->nodes[node].child[b] == 0)
+            continue;
+        if (b)
+            addr[depth >> 3] |= (uint8_t)(0x80u >> (depth & 7));
+        each_below(m, m->nodes[node].child[b], addr, depth + 1, fn, ud);
+        addr[depth >> 3] &= (uint8_t) ~(0x80u >> (depth & 7));
+    }
+}
+
+void zone_map_each(const struct zone_map *m, zone_map_fn fn, void *ud)
+{
+    uint8_t addr[16] = {0};
+
+    each_below(m, 0, addr, 0, fn, ud);
 }
 
 int zone_map_lookup(const struct zone_map *m, const uint8_t addr[16])
@@ -229,4 +254,13 @@ const char *zone_addr_str(const uint8_t addr[16], char *buf, size_t len)
     if (memcmp(addr, v4_mapped, sizeof(v4_mapped)) == 0)
         return v4_str(addr + 12, buf, len);
     return inet_ntop(AF_INET6, addr, buf, (socklen_t)len);
+}
+
+const char *zone_cidr_str(const uint8_t addr[16], unsigned plen, char *buf, size_t len)
+{
+    char a[INET6_ADDRSTRLEN];
+    int v4 = memcmp(addr, v4_mapped, sizeof(v4_mapped)) == 0 && plen >= 96;
+
+    snprintf(buf, len, "%s/%u", zone_addr_str(addr, a, sizeof(a)), v4 ? plen - 96 : plen);
+    return buf;
 }

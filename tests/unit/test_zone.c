@@ -1,7 +1,8 @@
 /*
  * Zone map tests: longest prefix wins in both families, IPv4 does not leak into IPv6 space,
  * IPv4 lookups that start below the v4-mapped prefix still see the prefixes above it,
- * duplicate prefixes are reported, and CIDR parsing refuses what a typo produces.
+ * duplicate prefixes are reported, CIDR parsing refuses what a typo produces, and a map's
+ * prefixes come back as they were given, in address order.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -138,6 +139,46 @@ static void test_addr_str(void **state)
     assert_string_equal(zone_addr_str(a, buf, sizeof(buf)), "2001:db8::7");
 }
 
+struct listed {
+    char text[8][64];
+    int value[8];
+    unsigned n;
+};
+
+static void list_one(void *ud, const uint8_t addr[16], unsigned plen, int value)
+{
+    struct listed *l = ud;
+
+    assert_true(l->n < 8);
+    zone_cidr_str(addr, plen, l->text[l->n], sizeof(l->text[0]));
+    l->value[l->n++] = value;
+}
+
+static void test_each(void **state)
+{
+    static const char *const want[] = {"::/0", "10.0.0.0/8", "10.10.1.5/32", "192.168.0.0/16",
+                                       "2001:db8::/32"};
+    struct zone_map *m;
+    struct listed l = {.n = 0};
+    unsigned i;
+
+    (void)state;
+    assert_int_equal(zone_map_create(&m), 0);
+    add(m, "2001:db8::/32", 4);
+    add(m, "10.10.1.5/32", 2);
+    add(m, "192.168.0.0/16", 3);
+    add(m, "10.0.0.0/8", 1);
+    add(m, "::/0", 0);
+    zone_map_each(m, list_one, &l);
+    assert_int_equal(l.n, 5);
+    for (i = 0; i < 5; i++)
+        assert_string_equal(l.text[i], want[i]);
+    assert_int_equal(l.value[1], 1);
+    assert_int_equal(l.value[2], 2);
+    assert_int_equal(l.value[4], 4);
+    zone_map_destroy(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -146,6 +187,7 @@ int main(void)
         cmocka_unit_test(test_ipv4_below_mapped_prefix),
         cmocka_unit_test(test_parse_errors),
         cmocka_unit_test(test_addr_str),
+        cmocka_unit_test(test_each),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
