@@ -4,10 +4,10 @@ DEPS = build-essential cmake pkg-config libpcap-dev libndpi-dev libyaml-dev libj
        libcmocka-dev libgcrypt20-dev libssl-dev libsystemd-dev libndpi-bin python3 python3-jsonschema tzdata \
        ieee-data
 # What the tests add: real DICOM peers (dcmtk), a real rsyslog with TLS, namespaces, capture
-# and replay, nftables for the block list hook, tshark for the cases' facts. make fuzz adds
-# the fuzzing compiler.
+# and replay, nftables for the block list hook, tshark for the cases' facts, PyYAML to read
+# proposed configs with another parser than ours. make fuzz adds the fuzzing compiler.
 TEST_DEPS = dcmtk iproute2 tcpdump ethtool rsyslog rsyslog-gnutls openssl tcpreplay systemd nftables \
-            tshark
+            tshark python3-yaml
 
 .PHONY: deps test-deps build demo test fuzz sanitize clean
 

@@ -192,6 +192,7 @@ struct mm_config {
         char *ledger_path;    /* inventory.ledger: the site's CSV ledger, or NULL */
         struct ledger *ledger;
     } inventory;
+    uint32_t learning_s; /* learning.period: the baseline learns this long (0: MM_LEARNING_S) */
 };
 
 /* Load a file. 0 with *out set, or MM_ECONFIG / MM_EIO / MM_ENOMEM with diag filled. */

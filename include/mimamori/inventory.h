@@ -88,6 +88,9 @@ int inventory_device_name(struct inventory *inv, const uint8_t ip[16], char *out
 /* The external connections table fed with the flows the inventory sees end (NULL: none). */
 struct connections;
 void inventory_set_connections(struct inventory *inv, struct connections *c);
+/* The communication baseline fed with the same flows (NULL: none). */
+struct baseline;
+void inventory_set_baseline(struct inventory *inv, struct baseline *b);
 /* The DNS answers seen, which name external parties (read under the engine's lock). */
 struct dnscache;
 void inventory_set_dns(struct inventory *inv, const struct dnscache *dns);

@@ -39,6 +39,8 @@
 #define MM_INVENTORY_MAX_DEVICES 65536u /* internal addresses the inventory records */
 #define MM_DEVICE_NAME_LEN       64u    /* bytes of a device name an alert carries */
 #define MM_CONNECTIONS_MAX_PARTIES 65536u /* external parties --connections lists */
+#define MM_BASELINE_MAX_EDGES 262144u /* conversations (client, server, service) learned */
+#define MM_LEARNING_S (7u * 86400u) /* learning.period by default: a hospital's week */
 
 /* Live capture and the daemon */
 #define MM_MAX_IFACES   8u            /* live interfaces in one process */

@@ -76,6 +76,8 @@ static void parse_root(struct loader *L, const struct ynode *root)
             config__parse_flow(L, v);
         else if (strcmp(k, "inventory") == 0)
             config__parse_inventory(L, v);
+        else if (strcmp(k, "learning") == 0)
+            config__parse_learning(L, v);
         else if (strcmp(k, "maintenance") == 0)
             L->maintenance = v;
         else if (strcmp(k, "suppress") == 0)

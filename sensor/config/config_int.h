@@ -42,6 +42,7 @@ void config__parse_domains(struct loader *L, const struct ynode *v, const char *
 void config__parse_rules(struct loader *L, const struct ynode *n);
 void config__parse_flow(struct loader *L, const struct ynode *n);
 void config__parse_inventory(struct loader *L, const struct ynode *n);
+void config__parse_learning(struct loader *L, const struct ynode *n);
 void config__parse_medical(struct loader *L, const struct ynode *n);
 /* The contract's zone names the file did not configure, registered after it was read. */
 void config__add_standard_zones(struct mm_config *c);

@@ -508,6 +508,22 @@ void config__parse_inventory(struct loader *L, const struct ynode *n)
     }
 }
 
+/* learning: how long the baseline learns before new communication is reported. */
+void config__parse_learning(struct loader *L, const struct ynode *n)
+{
+    size_t i;
+
+    if (!ydoc_want(&L->w, n, YN_MAP, "learning"))
+        return;
+    for (i = 0; i < n->n; i++) {
+        const char *k = ydoc_key(&L->w, n, i);
+        if (k != NULL && strcmp(k, "period") == 0)
+            ydoc_duration(&L->w, YDOC_VAL(n, i), "learning.period", &L->c->learning_s);
+        else if (k != NULL)
+            ydoc_error(&L->w, YDOC_KEY(n, i), "unknown key 'learning.%s' (period)", k);
+    }
+}
+
 /* One inventory: a mapping of names (AE titles, applications) to hosts. */
 static void parse_inventory(struct loader *L, const struct ynode *n, const char *what,
                             size_t max_len, struct config_named_hosts **out, unsigned *count)

@@ -20,16 +20,15 @@
 #include "mimamori/capture.h"
 #include "mimamori/config.h"
 #include "mimamori/engine.h"
-#include "mimamori/connections.h"
-#include "mimamori/inventory.h"
 #include "mimamori/error.h"
 #include "mimamori/eve.h"
 #include "mimamori/log.h"
 #include "mimamori/notify.h"
-#include "mimamori/oui.h"
 #include "mimamori/output.h"
 #include "mimamori/privs.h"
 #include "mimamori/rules.h"
+
+#include "records.h"
 
 #define DEFAULT_EVE_PATH MM_EVE_PATH /* under the configured prefix (CMakeLists.txt) */
 #define MAX_FILES        1024
@@ -71,7 +70,7 @@ static void usage(FILE *fp)
     fprintf(fp,
             "usage: mimamori [-c CONFIG] (-r CAPTURE [-r CAPTURE ...] | -i INTERFACE [-i ...])\n"
             "                [--eve PATH] [--inventory PATH] [--inventory-csv PATH]\n"
-            "                [--connections PATH] [--test-config] [-v]\n"
+            "                [--connections PATH] [--propose-config PATH] [--test-config] [-v]\n"
             "       mimamori --version\n");
 }
 
@@ -240,6 +239,7 @@ static int become_user(const struct mm_config *cfg, const struct privs_owner *ow
 /* What the command line asked for. */
 struct args {
     const char *config_path, *eve_path, *inventory_path, *inventory_csv, *connections_path;
+    const char *propose_path;
     char *files[MAX_FILES];
     unsigned nfiles;
     const char *ifaces[MM_MAX_IFACES];
@@ -256,11 +256,7 @@ struct sensor {
     struct eve *eve;
     struct output *out;
     struct engine *eng;
-    struct inventory *inv;     /* the devices seen */
-    struct connections *conns; /* --connections: the external parties, else NULL */
-    struct oui *oui;           /* the IEEE registry, when installed and --inventory given */
-    char state[PATH_MAX];      /* inventory.state, for this instance; "" none */
-    uint64_t next_inventory_us;
+    struct records rec; /* the inventory and what else is kept beside events */
     struct worker_thread wt[MM_MAX_WORKERS];
     unsigned nworkers;
     struct privs_owner own;
@@ -281,6 +277,7 @@ static int parse_args(int argc, char **argv, struct args *a)
         {"inventory", required_argument, NULL, 'I'},
         {"inventory-csv", required_argument, NULL, 'C'},
         {"connections", required_argument, NULL, 'X'},
+        {"propose-config", required_argument, NULL, 'P'},
         {NULL, 0, NULL, 0},
     };
     int ch;
@@ -315,6 +312,9 @@ static int parse_args(int argc, char **argv, struct args *a)
             break;
         case 'X':
             a->connections_path = optarg;
+            break;
+        case 'P':
+            a->propose_path = optarg;
             break;
         case 'T':
             a->test_config = 1;
@@ -442,145 +442,6 @@ static void name_instance(struct sensor *s)
  * The outputs and the engine; a live sensor then becomes sensor.user, with everything that
  * needed privileges open, and takes its instance's spool lock before the output thread starts.
  */
-/*
- * The state file of inventory.state (with -i, one per instance: PATH.INSTANCE), loaded before
- * the first packet. One that is not a state file is set aside as PATH.bad, not overwritten.
- */
-static void load_state(struct sensor *s)
-{
-    unsigned loaded, skipped;
-    char bad[PATH_MAX + 8];
-
-    if (s->cfg->inventory.state == NULL)
-        return;
-    snprintf(s->state, sizeof(s->state), "%s%s%s", s->cfg->inventory.state,
-             s->a.ifaces_given ? "." : "", s->a.ifaces_given ? s->instance : "");
-    if (inventory_load(s->inv, s->state, &loaded, &skipped, s->errbuf, sizeof(s->errbuf)) != 0) {
-        snprintf(bad, sizeof(bad), "%s.bad", s->state);
-        log_warnx("inventory: %s; %s", s->errbuf,
-                  rename(s->state, bad) == 0 ? "set aside as .bad, starting empty"
-                                             : "starting empty");
-        return;
-    }
-    if (loaded + skipped > 0)
-        log_info("inventory: %u devices loaded from %s%s", loaded, s->state,
-                 skipped > 0 ? " (some lines skipped: unreadable, or no longer internal)" : "");
-}
-
-/*
- * The device inventory, fed by the engine: always kept (the end-of-support rule is about
- * devices), written with --inventory, with vendors when Debian's ieee-data is installed.
- */
-static int open_inventory(struct sensor *s)
-{
-    struct flow_event_handler h = {inventory_flow_event, NULL, 1u << FLOW_EV_ENDED};
-
-    if (inventory_create(&s->inv, s->cfg->inventory.max_devices ? s->cfg->inventory.max_devices
-                                                                : MM_INVENTORY_MAX_DEVICES) != 0) {
-        snprintf(s->errbuf, sizeof(s->errbuf), "out of memory for the inventory");
-        return -1;
-    }
-    inventory_set_config(s->inv, s->cfg);
-    h.ud = s->inv;
-    if (engine_subscribe(s->eng, &h) != 0) {
-        snprintf(s->errbuf, sizeof(s->errbuf), "cannot subscribe the inventory");
-        return -1;
-    }
-    engine_set_inventory(s->eng, s->inv);
-    load_state(s);
-    if (s->a.connections_path != NULL) {
-        if (connections_create(&s->conns, MM_CONNECTIONS_MAX_PARTIES) != 0) {
-            snprintf(s->errbuf, sizeof(s->errbuf), "out of memory for the connections list");
-            return -1;
-        }
-        inventory_set_connections(s->inv, s->conns);
-    }
-    /* The registry (10 ms to read) only where a vendor is written: files, events, ledger. */
-    if ((s->a.inventory_path != NULL || s->a.inventory_csv != NULL || eve_wants_inventory(s->eve) ||
-         s->cfg->inventory.ledger != NULL) &&
-        oui_load(&s->oui, OUI_DEFAULT_PATH) != 0)
-        log_info("%s: not readable, the inventory has no vendors (apt-get install ieee-data)",
-                 OUI_DEFAULT_PATH);
-    inventory_set_oui(s->inv, s->oui);
-    return 0;
-}
-
-/* The state file and the inventory files asked for (at exit, and live every interval). */
-static int write_inventory(struct sensor *s, int at_exit)
-{
-    const char *path[2] = {s->a.inventory_path, s->a.inventory_csv};
-    struct inventory_stats st;
-    char err[CAPTURE_ERRBUF_SIZE]; /* its own: this may run beside the capture thread */
-    int i, status = 0;
-
-    inventory_get_stats(s->inv, &st);
-    if (s->state[0] != '\0' && inventory_save(s->inv, s->state, err, sizeof(err)) != 0) {
-        log_warnx("inventory: %s", err);
-        status = 1;
-    }
-    if (s->conns != NULL &&
-        connections_write(s->conns, s->a.connections_path, err, sizeof(err)) != 0) {
-        log_warnx("connections: %s", err);
-        status = 1;
-    }
-    for (i = 0; i < 2; i++) {
-        if (path[i] == NULL)
-            continue;
-        if (inventory_write(s->inv, s->oui, path[i], i ? INVENTORY_CSV : INVENTORY_JSON, err,
-                            sizeof(err)) != 0) {
-            log_warnx("inventory: %s", err);
-            status = 1;
-        } else if (at_exit) {
-            log_info("inventory: %u devices written to %s%s", st.devices, path[i],
-                     st.aged > 0 ? " (the table was full: those silent longest left)" : "");
-        }
-    }
-    return status;
-}
-
-/*
- * Live, every inventory.interval: the files are written on a thread of their own (formatting
- * 10,000 devices takes a fifth of a second, which the capture thread must not wait for), from
- * copies the tables give under their locks; one writer at a time, a turn skipped when the last
- * one has not finished.
- */
-static atomic_int inventory_writing;
-
-static void *inventory_writer(void *arg)
-{
-    prctl(PR_SET_NAME, "mm-inventory", 0, 0, 0); /* for top -H, and gone when done */
-    write_inventory(arg, 0);
-    atomic_store(&inventory_writing, 0);
-    return NULL;
-}
-
-static void write_inventory_later(struct sensor *s)
-{
-    sigset_t all, old;
-    pthread_t t;
-    int r;
-
-    if ((s->state[0] == '\0' && s->a.inventory_path == NULL && s->a.inventory_csv == NULL &&
-         s->conns == NULL) ||
-        atomic_exchange(&inventory_writing, 1) != 0)
-        return;       /* nothing to write, or the last turn still writing */
-    sigfillset(&all); /* signals stay the capture thread's, as for the workers */
-    pthread_sigmask(SIG_BLOCK, &all, &old);
-    r = pthread_create(&t, NULL, inventory_writer, s);
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
-    if (r != 0)
-        atomic_store(&inventory_writing, 0);
-    else
-        pthread_detach(t);
-}
-
-/* At exit: the writer still running finishes first (its files are then written once more). */
-static void wait_inventory_writer(void)
-{
-    while (atomic_load(&inventory_writing) != 0)
-        nanosleep(&(struct timespec){0, 10000000}, NULL);
-}
-
 static int open_outputs(struct sensor *s)
 {
     const struct args *a = &s->a;
@@ -599,7 +460,12 @@ static int open_outputs(struct sensor *s)
         goto fail;
     }
     engine_attach(s->eng, 0, s->cap);
-    if (open_inventory(s) != 0)
+    s->rec.inventory_path = a->inventory_path;
+    s->rec.inventory_csv = a->inventory_csv;
+    s->rec.connections_path = a->connections_path;
+    s->rec.propose_path = a->propose_path;
+    if (records_open(&s->rec, s->cfg, s->eng, s->eve, a->ifaces_given ? s->instance : NULL,
+                     s->errbuf, sizeof(s->errbuf)) != 0)
         goto fail;
     if (live && become_user(s->cfg, &s->own, s->out, s->errbuf, sizeof(s->errbuf)) != 0)
         goto fail;
@@ -672,13 +538,7 @@ static int run(struct sensor *s)
             uint64_t now = wall_us();
             engine_worker_tick(s->eng, 0, now);
             engine_tick(s->eng, now);
-            if (now >= s->next_inventory_us) { /* the first pass only sets the clock */
-                if (s->next_inventory_us != 0)
-                    write_inventory_later(s);
-                s->next_inventory_us =
-                    now + (s->cfg->inventory.interval_s ? s->cfg->inventory.interval_s : 300) *
-                              1000000ull;
-            }
+            records_tick(&s->rec, s->cfg, now);
             /* The capture read times out every 250 ms, so the loop comes by often enough. */
             if (watchdog_us > 0 && now >= next_ping_us) {
                 notify_watchdog();
@@ -719,9 +579,7 @@ static void sensor_close(struct sensor *s)
     unsigned i;
 
     engine_destroy(s->eng);
-    inventory_destroy(s->inv);
-    connections_destroy(s->conns);
-    oui_free(s->oui);
+    records_close(&s->rec);
     output_close(s->out); /* drains the queue, which may still hold the writer's flow records */
     eve_destroy(s->eve);
     for (i = 1; i < s->nworkers; i++)
@@ -764,8 +622,7 @@ int main(int argc, char **argv)
     }
     status |= run(&s);
     status |= finish(&s);
-    wait_inventory_writer();
-    status |= write_inventory(&s, 1);
+    status |= records_finish(&s.rec, s.cfg);
     sensor_close(&s);
     return status;
 }

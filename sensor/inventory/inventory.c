@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mimamori/baseline.h"
 #include "mimamori/classify.h"
 #include "mimamori/connections.h"
 #include "mimamori/dcerpc.h"
@@ -89,6 +90,11 @@ void inventory_set_oui(struct inventory *inv, const struct oui *oui)
 void inventory_set_connections(struct inventory *inv, struct connections *c)
 {
     inv->conns = c;
+}
+
+void inventory_set_baseline(struct inventory *inv, struct baseline *b)
+{
+    inv->base = b;
 }
 
 void inventory_set_dns(struct inventory *inv, const struct dnscache *dns)
@@ -373,6 +379,21 @@ static void flow_software(struct inventory *inv, struct flow *f, struct device *
         software(inv, s, EOS_HINT_SSH, ssh_software(v), f->first_us, f);
 }
 
+/* Requests in an accepted association: the requester stored or queried, the acceptor was. */
+static void dicom_did(struct device *c, struct device *s, const struct dicom_info *di)
+{
+    uint8_t did = 0;
+
+    if (di->commands[DICOM_C_STORE] > 0)
+        did |= DEVICE_DICOM_STORE;
+    if (di->commands[DICOM_C_FIND] + di->commands[DICOM_C_MOVE] + di->commands[DICOM_C_GET] > 0)
+        did |= DEVICE_DICOM_QUERY;
+    if (c != NULL)
+        c->dicom_did |= did;
+    if (s != NULL)
+        s->dicom_did |= (uint8_t)(did << 2);
+}
+
 /*
  * What a DICOM or HL7 flow says of its ends: the association requester's (the client's) AE
  * title and implementation, the acceptor's AE title once it accepted; the sending application
@@ -397,8 +418,12 @@ static void medical_identity(struct inventory *inv, struct flow *f, struct devic
     if (di != NULL && s != NULL && di->called_ae[0] != '\0' &&
         (di->assoc == DICOM_ASSOC_ACCEPTED || di->assoc == DICOM_ASSOC_RELEASED))
         set_field(inv, s, "dicom_ae_title", s->ae, sizeof(s->ae), di->called_ae);
+    if (di != NULL && (di->assoc == DICOM_ASSOC_ACCEPTED || di->assoc == DICOM_ASSOC_RELEASED))
+        dicom_did(c, s, di);
     for (i = 0; h != NULL && i < h->nsenders; i++) {
         struct device *d = h->senders[i].dir == 0 ? c : s;
+        if (d != NULL && d->hl7_type[0] == '\0')
+            memcpy(d->hl7_type, h->senders[i].type, sizeof(d->hl7_type));
         if (d == NULL || h->senders[i].app[0] == '\0')
             continue;
         set_field(inv, d, "hl7_sending_application", d->hl7_app, sizeof(d->hl7_app),
@@ -457,6 +482,8 @@ void inventory_flow_event(void *ud, enum flow_event ev, struct flow *f, enum flo
     flush_notes(inv, f->last_us);
     if (inv->conns != NULL)
         connections_flow_ended(inv->conns, inv->cfg, inv->dns, f);
+    if (inv->base != NULL)
+        baseline_flow_ended(inv->base, inv->cfg, inv->dns, f);
     pthread_mutex_unlock(&inv->mu);
 }
 

@@ -30,6 +30,12 @@ struct device_eos {
     uint8_t pending; /* found outside a flow (DHCP): reported with the device's next flow */
 };
 
+/* What a device did in DICOM: requested storage or queries, was asked for either. */
+#define DEVICE_DICOM_STORE   0x01u /* opened associations and sent C-STORE */
+#define DEVICE_DICOM_QUERY   0x02u /* opened associations and sent C-FIND, C-MOVE or C-GET */
+#define DEVICE_DICOM_STORED  0x04u /* accepted associations that sent it C-STORE */
+#define DEVICE_DICOM_QUERIED 0x08u /* accepted associations that queried it */
+
 struct device {
     uint8_t ip[16];
     uint8_t has_mac, nsvc;
@@ -49,6 +55,8 @@ struct device {
     char sw[EOS_HINT__COUNT][INVENTORY_HINT_LEN]; /* software hints, the latest of each kind */
     char ae[DICOM_AE_LEN], impl_class[DICOM_UID_LEN];
     char hl7_app[HL7_NAME_LEN], hl7_facility[HL7_NAME_LEN];
+    char hl7_type[HL7_TYPE_LEN]; /* the first message type it sent ("ADT^A01") */
+    uint8_t dicom_did;           /* DEVICE_DICOM_* bits: what it did in DICOM associations */
     uint64_t first_us, last_us, sent, received;
     struct service svc[INVENTORY_MAX_SERVICES];
     struct device_eos eos; /* product[0] == 0: not flagged */
@@ -89,6 +97,7 @@ struct inventory {
     const struct eve_ctx *ctx;
     const struct oui *oui;
     struct connections *conns;  /* or NULL */
+    struct baseline *base;      /* or NULL */
     const struct dnscache *dns; /* the engine's, for the connections' names (or NULL) */
     struct note {
         uint32_t dev;       /* index in d: no device moves during an update */
