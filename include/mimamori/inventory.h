@@ -91,6 +91,9 @@ void inventory_set_connections(struct inventory *inv, struct connections *c);
 /* The communication baseline fed with the same flows (NULL: none). */
 struct baseline;
 void inventory_set_baseline(struct inventory *inv, struct baseline *b);
+/* The baseline rules' learned baseline (the detector's, or NULL), saved with the state file. */
+void inventory_set_learned(struct inventory *inv, struct baseline *b);
+struct baseline *inventory_learned(struct inventory *inv);
 /* The DNS answers seen, which name external parties (read under the engine's lock). */
 struct dnscache;
 void inventory_set_dns(struct inventory *inv, const struct dnscache *dns);

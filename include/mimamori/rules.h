@@ -39,6 +39,7 @@
     X(ARP_SWEEP, "arp_sweep")                                                                      \
     X(END_OF_SUPPORT, "end_of_support")                                                            \
     X(LEDGER, "ledger")                                                                            \
+    X(BASELINE, "baseline")                                                                        \
     X(HEALTH, "health")
 
 enum rule_type {
@@ -118,6 +119,19 @@ enum ledger_check {
         LEDGER__COUNT
 };
 
+/* baseline: what new communication of a watched device is reported once learning is over. */
+#define BASELINE_CHECKS_X(X)                                                                       \
+    X(NEW_PEER, "new_peer")                                                                        \
+    X(NEW_SERVICE, "new_service")                                                                  \
+    X(NEW_DESTINATION, "new_destination")
+
+enum baseline_check {
+#define X(id, name) BASELINE_##id,
+    BASELINE_CHECKS_X(X)
+#undef X
+        BASELINE__COUNT
+};
+
 /* health: what about the capture itself is checked (see health.h). */
 #define HEALTH_CHECKS_X(X)                                                                         \
     X(SILENCE, "silence")                                                                          \
@@ -171,6 +185,7 @@ struct rule {
     uint8_t ae_check;        /* dicom_ae: enum ae_check */
     uint8_t health_check;    /* health: enum health_check */
     uint8_t ledger_check;    /* ledger: enum ledger_check */
+    uint8_t baseline_check;  /* baseline: enum baseline_check */
     uint8_t response;        /* enum response_action (the site's response.actions may override) */
     uint8_t fold;            /* enum rule_fold: what "the same alert" is for dedup */
     uint32_t percent;        /* health: share of the window's sample that fires it */
@@ -248,6 +263,7 @@ const char *rules_type_name(enum rule_type t);
 const char *rules_category_name(enum alert_category c);
 const char *rules_health_check_name(enum health_check c);
 const char *rules_ledger_check_name(enum ledger_check c);
+const char *rules_baseline_check_name(enum baseline_check c);
 
 /* Whether a flow matches m (an empty match matches every flow). */
 int rules_match(const struct rule_match *m, const struct flow *f);

@@ -33,7 +33,7 @@
 static void load_state(struct records *r, const struct mm_config *cfg, const char *instance)
 {
     unsigned loaded, skipped;
-    char bad[PATH_MAX + 8], err[256];
+    char bad[PATH_MAX + 32], err[256];
 
     if (cfg->inventory.state == NULL)
         return;
@@ -49,6 +49,18 @@ static void load_state(struct records *r, const struct mm_config *cfg, const cha
     if (loaded + skipped > 0)
         log_info("inventory: %u devices loaded from %s%s", loaded, r->state,
                  skipped > 0 ? " (some lines skipped: unreadable, or no longer internal)" : "");
+    if (inventory_learned(r->inv) == NULL)
+        return;
+    snprintf(r->learned, sizeof(r->learned), "%s.baseline", r->state);
+    if (baseline_load(inventory_learned(r->inv), r->learned, &loaded, &skipped, err, sizeof(err)) !=
+        0) {
+        snprintf(bad, sizeof(bad), "%s.bad", r->learned);
+        log_warnx("baseline: %s; %s", err,
+                  rename(r->learned, bad) == 0 ? "set aside as .bad, learning again"
+                                               : "learning again");
+    } else if (loaded + skipped > 0) {
+        log_info("baseline: %u entries loaded from %s", loaded, r->learned);
+    }
 }
 
 int records_open(struct records *r, const struct mm_config *cfg, struct engine *eng,
@@ -106,6 +118,11 @@ static int write_files(struct records *r, int at_exit)
         log_warnx("inventory: %s", err);
         status = 1;
     }
+    if (r->learned[0] != '\0' &&
+        baseline_save(inventory_learned(r->inv), r->learned, err, sizeof(err)) != 0) {
+        log_warnx("baseline: %s", err);
+        status = 1;
+    }
     if (r->conns != NULL &&
         connections_write(r->conns, r->connections_path, err, sizeof(err)) != 0) {
         log_warnx("connections: %s", err);
@@ -128,15 +145,22 @@ static int write_files(struct records *r, int at_exit)
 
 static int write_proposal(struct records *r, const struct mm_config *cfg)
 {
+    struct baseline_stats st;
+    struct timespec t0, t1;
     char err[256];
 
     if (r->base == NULL)
         return 0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     if (baseline_propose(r->base, r->inv, cfg, r->propose_path, err, sizeof(err)) != 0) {
         log_warnx("proposal: %s", err);
         return 1;
     }
-    log_info("proposal: a site config from what was seen written to %s", r->propose_path);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    baseline_get_stats(r->base, &st);
+    log_info("proposal: a site config from %u conversations written to %s in %lld ms", st.edges,
+             r->propose_path,
+             (long long)(t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000);
     return 0;
 }
 

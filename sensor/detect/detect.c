@@ -17,6 +17,7 @@
 #include "mimamori/detect.h"
 #include "mimamori/error.h"
 #include "mimamori/dcerpc.h"
+#include "mimamori/baseline.h"
 #include "mimamori/medical.h"
 #include "mimamori/response.h"
 #include "mimamori/rules.h"
@@ -60,6 +61,10 @@ static void on_classified(struct detect *d, struct fctx *x)
         matched |= evaluators[d->rs->r[d->classified[i]].type](d, x, d->classified[i]);
     for (i = 0; !matched && i < d->nseg; i++)
         matched |= detect__eval_segmentation(d, x, d->segment[i]);
+    for (i = 0; i < d->nbase; i++) { /* learned even when another rule spoke */
+        x->matched = matched;
+        matched |= detect__eval_baseline(d, x, d->base_rules[i]);
+    }
 }
 
 static void on_ended(struct detect *d, struct fctx *x)
@@ -135,6 +140,7 @@ void detect_set_inventory(struct detect *d, struct inventory *inv, struct eve *e
     d->inv = inv;
     inventory_set_outputs(inv, detect_inventory_finding, d, eve, ctx);
     inventory_set_dns(inv, d->dns);
+    inventory_set_learned(inv, d->base); /* kept beside its state file */
 }
 
 /* Whether rule r is the one for what the inventory found. */
@@ -250,7 +256,7 @@ void detect_finish(struct detect *d)
 /* The per-rule structures of one ruleset: evaluation lists and counters. */
 struct plan {
     struct track **track;
-    unsigned *classified, ncl, *segment, nseg, *ended, nend, *app, napp;
+    unsigned *classified, ncl, *segment, nseg, *ended, nend, *app, napp, *base_rules, nbase;
     int *supp_rule;
     unsigned rules_loaded, rules_disabled;
 };
@@ -279,6 +285,7 @@ static void plan_free(struct plan *p, unsigned nrules)
     free(p->segment);
     free(p->ended);
     free(p->app);
+    free(p->base_rules);
     free(p->supp_rule);
     memset(p, 0, sizeof(*p));
 }
@@ -299,9 +306,10 @@ static int plan_build(struct plan *p, const struct mm_config *cfg, const struct 
     p->segment = calloc(n + 1, sizeof(unsigned));
     p->ended = calloc(n + 1, sizeof(unsigned));
     p->app = calloc(n + 1, sizeof(unsigned));
+    p->base_rules = calloc(n + 1, sizeof(unsigned));
     p->supp_rule = calloc(cfg->nsuppress + 1, sizeof(int));
     if (p->track == NULL || p->classified == NULL || p->segment == NULL || p->ended == NULL ||
-        p->app == NULL || p->supp_rule == NULL)
+        p->app == NULL || p->base_rules == NULL || p->supp_rule == NULL)
         goto fail;
     for (i = 0; i < n; i++) {
         const struct rule *r = &rs->r[i], *o;
@@ -313,6 +321,9 @@ static int plan_build(struct plan *p, const struct mm_config *cfg, const struct 
         switch (r->type) {
         case RULE_SEGMENTATION:
             p->segment[p->nseg++] = i;
+            break;
+        case RULE_BASELINE:
+            p->base_rules[p->nbase++] = i;
             break;
         case RULE_HEALTH:         /* the health module's */
         case RULE_DNS_TUNNEL:     /* per DNS query: detect_dns_query() */
@@ -366,6 +377,7 @@ static void plan_install(struct detect *d, struct plan *p)
     d->segment = p->segment, d->nseg = p->nseg;
     d->ended = p->ended, d->nend = p->nend;
     d->app = p->app, d->napp = p->napp;
+    d->base_rules = p->base_rules, d->nbase = p->nbase;
     d->supp_rule = p->supp_rule;
     d->st.rules_loaded = p->rules_loaded;
     d->st.rules_disabled = p->rules_disabled;
@@ -373,8 +385,9 @@ static void plan_install(struct detect *d, struct plan *p)
 
 static struct plan plan_of(const struct detect *d)
 {
-    struct plan p = {d->track, d->classified, d->ncl,  d->segment,   d->nseg, d->ended,
-                     d->nend,  d->app,        d->napp, d->supp_rule, 0,       0};
+    struct plan p = {d->track, d->classified, d->ncl, d->segment, d->nseg,
+                     d->ended, d->nend,       d->app, d->napp,    d->base_rules,
+                     d->nbase, d->supp_rule,  0,      0};
     return p;
 }
 
@@ -410,6 +423,12 @@ int detect_create(struct detect **out, const struct mm_config *cfg, struct eve *
         free(d);
         return MM_ENOMEM;
     }
+    if (p.nbase > 0 && baseline_create(&d->base, MM_BASELINE_MAX_EDGES) != 0) {
+        plan_free(&p, cfg->ruleset != NULL ? cfg->ruleset->n : 0);
+        free(d->folds);
+        free(d);
+        return MM_ENOMEM;
+    }
     plan_install(d, &p);
     *out = d;
     return 0;
@@ -432,6 +451,11 @@ int detect_reload(struct detect *d, const struct mm_config *cfg)
 
     if (plan_build(&p, cfg, d->rs, &old) != 0)
         return MM_ENOMEM;
+    /* What was learned stays: a reload that adds baseline rules starts learning. */
+    if (p.nbase > 0 && d->base == NULL && baseline_create(&d->base, MM_BASELINE_MAX_EDGES) != 0) {
+        plan_free(&p, cfg->ruleset != NULL ? cfg->ruleset->n : 0);
+        return MM_ENOMEM;
+    }
     /* Folds follow their rule by key; a rule that is gone reports its repeats now. */
     detect__folds_each(d, refold_one, (void *)cfg);
     plan_free(&old, d->rs != NULL ? d->rs->n : 0);
@@ -439,6 +463,8 @@ int detect_reload(struct detect *d, const struct mm_config *cfg)
     d->cfg = cfg;
     d->rs = cfg->ruleset;
     d->st.reloads++;
+    if (d->inv != NULL)
+        inventory_set_learned(d->inv, d->base);
     return 0;
 }
 
@@ -455,6 +481,7 @@ void detect_destroy(struct detect *d)
         return;
     p = plan_of(d);
     plan_free(&p, d->rs != NULL ? d->rs->n : 0);
+    baseline_destroy(d->base);
     free(d->folds);
     free(d);
 }

@@ -86,8 +86,8 @@ void detect__ev_addr(struct evidence *ev, const char *name, const uint8_t a[16])
 }
 
 /* A name for the server: TLS SNI, HTTP host, else the name a DNS answer gave for it. */
-static const char *dest_name(const struct detect *d, const struct flow *f, const uint8_t *addr,
-                             const char **via)
+const char *detect__dest_name(const struct detect *d, const struct flow *f, const uint8_t *addr,
+                              const char **via)
 {
     const char *s;
 
@@ -109,7 +109,7 @@ static const char *dest_name(const struct detect *d, const struct flow *f, const
 void detect__ev_dest_name(const struct detect *d, struct evidence *ev, const struct flow *f,
                           const uint8_t *addr)
 {
-    const char *via, *name = dest_name(d, f, addr, &via);
+    const char *via, *name = detect__dest_name(d, f, addr, &via);
 
     if (name != NULL)
         detect__ev_add(ev, "%s=%s", via, name);

@@ -51,8 +51,10 @@ struct detect {
     int svc_proto[SVC__COUNT];
     uint64_t dga_risk; /* the bit of nDPI's suspicious_dga_domain risk (0: unknown) */
     struct detect_stats st;
-    struct response *resp; /* or NULL */
-    struct inventory *inv; /* device names for alerts, or NULL */
+    struct response *resp;       /* or NULL */
+    struct inventory *inv;       /* device names for alerts, or NULL */
+    unsigned *base_rules, nbase; /* baseline rules: every in-scope flow is learned or judged */
+    struct baseline *base;       /* what they learned (kept across reloads), or NULL */
 };
 
 /* What every rule looks at, computed once per event. */
@@ -63,7 +65,8 @@ struct fctx {
     uint64_t now;
     int local_only; /* a multicast, broadcast or unspecified end */
     const struct detect *d;
-    int named; /* names filled (only when an alert needs them) */
+    int named;   /* names filled (only when an alert needs them) */
+    int matched; /* another rule alerted on the flow at this event */
     struct classify_names names;
 };
 
@@ -79,6 +82,9 @@ void detect__ev_add(struct evidence *ev, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void detect__ev_protocol(struct evidence *ev, struct fctx *x);
 void detect__ev_addr(struct evidence *ev, const char *name, const uint8_t a[16]);
+/* A name for the server: TLS SNI, HTTP host, else a DNS answer's (via: which); or NULL. */
+const char *detect__dest_name(const struct detect *d, const struct flow *f, const uint8_t *addr,
+                              const char **via);
 void detect__ev_dest_name(const struct detect *d, struct evidence *ev, const struct flow *f,
                           const uint8_t *addr);
 void detect__fold_close(struct detect *d, struct fold *fo);
@@ -99,6 +105,8 @@ int detect__allowed(const struct rule *r, const struct fctx *x);
 int detect__is_probe(const struct flow *f);
 
 /* The evaluators, one per rule type: each returns 1 when its rule matched the flow. */
+/* detect_baseline.c: learn or judge the flow (an alert only when x->matched is 0). */
+int detect__eval_baseline(struct detect *d, struct fctx *x, unsigned ri);
 int detect__eval_segmentation(struct detect *d, struct fctx *x, unsigned ri);
 int detect__eval_egress(struct detect *d, struct fctx *x, unsigned ri);
 int detect__eval_dns_resolver(struct detect *d, struct fctx *x, unsigned ri);

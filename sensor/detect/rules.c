@@ -61,6 +61,17 @@ const char *rules_ledger_check_name(enum ledger_check c)
     return (unsigned)c < LEDGER__COUNT ? ledger_check_names[c] : "unknown";
 }
 
+static const char *const baseline_check_names[BASELINE__COUNT] = {
+#define X(id, name) name,
+    BASELINE_CHECKS_X(X)
+#undef X
+};
+
+const char *rules_baseline_check_name(enum baseline_check c)
+{
+    return (unsigned)c < BASELINE__COUNT ? baseline_check_names[c] : "unknown";
+}
+
 unsigned rules_tls_version_bit(const char *name)
 {
     if (strcmp(name, "SSLv2") == 0)

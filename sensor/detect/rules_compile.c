@@ -64,7 +64,7 @@ static const struct {
     [K_SKIP_ALLOWED] = {"skip_allowed", T(EXFILTRATION) | T(BEACONING)},
     [K_TLS_VERSIONS] = {"tls_versions", T(OBSOLETE)},
     [K_RISKS] = {"risks", T(OBSOLETE) | T(NDPI_RISK)},
-    [K_CHECK] = {"check", T(DICOM_AE) | T(HEALTH) | T(LEDGER)},
+    [K_CHECK] = {"check", T(DICOM_AE) | T(HEALTH) | T(LEDGER) | T(BASELINE)},
     [K_PERCENT] = {"percent", T(HEALTH)},
     [K_TOLERANCE] = {"tolerance", T(HEALTH)},
     [K_RESPONSE] = {"response", ALL_TYPES & ~T(HEALTH)},
@@ -590,6 +590,13 @@ static void rule_words(struct compiler *C, struct rule *r, int t, const struct y
         k = rule_word(C, at[K_CHECK], "check", checks, LEDGER__COUNT,
                       "unknown_device, zone_mismatch, mac_mismatch or firmware_change");
         r->ledger_check = (uint8_t)(k < 0 ? LEDGER__COUNT : k);
+    } else if (t == RULE_BASELINE) {
+        const char *checks[BASELINE__COUNT];
+        for (k = 0; k < BASELINE__COUNT; k++)
+            checks[k] = rules_baseline_check_name((enum baseline_check)k);
+        k = rule_word(C, at[K_CHECK], "check", checks, BASELINE__COUNT,
+                      "new_peer, new_service or new_destination");
+        r->baseline_check = (uint8_t)(k < 0 ? BASELINE__COUNT : k);
     } else if ((k = rule_word(C, at[K_CHECK], "check", ae, 3,
                               "calling_ae, called_ae or move_destination")) >= 0) {
         r->ae_check = ae_of[k];

@@ -104,7 +104,7 @@ static void need_medical_zone(struct compiler *C, const struct ynode *n, const s
                        r->key);
 }
 
-/* dicom_ae and ledger: what to check. */
+/* dicom_ae, ledger and baseline: what to check. */
 static void need_dicom_ae(struct compiler *C, const struct ynode *n, const struct rule *r,
                           const struct ynode *const *at)
 {
@@ -173,6 +173,7 @@ static const need_fn needs[RULE__COUNT] = {
     [RULE_ARP_SWEEP] = need_dicom_reject,
     [RULE_HEALTH] = need_health,
     [RULE_LEDGER] = need_dicom_ae,
+    [RULE_BASELINE] = need_dicom_ae,
 };
 
 void rules__need(struct compiler *C, const struct ynode *n, const struct rule *r,

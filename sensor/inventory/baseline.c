@@ -48,17 +48,24 @@ void baseline_destroy(struct baseline *b)
     free(b);
 }
 
+_Static_assert(offsetof(struct edge, name) == 40, "the key's fixed part is five words");
+
+/* The key's fixed part eight bytes at a time, then the name's bytes. */
 static uint32_t edge_hash(const struct edge *k)
 {
     const uint8_t *p = (const uint8_t *)k;
-    uint32_t h = 2166136261u;
+    uint64_t h = 0x9e3779b97f4a7c15ull, w;
     size_t i;
 
-    for (i = 0; i < offsetof(struct edge, name); i++) /* the key's fixed part */
-        h = (h ^ p[i]) * 16777619u;
+    for (i = 0; i + 8 <= offsetof(struct edge, name); i += 8) {
+        memcpy(&w, p + i, 8);
+        h = (h ^ w) * 0xff51afd7ed558ccdull;
+        h ^= h >> 32;
+    }
     for (i = 0; k->name[i] != '\0'; i++)
-        h = (h ^ (uint8_t)k->name[i]) * 16777619u;
-    return h;
+        h = (h ^ (uint8_t)k->name[i]) * 0x100000001b3ull;
+    h ^= h >> 29;
+    return (uint32_t)h;
 }
 
 static int edge_same(const struct edge *a, const struct edge *k)
@@ -157,7 +164,6 @@ void baseline_flow_ended(struct baseline *b, const struct mm_config *cfg,
 {
     const uint8_t *cli = flow_src_addr(f), *srv = flow_dst_addr(f);
     struct edge k, *e;
-    uint32_t site = 0;
     int cz, sz, made;
 
     if ((f->flags & FLOW_F_L2_GROUP) || group_address(srv) || group_address(cli))
@@ -172,19 +178,18 @@ void baseline_flow_ended(struct baseline *b, const struct mm_config *cfg,
     k.port = flow_dst_port(f);
     k.master = f->app.master;
     k.app = f->app.app;
-    if (sz == ZONE_INTERNET) {
+    if (sz == ZONE_INTERNET)
         server_name(f, k.name);
-        site = baseline__site(k.name[0] != '\0' ? k.name
-                              : dns != NULL     ? dnscache_lookup(dns, srv, f->last_us)
-                                                : NULL,
-                              srv);
-    }
     pthread_mutex_lock(&b->mu);
     if ((e = baseline__get(b, &k, f->first_us, 1, &made)) != NULL) {
+        if (made && sz == ZONE_INTERNET) /* the site, by the names the first flow had */
+            e->site = baseline__site(k.name[0] != '\0' ? k.name
+                                     : dns != NULL     ? dnscache_lookup(dns, srv, f->last_us)
+                                                       : NULL,
+                                     srv);
         e->flows++;
         e->answered |= f->pkts[FLOW_TOCLIENT] > 0;
         e->category = f->app.category;
-        e->site = site;
         e->guessed |= classify_is_guess(&f->app) != 0;
         if (f->first_us < e->first_us)
             e->first_us = f->first_us;

@@ -18,7 +18,7 @@ struct edge {
     uint8_t pad;
     uint16_t master, app;         /* as classified (0: not named): rules differ by protocol */
     char name[BASELINE_NAME_LEN]; /* toward the internet: TLS server name or HTTP host, or "" */
-    /* what was seen */
+    /* what was seen (the key's fixed part is 40 bytes: baseline.c hashes it in words) */
     uint8_t answered; /* the server sent something back */
     uint8_t guessed;  /* some flow's protocol was nDPI's guess (by port or address) */
     uint16_t category;
@@ -33,6 +33,7 @@ struct baseline {
     uint32_t *slot, mask;
     uint32_t n, max;
     uint64_t dropped, first_us, last_us;
+    uint64_t learn_from_us; /* baseline_judge: the first flow judged (0: none yet) */
 };
 
 /* The edge of key k, made (first and last seen t_us) when missing and create is set. */

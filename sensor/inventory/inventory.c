@@ -97,6 +97,16 @@ void inventory_set_baseline(struct inventory *inv, struct baseline *b)
     inv->base = b;
 }
 
+void inventory_set_learned(struct inventory *inv, struct baseline *b)
+{
+    inv->learned = b;
+}
+
+struct baseline *inventory_learned(struct inventory *inv)
+{
+    return inv->learned;
+}
+
 void inventory_set_dns(struct inventory *inv, const struct dnscache *dns)
 {
     inv->dns = dns;

@@ -98,6 +98,7 @@ struct inventory {
     const struct oui *oui;
     struct connections *conns;  /* or NULL */
     struct baseline *base;      /* or NULL */
+    struct baseline *learned;   /* the baseline rules', or NULL (only kept here) */
     const struct dnscache *dns; /* the engine's, for the connections' names (or NULL) */
     struct note {
         uint32_t dev;       /* index in d: no device moves during an update */

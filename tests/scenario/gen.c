@@ -1275,6 +1275,47 @@ static void firmware_attack(struct gen *g)
     expect(g, "ledger.firmware_change", "10.3.0.20", "10.2.0.5", 1);
 }
 
+/*
+ * The learned baseline, with learning.period 10m: ten ward PCs use the EMR's web service and
+ * the CT stores a study on the PACS; then learning is over.
+ */
+static void baseline_learn(struct gen *g)
+{
+    const struct msg m[] = {{0, blob, sizeof(blob) - 1, 0}, {1, blob, sizeof(blob) - 1, 0}};
+    char pc[16];
+    unsigned i;
+
+    for (i = 0; i < 10; i++) {
+        snprintf(pc, sizeof(pc), "10.4.0.%u", 10 + i);
+        tcp_conv(g, pc, (uint16_t)(51000 + i), "10.1.0.10", 443, TCP_CLOSE, m, 2);
+    }
+    dicom_conv(g, "10.3.0.20", 52101, "10.2.0.5", "CT01", "PACS", 0, 0x0001, CT_STORAGE, NULL);
+    g->t = T0 + 11 * 60 * SEC;
+}
+
+/* After learning: a PC reaches a service the CT never offered, the CT a PC it never reached. */
+static void baseline_attack(struct gen *g)
+{
+    const struct msg m[] = {{0, blob, sizeof(blob) - 1, 0}, {1, blob, sizeof(blob) - 1, 0}};
+
+    baseline_learn(g);
+    tcp_conv(g, "10.4.0.77", 51100, "10.3.0.20", 8080, TCP_CLOSE, m, 2);
+    tcp_conv(g, "10.3.0.20", 51101, "10.4.0.50", 9100, TCP_CLOSE, m, 2);
+    tcp_conv(g, "10.4.0.31", 51102, "10.1.0.10", 443, TCP_CLOSE, m, 2); /* busy: not news */
+    expect(g, "baseline.new_service", "10.4.0.77", "10.3.0.20", 1);
+    expect(g, "baseline.new_peer_outbound", "10.3.0.20", "10.4.0.50", 1);
+}
+
+/* After learning: the same study again, and a ward PC new to the EMR's busy web service. */
+static void baseline_benign(struct gen *g)
+{
+    const struct msg m[] = {{0, blob, sizeof(blob) - 1, 0}, {1, blob, sizeof(blob) - 1, 0}};
+
+    baseline_learn(g);
+    dicom_conv(g, "10.3.0.20", 52102, "10.2.0.5", "CT01", "PACS", 0, 0x0001, CT_STORAGE, NULL);
+    tcp_conv(g, "10.4.0.31", 51103, "10.1.0.10", 443, TCP_CLOSE, m, 2);
+}
+
 /* Two studies from the same software: nothing changed. */
 static void firmware_benign(struct gen *g)
 {
@@ -1429,6 +1470,8 @@ static const struct scenario {
     {"hl7_sender_benign", hl7_sender_benign, NULL, 0},
     {"dicom_reject_attack", dicom_reject_attack, NULL, 0},
     {"dicom_reject_benign", dicom_reject_benign, NULL, 0},
+    {"baseline_attack", baseline_attack, "learning: {period: 10m}\n", 0},
+    {"baseline_benign", baseline_benign, "learning: {period: 10m}\n", 0},
     {"demo", demo, NULL, 1},
     {"alert_burst", alert_burst, NULL, 0},
     {"suppressed", suppressed,

@@ -21,6 +21,7 @@
 #include "mimamori/baseline.h"
 #include "mimamori/config.h"
 #include "mimamori/inventory.h"
+#include "mimamori/rules.h"
 #include "mimamori/zone.h"
 
 /* A flow from cli to srv:port (proto 6 or 17) ended; answered: the server replied. */
@@ -187,11 +188,114 @@ static void test_propose(void **state)
     config_free(c);
 }
 
+/* Judge a flow (zones cz, sz) at minute m of a 60-minute learning period; 1 when news. */
+static int judge(struct baseline *b, enum baseline_check c, const char *cli, const char *srv,
+                 uint16_t port, int cz, int sz, const char *name, unsigned m,
+                 struct baseline_verdict *v)
+{
+    struct flow f;
+
+    flow(&f, cli, srv, 6, port, 1, 1700000000000000ull + (uint64_t)m * 60000000ull);
+    baseline_judge(b, c, &f, cz, sz, name, 3600000000ull, v);
+    return v->news;
+}
+
+/* The baseline saved, and loaded into a new one in its place, as across a restart. */
+static void saved_again(struct baseline **b)
+{
+    char path[] = "/tmp/test_learned_XXXXXX", err[256];
+    struct baseline *again;
+    unsigned loaded, skipped;
+    FILE *fp;
+    int fd;
+
+    assert_true((fd = mkstemp(path)) >= 0);
+    close(fd);
+    assert_int_equal(baseline_save(*b, path, err, sizeof(err)), 0);
+    assert_int_equal(baseline_create(&again, 1024), 0);
+    assert_int_equal(baseline_load(again, path, &loaded, &skipped, err, sizeof(err)), 0);
+    assert_true(loaded > 20);
+    assert_int_equal(skipped, 0);
+    baseline_destroy(*b);
+    *b = again;
+    assert_non_null(fp = fopen(path, "w")); /* not a baseline state: refused, said why */
+    fputs("{\"format\":\"something else\"}\n", fp);
+    fclose(fp);
+    assert_int_equal(baseline_create(&again, 16), 0);
+    assert_int_equal(baseline_load(again, path, &loaded, &skipped, err, sizeof(err)), MM_EIO);
+    assert_non_null(strstr(err, "not a Mimamori baseline state"));
+    baseline_destroy(again);
+    unlink(path);
+}
+
+static void test_judge(void **state)
+{
+    struct baseline_verdict v;
+    struct baseline *b;
+    char pc[16];
+    unsigned i;
+
+    (void)state;
+    assert_int_equal(baseline_create(&b, 1024), 0);
+    /* Learning: the CT (zone 3) stores on the PACS (zone 2); nine ward PCs (zone 4) use the
+     * EMR's web service (zone 5); two PCs of the office (zone 6) one of its other services. */
+    assert_false(judge(b, BASELINE_NEW_PEER, "10.3.0.20", "10.2.0.5", 104, 3, 2, NULL, 0, &v));
+    assert_true(v.learning);
+    for (i = 0; i < 9; i++) {
+        snprintf(pc, sizeof(pc), "10.4.0.%u", 10 + i);
+        judge(b, BASELINE_NEW_PEER, pc, "10.1.0.10", 443, 4, 5, NULL, 1, &v);
+        judge(b, BASELINE_NEW_SERVICE, pc, "10.1.0.10", 443, 4, 5, NULL, 1, &v);
+    }
+    judge(b, BASELINE_NEW_PEER, "10.6.0.1", "10.1.0.10", 8443, 6, 5, NULL, 2, &v);
+    judge(b, BASELINE_NEW_PEER, "10.6.0.2", "10.1.0.10", 8443, 6, 5, NULL, 2, &v);
+    judge(b, BASELINE_NEW_DESTINATION, "10.3.0.20", "203.0.113.5", 443, 3, 0,
+          "api.ct-vendor.example", 3, &v);
+    judge(b, BASELINE_NEW_DESTINATION, "10.3.0.21", "198.51.100.7", 443, 3, 0, NULL, 3, &v);
+    /* After: what was learned is not news; new things are, once. */
+    assert_false(judge(b, BASELINE_NEW_PEER, "10.3.0.20", "10.2.0.5", 104, 3, 2, NULL, 61, &v));
+    assert_false(v.learning);
+    assert_int_equal(v.from_us, 1700000000000000ull);
+    assert_int_equal(v.until_us, 1700000000000000ull + 3600000000ull);
+    assert_true(judge(b, BASELINE_NEW_PEER, "10.3.0.20", "10.4.0.50", 9100, 3, 4, NULL, 62, &v));
+    assert_int_equal(v.learned, 0);      /* nobody used that printer port while learning */
+    assert_int_equal(v.client_peers, 1); /* the CT had one peer: the PACS */
+    assert_false(judge(b, BASELINE_NEW_PEER, "10.3.0.20", "10.4.0.50", 9100, 3, 4, NULL, 63, &v));
+    /* The EMR's web service had nine ward PCs: a tenth is not news, an office PC is; its other
+     * service had two office PCs, too few to stand for the zone. */
+    assert_false(judge(b, BASELINE_NEW_PEER, "10.4.0.99", "10.1.0.10", 443, 4, 5, NULL, 64, &v));
+    assert_true(judge(b, BASELINE_NEW_PEER, "10.6.0.9", "10.1.0.10", 443, 6, 5, NULL, 64, &v));
+    assert_int_equal(v.learned, 9); /* the clients the baseline had */
+    assert_true(judge(b, BASELINE_NEW_PEER, "10.6.0.3", "10.1.0.10", 8443, 6, 5, NULL, 65, &v));
+    /* Services: 443 and 8443 were offered, 22 was not. */
+    assert_false(judge(b, BASELINE_NEW_SERVICE, "10.4.0.10", "10.1.0.10", 443, 4, 5, NULL, 66, &v));
+    assert_true(judge(b, BASELINE_NEW_SERVICE, "10.4.0.10", "10.1.0.10", 22, 4, 5, NULL, 66, &v));
+    assert_int_equal(v.learned, 2); /* 443 and 8443 */
+    /* Sites: another host of the vendor's domain is not news, nor a site another CT of the zone
+     * used; a new site is. */
+    assert_false(judge(b, BASELINE_NEW_DESTINATION, "10.3.0.20", "203.0.113.99", 443, 3, 0,
+                       "update.ct-vendor.example", 67, &v));
+    assert_false(
+        judge(b, BASELINE_NEW_DESTINATION, "10.3.0.20", "198.51.100.8", 443, 3, 0, NULL, 67, &v));
+    assert_true(judge(b, BASELINE_NEW_DESTINATION, "10.3.0.20", "192.0.2.44", 443, 3, 0,
+                      "files.example", 68, &v));
+    assert_int_equal(v.learned, 1);
+    saved_again(&b);
+    /* After a restart: what was learned, and what was reported, is known; the period stays. */
+    assert_false(judge(b, BASELINE_NEW_PEER, "10.3.0.20", "10.4.0.50", 9100, 3, 4, NULL, 70, &v));
+    assert_int_equal(v.from_us, 1700000000000000ull);
+    assert_false(judge(b, BASELINE_NEW_DESTINATION, "10.3.0.20", "192.0.2.44", 443, 3, 0,
+                       "files.example", 70, &v));
+    assert_true(judge(b, BASELINE_NEW_SERVICE, "10.4.0.10", "10.1.0.10", 23, 4, 5, NULL, 70, &v));
+    assert_int_equal(v.learned, 3); /* 443, 8443 and 22 */
+    baseline_destroy(b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_edges),
         cmocka_unit_test(test_propose),
+        cmocka_unit_test(test_judge),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -107,6 +107,7 @@ static void test_every_type_valid(void **state)
         {HEAD("dicom_reject") "    threshold: 5\n    window: 5m\n", RULE_DICOM_REJECT},
         {HEAD("end_of_support") "    from: [clinical]\n", RULE_END_OF_SUPPORT},
         {HEAD("ledger") "    check: mac_mismatch\n", RULE_LEDGER},
+        {HEAD("baseline") "    check: new_destination\n    from: [emr]\n", RULE_BASELINE},
         {HEAD("health") "    check: upstream_loss\n    window: 5m\n    threshold: 1000\n"
                         "    percent: 5\n",
          RULE_HEALTH},
@@ -209,7 +210,12 @@ static void test_errors(void **state)
              "egress, dns_resolver, lateral, fanout, remote_maintenance, "
              "obsolete, scan, brute_force, exfiltration, beaconing, "
              "ndpi_risk, rogue_service, medical_zone, dicom_ae, hl7_sender, "
-             "dicom_reject, dcerpc, dns_tunnel, arp_sweep, end_of_support, ledger, health)");
+             "dicom_reject, dcerpc, dns_tunnel, arp_sweep, end_of_support, ledger, baseline, "
+             "health)");
+    load_bad(HEAD("baseline") "    check: new_friend\n",
+             "r.yaml:11:12: check must be new_peer, new_service or new_destination, not "
+             "'new_friend'");
+    load_bad(HEAD("baseline") "    to: [emr]\n", "r.yaml:2:5: baseline rule 't.rule' needs check");
     load_bad(HEAD("medical_zone") "    protocols: [HL7, SMBv1]\n",
              "r.yaml:11:16: medical_zone rule 't.rule': protocols are HL7, DICOM");
     load_bad(HEAD("dicom_ae") "    from: [internal]\n",
