@@ -10,7 +10,9 @@ CT and an MR image, echoscu with a spoofed AE title, six echoscu attempts at the
 movescu towards an unknown destination, and the MLLP sender. tcpdump captures in 'pacs'; the
 sensor reads the capture with a site config whose inventory lists the real AE titles and HL7
 applications, and every reported field and alert is checked, as is the absence of the
-patient data the images and messages carry. Traffic never leaves the two namespaces.
+patient data the images and messages carry. Read again without zones, the inventory names both
+ends by their DICOM and HL7 identities and the proposed config zones them by what they did.
+Traffic never leaves the two namespaces.
 
 Needs root, iproute2, tcpdump and dcmtk; exits 77 (skipped) without them.
 """
@@ -20,6 +22,8 @@ import shutil
 import subprocess
 import sys
 import time
+
+import yaml
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from livetest import check, failures, settled  # noqa: E402
@@ -276,6 +280,43 @@ def verify(mimamori, schema, work, pcap):
                   "medical.dicom_unknown_calling_ae", "medical.dicom_association_probing",
                   "medical.dicom_move_unknown_destination", "medical.hl7_unknown_sender")]
     check(others == [], "no other alerts (clinical zones may exchange HL7/DICOM): %s" % others)
+    verify_inventory(mimamori, work, pcap, store)
+
+
+def verify_inventory(mimamori, work, pcap, store):
+    """The same capture without zones: the inventory names both ends, the proposal zones them."""
+    inv, prop = os.path.join(work, "inventory.jsonl"), os.path.join(work, "proposed.yaml")
+    r = subprocess.run([mimamori, "-r", pcap, "--eve", os.path.join(work, "bare.json"),
+                        "--inventory", inv, "--propose-config", prop], capture_output=True,
+                       text=True, timeout=60)
+    check(r.returncode == 0, "sensor with --inventory and --propose-config exit 0")
+    devices = {d["ip"]: d for d in map(json.loads, open(inv))} if os.path.exists(inv) else {}
+    cli, srv = devices.get(CLI, {}), devices.get(SRV, {})
+    sd = store["ndpi"].get("dicom", {}) if store else {}
+    check(cli.get("dicom", {}).get("ae_title") == "CT01", "inventory: the modality's AE title")
+    check(cli.get("dicom", {}).get("implementation_version") == sd.get("implementation_version")
+          and cli["dicom"]["implementation_version"].startswith("OFFIS_DCMTK"),
+          "inventory: the modality's implementation version, as its association stated it")
+    check(cli.get("dicom", {}).get("implementation_class_uid", "").startswith("1.2.276.0.7230010.3"),
+          "inventory: the implementation class UID under DCMTK's root (OFFIS, 1.2.276.0.7230010.3)")
+    check(srv.get("dicom", {}).get("ae_title") in ("PACS", "ARCHIVE"), "inventory: the PACS's AE")
+    check(cli.get("hl7", {}).get("sending_application") == "LIS",
+          "inventory: the HL7 sender's application")
+    check(not any(w in open(inv).read() for w in PATIENT) if os.path.exists(inv) else False,
+          "no patient data in the inventory")
+    # The PACS stored images and answered a C-MOVE: departmental. The client stored images, but
+    # mllp.py also made it send ADT^A01 first, which only an EMR or HIS does: emr, listed alone.
+    text = open(prop).read() if os.path.exists(prop) else ""
+    zones = (yaml.safe_load(text) or {}).get("zones") or {}
+    nets = {z: v.get("networks", []) for z, v in zones.items()}
+    check(f"{SRV}/32" in nets.get("departmental", []) and
+          f"- {SRV}/32  # archives DICOM images or answers queries (PACS)" in text,
+          "proposal: the PACS in departmental, with its role")
+    check(f"{CLI}/32" in nets.get("emr", []) and
+          f"- {CLI}/32  # sends HL7 admissions or orders (EMR or HIS)" in text,
+          "proposal: the ADT sender in emr, with its role")
+    r = subprocess.run([mimamori, "-c", prop, "--test-config"], capture_output=True, text=True)
+    check(r.returncode == 0, "proposal passes --test-config " + r.stdout.strip()[-80:])
 
 
 def main():
