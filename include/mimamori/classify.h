@@ -25,6 +25,7 @@ enum classify_meta_field {
     META_SSH_CLIENT,
     META_SSH_SERVER,
     META_SHELL, /* the shell of a cleartext_shell flow and how it was reached: "cmd.exe, bind" */
+    META_TLS_CERT_NAMES, /* the server certificate's DNS names (subjectAltName), comma-separated */
     META__COUNT
 };
 

@@ -135,6 +135,7 @@ void classify__meta_collect(struct flow *f, const struct ndpi_flow_struct *nf,
             }
             val[META_TLS_JA3] = nf->protos.tls_quic.ja3_client;
             val[META_TLS_JA3S] = nf->protos.tls_quic.ja3_server;
+            val[META_TLS_CERT_NAMES] = nf->protos.tls_quic.server_names;
             break;
         case NDPI_PROTOCOL_HTTP:
         case NDPI_PROTOCOL_HTTP_PROXY:

@@ -111,6 +111,25 @@ static struct party *party_of(struct connections *c, const uint8_t ip[16], uint6
     return p;
 }
 
+static void add_name(struct party *p, const char *name);
+
+/* The names of the party's certificate ("a.example,b.example"), in the order it lists them. */
+static void add_cert_names(struct party *p, const char *list)
+{
+    char name[NAME_LEN];
+    size_t n;
+
+    while (list != NULL && *list != '\0' && p->nnames < CONNECTIONS_MAX_NAMES) {
+        n = strcspn(list, ",");
+        if (n > 0 && n < sizeof(name) && list[0] != '*') { /* a wildcard names no host */
+            memcpy(name, list, n);
+            name[n] = '\0';
+            add_name(p, name);
+        }
+        list += n + (list[n] == ',');
+    }
+}
+
 static void add_name(struct party *p, const char *name)
 {
     unsigned i;
@@ -183,6 +202,7 @@ void connections_flow_ended(struct connections *c, const struct mm_config *cfg,
         if (outbound && f->app.meta != NULL) {
             add_name(p, classify_meta_get(f->app.meta, META_TLS_SNI));
             add_name(p, classify_meta_get(f->app.meta, META_HTTP_HOST));
+            add_cert_names(p, classify_meta_get(f->app.meta, META_TLS_CERT_NAMES));
         }
         if ((c->cat_remote > 0 && f->app.category == c->cat_remote) ||
             (c->cat_vpn > 0 && f->app.category == c->cat_vpn))

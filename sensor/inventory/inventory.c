@@ -352,6 +352,23 @@ static const char *ssh_software(const char *banner)
     return banner;
 }
 
+/* The first name a server's certificate lists that is a host's, not a wildcard's. */
+static void cert_name(struct inventory *inv, struct device *d, const char *list)
+{
+    char name[NAMES_LEN];
+    size_t n;
+
+    for (; *list != '\0'; list += n + (list[n] == ',')) {
+        n = strcspn(list, ",");
+        if (n == 0 || n >= sizeof(name) || list[0] == '*')
+            continue;
+        memcpy(name, list, n);
+        name[n] = '\0';
+        set_field(inv, d, "tls_cert", d->cert, sizeof(d->cert), name);
+        return;
+    }
+}
+
 /*
  * What a flow says of its ends' software: the computer name and Windows version each side's
  * NTLMSSP messages state (build 0 is Samba's: kept, never judged), the client's browser, each
@@ -387,6 +404,8 @@ static void flow_software(struct inventory *inv, struct flow *f, struct device *
         software(inv, c, EOS_HINT_SSH, ssh_software(v), f->first_us, f);
     if (s != NULL && (v = classify_meta_get(f->app.meta, META_SSH_SERVER)) != NULL)
         software(inv, s, EOS_HINT_SSH, ssh_software(v), f->first_us, f);
+    if (s != NULL && (v = classify_meta_get(f->app.meta, META_TLS_CERT_NAMES)) != NULL)
+        cert_name(inv, s, v);
 }
 
 /* Requests in an accepted association: the requester stored or queried, the acceptor was. */

@@ -51,7 +51,8 @@ struct device {
     char ua_nt[8]; /* "6.1" of "Mozilla/5.0 (Windows NT 6.1" */
     char name[DHCP_NAME_LEN], fqdn[DHCP_NAME_LEN], dhcp_params[DHCP_NAME_LEN];
     char netbios[16], mdns[NAMES_LEN], dns[NAMES_LEN]; /* names from name services */
-    char ntlm[16];                                /* the computer name its NTLMSSP sign-ins state */
+    char ntlm[16];        /* the computer name its NTLMSSP sign-ins state */
+    char cert[NAMES_LEN]; /* the first name its TLS certificate lists (not a wildcard) */
     char sw[EOS_HINT__COUNT][INVENTORY_HINT_LEN]; /* software hints, the latest of each kind */
     char ae[DICOM_AE_LEN], impl_class[DICOM_UID_LEN];
     char hl7_app[HL7_NAME_LEN], hl7_facility[HL7_NAME_LEN];
@@ -148,7 +149,8 @@ void inventory__ev(struct inventory_evidence *b, const char *name, const char *v
 void inventory__finding(struct inventory *inv, struct device *d, struct flow *f,
                         enum inventory_finding_kind kind, const struct inventory_evidence *b);
 
-/* The device's most telling name (DHCP, NetBIOS, NTLM, mDNS or LLMNR, DNS, FQDN), or "". */
+/* The device's most telling name (DHCP, NetBIOS, NTLM, mDNS or LLMNR, DNS, TLS certificate,
+ * FQDN), or "". */
 static inline const char *inventory__name(const struct device *d)
 {
     return d->name[0]      ? d->name
@@ -156,6 +158,7 @@ static inline const char *inventory__name(const struct device *d)
            : d->ntlm[0]    ? d->ntlm
            : d->mdns[0]    ? d->mdns
            : d->dns[0]     ? d->dns
+           : d->cert[0]    ? d->cert
                            : d->fqdn;
 }
 

@@ -39,8 +39,8 @@ static json_t *state_of(const struct device *d)
                         json_pack("[IIII]", (json_int_t)d->first_us, (json_int_t)d->last_us,
                                   (json_int_t)d->sent, (json_int_t)d->received));
     json_object_set_new(o, "names",
-                        json_pack("[sssssss]", d->name, d->fqdn, d->dhcp_params, d->netbios,
-                                  d->mdns, d->dns, d->ntlm));
+                        json_pack("[ssssssss]", d->name, d->fqdn, d->dhcp_params, d->netbios,
+                                  d->mdns, d->dns, d->ntlm, d->cert));
     for (i = 0; i < d->nsvc; i++) {
         const struct service *s = &d->svc[i];
         json_array_append_new(svc, json_pack("[iissI]", s->l4, s->port,
@@ -100,6 +100,7 @@ static int device_from(json_t *o, struct device *d)
     take(d->mdns, sizeof(d->mdns), json_array_get(v, 4));
     take(d->dns, sizeof(d->dns), json_array_get(v, 5));
     take(d->ntlm, sizeof(d->ntlm), json_array_get(v, 6));
+    take(d->cert, sizeof(d->cert), json_array_get(v, 7));
     json_array_foreach(json_object_get(o, "services"), i, e)
     {
         struct service *s;

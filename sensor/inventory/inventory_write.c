@@ -40,12 +40,12 @@ static const char *protocol_name(const struct service *s)
 
 /*
  * names: every distinct name, the most telling first (DHCP host name, NetBIOS, NTLM, mDNS or
- * LLMNR, DNS, DHCP FQDN); name_sources: which said which.
+ * LLMNR, DNS, TLS certificate, DHCP FQDN); name_sources: which said which.
  */
 static void names_json(json_t *o, json_t *names, const struct device *d)
 {
-    const char *const src[] = {"dhcp", "netbios", "ntlm", "mdns", "dns", "dhcp_fqdn"};
-    const char *const val[] = {d->name, d->netbios, d->ntlm, d->mdns, d->dns, d->fqdn};
+    const char *const src[] = {"dhcp", "netbios", "ntlm", "mdns", "dns", "tls_cert", "dhcp_fqdn"};
+    const char *const val[] = {d->name, d->netbios, d->ntlm, d->mdns, d->dns, d->cert, d->fqdn};
     json_t *by = json_object();
     size_t i, j;
 

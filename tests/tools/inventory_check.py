@@ -35,7 +35,8 @@ import sys
 CAPTURES = ["arkime_curl-enabled-tls13.pcap", "iphone.pcap", "android.pcap", "arkime_wireshark-dhcp.pcap", "gnutella.pcap",
             "../obsolete/netbios.pcap", "../tunnels/anyconnect-vpn.pcap",
             "zeek_smb_raw_ntlm_in_smb.pcap", "arkime_wireshark-smb-on-windows10.pcap",
-            "zeek_smb_smb2.pcap", "arkime_ssh2.pcap", "smb2-peter.pcap"]
+            "zeek_smb_smb2.pcap", "arkime_ssh2.pcap", "smb2-peter.pcap", "sonos.pcapng",
+            "long_tls_certificate.pcap"]
 OUI = "/usr/share/ieee-data/oui.txt"
 HOME = [ipaddress.ip_network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16",
                                           "fc00::/7")]
@@ -98,6 +99,9 @@ def name_facts(pcap):
                 parts = r.split(".")
                 if t and len(parts) == 6 and r.endswith(".in-addr.arpa"):
                     named.setdefault((src, ".".join(reversed(parts[:4]))), set()).add(t)
+    for src_ip, dns_names in tshark(pcap, "x509ce.dNSName", ["ip.src", "x509ce.dNSName"], "a"):
+        for n in filter(None, dns_names.split(",")):
+            named.setdefault(("tls_cert", src_ip), set()).add(n)
     return named
 
 
@@ -201,7 +205,7 @@ def check_events(name, eve, inv):
 def check_connections(name, pcap, path):
     """The external parties (--connections): each outside the home networks; each listed device
     exchanged packets with it; each name a TLS server name or HTTP host tshark read toward it,
-    or the name a DNS answer gave its address;
+    a DNS name of the certificate it sent, or the name a DNS answer gave its address;
     its direction not against the TCP connections tshark saw opened (a SYN without ACK)."""
     pairs, opened, names = set(), set(), {}
     for src, dst, syn, ack, udp in tshark(pcap, "ip", ["ip.src", "ip.dst", "tcp.flags.syn",
@@ -216,6 +220,8 @@ def check_connections(name, pcap, path):
                                ["dns.qry.name", "dns.a"], "a"):
         for a in filter(None, addrs.split(",")):
             names.setdefault(a, set()).add(qname.split(",")[0].lower())
+    for src, dns_names in tshark(pcap, "x509ce.dNSName", ["ip.src", "x509ce.dNSName"], "a"):
+        names.setdefault(src, set()).update(n.lower() for n in dns_names.split(",") if n)
     bad = n = 0
     for p in (json.loads(line) for line in open(path)):
         n += 1
