@@ -123,6 +123,9 @@ void dicom_gap(struct dicom_stream *s, struct dicom_info *info);
 
 /* Names for events: a SOP class UID's name ("CT Image Storage") or NULL, and its service. */
 const char *dicom_uid_name(const char *uid);
+/* The UID's place in that table (fewer than 64 entries), or -1; and the name at a place. */
+int dicom_uid_index(const char *uid);
+const char *dicom_uid_at(int i);
 enum dicom_service dicom_uid_service(const char *uid);
 const char *dicom_service_name(enum dicom_service s);
 const char *dicom_cmd_name(enum dicom_cmd c);

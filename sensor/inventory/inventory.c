@@ -408,10 +408,14 @@ static void flow_software(struct inventory *inv, struct flow *f, struct device *
         cert_name(inv, s, v);
 }
 
-/* Requests in an accepted association: the requester stored or queried, the acceptor was. */
+/*
+ * Requests in an accepted association: the requester stored or queried, the acceptor was; the
+ * SOP classes requested, on both ends.
+ */
 static void dicom_did(struct device *c, struct device *s, const struct dicom_info *di)
 {
     uint8_t did = 0;
+    unsigned i;
 
     if (di->commands[DICOM_C_STORE] > 0)
         did |= DEVICE_DICOM_STORE;
@@ -421,6 +425,14 @@ static void dicom_did(struct device *c, struct device *s, const struct dicom_inf
         c->dicom_did |= did;
     if (s != NULL)
         s->dicom_did |= (uint8_t)(did << 2);
+    for (i = 0; i < di->nsops; i++) { /* both ends handle the classes requested */
+        int k = dicom_uid_index(di->sops[i]);
+        uint64_t bit = k >= 0 && k < 64 ? 1ull << k : 0;
+        if (c != NULL)
+            c->sop_classes |= bit, c->sop_other |= bit == 0;
+        if (s != NULL)
+            s->sop_classes |= bit, s->sop_other |= bit == 0;
+    }
 }
 
 /*

@@ -58,6 +58,8 @@ struct device {
     char hl7_app[HL7_NAME_LEN], hl7_facility[HL7_NAME_LEN];
     char hl7_type[HL7_TYPE_LEN]; /* the first message type it sent ("ADT^A01") */
     uint8_t dicom_did;           /* DEVICE_DICOM_* bits: what it did in DICOM associations */
+    uint8_t sop_other;           /* ... with SOP classes dicom.c does not name */
+    uint64_t sop_classes;        /* bit per dicom_uid_index(): the SOP classes requested */
     uint64_t first_us, last_us, sent, received;
     struct service svc[INVENTORY_MAX_SERVICES];
     struct device_eos eos; /* product[0] == 0: not flagged */

@@ -56,8 +56,9 @@ static json_t *state_of(const struct device *d)
     json_object_set_new(o, "ua", json_pack("[sii]", d->ua_nt, d->ua_agree, d->ua_mixed));
     json_object_set_new(o, "ledger", json_pack("[iis]", d->judged, d->pending, d->fw_from));
     json_object_set_new(o, "medical",
-                        json_pack("[sssssi]", d->ae, d->impl_class, d->hl7_app, d->hl7_facility,
-                                  d->hl7_type, d->dicom_did));
+                        json_pack("[sssssiIi]", d->ae, d->impl_class, d->hl7_app, d->hl7_facility,
+                                  d->hl7_type, d->dicom_did, (json_int_t)d->sop_classes,
+                                  d->sop_other));
     if (d->eos.product[0] != '\0')
         json_object_set_new(o, "eos",
                             json_pack("[sssisi]", d->eos.product, d->eos.ended, d->eos.source,
@@ -135,6 +136,8 @@ static int device_from(json_t *o, struct device *d)
     take(d->hl7_facility, sizeof(d->hl7_facility), json_array_get(v, 3));
     take(d->hl7_type, sizeof(d->hl7_type), json_array_get(v, 4));
     d->dicom_did = (uint8_t)json_integer_value(json_array_get(v, 5));
+    d->sop_classes = (uint64_t)json_integer_value(json_array_get(v, 6));
+    d->sop_other = json_integer_value(json_array_get(v, 7)) != 0;
     if ((v = json_object_get(o, "eos")) != NULL) {
         take(d->eos.product, sizeof(d->eos.product), json_array_get(v, 0));
         take(d->eos.ended, sizeof(d->eos.ended), json_array_get(v, 1));

@@ -65,6 +65,20 @@ static void names_json(json_t *o, json_t *names, const struct device *d)
         json_decref(by);
 }
 
+/* The SOP classes a device's associations requested, by name ("other" for those unnamed). */
+static json_t *sop_classes_json(const struct device *d)
+{
+    json_t *a = json_array();
+    int k;
+
+    for (k = 0; k < 64; k++)
+        if ((d->sop_classes >> k) & 1)
+            json_array_append_new(a, json_string(dicom_uid_at(k)));
+    if (d->sop_other)
+        json_array_append_new(a, json_string("other"));
+    return a;
+}
+
 /*
  * software: the latest hint of each kind (DICOM's is in "dicom") and the DHCP parameter list;
  * end_of_support: what flagged the device.
@@ -138,6 +152,8 @@ static json_t *device_json(const struct device *d, const char *zone, const char 
         if (d->sw[EOS_HINT_DICOM_VERSION][0] != '\0')
             json_object_set_new(m, "implementation_version",
                                 json_string(d->sw[EOS_HINT_DICOM_VERSION]));
+        if (d->sop_classes != 0 || d->sop_other)
+            json_object_set_new(m, "sop_classes", sop_classes_json(d));
         json_object_set_new(o, "dicom", m);
     }
     if (d->hl7_app[0] != '\0')

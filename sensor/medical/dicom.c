@@ -135,6 +135,23 @@ const char *dicom_uid_name(const char *uid)
     return NULL;
 }
 
+_Static_assert(sizeof(uids) / sizeof(uids[0]) <= 64, "an inventory keeps the classes in 64 bits");
+
+int dicom_uid_index(const char *uid)
+{
+    size_t i;
+
+    for (i = 0; i < sizeof(uids) / sizeof(uids[0]); i++)
+        if (strcmp(uids[i].uid, uid) == 0)
+            return (int)i;
+    return -1;
+}
+
+const char *dicom_uid_at(int i)
+{
+    return i >= 0 && (size_t)i < sizeof(uids) / sizeof(uids[0]) ? uids[i].name : NULL;
+}
+
 enum dicom_service dicom_uid_service(const char *uid)
 {
     static const char storage[] = "1.2.840.10008.5.1.4.1.1.";

@@ -300,6 +300,14 @@ def verify_inventory(mimamori, work, pcap, store):
     check(cli.get("dicom", {}).get("implementation_class_uid", "").startswith("1.2.276.0.7230010.3"),
           "inventory: the implementation class UID under DCMTK's root (OFFIS, 1.2.276.0.7230010.3)")
     check(srv.get("dicom", {}).get("ae_title") in ("PACS", "ARCHIVE"), "inventory: the PACS's AE")
+    # What the test sent: echoscu (Verification), storescu (a CT and an MR image), movescu
+    # (Study Root MOVE); dcmtk's movescu may propose more, so these must be among them.
+    sent = {"Verification", "CT Image Storage", "MR Image Storage",
+            "Study Root Query/Retrieve - MOVE"}
+    for who, dev in (("modality", cli), ("PACS", srv)):
+        got = set(dev.get("dicom", {}).get("sop_classes", []))
+        check(sent <= got and got <= sent | {"other"},
+              f"inventory: the {who}'s SOP classes are those the test requested: {sorted(got)}")
     check(cli.get("hl7", {}).get("sending_application") == "LIS",
           "inventory: the HL7 sender's application")
     check(not any(w in open(inv).read() for w in PATIENT) if os.path.exists(inv) else False,
