@@ -95,7 +95,8 @@ def main():
     with open(site, "w") as f:
         f.write(f"sensor: {{name: live, user: nobody, group: nogroup, workers: {workers}}}\n"
                 f"delivery: {{spool_directory: {work}/spool}}\n"
-                f"inventory: {{state: {state_dir}/inventory.state, interval: 1s}}\n")
+                f"inventory: {{state: {state_dir}/inventory.state, interval: 1s}}\n"
+                f"learning: {{period: 1s}}\n")
     ref = os.path.join(work, "offline.json")
     subprocess.run([mimamori, "-c", site, "-r", pcap, "--eve", ref], check=True)
 
@@ -130,8 +131,10 @@ def main():
         sock.settimeout(0.1)
         env = dict(os.environ, NOTIFY_SOCKET=sock_path, WATCHDOG_USEC="1000000")
         env.pop("WATCHDOG_PID", None)
+        proposed = os.path.join(state_dir, "proposed.yaml")
         p = subprocess.Popen(["ip", "netns", "exec", ns, mimamori, "-c", site, "-i",
-                              "mmd1", "--eve", eve], stderr=subprocess.PIPE, text=True, env=env)
+                              "mmd1", "--eve", eve, "--propose-config", proposed],
+                             stderr=subprocess.PIPE, text=True, env=env)
         perr = Stderr(p)
         # systemd reads its socket at once; so does this thread, or the sensor's sd_notify()
         # would block on a full queue (net.unix.max_dgram_qlen, 10 by default).
@@ -242,6 +245,12 @@ def main():
             return len(lines) - 1
         check(wait_for(lambda: saved() >= 1),
               f"the state file was saved while running ({saved()} devices)")
+        # learning.period is 1 s: the proposal is written while the sensor runs, and loads.
+        check(wait_for(lambda: os.path.exists(proposed)) and p.poll() is None,
+              "the proposed config was written while running, once learning.period passed")
+        r = subprocess.run([mimamori, "-c", proposed, "--test-config"], capture_output=True,
+                           text=True)
+        check(r.returncode == 0, "the live proposal passes --test-config " + r.stderr[-200:])
         err = stop(p, err=perr)
         check(saved() >= devices > 0,
               f"the state file at exit holds the capture's clients ({saved()} of {devices})")
@@ -280,7 +289,7 @@ def main():
         check("running as nobody" in err, "the daemon said whom it runs as")
         if "keeping the running configuration" not in err:
             print(err)
-        check(":5:20: bad network '10.1.0.0/33'" in err and
+        check(":6:20: bad network '10.1.0.0/33'" in err and
               "keeping the running configuration" in err,
               "a broken reload is reported with its position and the running config kept")
         check("configuration reloaded" in err, "the good reload was taken")
