@@ -37,9 +37,14 @@ struct dnscache;
 void connections_flow_ended(struct connections *c, const struct mm_config *cfg,
                             const struct dnscache *dns, const struct flow *f);
 
-/* Write every party to path (a temporary file renamed over it). 0, or MM_EIO with err. */
-MM_MUST_CHECK int connections_write(struct connections *c, const char *path, char *err,
-                                    size_t errlen);
+/*
+ * Write every party to path (a temporary file renamed over it): JSON lines, or CSV for a
+ * spreadsheet as the inventory's (UTF-8 with a byte order mark, CRLF, a header row, lists
+ * joined with "; ", formulas defused). 0, or MM_EIO with err.
+ */
+enum connections_format { CONNECTIONS_JSON = 0, CONNECTIONS_CSV };
+MM_MUST_CHECK int connections_write(struct connections *c, const char *path,
+                                    enum connections_format format, char *err, size_t errlen);
 
 struct connections_stats {
     uint32_t parties;

@@ -177,8 +177,8 @@ static void judge(struct health *h, const struct rule *r, struct hstate *hs, int
     dn = num - hs->base_num;
     dd = den - hs->base_den;
     log_debug("health: %s on %s: window judged, %llu of %llu%s", r->key,
-              f->name != NULL ? f->name : "input", (unsigned long long)dn,
-              (unsigned long long)dd, dd < r->threshold ? ", too few for a verdict" : "");
+              f->name != NULL ? f->name : "input", (unsigned long long)dn, (unsigned long long)dd,
+              dd < r->threshold ? ", too few for a verdict" : "");
     if (dd < r->threshold) /* too little to go by: no verdict either way */
         return;
     if (dn * 100u < (uint64_t)r->percent * dd) {

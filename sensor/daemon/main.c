@@ -67,11 +67,13 @@ static void on_stop(int sig)
 
 static void usage(FILE *fp)
 {
-    fprintf(fp,
-            "usage: mimamori [-c CONFIG] (-r CAPTURE [-r CAPTURE ...] | -i INTERFACE [-i ...])\n"
-            "                [--eve PATH] [--inventory PATH] [--inventory-csv PATH]\n"
-            "                [--connections PATH] [--propose-config PATH] [--test-config] [-v]\n"
-            "       mimamori --version\n");
+    fprintf(
+        fp,
+        "usage: mimamori [-c CONFIG] (-r CAPTURE [-r CAPTURE ...] | -i INTERFACE [-i ...])\n"
+        "                [--eve PATH] [--inventory PATH] [--inventory-csv PATH]\n"
+        "                [--connections PATH] [--connections-csv PATH] [--propose-config PATH]\n"
+        "                [--test-config] [-v]\n"
+        "       mimamori --version\n");
 }
 
 static uint64_t wall_us(void)
@@ -239,7 +241,7 @@ static int become_user(const struct mm_config *cfg, const struct privs_owner *ow
 /* What the command line asked for. */
 struct args {
     const char *config_path, *eve_path, *inventory_path, *inventory_csv, *connections_path;
-    const char *propose_path;
+    const char *connections_csv, *propose_path;
     char *files[MAX_FILES];
     unsigned nfiles;
     const char *ifaces[MM_MAX_IFACES];
@@ -277,6 +279,7 @@ static int parse_args(int argc, char **argv, struct args *a)
         {"inventory", required_argument, NULL, 'I'},
         {"inventory-csv", required_argument, NULL, 'C'},
         {"connections", required_argument, NULL, 'X'},
+        {"connections-csv", required_argument, NULL, 'Y'},
         {"propose-config", required_argument, NULL, 'P'},
         {NULL, 0, NULL, 0},
     };
@@ -312,6 +315,9 @@ static int parse_args(int argc, char **argv, struct args *a)
             break;
         case 'X':
             a->connections_path = optarg;
+            break;
+        case 'Y':
+            a->connections_csv = optarg;
             break;
         case 'P':
             a->propose_path = optarg;
@@ -463,6 +469,7 @@ static int open_outputs(struct sensor *s)
     s->rec.inventory_path = a->inventory_path;
     s->rec.inventory_csv = a->inventory_csv;
     s->rec.connections_path = a->connections_path;
+    s->rec.connections_csv = a->connections_csv;
     s->rec.propose_path = a->propose_path;
     if (records_open(&s->rec, s->cfg, s->eng, s->eve, a->ifaces_given ? s->instance : NULL,
                      s->errbuf, sizeof(s->errbuf)) != 0)

@@ -81,7 +81,7 @@ int records_open(struct records *r, const struct mm_config *cfg, struct engine *
     }
     engine_set_inventory(eng, r->inv);
     load_state(r, cfg, instance);
-    if (r->connections_path != NULL) {
+    if (r->connections_path != NULL || r->connections_csv != NULL) {
         if (connections_create(&r->conns, MM_CONNECTIONS_MAX_PARTIES) != 0) {
             snprintf(err, errlen, "out of memory for the connections list");
             return -1;
@@ -123,11 +123,13 @@ static int write_files(struct records *r, int at_exit)
         log_warnx("baseline: %s", err);
         status = 1;
     }
-    if (r->conns != NULL &&
-        connections_write(r->conns, r->connections_path, err, sizeof(err)) != 0) {
-        log_warnx("connections: %s", err);
-        status = 1;
-    }
+    for (i = 0; r->conns != NULL && i < 2; i++)
+        if ((i ? r->connections_csv : r->connections_path) != NULL &&
+            connections_write(r->conns, i ? r->connections_csv : r->connections_path,
+                              i ? CONNECTIONS_CSV : CONNECTIONS_JSON, err, sizeof(err)) != 0) {
+            log_warnx("connections: %s", err);
+            status = 1;
+        }
     for (i = 0; i < 2; i++) {
         if (path[i] == NULL)
             continue;

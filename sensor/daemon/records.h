@@ -17,7 +17,8 @@ struct records {
     struct connections *conns; /* --connections: the external parties, else NULL */
     struct baseline *base;     /* --propose-config: who talked with whom, else NULL */
     struct oui *oui;           /* the IEEE registry, when a vendor is written */
-    const char *inventory_path, *inventory_csv, *connections_path, *propose_path; /* or NULL */
+    const char *inventory_path, *inventory_csv, *connections_path, *connections_csv; /* or NULL */
+    const char *propose_path;                                                        /* or NULL */
     char state[PATH_MAX];        /* inventory.state, for this instance; "" none */
     char learned[PATH_MAX + 16]; /* the baseline rules' learning beside it (.baseline); "" none */
     uint64_t next_us;            /* live: when the files are written next (0: not yet set) */

@@ -262,7 +262,54 @@ static json_t *party_json(const struct party *p)
     return o;
 }
 
-int connections_write(struct connections *c, const char *path, char *err, size_t errlen)
+/* A party as a CSV row, from its JSON record. */
+static void party_csv(FILE *fp, json_t *o)
+{
+    static const char *const num[][2] = {{"flows", "outbound"},
+                                         {"flows", "inbound"},
+                                         {"bytes", "to_party"},
+                                         {"bytes", "from_party"}};
+    char list[1024], v[32];
+    unsigned i;
+
+    inventory__csv_field(fp, json_string_value(json_object_get(o, "ip")), 0);
+    inventory__csv_join(list, sizeof(list), json_object_get(o, "names"), NULL);
+    inventory__csv_field(fp, list, 0);
+    inventory__csv_join(list, sizeof(list), json_object_get(o, "protocols"), NULL);
+    inventory__csv_field(fp, list, 0);
+    inventory__csv_field(fp, json_string_value(json_object_get(o, "direction")), 0);
+    inventory__csv_field(fp, json_is_true(json_object_get(o, "remote_access")) ? "yes" : "no", 0);
+    inventory__csv_field(fp, json_string_value(json_object_get(o, "first_seen")), 0);
+    inventory__csv_field(fp, json_string_value(json_object_get(o, "last_seen")), 0);
+    for (i = 0; i < sizeof(num) / sizeof(num[0]); i++) {
+        snprintf(v, sizeof(v), "%lld",
+                 (long long)json_integer_value(
+                     json_object_get(json_object_get(o, num[i][0]), num[i][1])));
+        inventory__csv_field(fp, v, 0);
+    }
+    inventory__csv_join(list, sizeof(list), json_object_get(o, "devices"), NULL);
+    inventory__csv_field(fp, list, 0);
+    snprintf(v, sizeof(v), "%lld",
+             (long long)json_integer_value(json_object_get(o, "more_devices")));
+    inventory__csv_field(fp, v, 1);
+}
+
+static const char *const csv_columns[] = {"ip",
+                                          "names",
+                                          "protocols",
+                                          "direction",
+                                          "remote_access",
+                                          "first_seen",
+                                          "last_seen",
+                                          "flows_outbound",
+                                          "flows_inbound",
+                                          "bytes_to_party",
+                                          "bytes_from_party",
+                                          "devices",
+                                          "more_devices"};
+
+int connections_write(struct connections *c, const char *path, enum connections_format format,
+                      char *err, size_t errlen)
 {
     struct party *list;
     char tmp[4096];
@@ -286,12 +333,23 @@ int connections_write(struct connections *c, const char *path, char *err, size_t
         free(list);
         return MM_EIO;
     }
+    if (format == CONNECTIONS_CSV) {
+        fputs("\xef\xbb\xbf", fp); /* the BOM by which Excel knows UTF-8 */
+        for (i = 0; i < sizeof(csv_columns) / sizeof(csv_columns[0]); i++)
+            inventory__csv_field(fp, csv_columns[i],
+                                 i + 1 == sizeof(csv_columns) / sizeof(csv_columns[0]));
+    }
     for (i = 0; i < n && r == 0; i++) {
         json_t *o = party_json(&list[i]);
-        if (json_dumpf(o, fp, JSON_COMPACT | JSON_PRESERVE_ORDER) != 0 || fputc('\n', fp) == EOF)
+        if (format == CONNECTIONS_CSV)
+            party_csv(fp, o);
+        else if (json_dumpf(o, fp, JSON_COMPACT | JSON_PRESERVE_ORDER) != 0 ||
+                 fputc('\n', fp) == EOF)
             r = MM_EIO;
         json_decref(o);
     }
+    if (ferror(fp))
+        r = MM_EIO;
     free(list);
     if (fclose(fp) != 0 || r != 0 || rename(tmp, path) != 0) {
         snprintf(err, errlen, "%s: %s", path, strerror(errno ? errno : EIO));

@@ -6,6 +6,7 @@
 #define MIMAMORI_INVENTORY_INT_H
 
 #include <pthread.h>
+#include <stdio.h>
 #include <stdint.h>
 
 #include "mimamori/dhcp.h"
@@ -111,6 +112,15 @@ struct inventory {
     unsigned nnotes;
     uint64_t notes_lost; /* beyond INVENTORY_MAX_NOTES in one update */
 };
+
+/*
+ * inventory_write.c: one CSV field (quoted as RFC 4180 asks, a formula's first character led by
+ * an apostrophe), then ',' or, last, CRLF; a JSON list as CSV text, joined with "; " (key: a
+ * list of service objects).
+ */
+struct json_t;
+void inventory__csv_field(FILE *fp, const char *s, int last);
+void inventory__csv_join(char *out, size_t size, struct json_t *v, const char *key);
 
 /* inventory_write.c: a MAC as the inventory writes it, "00:0b:82:01:fc:42"; returns out. */
 #define INVENTORY_MAC_STR 18

@@ -191,7 +191,7 @@ json_t *inventory__snapshot_json(const void *snapshot)
  * one that starts like a formula (= + - @, tab, CR) led by an apostrophe, so a host name a
  * device chose cannot run in the spreadsheet that opens the file.
  */
-static void csv_field(FILE *fp, const char *s, int last)
+void inventory__csv_field(FILE *fp, const char *s, int last)
 {
     const char *p;
     int quote;
@@ -232,7 +232,7 @@ static const char *const csv_columns[] = {"ip",
                                           "bytes_received"};
 
 /* The JSON record's values as the CSV's text: lists joined with "; ". */
-static void csv_join(char *out, size_t size, json_t *v, const char *key)
+void inventory__csv_join(char *out, size_t size, json_t *v, const char *key)
 {
     size_t i, j = 0;
     json_t *e;
@@ -264,8 +264,8 @@ static void device_csv(FILE *fp, json_t *o)
     const char *k;
     size_t j = 0;
 
-    csv_join(names, sizeof(names), json_object_get(o, "names"), NULL);
-    csv_join(svcs, sizeof(svcs), json_object_get(o, "services"), "service");
+    inventory__csv_join(names, sizeof(names), json_object_get(o, "names"), NULL);
+    inventory__csv_join(svcs, sizeof(svcs), json_object_get(o, "services"), "service");
     json_object_foreach(sw, k, v)
     {
         int w = snprintf(soft + j, sizeof(soft) - j, "%s%s: %s", j ? "; " : "", k,
@@ -289,23 +289,23 @@ static void device_csv(FILE *fp, json_t *o)
              json_integer_value(json_object_get(v, "sent")));
     snprintf(num[1], sizeof(num[1]), "%" JSON_INTEGER_FORMAT,
              json_integer_value(json_object_get(v, "received")));
-    csv_field(fp, json_string_value(json_object_get(o, "ip")), 0);
-    csv_field(fp, json_string_value(json_object_get(o, "mac")), 0);
-    csv_field(fp, json_string_value(json_array_get(json_object_get(o, "names"), 0)), 0);
-    csv_field(fp, json_string_value(json_object_get(o, "zone")), 0);
-    csv_field(fp, "", 0); /* owner: the ledger's to fill */
-    csv_field(fp, json_string_value(json_object_get(o, "vendor")), 0);
-    csv_field(fp, names, 0);
-    csv_field(fp, svcs, 0);
-    csv_field(fp, soft, 0);
-    csv_field(fp, eos_s, 0);
-    csv_field(fp, json_string_value(json_object_get(dicom, "ae_title")), 0);
-    csv_field(fp, impl, 0);
-    csv_field(fp, json_string_value(json_object_get(hl7, "sending_application")), 0);
-    csv_field(fp, json_string_value(json_object_get(o, "first_seen")), 0);
-    csv_field(fp, json_string_value(json_object_get(o, "last_seen")), 0);
-    csv_field(fp, num[0], 0);
-    csv_field(fp, num[1], 1);
+    inventory__csv_field(fp, json_string_value(json_object_get(o, "ip")), 0);
+    inventory__csv_field(fp, json_string_value(json_object_get(o, "mac")), 0);
+    inventory__csv_field(fp, json_string_value(json_array_get(json_object_get(o, "names"), 0)), 0);
+    inventory__csv_field(fp, json_string_value(json_object_get(o, "zone")), 0);
+    inventory__csv_field(fp, "", 0); /* owner: the ledger's to fill */
+    inventory__csv_field(fp, json_string_value(json_object_get(o, "vendor")), 0);
+    inventory__csv_field(fp, names, 0);
+    inventory__csv_field(fp, svcs, 0);
+    inventory__csv_field(fp, soft, 0);
+    inventory__csv_field(fp, eos_s, 0);
+    inventory__csv_field(fp, json_string_value(json_object_get(dicom, "ae_title")), 0);
+    inventory__csv_field(fp, impl, 0);
+    inventory__csv_field(fp, json_string_value(json_object_get(hl7, "sending_application")), 0);
+    inventory__csv_field(fp, json_string_value(json_object_get(o, "first_seen")), 0);
+    inventory__csv_field(fp, json_string_value(json_object_get(o, "last_seen")), 0);
+    inventory__csv_field(fp, num[0], 0);
+    inventory__csv_field(fp, num[1], 1);
 }
 
 /* --- both ------------------------------------------------------------------------------------ */
@@ -355,7 +355,8 @@ int inventory_write(struct inventory *inv, const struct oui *oui, const char *pa
     if (format == INVENTORY_CSV) {
         fputs("\xef\xbb\xbf", fp); /* the BOM by which Excel knows UTF-8 */
         for (i = 0; i < sizeof(csv_columns) / sizeof(csv_columns[0]); i++)
-            csv_field(fp, csv_columns[i], i + 1 == sizeof(csv_columns) / sizeof(csv_columns[0]));
+            inventory__csv_field(fp, csv_columns[i],
+                                 i + 1 == sizeof(csv_columns) / sizeof(csv_columns[0]));
     }
     for (i = 0; i < n && r == 0; i++) {
         json_t *o = device_json(&list[i], names[list[i].zone],

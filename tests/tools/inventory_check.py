@@ -17,7 +17,7 @@ the captures together must give devices with MACs, names and software, so that t
 checks. The inventory events of the EVE file must match the file: one new_device event per
 device, new_service events only for services it lists, the last MAC change to its MAC. The
 CSV export (--inventory-csv) must read back, with Python's csv module in Excel's dialect, as
-the same devices.
+the same devices, and the connections' CSV (--connections-csv) as the same parties.
 
 Medical identities, on the HL7 case (tests/cases/hl7_mllp) and the DICOM scenarios made by
 SCENARIO_GENERATOR: a device's DICOM AE title must be one tshark read as the calling AE of an
@@ -160,6 +160,22 @@ def check_csv(name, inv):
     want = [(d["ip"], d["mac"] or "", "; ".join(d["names"]), d["zone"]) for d in devices]
     if got != want or not raw.startswith(b"\xef\xbb\xbf") or raw.count(b"\r\n") != len(rows) + 1:
         print(f"{name}: the CSV's rows {got} differ from the inventory's {want}")
+        return 1
+    return 0
+
+
+def check_connections_csv(name, conn):
+    """The connections' CSV, read as Excel's dialect with a BOM, holds the JSON lines' parties."""
+    import csv
+    with open(conn + ".csv", newline="", encoding="utf-8-sig") as f:
+        rows = list(csv.DictReader(f, dialect="excel"))
+    parties = [json.loads(line) for line in open(conn)]
+    got = [(r["ip"], r["names"], r["direction"], r["devices"], int(r["flows_outbound"]),
+            int(r["bytes_to_party"])) for r in rows]
+    want = [(p["ip"], "; ".join(p["names"]), p["direction"], "; ".join(p["devices"]),
+             p["flows"]["outbound"], p["bytes"]["to_party"]) for p in parties]
+    if got != want:
+        print(f"{name}: the connections CSV's rows differ from the JSON lines'")
         return 1
     return 0
 
@@ -337,11 +353,12 @@ def main():
             os.unlink(eve)
         subprocess.run([mimamori, "-r", pcap, "--eve", eve,
                         "--inventory", inv, "--inventory-csv", inv + ".csv",
-                        "--connections", inv + ".conn"],
+                        "--connections", inv + ".conn", "--connections-csv", inv + ".conn.csv"],
                        check=True, capture_output=True)
         b, n = check_connections(name, pcap, inv + ".conn")
         bad, total_parties = bad + b, total_parties + n
         bad += check_csv(name, inv)
+        bad += check_connections_csv(name, inv + ".conn")
         bad += check_events(name, eve, inv)
         macs, names, served = facts(pcap)
         named = name_facts(pcap)

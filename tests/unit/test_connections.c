@@ -55,7 +55,7 @@ static void test_connections(void **state)
     struct mm_config *cfg;
     struct connections *c;
     struct connections_stats st;
-    char path[] = "/tmp/test_conn_XXXXXX", err[256], ip[32];
+    char path[] = "/tmp/test_conn_XXXXXX", err[256], ip[32], buf[1024];
     int tls = classify_lookup_protocol("TLS"), rdp = classify_lookup_protocol("RDP");
     int remote = classify_lookup_category("RemoteAccess");
     json_t *o;
@@ -76,7 +76,7 @@ static void test_connections(void **state)
     connections_get_stats(c, &st);
     assert_int_equal(st.parties, 2);
     assert_int_equal(mkstemp(path) >= 0, 1);
-    assert_int_equal(connections_write(c, path, err, sizeof(err)), 0);
+    assert_int_equal(connections_write(c, path, CONNECTIONS_JSON, err, sizeof(err)), 0);
     fp = fopen(path, "r");
     o = line(fp); /* the party seen last first: the remote desktop from outside */
     assert_string_equal(json_string_value(json_object_get(o, "ip")), "198.51.100.7");
@@ -97,6 +97,22 @@ static void test_connections(void **state)
     assert_string_equal(json_string_value(json_array_get(json_object_get(o, "protocols"), 0)),
                         "TLS");
     json_decref(o);
+    fclose(fp);
+    /* As CSV: a byte order mark, the header, one CRLF row per party, lists joined. */
+    assert_int_equal(connections_write(c, path, CONNECTIONS_CSV, err, sizeof(err)), 0);
+    fp = fopen(path, "r");
+    assert_non_null(fgets(buf, sizeof(buf), fp));
+    assert_memory_equal(buf, "\xef\xbb\xbfip,names,protocols,direction,remote_access,",
+                        sizeof("\xef\xbb\xbfip,names,protocols,direction,remote_access,") - 1);
+    assert_non_null(strstr(buf, ",more_devices\r\n"));
+    assert_non_null(fgets(buf, sizeof(buf), fp));
+    assert_memory_equal(buf, "198.51.100.7,,RDP,inbound,yes,",
+                        sizeof("198.51.100.7,,RDP,inbound,yes,") - 1);
+    assert_non_null(strstr(buf, ",10.0.0.20,0\r\n"));
+    assert_non_null(fgets(buf, sizeof(buf), fp));
+    assert_non_null(strstr(buf, ",10.0.0.10; 10.0.0.11; 10.0.0.12; 10.0.0.13; 10.0.0.14; "
+                                "10.0.0.15; 10.0.0.16; 10.0.0.17,2\r\n"));
+    assert_null(fgets(buf, sizeof(buf), fp));
     fclose(fp);
     /* A full table (16): the two silent longest go to make room. */
     for (i = 0; i < 15; i++) {
