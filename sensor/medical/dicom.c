@@ -127,12 +127,7 @@ static const struct uid_name uids[] = {
 
 const char *dicom_uid_name(const char *uid)
 {
-    size_t i;
-
-    for (i = 0; i < sizeof(uids) / sizeof(uids[0]); i++)
-        if (strcmp(uids[i].uid, uid) == 0)
-            return uids[i].name;
-    return NULL;
+    return dicom_uid_at(dicom_uid_index(uid));
 }
 
 _Static_assert(sizeof(uids) / sizeof(uids[0]) <= 64, "an inventory keeps the classes in 64 bits");
