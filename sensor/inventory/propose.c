@@ -1,27 +1,22 @@
 /*
- * The site config proposed from the baseline (--propose-config). Each internal device gets a
- * role from what it was seen doing: the services it answered (DNS, DHCP, NTP, Kerberos or LDAP:
- * infrastructure; DICOM associations accepted: a PACS; HL7 received: the EMR's interface),
- * what it opened (DICOM associations: a modality; HL7 sent: a departmental system), the
- * internet it browsed (office), the clinical servers it used without the internet (clinical),
- * and connections it answered from the internet (DMZ). A /24 (IPv6: /64) takes the zone most
- * of its endpoints' roles point to, else its servers'; a server whose role says otherwise is
- * listed alone. Devices the running config already zones keep their zones. Then, with those
- * zones, every edge the ruleset would report is covered: toward the internet by the closed
- * zone's allowlist (the name the flow gave, else the address), inside by a suppression of the
- * segmentation rule for those hosts and that port, and the servers seen answering DNS, DHCP,
- * NTP and Kerberos are the approved ones. Every line says what it rests on.
+ * The site config proposed from the baseline (--propose-config): roles and zones. Each internal
+ * device gets the first role it shows (propose_int.h lists them in order): what it answered
+ * (Kerberos or LDAP, DNS, DHCP, NTP: infrastructure; TCP from the internet: dmz), what it did
+ * in DICOM (archived or answered queries: a PACS; stored images: a modality; only queried: a
+ * viewer) and HL7 (sent admissions or orders: the EMR or HIS; results: a departmental
+ * system), the web sites it used (three or more: office), and the EMR or departmental servers
+ * it used without the internet (clinical). A /24 (IPv6: /64) takes the zone most of its
+ * endpoints' roles point to, else that of its servers when they are most of it; a device whose
+ * role says otherwise is listed alone. Devices the running config already zones keep their
+ * zones. What the zones then need to stay quiet is propose_needs.c's, the file
+ * propose_write.c's.
  */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "mimamori/baseline.h"
 #include "mimamori/classify.h"
-#include "mimamori/eve.h"
-#include "mimamori/rules.h"
 #include "mimamori/zone.h"
 
 #include "baseline_int.h"

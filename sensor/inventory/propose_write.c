@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "mimamori/classify.h"
@@ -67,6 +68,19 @@ static const char *safe(const char *s, char *buf, size_t len)
     }
     buf[i] = '\0';
     return buf;
+}
+
+/* A YAML single-quoted scalar (a quote doubled), then after. */
+static void quoted(FILE *fp, const char *s, const char *after)
+{
+    fputc('\'', fp);
+    for (; *s != '\0'; s++) {
+        if (*s == '\'')
+            fputc('\'', fp);
+        fputc(*s, fp);
+    }
+    fputc('\'', fp);
+    fputs(after, fp);
 }
 
 static const char *when(uint64_t us, char buf[40])
@@ -284,12 +298,15 @@ static void header(struct out *o)
             p->stats.first_us ? when(p->stats.first_us, t1) : "-",
             p->stats.last_us ? when(p->stats.last_us, t2) : "-", p->ndev, p->nedge,
             p->stats.dropped ? "; the table was full, some were not kept" : "");
-    fprintf(o->fp, "sensor:\n  name: '%s'\n", p->cfg->sensor_name);
+    fputs("sensor:\n  name: ", o->fp);
+    quoted(o->fp, p->cfg->sensor_name, "\n");
     fputs("home_networks: ", o->fp);
     write_hosts(o, p->cfg->home, -1, 0);
     fputs("\n", o->fp);
-    for (i = 0; i < p->cfg->nlocal_domains; i++)
-        fprintf(o->fp, "%s'%s'", i ? ", " : "local_domains: [", p->cfg->local_domains[i]);
+    for (i = 0; i < p->cfg->nlocal_domains; i++) {
+        fputs(i ? ", " : "local_domains: [", o->fp);
+        quoted(o->fp, p->cfg->local_domains[i], "");
+    }
     fputs(p->cfg->nlocal_domains ? "]\n" : "", o->fp);
 }
 
@@ -548,8 +565,10 @@ int propose__write(struct proposal *p, const char *path, char *err, size_t errle
     suppressions(&o);
     if (p->cfg->nrules > 0 &&
         !(p->cfg->nrules == 1 && strcmp(p->cfg->rules[0], MM_RULES_GLOB) == 0))
-        for (i = 0; i < p->cfg->nrules; i++)
-            fprintf(o.fp, "%s  - '%s'\n", i ? "" : "rules:\n", p->cfg->rules[i]);
+        for (i = 0; i < p->cfg->nrules; i++) {
+            fputs(i ? "  - " : "rules:\n  - ", o.fp);
+            quoted(o.fp, p->cfg->rules[i], "\n");
+        }
     if (ferror(o.fp) | (fclose(o.fp) != 0) || rename(tmp, path) != 0) {
         snprintf(err, errlen, "%s: %s", path, strerror(errno));
         unlink(tmp);

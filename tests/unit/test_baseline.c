@@ -177,14 +177,17 @@ static void test_propose(void **state)
         fail_msg("no evidence for the resolver:\n%s", text);
     config_free(c);
 
-    /* A site with zones: they stay, the rest is proposed around them. */
-    c = propose("home_networks: [10.0.0.0/8]\n"
+    /* A site with zones: they stay, the rest is proposed around them; its name and local
+     * domains carry over. */
+    c = propose("sensor: {name: \"it's core-1\"}\n"
+                "home_networks: [10.0.0.0/8]\n"
                 "local_domains: [hospital.local]\n"
                 "zones:\n  emr: {networks: [10.10.1.0/24]}\n",
                 small_site, text, sizeof(text));
     assert_string_equal(zone_of(c, "10.10.1.99"), "emr");
     assert_string_equal(zone_of(c, "10.20.1.11"), "office");
     assert_int_equal(c->nlocal_domains, 1);
+    assert_string_equal(c->sensor_name, "it's core-1"); /* quoted as YAML wants */
     config_free(c);
 }
 
