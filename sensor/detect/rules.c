@@ -17,60 +17,12 @@
 #include "config/config_int.h"
 #include "rules_int.h"
 
-static const char *const type_names[RULE__COUNT] = {
-#define X(id, name) name,
-    RULES_X(X)
-#undef X
-};
-
-static const char *const category_names[CAT__COUNT] = {
-#define X(id, name) name,
-    CATEGORIES_X(X)
-#undef X
-};
-
-const char *rules_type_name(enum rule_type t)
-{
-    return (unsigned)t < RULE__COUNT ? type_names[t] : "unknown";
-}
-
-const char *rules_category_name(enum alert_category c)
-{
-    return (unsigned)c < CAT__COUNT ? category_names[c] : "unknown";
-}
-
-static const char *const health_check_names[HEALTH__COUNT] = {
-#define X(id, name) name,
-    HEALTH_CHECKS_X(X)
-#undef X
-};
-
-const char *rules_health_check_name(enum health_check c)
-{
-    return (unsigned)c < HEALTH__COUNT ? health_check_names[c] : "unknown";
-}
-
-static const char *const ledger_check_names[LEDGER__COUNT] = {
-#define X(id, name) name,
-    LEDGER_CHECKS_X(X)
-#undef X
-};
-
-const char *rules_ledger_check_name(enum ledger_check c)
-{
-    return (unsigned)c < LEDGER__COUNT ? ledger_check_names[c] : "unknown";
-}
-
-static const char *const baseline_check_names[BASELINE__COUNT] = {
-#define X(id, name) name,
-    BASELINE_CHECKS_X(X)
-#undef X
-};
-
-const char *rules_baseline_check_name(enum baseline_check c)
-{
-    return (unsigned)c < BASELINE__COUNT ? baseline_check_names[c] : "unknown";
-}
+RULES_NAMES(rules_type_name, enum rule_type, RULE__COUNT, RULES_X, "unknown")
+RULES_NAMES(rules_category_name, enum alert_category, CAT__COUNT, CATEGORIES_X, "unknown")
+RULES_NAMES(rules_health_check_name, enum health_check, HEALTH__COUNT, HEALTH_CHECKS_X, "unknown")
+RULES_NAMES(rules_ledger_check_name, enum ledger_check, LEDGER__COUNT, LEDGER_CHECKS_X, "unknown")
+RULES_NAMES(rules_baseline_check_name, enum baseline_check, BASELINE__COUNT, BASELINE_CHECKS_X,
+            "unknown")
 
 unsigned rules_tls_version_bit(const char *name)
 {

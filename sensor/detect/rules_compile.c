@@ -577,23 +577,17 @@ static void rule_words(struct compiler *C, struct rule *r, int t, const struct y
     if (at[K_CHECK] == NULL)
         return;
     if (t == RULE_HEALTH) {
-        const char *checks[HEALTH__COUNT];
-        for (k = 0; k < HEALTH__COUNT; k++)
-            checks[k] = rules_health_check_name((enum health_check)k);
+        static const char *const checks[] = {HEALTH_CHECKS_X(RULES_NAME_OF)};
         k = rule_word(C, at[K_CHECK], "check", checks, HEALTH__COUNT,
-                      "silence, one_way, upstream_loss, drops or clock");
+                      "silence, one_way, upstream_loss, drops, clock or output");
         r->health_check = (uint8_t)(k < 0 ? HEALTH__COUNT : k);
     } else if (t == RULE_LEDGER) {
-        const char *checks[LEDGER__COUNT];
-        for (k = 0; k < LEDGER__COUNT; k++)
-            checks[k] = rules_ledger_check_name((enum ledger_check)k);
+        static const char *const checks[] = {LEDGER_CHECKS_X(RULES_NAME_OF)};
         k = rule_word(C, at[K_CHECK], "check", checks, LEDGER__COUNT,
                       "unknown_device, zone_mismatch, mac_mismatch or firmware_change");
         r->ledger_check = (uint8_t)(k < 0 ? LEDGER__COUNT : k);
     } else if (t == RULE_BASELINE) {
-        const char *checks[BASELINE__COUNT];
-        for (k = 0; k < BASELINE__COUNT; k++)
-            checks[k] = rules_baseline_check_name((enum baseline_check)k);
+        static const char *const checks[] = {BASELINE_CHECKS_X(RULES_NAME_OF)};
         k = rule_word(C, at[K_CHECK], "check", checks, BASELINE__COUNT,
                       "new_peer, new_service or new_destination");
         r->baseline_check = (uint8_t)(k < 0 ? BASELINE__COUNT : k);

@@ -15,16 +15,7 @@
 
 #include "rules_int.h"
 
-static const char *const hint_names[EOS_HINT__COUNT] = {
-#define X(id, name) name,
-    EOS_HINTS_X(X)
-#undef X
-};
-
-const char *rules_eos_hint_name(enum eos_hint h)
-{
-    return (unsigned)h < EOS_HINT__COUNT ? hint_names[h] : "?";
-}
+RULES_NAMES(rules_eos_hint_name, enum eos_hint, EOS_HINT__COUNT, EOS_HINTS_X, "?")
 
 /* "YYYY-MM-DD" to the first microsecond of the next day (UTC); 0 when it is no such date. */
 static uint64_t day_after_us(const char *s)
@@ -76,7 +67,8 @@ static void compile_entry(struct compiler *C, const struct ynode *n, struct eos_
         const struct ynode *v = YDOC_VAL(n, i);
         if (k == NULL)
             continue;
-        for (h = 0; h < EOS_HINT__COUNT && strcmp(k, hint_names[h]) != 0; h++)
+        for (h = 0; h < EOS_HINT__COUNT && strcmp(k, rules_eos_hint_name((enum eos_hint)h)) != 0;
+             h++)
             ;
         if (h < EOS_HINT__COUNT) {
             struct adding a = {e, h};

@@ -65,6 +65,18 @@ enum rule_key {
     K__COUNT
 };
 
+/*
+ * The name lookup of an X-macro list of (id, name) entries: fn(v) is the name of value v, or
+ * unknown when v is out of range. One table per list, made where the function is defined.
+ */
+#define RULES_NAME_OF(id, name) name,
+#define RULES_NAMES(fn, type, count, list, unknown)                                                \
+    const char *fn(type v)                                                                         \
+    {                                                                                              \
+        static const char *const names[count] = {list(RULES_NAME_OF)};                             \
+        return (unsigned)v < (count) ? names[v] : (unknown);                                       \
+    }
+
 /* Compiles the rule mapping n into r (zeroed); problems go to C's diagnostics. */
 void rules__compile_rule(struct compiler *C, const struct ynode *n, struct rule *r);
 /* Reports what r, of its type, lacks (at[k]: the value node of key k, or NULL). */

@@ -216,6 +216,12 @@ static void test_errors(void **state)
              "r.yaml:11:12: check must be new_peer, new_service or new_destination, not "
              "'new_friend'");
     load_bad(HEAD("baseline") "    to: [emr]\n", "r.yaml:2:5: baseline rule 't.rule' needs check");
+    load_bad(HEAD("health") "    check: mood\n",
+             "r.yaml:11:12: check must be silence, one_way, upstream_loss, drops, clock or "
+             "output, not 'mood'");
+    load_bad(HEAD("ledger") "    check: vibes\n",
+             "r.yaml:11:12: check must be unknown_device, zone_mismatch, mac_mismatch or "
+             "firmware_change, not 'vibes'");
     load_bad(HEAD("medical_zone") "    protocols: [HL7, SMBv1]\n",
              "r.yaml:11:16: medical_zone rule 't.rule': protocols are HL7, DICOM");
     load_bad(HEAD("dicom_ae") "    from: [internal]\n",
