@@ -6,12 +6,9 @@
  * the summaries' markers are written as the IPv6 addresses they are). Saved to a temporary
  * file, flushed and renamed; a line that does not parse is skipped.
  */
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <jansson.h>
 
@@ -19,9 +16,11 @@
 #include "mimamori/zone.h"
 
 #include "baseline_int.h"
+#include "inventory_int.h"
 
 #define STATE_FORMAT  "mimamori-baseline-state"
 #define STATE_VERSION 1
+#define STATE_WHAT    "Mimamori baseline state"
 
 static int write_all(FILE *fp, const struct edge *e, uint32_t n, uint64_t from_us)
 {
@@ -48,9 +47,9 @@ int baseline_save(struct baseline *b, const char *path, char *err, size_t errlen
     uint32_t n;
     uint64_t from_us;
     struct edge *e = baseline__copy(b, &n);
-    char tmp[4096];
-    FILE *fp = NULL;
-    int r, fd;
+    char tmp[INVENTORY_TMP_LEN];
+    FILE *fp;
+    int r;
 
     if (e == NULL) {
         snprintf(err, errlen, "out of memory");
@@ -59,29 +58,13 @@ int baseline_save(struct baseline *b, const char *path, char *err, size_t errlen
     pthread_mutex_lock(&b->mu);
     from_us = b->learn_from_us;
     pthread_mutex_unlock(&b->mu);
-    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-    if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640)) < 0 ||
-        (fp = fdopen(fd, "w")) == NULL) {
-        snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
-        if (fd >= 0)
-            close(fd);
+    if ((fp = inventory__save_open(path, tmp, err, errlen)) == NULL) {
         free(e);
         return MM_EIO;
     }
     r = write_all(fp, e, n, from_us);
     free(e);
-    if (r != 0 || fflush(fp) != 0 || fsync(fileno(fp)) != 0) {
-        snprintf(err, errlen, "%s: %s", tmp, strerror(errno ? errno : EIO));
-        fclose(fp);
-        unlink(tmp);
-        return MM_EIO;
-    }
-    if (fclose(fp) != 0 || rename(tmp, path) != 0) {
-        snprintf(err, errlen, "%s: %s", path, strerror(errno));
-        unlink(tmp);
-        return MM_EIO;
-    }
-    return 0;
+    return inventory__save_close(fp, r, tmp, path, err, errlen);
 }
 
 /* One edge line into the table (under the lock); 0, or -1 when it does not parse or fit. */
@@ -101,54 +84,41 @@ static int edge_from(struct baseline *b, json_t *o)
         return -1;
     k.l4 = (uint8_t)l4;
     k.port = (uint16_t)port;
-    if ((e = baseline__get(b, &k, (uint64_t)json_integer_value(json_array_get(o, 5)), 1, &made)) ==
-            NULL ||
-        !made)
+    e = baseline__get(b, &k, (uint64_t)json_integer_value(json_array_get(o, 5)), 1, &made);
+    if (e == NULL || !made)
         return -1;
     e->flows = (uint32_t)json_integer_value(json_array_get(o, 4));
     e->last_us = (uint64_t)json_integer_value(json_array_get(o, 6));
     return 0;
 }
 
+struct loading {
+    struct baseline *b;
+    unsigned *loaded, *skipped;
+};
+
+static void load_line(void *ud, json_t *o, int header)
+{
+    struct loading *l = ud;
+
+    if (header)
+        l->b->learn_from_us = (uint64_t)json_integer_value(json_object_get(o, "learn_from_us"));
+    else if (edge_from(l->b, o) == 0)
+        ++*l->loaded;
+    else
+        ++*l->skipped;
+}
+
 int baseline_load(struct baseline *b, const char *path, unsigned *loaded, unsigned *skipped,
                   char *err, size_t errlen)
 {
-    char *line = NULL;
-    size_t cap = 0;
-    ssize_t len;
-    FILE *fp;
-    int first = 1, rc = 0;
+    struct loading l = {b, loaded, skipped};
+    int rc;
 
     *loaded = *skipped = 0;
-    if ((fp = fopen(path, "r")) == NULL) {
-        if (errno == ENOENT)
-            return 0;
-        snprintf(err, errlen, "%s: %s", path, strerror(errno));
-        return MM_EIO;
-    }
     pthread_mutex_lock(&b->mu);
-    while (rc == 0 && (len = getline(&line, &cap, fp)) > 0) {
-        json_t *o = json_loadb(line, (size_t)len, 0, NULL);
-        if (first) {
-            first = 0;
-            if (strcmp(json_string_value(json_object_get(o, "format")) ?: "", STATE_FORMAT) != 0 ||
-                json_integer_value(json_object_get(o, "version")) != STATE_VERSION) {
-                snprintf(err, errlen, "%s: not a Mimamori baseline state (version %d)", path,
-                         STATE_VERSION);
-                rc = MM_EIO;
-            } else {
-                b->learn_from_us =
-                    (uint64_t)json_integer_value(json_object_get(o, "learn_from_us"));
-            }
-        } else if (edge_from(b, o) == 0) {
-            ++*loaded;
-        } else {
-            ++*skipped;
-        }
-        json_decref(o);
-    }
+    rc = inventory__load_lines(path, STATE_FORMAT, STATE_VERSION, STATE_WHAT, load_line, &l, err,
+                               errlen);
     pthread_mutex_unlock(&b->mu);
-    free(line);
-    fclose(fp);
     return rc;
 }

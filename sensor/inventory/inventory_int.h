@@ -114,11 +114,26 @@ struct inventory {
 };
 
 /*
+ * inventory_state.c: state files. A save goes to PATH.tmp (mode 0640; NULL with err when it
+ * cannot be made), then is flushed to disk and renamed over PATH (failed: the writer's own
+ * error; MM_EIO with err). A load reads JSON lines whose first is a header naming format and
+ * version (what names it in the error): fn gets the header (header 1), then each line (o NULL when
+ * it does not parse); a missing file is a first start (0), another format MM_EIO with err.
+ */
+#define INVENTORY_TMP_LEN 4096
+struct json_t;
+FILE *inventory__save_open(const char *path, char tmp[INVENTORY_TMP_LEN], char *err, size_t errlen);
+int inventory__save_close(FILE *fp, int failed, const char *tmp, const char *path, char *err,
+                          size_t errlen);
+typedef void (*inventory__line_fn)(void *ud, struct json_t *o, int header);
+int inventory__load_lines(const char *path, const char *format, int version, const char *what,
+                          inventory__line_fn fn, void *ud, char *err, size_t errlen);
+
+/*
  * inventory_write.c: one CSV field (quoted as RFC 4180 asks, a formula's first character led by
  * an apostrophe), then ',' or, last, CRLF; a JSON list as CSV text, joined with "; " (key: a
  * list of service objects).
  */
-struct json_t;
 void inventory__csv_field(FILE *fp, const char *s, int last);
 void inventory__csv_join(char *out, size_t size, struct json_t *v, const char *key);
 

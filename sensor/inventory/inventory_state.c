@@ -23,6 +23,7 @@
 
 #define STATE_FORMAT  "mimamori-inventory-state"
 #define STATE_VERSION 1
+#define STATE_WHAT    "Mimamori inventory state"
 
 static json_t *state_of(const struct device *d)
 {
@@ -151,24 +152,84 @@ static int device_from(json_t *o, struct device *d)
     return d->first_us <= d->last_us ? 0 : -1;
 }
 
-int inventory_save(struct inventory *inv, const char *path, char *err, size_t errlen)
+FILE *inventory__save_open(const char *path, char tmp[INVENTORY_TMP_LEN], char *err, size_t errlen)
 {
-    uint32_t n, i;
-    struct device *list = inventory__snapshot(inv, &n, NULL);
-    char tmp[4096];
     FILE *fp = NULL;
-    int r = 0, fd;
+    int fd;
 
-    if (list == NULL) {
-        snprintf(err, errlen, "out of memory");
-        return MM_ENOMEM;
-    }
-    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+    snprintf(tmp, INVENTORY_TMP_LEN, "%s.tmp", path);
     if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640)) < 0 ||
         (fp = fdopen(fd, "w")) == NULL) {
         snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
         if (fd >= 0)
             close(fd);
+        return NULL;
+    }
+    return fp;
+}
+
+int inventory__save_close(FILE *fp, int failed, const char *tmp, const char *path, char *err,
+                          size_t errlen)
+{
+    if (failed || ferror(fp) || fflush(fp) != 0 || fsync(fileno(fp)) != 0) {
+        snprintf(err, errlen, "%s: %s", tmp, strerror(errno ? errno : EIO));
+        fclose(fp);
+        unlink(tmp);
+        return MM_EIO;
+    }
+    if (fclose(fp) != 0 || rename(tmp, path) != 0) {
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        unlink(tmp);
+        return MM_EIO;
+    }
+    return 0;
+}
+
+int inventory__load_lines(const char *path, const char *format, int version, const char *what,
+                          inventory__line_fn fn, void *ud, char *err, size_t errlen)
+{
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t len;
+    FILE *fp;
+    int first = 1, rc = 0;
+
+    if ((fp = fopen(path, "r")) == NULL) {
+        if (errno == ENOENT)
+            return 0;
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        return MM_EIO;
+    }
+    while (rc == 0 && (len = getline(&line, &cap, fp)) > 0) {
+        json_t *o = json_loadb(line, (size_t)len, 0, NULL);
+        if (first && (strcmp(json_string_value(json_object_get(o, "format")) ?: "", format) != 0 ||
+                      json_integer_value(json_object_get(o, "version")) != version)) {
+            snprintf(err, errlen, "%s: not a %s (version %d)", path, what, version);
+            rc = MM_EIO;
+        } else {
+            fn(ud, o, first);
+        }
+        first = 0;
+        json_decref(o);
+    }
+    free(line);
+    fclose(fp);
+    return rc;
+}
+
+int inventory_save(struct inventory *inv, const char *path, char *err, size_t errlen)
+{
+    uint32_t n, i;
+    struct device *list = inventory__snapshot(inv, &n, NULL);
+    char tmp[INVENTORY_TMP_LEN];
+    FILE *fp;
+    int r = 0;
+
+    if (list == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return MM_ENOMEM;
+    }
+    if ((fp = inventory__save_open(path, tmp, err, errlen)) == NULL) {
         free(list);
         return MM_EIO;
     }
@@ -181,18 +242,7 @@ int inventory_save(struct inventory *inv, const char *path, char *err, size_t er
         json_decref(o);
     }
     free(list);
-    if (r != 0 || fflush(fp) != 0 || fsync(fileno(fp)) != 0) {
-        snprintf(err, errlen, "%s: %s", tmp, strerror(errno ? errno : EIO));
-        fclose(fp);
-        unlink(tmp);
-        return MM_EIO;
-    }
-    if (fclose(fp) != 0 || rename(tmp, path) != 0) {
-        snprintf(err, errlen, "%s: %s", path, strerror(errno));
-        unlink(tmp);
-        return MM_EIO;
-    }
-    return 0;
+    return inventory__save_close(fp, r, tmp, path, err, errlen);
 }
 
 /* Add a loaded device to the table (under the lock): internal, new, and with room. */
@@ -208,50 +258,35 @@ static int device_add(struct inventory *inv, const struct device *d)
     return 0;
 }
 
+struct loading {
+    struct inventory *inv;
+    unsigned *loaded, *skipped;
+};
+
+static void load_line(void *ud, json_t *o, int header)
+{
+    struct loading *l = ud;
+    struct device d;
+
+    if (header)
+        return;
+    memset(&d, 0, sizeof(d));
+    if (device_from(o, &d) == 0 && device_add(l->inv, &d) == 0)
+        ++*l->loaded;
+    else
+        ++*l->skipped;
+}
+
 int inventory_load(struct inventory *inv, const char *path, unsigned *loaded, unsigned *skipped,
                    char *err, size_t errlen)
 {
-    char *line = NULL;
-    size_t cap = 0;
-    ssize_t len;
-    FILE *fp;
-    int first = 1;
+    struct loading l = {inv, loaded, skipped};
+    int rc;
 
     *loaded = *skipped = 0;
-    if ((fp = fopen(path, "r")) == NULL) {
-        if (errno == ENOENT)
-            return 0;
-        snprintf(err, errlen, "%s: %s", path, strerror(errno));
-        return MM_EIO;
-    }
     pthread_mutex_lock(&inv->mu);
-    while ((len = getline(&line, &cap, fp)) > 0) {
-        json_t *o = json_loadb(line, (size_t)len, 0, NULL);
-        struct device d;
-        if (first) {
-            first = 0;
-            if (strcmp(json_string_value(json_object_get(o, "format")) ?: "", STATE_FORMAT) != 0 ||
-                json_integer_value(json_object_get(o, "version")) != STATE_VERSION) {
-                snprintf(err, errlen, "%s: not a Mimamori inventory state (version %d)", path,
-                         STATE_VERSION);
-                json_decref(o);
-                pthread_mutex_unlock(&inv->mu);
-                free(line);
-                fclose(fp);
-                return MM_EIO;
-            }
-            json_decref(o);
-            continue;
-        }
-        memset(&d, 0, sizeof(d));
-        if (device_from(o, &d) == 0 && device_add(inv, &d) == 0)
-            ++*loaded;
-        else
-            ++*skipped;
-        json_decref(o);
-    }
+    rc = inventory__load_lines(path, STATE_FORMAT, STATE_VERSION, STATE_WHAT, load_line, &l, err,
+                               errlen);
     pthread_mutex_unlock(&inv->mu);
-    free(line);
-    fclose(fp);
-    return 0;
+    return rc;
 }
