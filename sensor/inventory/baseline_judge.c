@@ -38,29 +38,30 @@ static struct edge *key(struct edge *k, const uint8_t *cli, const uint8_t *srv, 
     return k;
 }
 
-/* The edge or summary of key k, made when missing; 1 when made now, 0 when there, -1 full. */
-static int learn(struct baseline *b, const struct edge *k, uint64_t t_us)
+/*
+ * The edge or summary of key k, made when missing, seen at t_us, counting one more when count
+ * is set: 1 when made now, 0 when it was there, -1 when the table is full.
+ */
+static int touch(struct baseline *b, const struct edge *k, uint64_t t_us, int count)
 {
     struct edge *e;
     int made;
 
     if ((e = baseline__get(b, k, t_us, 1, &made)) == NULL)
         return -1;
+    e->flows += count != 0;
     e->last_us = t_us;
     return made;
 }
 
-/* A summary counts one more; 1 when it was made now. */
+static int learn(struct baseline *b, const struct edge *k, uint64_t t_us)
+{
+    return touch(b, k, t_us, 0);
+}
+
 static int bump(struct baseline *b, const struct edge *k, uint64_t t_us)
 {
-    struct edge *e;
-    int made;
-
-    if ((e = baseline__get(b, k, t_us, 1, &made)) == NULL)
-        return -1;
-    e->flows++;
-    e->last_us = t_us;
-    return made;
+    return touch(b, k, t_us, 1);
 }
 
 static uint32_t count_of(struct baseline *b, const struct edge *k)

@@ -230,7 +230,8 @@ int propose__needs(struct proposal *p)
         if (rc != 0)
             return rc;
     }
-    qsort_r(p->need, p->nneed, sizeof(p->need[0]), by_need, p);
+    if (p->nneed > 0) /* none: no array to sort (qsort takes no NULL) */
+        qsort_r(p->need, p->nneed, sizeof(p->need[0]), by_need, p);
     return 0;
 }
 

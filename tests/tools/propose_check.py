@@ -38,7 +38,7 @@ def run(mimamori, pcaps, eve, site=None, propose=None):
     cmd += ["--eve", eve] + (["--propose-config", propose] if propose else [])
     r = subprocess.run(cmd, capture_output=True, text=True)
     if r.returncode != 0:
-        return None
+        return r.stderr.strip()[-300:] or "exit %d" % r.returncode
     return [e for e in map(json.loads, open(eve)) if e["event_type"] == "alert"
             and e["alert"]["category"] in LOUD]
 
@@ -53,12 +53,16 @@ def quiet(mimamori, pcaps, work, tag, site=None):
     eve1, eve2 = os.path.join(work, tag + ".1.json"), os.path.join(work, tag + ".2.json")
     prop = os.path.join(work, tag + ".proposed.yaml")
     first = run(mimamori, pcaps, eve1, site, prop)
-    if first is None:
-        return None, None, None  # a capture the sensor cannot read (its own check reports it)
+    if isinstance(first, str) and "is not supported" in first:
+        return None, None, None  # a link type the sensor does not read (its own check says so)
+    if isinstance(first, str):
+        return None, None, "the sensor failed: " + first
     ok, out = test_config(mimamori, prop)
     if not ok:
         return first, None, "--test-config fails:\n" + out
     again = run(mimamori, pcaps, eve2, prop)
+    if isinstance(again, str):
+        return first, None, "the sensor failed on its proposal: " + again
     if again:
         return first, None, "%d alerts on the same traffic: %s" % (
             len(again), sorted({(a["alert"]["metadata"]["rule"][0], a["src_ip"], a["dest_ip"])
