@@ -25,10 +25,10 @@ struct service {
 
 /* The product past end of support a device was flagged with, and the hint that showed it. */
 struct device_eos {
+    uint8_t hint;    /* enum eos_hint */
+    uint8_t pending; /* found outside a flow (DHCP): reported with the device's next flow */
     char product[48], ended[11], source[48];
     char value[INVENTORY_HINT_LEN]; /* the hint as it matched */
-    uint8_t hint;                   /* enum eos_hint */
-    uint8_t pending; /* found outside a flow (DHCP): reported with the device's next flow */
 };
 
 /* What a device did in DICOM: requested storage or queries, was asked for either. */
@@ -44,6 +44,10 @@ struct device {
     uint8_t zone;    /* in a writer's copy only: its zone when the copy was taken */
     uint8_t judged;  /* checked against the ledger (in it or not) */
     uint8_t pending; /* bit per inventory_finding_kind found, to report with the next flow */
+    /* what every flow end touches, next to the address: two cache lines, not four */
+    uint64_t first_us, last_us, sent, received;
+    struct service svc[INVENTORY_MAX_SERVICES];
+    struct device_eos eos; /* product[0] == 0: not flagged; pending read per flow end */
     char
         fw_from[INVENTORY_HINT_LEN]; /* the DICOM implementation version before the latest change */
     uint8_t ua_agree;                /* browser user agents that named ua_nt, saturating */
@@ -61,9 +65,6 @@ struct device {
     uint8_t dicom_did;           /* DEVICE_DICOM_* bits: what it did in DICOM associations */
     uint8_t sop_other;           /* ... with SOP classes dicom.c does not name */
     uint64_t sop_classes;        /* bit per dicom_uid_index(): the SOP classes requested */
-    uint64_t first_us, last_us, sent, received;
-    struct service svc[INVENTORY_MAX_SERVICES];
-    struct device_eos eos; /* product[0] == 0: not flagged */
 };
 
 /*
