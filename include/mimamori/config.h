@@ -157,6 +157,7 @@ struct mm_config {
     unsigned nzones;      /* including the implicit internet and unzoned */
     unsigned nconfigured; /* zones given in the file */
     char zone_names[MM_MAX_ZONES][MM_MAX_ZONE_NAME];
+    char *zone_desc[MM_MAX_ZONES];              /* zones.<zone>.description, or NULL */
     struct zone_map *zones;                     /* configured zones */
     struct zone_map *home;                      /* home_networks */
     struct config_egress *egress[MM_MAX_ZONES]; /* per zone, or NULL */

@@ -309,6 +309,8 @@ void config_free(struct mm_config *c)
     free(c->source);
     for (i = 0; i < c->ninterfaces; i++)
         free(c->interfaces[i]);
+    for (i = 0; i < MM_MAX_ZONES; i++)
+        free(c->zone_desc[i]);
     zone_map_destroy(c->zones);
     zone_map_destroy(c->home);
     for (i = 0; i < MM_MAX_ZONES; i++) {

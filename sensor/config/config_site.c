@@ -318,7 +318,9 @@ void config__parse_zones(struct loader *L, const struct ynode *n)
             if (k == NULL)
                 continue;
             if (strcmp(k, "description") == 0) {
-                ydoc_string(&L->w, qv, "zone description");
+                const char *s = ydoc_string(&L->w, qv, "zone description");
+                free(c->zone_desc[idx]);
+                c->zone_desc[idx] = s != NULL && s[0] != '\0' ? config__dup(L, qv, s) : NULL;
             } else if (strcmp(k, "networks") == 0) {
                 have_networks = 1;
                 config__parse_networks(L, qv, c->zones, idx, what);

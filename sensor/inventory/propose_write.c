@@ -435,12 +435,15 @@ static void zones(struct out *o)
 
     collect(p->cfg->zones, &conf);
     for (z = ZONE_UNZONED + 1; z < p->cfg->nzones; z++) {
-        const char *desc = zone_description(p->cfg->zone_names[z]);
+        const char *desc = p->cfg->zone_desc[z] != NULL ? p->cfg->zone_desc[z]
+                                                        : zone_description(p->cfg->zone_names[z]);
         if (!zone_has_nets(p, &conf, (int)z))
             continue;
         fprintf(o->fp, "%s  %s:\n", any++ ? "" : "zones:\n", p->cfg->zone_names[z]);
-        if (desc != NULL)
-            fprintf(o->fp, "    description: '%s'\n", desc);
+        if (desc != NULL) {
+            fputs("    description: ", o->fp);
+            quoted(o->fp, desc, "\n");
+        }
         fputs("    networks:\n", o->fp);
         write_items(o, p->cfg->zones, (int)z, "from the running config");
         for (i = 0; i < p->nnet; i++)

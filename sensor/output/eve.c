@@ -235,6 +235,11 @@ int eve_write_alert(struct eve *e, const struct eve_ctx *ctx, const struct flow 
         json_object_set_new_nocheck(md, "src_device", json_pack("[s]", a->src_device));
     if (a->dest_device != NULL)
         json_object_set_new_nocheck(md, "dest_device", json_pack("[s]", a->dest_device));
+    if (a->src_zone_desc != NULL)
+        json_object_set_new_nocheck(md, "src_zone_description", json_pack("[s]", a->src_zone_desc));
+    if (a->dest_zone_desc != NULL)
+        json_object_set_new_nocheck(md, "dest_zone_description",
+                                    json_pack("[s]", a->dest_zone_desc));
     json_object_set_new_nocheck(al, "metadata", md);
     json_object_set_new_nocheck(ev, "alert", al);
     if (f != NULL && !(f->flags & FLOW_F_ARP)) { /* else about the sensor itself, or ARP */

@@ -182,12 +182,13 @@ static void test_propose(void **state)
     c = propose("sensor: {name: \"it's core-1\"}\n"
                 "home_networks: [10.0.0.0/8]\n"
                 "local_domains: [hospital.local]\n"
-                "zones:\n  emr: {networks: [10.10.1.0/24]}\n",
+                "zones:\n  emr: {description: 'EMR ''A''', networks: [10.10.1.0/24]}\n",
                 small_site, text, sizeof(text));
     assert_string_equal(zone_of(c, "10.10.1.99"), "emr");
     assert_string_equal(zone_of(c, "10.20.1.11"), "office");
     assert_int_equal(c->nlocal_domains, 1);
     assert_string_equal(c->sensor_name, "it's core-1"); /* quoted as YAML wants */
+    assert_string_equal(c->zone_desc[config_zone_index(c, "emr")], "EMR 'A'");
     config_free(c);
 }
 

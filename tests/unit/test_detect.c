@@ -55,7 +55,7 @@ static const char rules_yaml[] =
 static const char site_yaml[] = "sensor: {name: t}\n"
                                 "rules: [%s]\n"
                                 "zones:\n"
-                                "  emr: {networks: [10.1.0.0/16]}\n"
+                                "  emr: {description: 電子カルテ servers, networks: [10.1.0.0/16]}\n"
                                 "  office: {networks: [10.2.0.0/16]}\n"
                                 "  admin: {networks: [10.9.0.0/16]}\n"
                                 "  guest: {networks: [10.7.0.0/16]}\n"
@@ -173,6 +173,9 @@ static void test_lateral_scope(void **state)
     assert_int_equal(test_count(al, "\"rule\":[\"t.lateral\"]"), 1);
     assert_int_equal(test_count(al, "\"src_ip\":\"10.2.0.5\",\"src_port\":50000"), 1);
     assert_int_equal(test_count(al, "\"src_zone\":[\"office\"],\"dest_zone\":[\"emr\"]"), 1);
+    /* the site's words for the zones that have them: the EMR's, not the office's (none) */
+    assert_int_equal(test_count(al, "\"dest_zone_description\":[\"電子カルテ servers\"]"), 1);
+    assert_int_equal(test_count(al, "src_zone_description"), 0);
     assert_int_equal(st.alerts, 1);
     free(al);
 }
