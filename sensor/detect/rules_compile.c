@@ -35,6 +35,8 @@ static const struct {
     [K_DEDUP] = {"dedup", ALL_TYPES},
     [K_ENABLED] = {"enabled", ALL_TYPES},
     [K_DESCRIPTION] = {"description", ALL_TYPES},
+    [K_NEXT_JA] = {"next_ja", ALL_TYPES},
+    [K_NEXT_EN] = {"next_en", ALL_TYPES},
     [K_FROM] = {"from", ALL_TYPES},
     [K_TO] = {"to", ALL_TYPES},
     [K_EXCEPT_FROM] = {"except_from", ALL_TYPES},
@@ -395,6 +397,10 @@ static void rule_common(struct compiler *C, const struct ynode *n, struct rule *
         r->enabled = (uint8_t)k;
     if (at[K_DESCRIPTION] != NULL)
         ydoc_string(&C->w, at[K_DESCRIPTION], "description");
+    if (at[K_NEXT_JA] != NULL) /* what to do next: optional for a site's rules */
+        r->next_ja = dup_string(C, at[K_NEXT_JA], "next_ja");
+    if (at[K_NEXT_EN] != NULL)
+        r->next_en = dup_string(C, at[K_NEXT_EN], "next_en");
 }
 
 /* Which flows the rule looks at: zones, protocols, ports, exceptions. */
@@ -636,6 +642,8 @@ void rules__rule_release(struct rule *r)
 
     free(r->signature);
     free(r->message_ja);
+    free(r->next_ja);
+    free(r->next_en);
     free(r->guideline);
     for (i = 0; i < r->nmitre; i++)
         free(r->mitre[i]);

@@ -31,6 +31,8 @@ enum rule_key {
     K_DEDUP,
     K_ENABLED,
     K_DESCRIPTION,
+    K_NEXT_JA,
+    K_NEXT_EN,
     K_FROM,
     K_TO,
     K_EXCEPT_FROM,

@@ -223,6 +223,10 @@ int eve_write_alert(struct eve *e, const struct eve_ctx *ctx, const struct flow 
     json_object_set_new_nocheck(md, "mitre_attack", arr);
     json_object_set_new_nocheck(md, "guideline", string_array(r->guideline));
     json_object_set_new_nocheck(md, "message_ja", string_array(r->message_ja));
+    if (r->next_ja != NULL)
+        json_object_set_new_nocheck(md, "next_step_ja", string_array(r->next_ja));
+    if (r->next_en != NULL)
+        json_object_set_new_nocheck(md, "next_step_en", string_array(r->next_en));
     arr = json_array();
     for (i = 0; i < a->nevidence; i++)
         json_array_append_new(arr, json_string(a->evidence[i]));

@@ -130,9 +130,13 @@ static void test_values(void **state)
     const struct rule *r;
 
     (void)state;
-    rs = load_ok(HEAD("exfiltration") "    bytes: 50MiB\n    window: 2h\n    dedup: 1d\n"
-                                      "    from: [emr, pacs]\n    except_from: [unzoned]\n");
+    rs = load_ok(
+        HEAD("exfiltration") "    bytes: 50MiB\n    window: 2h\n    dedup: 1d\n"
+                             "    from: [emr, pacs]\n    except_from: [unzoned]\n"
+                             "    next_ja: 送信先を確認する\n    next_en: Check the destination\n");
     r = &rs->r[0];
+    assert_string_equal(r->next_ja, "送信先を確認する");
+    assert_string_equal(r->next_en, "Check the destination");
     assert_int_equal(r->bytes, 50ull * 1048576);
     assert_int_equal(r->window_s, 7200);
     assert_int_equal(r->dedup_s, 86400);
@@ -295,6 +299,8 @@ static void test_shipped_ruleset(void **state)
         assert_true(r->sid >= 9100000 && r->sid < 9200000);
         assert_true(r->nmitre > 0 || r->type == RULE_HEALTH); /* a fault is no technique */
         assert_non_null(strstr(r->guideline, "MHLW-6.0 SO"));
+        if (r->next_ja == NULL || r->next_en == NULL) /* what the on-call reader does next */
+            fail_msg("shipped rule %s has no next_ja or next_en", r->key);
         for (j = 0; j < i; j++)
             assert_int_not_equal(c->ruleset->r[j].sid, r->sid);
     }
