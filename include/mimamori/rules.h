@@ -158,7 +158,8 @@ struct rule {
     uint8_t severity; /* 1 high, 2 medium, 3 low */
     uint8_t enabled;
     char *signature, *message_ja, *guideline;
-    char *next_ja, *next_en; /* what the reader does next (one line each), or NULL */
+    char *next_ja, *next_en;           /* what the reader does next (one line each), or NULL */
+    char *guideline_ja, *guideline_en; /* the guideline reference spelled out, or NULL */
     char *mitre[RULE_MAX_MITRE];
     unsigned nmitre;
     uint32_t dedup_s; /* repeats for the same source and destination fold for this long */

@@ -24,6 +24,35 @@ RULES_NAMES(rules_ledger_check_name, enum ledger_check, LEDGER__COUNT, LEDGER_CH
 RULES_NAMES(rules_baseline_check_name, enum baseline_check, BASELINE__COUNT, BASELINE_CHECKS_X,
             "unknown")
 
+void rules__guideline_text(struct rule *r)
+{
+    static const struct {
+        const char *code, *ja, *en;
+    } volumes[] = {
+        {"SO", "システム運用編", "System Operation"}, /* the volume the contract's example names */
+    };
+    const char *g = r->guideline, *sec;
+    char buf[256];
+    size_t i;
+
+    if (g == NULL || strncmp(g, "MHLW-6.0 ", 9) != 0 || (sec = strchr(g + 9, ' ')) == NULL)
+        return;
+    for (i = 0; i < sizeof(volumes) / sizeof(volumes[0]); i++) {
+        if ((size_t)(sec - (g + 9)) != strlen(volumes[i].code) ||
+            strncmp(g + 9, volumes[i].code, (size_t)(sec - (g + 9))) != 0)
+            continue;
+        snprintf(buf, sizeof(buf), "医療情報システムの安全管理に関するガイドライン 第6.0版 %s %s",
+                 volumes[i].ja, sec + 1);
+        r->guideline_ja = strdup(buf);
+        snprintf(buf, sizeof(buf),
+                 "MHLW Guidelines for the Security Management of Medical Information Systems "
+                 "6.0, %s, %s",
+                 volumes[i].en, sec + 1);
+        r->guideline_en = strdup(buf);
+        return;
+    }
+}
+
 unsigned rules_tls_version_bit(const char *name)
 {
     if (strcmp(name, "SSLv2") == 0)

@@ -397,6 +397,7 @@ static void rule_common(struct compiler *C, const struct ynode *n, struct rule *
         r->enabled = (uint8_t)k;
     if (at[K_DESCRIPTION] != NULL)
         ydoc_string(&C->w, at[K_DESCRIPTION], "description");
+    rules__guideline_text(r);
     if (at[K_NEXT_JA] != NULL) /* what to do next: optional for a site's rules */
         r->next_ja = dup_string(C, at[K_NEXT_JA], "next_ja");
     if (at[K_NEXT_EN] != NULL)
@@ -644,6 +645,8 @@ void rules__rule_release(struct rule *r)
     free(r->message_ja);
     free(r->next_ja);
     free(r->next_en);
+    free(r->guideline_ja);
+    free(r->guideline_en);
     free(r->guideline);
     for (i = 0; i < r->nmitre; i++)
         free(r->mitre[i]);

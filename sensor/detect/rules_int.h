@@ -87,6 +87,12 @@ void rules__need(struct compiler *C, const struct ynode *n, const struct rule *r
 /* rules_eos.c: an end_of_support list into C->rs->eos; what an entry owns. */
 void rules__compile_eos(struct compiler *C, const struct ynode *list);
 void rules__eos_release(struct eos_entry *e);
+/*
+ * The guideline reference as a reader knows it: "MHLW-6.0 SO 13.2" is section 13.2 of the
+ * System Operation volume of the MHLW guideline's version 6.0 (in r->guideline_ja and _en; a
+ * reference of another form is left as it is: NULL).
+ */
+void rules__guideline_text(struct rule *r);
 /* Frees what a compiled rule owns. */
 void rules__rule_release(struct rule *r);
 

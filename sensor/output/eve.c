@@ -183,6 +183,22 @@ static json_t *string_array(const char *s)
     return a;
 }
 
+/*
+ * An optional metadata value, when there is one: ours (the rule files' text, checked at load)
+ * as it is, or from the network (device names, the site's descriptions) checked by jansson.
+ */
+static void put_ours(json_t *md, const char *key, const char *v)
+{
+    if (v != NULL)
+        json_object_set_new_nocheck(md, key, string_array(v));
+}
+
+static void put_text(json_t *md, const char *key, const char *v)
+{
+    if (v != NULL)
+        json_object_set_new_nocheck(md, key, json_pack("[s]", v));
+}
+
 int eve_write_alert(struct eve *e, const struct eve_ctx *ctx, const struct flow *f,
                     const struct eve_alert *a)
 {
@@ -222,28 +238,22 @@ int eve_write_alert(struct eve *e, const struct eve_ctx *ctx, const struct flow 
         json_array_append_new(arr, eve__ours(r->mitre[i]));
     json_object_set_new_nocheck(md, "mitre_attack", arr);
     json_object_set_new_nocheck(md, "guideline", string_array(r->guideline));
+    put_ours(md, "guideline_ja", r->guideline_ja);
+    put_ours(md, "guideline_en", r->guideline_en);
     json_object_set_new_nocheck(md, "message_ja", string_array(r->message_ja));
-    if (r->next_ja != NULL)
-        json_object_set_new_nocheck(md, "next_step_ja", string_array(r->next_ja));
-    if (r->next_en != NULL)
-        json_object_set_new_nocheck(md, "next_step_en", string_array(r->next_en));
+    put_ours(md, "next_step_ja", r->next_ja);
+    put_ours(md, "next_step_en", r->next_en);
     arr = json_array();
     for (i = 0; i < a->nevidence; i++)
         json_array_append_new(arr, json_string(a->evidence[i]));
     json_object_set_new_nocheck(md, "evidence", arr);
     snprintf(count, sizeof(count), "%llu", (unsigned long long)a->count);
     json_object_set_new_nocheck(md, "count", string_array(count));
-    if (a->response != NULL)
-        json_object_set_new_nocheck(md, "response", string_array(a->response));
-    if (a->src_device != NULL)
-        json_object_set_new_nocheck(md, "src_device", json_pack("[s]", a->src_device));
-    if (a->dest_device != NULL)
-        json_object_set_new_nocheck(md, "dest_device", json_pack("[s]", a->dest_device));
-    if (a->src_zone_desc != NULL)
-        json_object_set_new_nocheck(md, "src_zone_description", json_pack("[s]", a->src_zone_desc));
-    if (a->dest_zone_desc != NULL)
-        json_object_set_new_nocheck(md, "dest_zone_description",
-                                    json_pack("[s]", a->dest_zone_desc));
+    put_ours(md, "response", a->response);
+    put_text(md, "src_device", a->src_device);
+    put_text(md, "dest_device", a->dest_device);
+    put_text(md, "src_zone_description", a->src_zone_desc);
+    put_text(md, "dest_zone_description", a->dest_zone_desc);
     json_object_set_new_nocheck(al, "metadata", md);
     json_object_set_new_nocheck(ev, "alert", al);
     if (f != NULL && !(f->flags & FLOW_F_ARP)) { /* else about the sensor itself, or ARP */

@@ -301,6 +301,13 @@ static void test_shipped_ruleset(void **state)
         assert_non_null(strstr(r->guideline, "MHLW-6.0 SO"));
         if (r->next_ja == NULL || r->next_en == NULL) /* what the on-call reader does next */
             fail_msg("shipped rule %s has no next_ja or next_en", r->key);
+        assert_non_null(r->guideline_ja); /* spelled out as a reader knows it */
+        assert_non_null(strstr(r->guideline_ja,
+                               "医療情報システムの安全管理に関するガイドライン 第6.0版 "
+                               "システム運用編 "));
+        assert_string_equal(r->guideline_ja + strlen(r->guideline_ja) - strlen(r->guideline + 12),
+                            r->guideline + 12); /* the section, as "MHLW-6.0 SO " leaves it */
+        assert_non_null(strstr(r->guideline_en, ", System Operation, "));
         for (j = 0; j < i; j++)
             assert_int_not_equal(c->ruleset->r[j].sid, r->sid);
     }
