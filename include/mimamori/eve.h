@@ -50,8 +50,7 @@ struct eve_alert {
     int iface;            /* without a flow: the live interface it is about, or -1 */
     int blocked;          /* a response really happened: alert.action is "blocked" */
     const char *response; /* what the response did or why not (metadata "response"), or NULL */
-    const char *src_device, *dest_device;       /* the ends' device names (metadata), or NULL */
-    const char *src_zone_desc, *dest_zone_desc; /* the ends' zones' descriptions, or NULL */
+    const char *src_device, *dest_device; /* the ends' device names (metadata), or NULL */
     unsigned nevidence;
     const char *evidence[MM_MAX_EVIDENCE]; /* "name=value" */
 };

@@ -131,12 +131,6 @@ static void emit(struct detect *d, const struct flow *f, unsigned ri, uint64_t t
         if (inventory_device_name(d->inv, flow_dst_addr(f), names[1], sizeof(names[1])))
             a.dest_device = names[1];
     }
-    if (f != NULL) { /* what the site calls the ends' zones */
-        int sz = config_zone_of(d->cfg, flow_src_addr(f)),
-            dz = config_zone_of(d->cfg, flow_dst_addr(f));
-        a.src_zone_desc = d->cfg->zone_desc[sz];
-        a.dest_zone_desc = d->cfg->zone_desc[dz];
-    }
     for (i = 0; i < ev->n; i++, p += strlen(p) + 1)
         a.evidence[a.nevidence++] = p;
     if (ro != NULL && ro->text[0] != '\0') {

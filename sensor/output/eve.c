@@ -252,8 +252,10 @@ int eve_write_alert(struct eve *e, const struct eve_ctx *ctx, const struct flow 
     put_ours(md, "response", a->response);
     put_text(md, "src_device", a->src_device);
     put_text(md, "dest_device", a->dest_device);
-    put_text(md, "src_zone_description", a->src_zone_desc);
-    put_text(md, "dest_zone_description", a->dest_zone_desc);
+    if (f != NULL) {
+        put_text(md, "src_zone_description", v.zone_desc[0]);
+        put_text(md, "dest_zone_description", v.zone_desc[1]);
+    }
     json_object_set_new_nocheck(al, "metadata", md);
     json_object_set_new_nocheck(ev, "alert", al);
     if (f != NULL && !(f->flags & FLOW_F_ARP)) { /* else about the sensor itself, or ARP */

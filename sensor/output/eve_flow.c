@@ -84,11 +84,16 @@ static void set_str(json_t *o, const char *key, const char *val)
 
 void eve__view_of(struct flow_view *v, const struct eve_ctx *ctx, const struct flow *f)
 {
+    int i;
+
     v->f = f;
     classify_names(ctx->cls, &f->app, &v->names);
     v->iface = ctx->nifaces > 1 && f->iface < ctx->nifaces ? ctx->ifaces[f->iface] : NULL;
-    v->zone[0] = config_zone_name(ctx->cfg, config_zone_of(ctx->cfg, flow_src_addr(f)));
-    v->zone[1] = config_zone_name(ctx->cfg, config_zone_of(ctx->cfg, flow_dst_addr(f)));
+    for (i = 0; i < 2; i++) {
+        int z = config_zone_of(ctx->cfg, i ? flow_dst_addr(f) : flow_src_addr(f));
+        v->zone[i] = config_zone_name(ctx->cfg, z);
+        v->zone_desc[i] = ctx->cfg->zone_desc[z];
+    }
     v->meta = f->app.meta;
     v->hl7 = medical_hl7(f);
     v->dicom = medical_dicom(f);

@@ -36,8 +36,9 @@ struct eve {
 struct flow_view {
     const struct flow *f;
     struct classify_names names;
-    const char *iface;   /* in_iface, only when several interfaces are captured */
-    const char *zone[2]; /* of the source and the destination */
+    const char *iface;        /* in_iface, only when several interfaces are captured */
+    const char *zone[2];      /* of the source and the destination */
+    const char *zone_desc[2]; /* ... as the site config describes them, or NULL */
     const struct classify_meta *meta;
     const struct hl7_info *hl7;
     const struct dicom_info *dicom;
