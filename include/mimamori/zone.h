@@ -37,6 +37,9 @@ int zone_parse_cidr(const char *s, uint8_t addr[16], unsigned *plen, const char 
 /* The IPv4-mapped form of the four bytes at a4, as every address is kept. */
 void zone_addr_v4(uint8_t addr[16], const uint8_t a4[4]);
 
+/* Whether an address is IPv4 (kept IPv4-mapped, ::ffff:a.b.c.d). */
+int zone_addr_is_v4(const uint8_t addr[16]);
+
 /* Parse a bare address; 0 or MM_EINVAL. */
 int zone_parse_addr(const char *s, uint8_t addr[16]);
 

@@ -256,6 +256,11 @@ const char *zone_addr_str(const uint8_t addr[16], char *buf, size_t len)
     return inet_ntop(AF_INET6, addr, buf, (socklen_t)len);
 }
 
+int zone_addr_is_v4(const uint8_t addr[16])
+{
+    return memcmp(addr, v4_mapped, sizeof(v4_mapped)) == 0;
+}
+
 const char *zone_cidr_str(const uint8_t addr[16], unsigned plen, char *buf, size_t len)
 {
     char a[INET6_ADDRSTRLEN];

@@ -12,6 +12,7 @@
 #include "mimamori/baseline.h"
 #include "mimamori/classify.h"
 #include "mimamori/dnscache.h"
+#include "mimamori/zone.h"
 
 #include "baseline_int.h"
 
@@ -76,9 +77,7 @@ static int edge_same(const struct edge *a, const struct edge *k)
 /* Broadcasts and multicasts (IPv4 224/4 and the limited broadcast, IPv6 ff00::/8). */
 static int group_address(const uint8_t a[16])
 {
-    static const uint8_t v4[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-
-    if (memcmp(a, v4, 12) == 0)
+    if (zone_addr_is_v4(a))
         return (a[12] & 0xf0) == 0xe0 || (a[12] == 255 && a[13] == 255 && a[14] == 255);
     return a[0] == 0xff;
 }
@@ -112,7 +111,6 @@ static int literal(const char *s)
  */
 uint32_t baseline__site(const char *name, const uint8_t srv[16])
 {
-    static const uint8_t v4[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
     const char *q, *dot = NULL, *prev = NULL;
     uint32_t h = 2166136261u;
     size_t i, n;
@@ -125,7 +123,7 @@ uint32_t baseline__site(const char *name, const uint8_t srv[16])
             h = (h ^ (uint8_t)(*q | 0x20)) * 16777619u; /* a trailing dot left out */
         return h;
     }
-    n = memcmp(srv, v4, 12) == 0 ? 15 : 6;
+    n = zone_addr_is_v4(srv) ? 15 : 6;
     for (i = 0; i < n; i++)
         h = (h ^ srv[i]) * 16777619u;
     return h;

@@ -334,10 +334,7 @@ int connections_write(struct connections *c, const char *path, enum connections_
         return MM_EIO;
     }
     if (format == CONNECTIONS_CSV) {
-        fputs("\xef\xbb\xbf", fp); /* the BOM by which Excel knows UTF-8 */
-        for (i = 0; i < sizeof(csv_columns) / sizeof(csv_columns[0]); i++)
-            inventory__csv_field(fp, csv_columns[i],
-                                 i + 1 == sizeof(csv_columns) / sizeof(csv_columns[0]));
+        inventory__csv_header(fp, csv_columns, sizeof(csv_columns) / sizeof(csv_columns[0]));
     }
     for (i = 0; i < n && r == 0; i++) {
         json_t *o = party_json(&list[i]);

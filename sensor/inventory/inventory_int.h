@@ -136,6 +136,8 @@ int inventory__load_lines(const char *path, const char *format, int version, con
  * list of service objects).
  */
 void inventory__csv_field(FILE *fp, const char *s, int last);
+/* The byte order mark by which Excel knows UTF-8, then the header row. */
+void inventory__csv_header(FILE *fp, const char *const *columns, size_t n);
 void inventory__csv_join(char *out, size_t size, struct json_t *v, const char *key);
 
 /* inventory_write.c: a MAC as the inventory writes it, "00:0b:82:01:fc:42"; returns out. */

@@ -213,6 +213,15 @@ void inventory__csv_field(FILE *fp, const char *s, int last)
     fputs(last ? "\r\n" : ",", fp);
 }
 
+void inventory__csv_header(FILE *fp, const char *const *columns, size_t n)
+{
+    size_t i;
+
+    fputs("\xef\xbb\xbf", fp); /* the BOM by which Excel knows UTF-8 */
+    for (i = 0; i < n; i++)
+        inventory__csv_field(fp, columns[i], i + 1 == n);
+}
+
 static const char *const csv_columns[] = {"ip",
                                           "mac",
                                           "name",
@@ -353,10 +362,7 @@ int inventory_write(struct inventory *inv, const struct oui *oui, const char *pa
         return MM_EIO;
     }
     if (format == INVENTORY_CSV) {
-        fputs("\xef\xbb\xbf", fp); /* the BOM by which Excel knows UTF-8 */
-        for (i = 0; i < sizeof(csv_columns) / sizeof(csv_columns[0]); i++)
-            inventory__csv_field(fp, csv_columns[i],
-                                 i + 1 == sizeof(csv_columns) / sizeof(csv_columns[0]));
+        inventory__csv_header(fp, csv_columns, sizeof(csv_columns) / sizeof(csv_columns[0]));
     }
     for (i = 0; i < n && r == 0; i++) {
         json_t *o = device_json(&list[i], names[list[i].zone],

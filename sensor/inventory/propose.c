@@ -44,7 +44,7 @@ static struct pdev *pdev_of(struct proposal *p, const uint8_t ip[16])
     return &p->dev[*s - 1];
 }
 
-static int is_proto(const struct edge *e, int id)
+int propose__is_proto(const struct edge *e, int id)
 {
     return id > 0 && (e->master == id || e->app == id);
 }
@@ -54,7 +54,7 @@ static enum propose_role server_role(const struct proposal *p, const struct edge
 {
     if (e->port == 88 || (e->port == 389 && e->l4 == 6))
         return ROLE_DC;
-    if (e->port == 53 || is_proto(e, p->proto_dns))
+    if (e->port == 53 || propose__is_proto(e, p->proto_dns))
         return ROLE_DNS;
     if (e->port == 67 && e->l4 == 17)
         return ROLE_DHCP;
@@ -209,17 +209,10 @@ static int by_ip(const void *a, const void *b)
 
 /* --- zones ----------------------------------------------------------------------------------- */
 
-static int is_v4(const uint8_t ip[16])
-{
-    static const uint8_t v4[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-
-    return memcmp(ip, v4, 12) == 0;
-}
-
 /* The subnet's prefix bytes: 15 of an IPv4-mapped address (a /24), 8 of IPv6 (a /64). */
 static size_t subnet_bytes(const uint8_t ip[16])
 {
-    return is_v4(ip) ? 15 : 8;
+    return zone_addr_is_v4(ip) ? 15 : 8;
 }
 
 static int add_net(struct proposal *p, const uint8_t ip[16], unsigned plen, int zone,
@@ -264,7 +257,8 @@ static int place_subnet(struct proposal *p, uint32_t i, uint32_t j)
             if (vote[host][z] > best &&
                 (!host || (vote[host][z] >= 2 && vote[host][z] * 2 > j - i)))
                 best = vote[host][z], zone = z;
-    if (zone >= 0 && add_net(p, p->dev[i].ip, is_v4(p->dev[i].ip) ? 120 : 64, zone, i, j - i) != 0)
+    if (zone >= 0 &&
+        add_net(p, p->dev[i].ip, zone_addr_is_v4(p->dev[i].ip) ? 120 : 64, zone, i, j - i) != 0)
         return MM_ENOMEM;
     for (k = i; k < j; k++) {
         struct pdev *d = &p->dev[k];

@@ -100,6 +100,8 @@ struct proposal {
     uint8_t services[SVC__COUNT]; /* 1: services.<key> proposed */
 };
 
+/* Whether nDPI named the edge's protocol id, as master or application (id <= 0: never). */
+int propose__is_proto(const struct edge *e, int id);
 int propose__zones(struct proposal *p);
 int propose__zone_of(const struct proposal *p, const uint8_t ip[16]);
 /* The device at ip (after zoning), or NULL. */

@@ -21,11 +21,6 @@ static int in(zone_set s, int z)
     return z >= 0 && (s & ZONE_BIT(z)) != 0;
 }
 
-static int is_dns(const struct proposal *p, const struct edge *e)
-{
-    return p->proto_dns > 0 && (e->master == p->proto_dns || e->app == p->proto_dns);
-}
-
 /*
  * The edge as a flow to the rules' matches. sure: as classified, so that a rule's protocols
  * match it; unsure: a protocol nDPI guessed is taken as unknown (an allow entry then does not
@@ -197,7 +192,7 @@ static int resolver_needs(struct proposal *p, uint32_t i, int cz, int sz)
     unsigned ri;
 
     if ((p->cfg->services[SVC_DNS].n == 0 && !p->services[SVC_DNS]) ||
-        (!is_dns(p, e) && !(e->port == 53 && (e->l4 == 6 || e->l4 == 17))) ||
+        (!propose__is_proto(e, p->proto_dns) && !(e->port == 53 && (e->l4 == 6 || e->l4 == 17))) ||
         listed(p, SVC_DNS, e->cli) || listed(p, SVC_DNS, e->srv))
         return 0;
     for (ri = 0; rs != NULL && ri < rs->n; ri++) {

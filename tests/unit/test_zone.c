@@ -160,6 +160,7 @@ static void test_each(void **state)
                                        "2001:db8::/32"};
     struct zone_map *m;
     struct listed l = {.n = 0};
+    uint8_t a[16];
     unsigned i;
 
     (void)state;
@@ -170,6 +171,10 @@ static void test_each(void **state)
     add(m, "10.0.0.0/8", 1);
     add(m, "::/0", 0);
     zone_map_each(m, list_one, &l);
+    assert_int_equal(zone_parse_addr("10.1.2.3", a), 0);
+    assert_true(zone_addr_is_v4(a));
+    assert_int_equal(zone_parse_addr("2001:db8::1", a), 0);
+    assert_false(zone_addr_is_v4(a));
     assert_int_equal(l.n, 5);
     for (i = 0; i < 5; i++)
         assert_string_equal(l.text[i], want[i]);
