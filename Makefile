@@ -5,9 +5,10 @@ DEPS = build-essential cmake pkg-config libpcap-dev libndpi-dev libyaml-dev libj
        ieee-data
 # What the tests add: real DICOM peers (dcmtk), a real rsyslog with TLS, namespaces, capture
 # and replay, nftables for the block list hook, tshark for the cases' facts, PyYAML to read
-# proposed configs with another parser than ours. make fuzz adds the fuzzing compiler.
+# proposed configs with another parser than ours, headless chromium driven by Selenium (and a
+# Japanese font) to render the report. make fuzz adds the fuzzing compiler.
 TEST_DEPS = dcmtk iproute2 tcpdump ethtool rsyslog rsyslog-gnutls openssl tcpreplay systemd nftables \
-            tshark python3-yaml
+            tshark python3-yaml chromium chromium-driver python3-selenium fonts-ipafont-gothic
 
 .PHONY: deps test-deps build demo test fuzz sanitize clean
 

@@ -65,7 +65,7 @@ def main():
     opt = {a: int(args[i + 1]) for i, a in enumerate(args) if a.startswith("--")}
     n_alerts, n_events = opt.get("--alerts", 100000), opt.get("--events", 1000000)
     runs = opt.get("--runs", 3)
-    eve, _, _ = eve_build.build(gen, mimamori, os.path.join(work, "build"), None)
+    eve, _, _, _ = eve_build.build(gen, mimamori, os.path.join(work, "build"), None)
     events = [json.loads(line) for line in open(eve)]
     alerts = [e for e in events if e["event_type"] == "alert"]
 

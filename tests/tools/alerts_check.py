@@ -94,7 +94,7 @@ def kept(tool, args, eve):
 
 def main():
     tool, mimamori, gen, work = sys.argv[1:5]
-    eve, inv, names = eve_build.build(gen, mimamori, work, None)
+    eve, inv, _, names = eve_build.build(gen, mimamori, work, None)
     events = [json.loads(line) for line in open(eve)]
     alerts = [e for e in events if e["event_type"] == "alert"]
     print(f"     {len(names)} scenarios, {len(events)} events, {len(alerts)} alerts")

@@ -20,16 +20,17 @@ DESCRIPTIONS = {
 
 
 def build(gen, mimamori, work, pattern=("_attack", "_benign")):
-    """Returns (path of the EVE file, path of the inventory file, list of scenario names);
-    pattern: the endings of the scenario names to take (None: all)."""
+    """Returns (path of the EVE file, of the inventory, of the connections list, the scenario
+    names); pattern: the endings of the scenario names to take (None: all)."""
     shutil.rmtree(work, ignore_errors=True)
     scen = os.path.join(work, "scenarios")
     os.makedirs(scen)
     subprocess.run([gen, scen], check=True, stdout=subprocess.DEVNULL)
     eve = os.path.join(work, "eve.json")
     inv = os.path.join(work, "inventory.json")
+    conn = os.path.join(work, "connections.json")
     names = []
-    with open(eve, "w") as out, open(inv, "w") as invout:
+    with open(eve, "w") as out, open(inv, "w") as invout, open(conn, "w") as connout:
         for name in sorted(os.listdir(scen)):
             if pattern and not name.endswith(pattern):
                 continue
@@ -47,12 +48,15 @@ def build(gen, mimamori, work, pattern=("_attack", "_benign")):
                 conf = ["-c", described]
             part = os.path.join(d, "eve.json")
             part_inv = os.path.join(d, "inventory.json")
+            part_conn = os.path.join(d, "connections.json")
             subprocess.run([mimamori] + conf + ["-r", os.path.join(d, "input.pcap"), "--eve", part,
-                            "--inventory", part_inv], check=True, capture_output=True,
-                           env=dict(os.environ, TZ="UTC"))
+                            "--inventory", part_inv, "--connections", part_conn], check=True,
+                           capture_output=True, env=dict(os.environ, TZ="UTC"))
             with open(part) as f:
                 out.write(f.read())
             with open(part_inv) as f:
                 invout.write(f.read())
+            with open(part_conn) as f:
+                connout.write(f.read())
             names.append(name)
-    return eve, inv, names
+    return eve, inv, conn, names

@@ -1,0 +1,197 @@
+/*
+ * The report on event sets built so that its figures are known: escaping of text from the
+ * network, the sensor's runs told apart by uptime (packets, drops, restarts, time watched and
+ * the gap between runs), the period cutting events and counters, maintenance sessions with
+ * their window, ticket, length and volume from the flow record, and the inventory and
+ * connections files told apart (a bad line named by file and line).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "mimamori/report.h"
+
+#define H  (3600 * 1000000LL)
+#define T0 1795478400000000LL /* 2026-11-24T00:00:00Z */
+
+static char *render(const char *events, const struct report_options *opt, const char *inventory)
+{
+    struct report_options o = {TRIAGE_EN, 0, 0, 0, T0};
+    FILE *in = fmemopen((void *)events, strlen(events), "r");
+    char *buf = NULL, err[256];
+    size_t len = 0;
+    FILE *out = open_memstream(&buf, &len);
+    struct report *r;
+
+    if (opt != NULL)
+        o = *opt;
+    assert_int_equal(report_create(&r, &o), 0);
+    if (inventory != NULL)
+        assert_int_equal(report_read_inventory(r, inventory, err, sizeof(err)), 0);
+    assert_int_equal(report_read(r, in), 0);
+    assert_int_equal(report_write(r, out), 0);
+    fclose(out);
+    fclose(in);
+    report_destroy(r);
+    return buf;
+}
+
+/* The text of the first element after `key` ("data-k=\"packets\">"), up to the next tag. */
+static void value_after(const char *html, const char *key, char *out, size_t len)
+{
+    const char *p = strstr(html, key);
+
+    assert_non_null(p);
+    p += strlen(key);
+    snprintf(out, len, "%.*s", (int)strcspn(p, "<"), p);
+}
+
+static void test_escape(void **state)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+
+    (void)state;
+    report_html_text(f, "<script>alert('x')</script> & \"q\"\x01\x1b[31m");
+    fclose(f);
+    assert_string_equal(buf,
+                        "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &quot;q&quot;[31m");
+    free(buf);
+}
+
+#define STATS(ts, up, pk, dr)                                                                      \
+    "{\"timestamp\":\"" ts                                                                         \
+    "\",\"event_type\":\"stats\",\"host\":\"s1\",\"stats\":{\"uptime\":" #up                       \
+    ",\"capture\":{\"kernel_packets\":" #pk ",\"kernel_drops\":" #dr                               \
+    ",\"kernel_ifdrops\":0},\"decoder\":{\"invalid\":1}}}\n"
+
+/*
+ * Run 1: up at 00:00, stats at 01:00 and 02:00 (1000 packets, 10 dropped). The sensor is down
+ * from 02:00 to 03:00. Run 2: up at 03:00, stats at 03:59 (500 packets). Packets 1500, drops
+ * 10, one restart, watched 2 h 59 min of the 4 h period, a gap 02:00-03:00.
+ */
+static void test_runs(void **state)
+{
+    const char *ev = STATS("2026-11-24T01:00:00.000000+0000", 3600, 400, 5)
+        STATS("2026-11-24T02:00:00.000000+0000", 7200, 1000, 10)
+            STATS("2026-11-24T03:59:00.000000+0000", 3540, 500, 0);
+    struct report_options o = {TRIAGE_EN, T0, T0 + 4 * H, 0, T0};
+    char *html = render(ev, &o, NULL), v[64];
+
+    (void)state;
+    value_after(html, "data-k=\"packets\">", v, sizeof(v));
+    assert_string_equal(v, "1,500");
+    value_after(html, "data-k=\"drops\">", v, sizeof(v));
+    assert_string_equal(v, "10 (0.662%)");
+    value_after(html, "data-k=\"restarts\">", v, sizeof(v));
+    assert_string_equal(v, "1");
+    value_after(html, "data-k=\"coverage\">", v, sizeof(v));
+    assert_string_equal(v, "74.6%"); /* 179 / 240 */
+    assert_non_null(strstr(html, "2026-11-24 02:00 〜 2026-11-24 03:00"));
+    free(html);
+
+    /* From 01:30: the first run counts from its 01:00 sample (before the period); watched
+     * 01:30-02:00 and 03:00-03:59 of 150 minutes. */
+    o.from_us = T0 + 3 * H / 2;
+    html = render(ev, &o, NULL);
+    value_after(html, "data-k=\"packets\">", v, sizeof(v));
+    assert_string_equal(v, "1,100"); /* 1000 - 400 + 500 */
+    value_after(html, "data-k=\"coverage\">", v, sizeof(v));
+    assert_string_equal(v, "59.3%"); /* 89 / 150 */
+    free(html);
+}
+
+#define ALERT(ts, rule, sev, cat, ev, fid)                                                         \
+    "{\"timestamp\":\"" ts "\",\"event_type\":\"alert\",\"flow_id\":" #fid                         \
+    ",\"src_ip\":\"10.8.0.5\",\"dest_ip\":\"10.2.0.9\",\"dest_port\":3389,\"alert\":{"             \
+    "\"signature_id\":9100401,\"severity\":" #sev                                                  \
+    ",\"signature\":\"Maintenance\",\"category\":\"" cat "\",\"metadata\":{\"rule\":[\"" rule      \
+    "\"],\"evidence\":[" ev "]}}}\n"
+
+static void test_maintenance(void **state)
+{
+    const char *ev = ALERT("2026-11-24T05:00:00.000000+0000", "maintenance.session_recorded", 3,
+                           "Remote maintenance",
+                           "\"protocol=RDP\",\"window=pacs-weekly\",\"ticket=CHG-1234\"", 77)
+        ALERT("2026-11-24T06:00:00.000000+0000", "maintenance.session_unapproved", 1,
+              "Remote maintenance", "\"protocol=VNC\",\"reason=no window\"",
+              78) "{\"timestamp\":\"2026-11-24T05:30:00.000000+0000\",\"event_type\":\"flow\","
+                  "\"flow_id\":77,\"flow\":{\"bytes_toserver\":1500000,\"bytes_toclient\":500000,"
+                  "\"start\":\"2026-11-24T05:00:00.000000+0000\",\"end\":\"2026-11-24T05:42:30."
+                  "000000+0000\",\"alerted\":true}}\n";
+    char *html = render(ev, NULL, NULL), v[64];
+    const char *m;
+
+    (void)state;
+    value_after(html, "data-k=\"maintenance_approved\">", v, sizeof(v));
+    assert_string_equal(v, "1");
+    value_after(html, "data-k=\"maintenance_unapproved\">", v, sizeof(v));
+    assert_string_equal(v, "1");
+    m = strstr(html, "<section id=\"maintenance\">");
+    assert_non_null(m);
+    assert_non_null(strstr(m, "<td>pacs-weekly</td><td>CHG-1234</td>"));
+    assert_non_null(strstr(m, "42m30s"));
+    assert_non_null(strstr(m, "2.0 MB"));
+    assert_non_null(strstr(m, "not approved"));
+    value_after(html, "data-k=\"flows\">", v, sizeof(v));
+    assert_string_equal(v, "1");
+    value_after(html, "data-k=\"events\">", v, sizeof(v));
+    assert_string_equal(v, "3");
+    assert_null(strstr(html, "<script"));
+    free(html);
+}
+
+static void test_inventory(void **state)
+{
+    char path[] = "/tmp/test_report_XXXXXX";
+    FILE *f = fdopen(mkstemp(path), "w");
+    struct report_options o = {TRIAGE_JA, 0, 0, 0, T0};
+    struct report *r;
+    char err[256], *html;
+
+    (void)state;
+    fputs(
+        "{\"ip\":\"10.1.0.5\",\"names\":[\"EMR-DB01\"],\"zone\":\"emr\",\"end_of_support\":"
+        "{\"product\":\"Windows Server 2008 R2\",\"ended\":\"2020-01-14\"}}\n"
+        "{\"ip\":\"10.1.0.6\",\"names\":[],\"zone\":\"emr\"}\n"
+        "{\"ip\":\"203.0.113.9\",\"names\":[\"<b>vendor</b>\"],\"direction\":\"inbound\","
+        "\"remote_access\":true,\"protocols\":[\"RDP\"],\"devices\":[\"10.1.0.5\"],"
+        "\"flows\":{\"inbound\":3,\"outbound\":0},\"bytes\":{\"to_party\":10,\"from_party\":20}}\n",
+        f);
+    fclose(f);
+    html = render("", &o, path);
+    assert_non_null(strstr(html, "data-k=\"devices\">2<"));
+    assert_non_null(strstr(html, "Windows Server 2008 R2"));
+    assert_non_null(strstr(html, "data-k=\"parties\">1<"));
+    assert_non_null(strstr(html, "&lt;b&gt;vendor&lt;/b&gt;"));
+    assert_non_null(strstr(html, "<html lang=\"ja\">"));
+    free(html);
+
+    f = fopen(path, "a");
+    fputs("not json\n", f);
+    fclose(f);
+    assert_int_equal(report_create(&r, &o), 0);
+    assert_int_equal(report_read_inventory(r, path, err, sizeof(err)), MM_EINVAL);
+    assert_non_null(strstr(err, ":4: "));
+    report_destroy(r);
+    unlink(path);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_escape),
+        cmocka_unit_test(test_runs),
+        cmocka_unit_test(test_maintenance),
+        cmocka_unit_test(test_inventory),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
