@@ -12,6 +12,7 @@
 
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 #include "mimamori/error.h"
 #include "mimamori/triage.h"
@@ -30,6 +31,13 @@ void report_destroy(struct report *r);
 
 /* Read EVE lines (every event type counts). Returns 0, MM_EIO or MM_ENOMEM. */
 int report_read(struct report *r, FILE *f);
+
+/*
+ * Read a file's EVE lines with up to `threads` parsers on parts of it (see triage_parts), the
+ * same figures as report_read. Returns 0, or a negative code with err naming the file.
+ */
+int report_read_path(struct report *r, const char *path, unsigned threads, char *err,
+                     size_t errlen);
 
 /*
  * An inventory (mimamori --inventory) or external connections file (--connections), told apart

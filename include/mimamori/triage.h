@@ -99,6 +99,22 @@ int triage_read(struct triage *t, FILE *f, triage_event_fn fn, void *ud);
 int triage_read_path(struct triage *t, const char *path, unsigned threads, off_t *end, char *err,
                      size_t errlen);
 
+/*
+ * The pieces of triage_read_path, for a reader that also wants other events (the report):
+ * triage_parts says how many parts to read path in (1 for a small or not regular file; 0 with
+ * err filled when it cannot be read) and its size; each part is read by triage_read_range
+ * (the lines starting in [from, to), to < 0 meaning the end; *end where reading stopped) into
+ * a triage made by triage_create_part (t's filter and names, shared read-only), on a thread of
+ * triage_run (fn on args, args + stride, ...: n of them, joined before it returns); then
+ * triage_merge takes each part's alerts over, in the order of the parts.
+ */
+unsigned triage_parts(const char *path, unsigned threads, off_t *size, char *err, size_t errlen);
+int triage_read_range(struct triage *t, const char *path, off_t from, off_t to, triage_event_fn fn,
+                      void *ud, off_t *end);
+MM_MUST_CHECK int triage_create_part(struct triage **out, const struct triage *of);
+int triage_run(unsigned n, void *(*fn)(void *), void *args, size_t stride);
+int triage_merge(struct triage *t, const struct triage *part);
+
 /* Keep one event if it is an alert passing the filter: 1 kept, 0 not, MM_ENOMEM. */
 int triage_add(struct triage *t, json_t *ev);
 

@@ -7,6 +7,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
 
 #include "report_int.h"
 
@@ -135,14 +136,12 @@ static uint64_t num(json_t *o, const char *a, const char *b)
     return v > 0 ? (uint64_t)v : 0;
 }
 
-static void take_stats(struct report *r, json_t *ev, int64_t ts)
+/* A stats sample kept for its sensor (by the events' host name). */
+static int sample_add(struct report *r, const char *host, const struct report_sample *x)
 {
-    const char *host = json_string_value(json_object_get(ev, "host"));
-    json_t *st = json_object_get(ev, "stats");
     struct report_sensor *s = NULL;
     size_t i;
 
-    host = host ? host : "";
     for (i = 0; i < r->nsensors && s == NULL; i++)
         if (strcmp(r->sensors[i].name, host) == 0)
             s = &r->sensors[i];
@@ -151,22 +150,31 @@ static void take_stats(struct report *r, json_t *ev, int64_t ts)
         snprintf(s->name, sizeof(s->name), "%s", host);
     }
     if (s == NULL)
-        return;
+        return 0; /* more sensors than a report shows */
     if (s->n == s->cap) {
         size_t cap = s->cap ? s->cap * 2 : 256;
         struct report_sample *grown = realloc(s->s, cap * sizeof(*grown));
         if (grown == NULL)
-            return;
+            return MM_ENOMEM;
         s->s = grown, s->cap = cap;
     }
-    s->s[s->n++] = (struct report_sample){
+    s->s[s->n++] = *x;
+    return 0;
+}
+
+static void take_stats(struct report *r, json_t *ev, int64_t ts)
+{
+    const char *host = json_string_value(json_object_get(ev, "host"));
+    json_t *st = json_object_get(ev, "stats"), *cap = json_object_get(st, "capture");
+    struct report_sample x = {
         ts,
         num(st, "uptime", NULL),
-        num(json_object_get(st, "capture"), "kernel_packets", NULL),
-        num(json_object_get(st, "capture"), "kernel_drops", NULL) +
-            num(json_object_get(st, "capture"), "kernel_ifdrops", NULL),
+        num(cap, "kernel_packets", NULL),
+        num(cap, "kernel_drops", NULL) + num(cap, "kernel_ifdrops", NULL),
         num(json_object_get(st, "decoder"), "invalid", NULL),
     };
+
+    sample_add(r, host ? host : "", &x);
 }
 
 static void take_flow(struct report *r, json_t *ev, struct report_hour *h)
@@ -224,13 +232,10 @@ static void on_event(void *ud, const char *type, json_t *ev)
     }
 }
 
-int report_read(struct report *r, FILE *f)
+/* Alerts count in their hours as every event does. */
+static void count_alerts(struct report *r, size_t from)
 {
-    size_t before = triage_alerts(r->t), i;
-    int rc = triage_read(r->t, f, on_event, r);
-
-    /* the alerts count in their hours too */
-    for (i = before; i < triage_alerts(r->t); i++) {
+    for (size_t i = from; i < triage_alerts(r->t); i++) {
         const struct triage_alert *a = triage_alert_at(r->t, i);
         struct report_hour *h = hour_slot(r, a->ts_us / REPORT_HOUR_US);
         r->events++;
@@ -239,6 +244,109 @@ int report_read(struct report *r, FILE *f)
         if (h != NULL)
             h->events++;
     }
+}
+
+int report_read(struct report *r, FILE *f)
+{
+    size_t before = triage_alerts(r->t);
+    int rc = triage_read(r->t, f, on_event, r);
+
+    count_alerts(r, before);
+    return rc;
+}
+
+/* A part of a file read on its own thread into a report of its own. */
+struct part {
+    struct report *sub;
+    const char *path;
+    off_t from, to, end;
+    int rc;
+};
+
+static void *read_part(void *arg)
+{
+    struct part *p = arg;
+
+    p->rc = triage_read_range(p->sub->t, p->path, p->from, p->to, on_event, p->sub, &p->end);
+    count_alerts(p->sub, 0);
+    return NULL;
+}
+
+static int part_create(struct report **out, const struct report *of)
+{
+    struct report *r = calloc(1, sizeof(*r));
+
+    if (r == NULL || triage_create_part(&r->t, of->t) < 0) {
+        free(r);
+        return MM_ENOMEM;
+    }
+    r->o = of->o;
+    r->first_us = INT64_MAX, r->last_us = INT64_MIN;
+    *out = r;
+    return 0;
+}
+
+/* A part's figures added to r's; its alerts after r's. */
+static int merge(struct report *r, const struct report *p)
+{
+    size_t i, k;
+
+    r->events += p->events, r->flows += p->flows, r->stats += p->stats;
+    r->inventory_events += p->inventory_events, r->new_devices += p->new_devices;
+    r->first_us = p->first_us < r->first_us ? p->first_us : r->first_us;
+    r->last_us = p->last_us > r->last_us ? p->last_us : r->last_us;
+    r->tz_min = p->events > 0 ? p->tz_min : r->tz_min;
+    for (i = 0; i < p->hours_cap; i++) {
+        struct report_hour *h;
+        if (p->hours[i].hour == 0)
+            continue;
+        if ((h = hour_slot(r, p->hours[i].hour)) == NULL)
+            return MM_ENOMEM;
+        h->events += p->hours[i].events, h->flows += p->hours[i].flows;
+        h->bytes += p->hours[i].bytes;
+    }
+    for (i = 0; i < p->fl_cap; i++) {
+        struct report_flow *f;
+        if (p->fl[i].id == 0)
+            continue;
+        if ((f = flow_slot(r, p->fl[i].id)) == NULL)
+            return MM_ENOMEM;
+        *f = p->fl[i];
+    }
+    for (i = 0; i < p->nsensors; i++)
+        for (k = 0; k < p->sensors[i].n; k++)
+            if (sample_add(r, p->sensors[i].name, &p->sensors[i].s[k]) < 0)
+                return MM_ENOMEM;
+    return triage_merge(r->t, p->t);
+}
+
+int report_read_path(struct report *r, const char *path, unsigned threads, char *err, size_t errlen)
+{
+    struct part parts[16];
+    off_t size;
+    unsigned n = triage_parts(path, threads > 16 ? 16 : threads, &size, err, errlen), i;
+    int rc = 0;
+
+    if (n == 0)
+        return MM_EIO;
+    memset(parts, 0, sizeof(parts));
+    for (i = 0; i < n && rc == 0; i++) {
+        parts[i].path = path;
+        parts[i].from = size / n * i;
+        parts[i].to = i + 1 < n ? size / n * (i + 1) : -1;
+        rc = part_create(&parts[i].sub, r);
+    }
+    if (rc == 0)
+        rc = triage_run(n, read_part, parts, sizeof(parts[0]));
+    for (i = 0; i < n && parts[i].sub != NULL; i++) {
+        if (rc == 0)
+            rc = parts[i].rc < 0 ? parts[i].rc : merge(r, parts[i].sub);
+        report_destroy(parts[i].sub);
+    }
+    if (rc == MM_EIO)
+        snprintf(err, errlen, "%s: read error", path);
+    else if (rc < 0)
+        snprintf(err, errlen, "%s: out of memory", path);
     return rc;
 }
 

@@ -72,8 +72,9 @@ static void axis(const struct report *r, FILE *out, size_t n, int64_t start, int
     for (i = 0; i < n; i += step) {
         char buf[32];
         triage_format_time(buf, sizeof(buf), start + (int64_t)i * width, r->tz_min, 1);
+        /* "11-24" for days, "05:00" for hours */
         fprintf(
-            out, "<text x=\"%.1f\" y=\"%d\" font-size=\"10\" text-anchor=\"middle\">%s</text>\n",
+            out, "<text x=\"%.1f\" y=\"%d\" font-size=\"10\" text-anchor=\"middle\">%.5s</text>\n",
             LEFT + bw * ((double)i + 0.5), H - BOTTOM + 14, width < DAY_US ? buf + 11 : buf + 5);
     }
 }
@@ -154,9 +155,13 @@ static void zones(const struct report *r, FILE *out)
             report_html_text(out, z[k].desc);
             fputs("</span>", out);
         }
-        fprintf(out,
-                "</td><td class=\"n\">%u</td><td class=\"n\">%u</td><td class=\"n\">%u</td></tr>\n",
-                z[k].by[0], z[k].by[1], z[k].by[2]);
+        fputs("</td>", out);
+        for (int s = 0; s < 3; s++) {
+            fputs("<td class=\"n\">", out);
+            report__num(out, z[k].by[s]);
+            fputs("</td>", out);
+        }
+        fputs("</tr>\n", out);
     }
     fputs("</tbody></table>\n", out);
     free(z);

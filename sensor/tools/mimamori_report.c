@@ -93,19 +93,20 @@ static int parse_args(int argc, char **argv, struct report_options *o, const cha
 
 static int read_eve(struct report *r, const char *path)
 {
-    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
-    int rc;
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    char err[512];
 
-    if (f == NULL) {
-        fprintf(stderr, "mimamori-report: %s: %s\n", path, strerror(errno));
+    if (strcmp(path, "-") == 0) {
+        if (report_read(r, stdin) == 0)
+            return 0;
+        fprintf(stderr, "mimamori-report: standard input: read error\n");
         return 1;
     }
-    rc = report_read(r, f);
-    if (rc < 0)
-        fprintf(stderr, "mimamori-report: %s: read error\n", path);
-    if (f != stdin)
-        fclose(f);
-    return rc < 0;
+    if (report_read_path(r, path, cpus > 0 ? (unsigned)cpus : 1, err, sizeof(err)) < 0) {
+        fprintf(stderr, "mimamori-report: %s\n", err);
+        return 1;
+    }
+    return 0;
 }
 
 static int write_out(struct report *r, const char *path)

@@ -116,6 +116,26 @@ static void test_runs(void **state)
     ",\"signature\":\"Maintenance\",\"category\":\"" cat "\",\"metadata\":{\"rule\":[\"" rule      \
     "\"],\"evidence\":[" ev "]}}}\n"
 
+/* Events at 2026-11-24 (hour h, minute m), numbered i, for the parallel reader. */
+#define STAMP "\"timestamp\":\"2026-11-%02dT%02d:%02d:00.000000+0000\""
+#define STATS_AT(h, m, i)                                                                          \
+    "{" STAMP ",\"event_type\":\"stats\",\"host\":\"s1\",\"stats\":{\"uptime\":%d,\"capture\":"    \
+    "{\"kernel_packets\":%d,\"kernel_drops\":1}}}\n",                                              \
+        24 + (h) / 24, (h) % 24, (m) % 60, (i)*60, (i)*10
+#define ALERT_AT(h, m, sev, i)                                                                                      \
+    "{" STAMP ",\"event_type\":\"alert\",\"src_ip\":\"10.0.%d.%d\",\"dest_ip\":\"10.1.0.%d\","                      \
+    "\"alert\":{\"signature_id\":%d,\"severity\":%d,\"signature\":\"S\",\"category\":"                              \
+    "\"Obsolete protocol\",\"metadata\":{\"rule\":[\"obsolete.r%d\"],\"message_ja\":"                               \
+    "[\"旧式プロトコルの利用を検知しました\"],\"evidence\":[\"protocol=Telnet\",\"dest_port=23\"]" \
+    "}}}\n",                                                                                                        \
+        24 + (h) / 24, (h) % 24, (m) % 60, (i) / 250 % 250, (i) % 250 + 1, (i) % 7 + 1, (i) % 5,                    \
+        sev, (i) % 5
+#define FLOW_AT(h, m, i)                                                                           \
+    "{" STAMP ",\"event_type\":\"flow\",\"flow_id\":%d,\"flow\":{\"bytes_toserver\":100,"          \
+    "\"bytes_toclient\":200,\"start\":\"2026-11-24T00:00:00.000000+0000\",\"end\":"                \
+    "\"2026-11-24T00:00:01.000000+0000\",\"alerted\":true}}\n",                                    \
+        24 + (h) / 24, (h) % 24, (m) % 60, (i) + 1
+
 static void test_maintenance(void **state)
 {
     const char *ev = ALERT("2026-11-24T05:00:00.000000+0000", "maintenance.session_recorded", 3,
@@ -185,13 +205,62 @@ static void test_inventory(void **state)
     unlink(path);
 }
 
+static char *write_report(struct report *r)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&buf, &len);
+
+    assert_int_equal(report_write(r, out), 0);
+    fclose(out);
+    return buf;
+}
+
+/* A file read in parts on threads gives the report one reader gives, byte for byte. */
+static void test_parallel(void **state)
+{
+    char path[] = "/tmp/test_report_XXXXXX", err[256], *a, *b;
+    FILE *f = fdopen(mkstemp(path), "w");
+    struct report_options o = {TRIAGE_EN, 0, 0, 0, T0};
+    struct report *r1, *r2;
+    int i;
+
+    (void)state;
+    for (i = 0; i < 40000; i++) { /* 30 MB: past the size read in parts */
+        int m = i % 600, h = i / 2400;
+        fprintf(f, STATS_AT(h, m, i));
+        fprintf(f, ALERT_AT(h, m, i % 3 + 1, i));
+        fprintf(f, FLOW_AT(h, m, i));
+    }
+    fclose(f);
+    assert_int_equal(report_create(&r1, &o), 0);
+    assert_int_equal(report_create(&r2, &o), 0);
+    f = fopen(path, "r");
+    assert_int_equal(report_read(r1, f), 0);
+    fclose(f);
+    assert_int_equal(report_read_path(r2, path, 4, err, sizeof(err)), 0);
+    a = write_report(r1);
+    b = write_report(r2);
+    assert_true(strlen(a) > 10000);
+    assert_string_equal(a, b);
+    assert_non_null(strstr(a, "data-k=\"events\">120,000<"));
+    free(a);
+    free(b);
+    report_destroy(r1);
+    report_destroy(r2);
+    assert_int_equal(report_create(&r1, &o), 0);
+    assert_int_equal(report_read_path(r1, "/nonexistent.json", 2, err, sizeof(err)), MM_EIO);
+    assert_non_null(strstr(err, "/nonexistent.json"));
+    report_destroy(r1);
+    unlink(path);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_escape),
-        cmocka_unit_test(test_runs),
-        cmocka_unit_test(test_maintenance),
-        cmocka_unit_test(test_inventory),
+        cmocka_unit_test(test_escape),      cmocka_unit_test(test_runs),
+        cmocka_unit_test(test_maintenance), cmocka_unit_test(test_inventory),
+        cmocka_unit_test(test_parallel),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
