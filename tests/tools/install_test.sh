@@ -1,6 +1,7 @@
 #!/bin/sh
 # The install a new user follows (README, Running as a daemon), into a DESTDIR: the binary,
-# units, rules, hook, docs and site config land where the units and the binary look for them.
+# the readers' tools, units, rules, hook, docs and site config land where the units and the
+# binary look for them.
 # Checked: every program a unit runs exists (ours under DESTDIR) and is executable; the binary
 # was built with the same config, spool and log paths the units use; the installed config
 # passes --test-config; README.md is the project's (not the rules' README); systemd-analyze
@@ -38,6 +39,12 @@ for u in "$units"/*; do
     done
 done
 [ "$fails" -eq 0 ] && ok "every program the units run is installed and executable"
+
+# The readers' tools beside it, in the prefix's bin, and they run.
+for t in mimamori-alerts mimamori-report; do
+    if "$dest$prefix/bin/$t" --help >/dev/null; then ok "$t installed in $prefix/bin and runs"
+    else fail "$t is not installed in $prefix/bin or does not run"; fi
+done
 
 # The binary's own defaults are the units' paths.
 for want in "$conf" "$(sed -n 's|.*install -d .* -m 0700 \(.*\)$|\1|p' "$units/mimamori.service")" \
