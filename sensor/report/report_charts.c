@@ -79,66 +79,131 @@ static void axis(const struct report *r, FILE *out, size_t n, int64_t start, int
     }
 }
 
-static void chart(const struct report *r, FILE *out, const unsigned (*count)[3], size_t n,
-                  int64_t start, int64_t width)
-{
-    unsigned max = 0, top;
-    double bw = (double)(W - LEFT - 10) / (double)n;
-    size_t i;
-    int s;
+/* The series of a stacked bar chart: what each bar's parts count, and how they are named. */
+#define SERIES 7
+struct series {
+    const char *id; /* the svg's id */
+    size_t k;
+    const char *key[SERIES], *label[SERIES], *colour[SERIES];
+};
 
-    for (i = 0; i < n; i++)
-        max = count[i][0] + count[i][1] + count[i][2] > max
-                  ? count[i][0] + count[i][1] + count[i][2]
-                  : max;
+/* About how wide a label is drawn at 11 px: Latin letters narrow, Japanese full width. */
+static int text_width(const char *s)
+{
+    int w = 0;
+
+    for (; *s != '\0'; s++)
+        if (((unsigned char)*s & 0xc0) != 0x80)
+            w += (unsigned char)*s < 0x80 ? 7 : 12;
+    return w;
+}
+
+static void legend(FILE *out, const struct series *sr)
+{
+    int x = LEFT;
+
+    for (size_t s = 0; s < sr->k; s++) {
+        fprintf(out,
+                "<rect x=\"%d\" y=\"4\" width=\"10\" height=\"10\" fill=\"%s\"/>"
+                "<text x=\"%d\" y=\"13\" font-size=\"11\">",
+                x, sr->colour[s], x + 14);
+        report_html_text(out, sr->label[s]);
+        fputs("</text>\n", out);
+        x += 26 + text_width(sr->label[s]);
+    }
+}
+
+/* count: n bins of sr->k numbers each. */
+static void chart(const struct report *r, FILE *out, const struct series *sr, const unsigned *count,
+                  size_t n, int64_t start, int64_t width)
+{
+    unsigned max = 0, top, sum;
+    double bw = (double)(W - LEFT - 10) / (double)n;
+    size_t i, s;
+
+    for (i = 0; i < n; i++) {
+        for (s = 0, sum = 0; s < sr->k; s++)
+            sum += count[i * sr->k + s];
+        max = sum > max ? sum : max;
+    }
     top = nice(max > 0 ? max : 1);
-    fprintf(out,
-            "<svg id=\"chart\" viewBox=\"0 0 %d %d\" width=\"%d\" height=\"%d\" role=\"img\">\n", W,
-            H, W, H);
+    fprintf(out, "<svg id=\"%s\" viewBox=\"0 0 %d %d\" width=\"%d\" height=\"%d\" role=\"img\">\n",
+            sr->id, W, H, W, H);
     axis(r, out, n, start, width, top);
     for (i = 0; i < n; i++) {
         double y = H - BOTTOM;
-        for (s = 0; s < 3; s++) {
-            double h = (double)(H - BOTTOM - TOPM) * count[i][s] / top;
-            if (count[i][s] == 0)
+        for (s = 0; s < sr->k; s++) {
+            unsigned c = count[i * sr->k + s];
+            double h = (double)(H - BOTTOM - TOPM) * c / top;
+            if (c == 0)
                 continue;
             y -= h;
             fprintf(out,
                     "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%s\" "
-                    "data-sev=\"%d\" data-n=\"%u\"><title>%s %u</title></rect>\n",
-                    LEFT + bw * (double)i + bw * 0.1, y, bw * 0.8, h, colour[s], s + 1, count[i][s],
-                    triage_severity_text(s + 1, r->o.lang), count[i][s]);
+                    "data-s=\"",
+                    LEFT + bw * (double)i + bw * 0.1, y, bw * 0.8, h, sr->colour[s]);
+            report_html_text(out, sr->key[s]);
+            fprintf(out, "\" data-n=\"%u\"><title>", c);
+            report_html_text(out, sr->label[s]);
+            fprintf(out, " %u</title></rect>\n", c);
         }
     }
-    for (s = 0; s < 3; s++)
-        fprintf(out,
-                "<rect x=\"%d\" y=\"4\" width=\"10\" height=\"10\" fill=\"%s\"/>"
-                "<text x=\"%d\" y=\"13\" font-size=\"11\">%s</text>\n",
-                W - 200 + s * 64, colour[s], W - 186 + s * 64,
-                triage_severity_text(s + 1, r->o.lang));
+    legend(out, sr);
     fputs("</svg>\n", out);
 }
 
-/* Incidents per zone: the lead alert's target zone, or its source's when it has none. */
-static void zones(const struct report *r, FILE *out)
+/* Where an incident happened: its lead alert's target zone, or its source's without one. */
+static const char *zone_of(const struct report *r, const struct triage_incident *in,
+                           const char **desc)
+{
+    const struct triage_alert *a = triage_alert_at(r->t, in->lead);
+    int end = a->zone[1] != NULL ? 1 : 0;
+
+    *desc = a->zone_desc[end];
+    return a->zone[end] != NULL ? a->zone[end] : "-";
+}
+
+struct zone_count {
+    const char *zone, *desc;
+    unsigned by[3], total;
+};
+
+static int by_total(const void *x, const void *y)
+{
+    const struct zone_count *a = x, *b = y;
+
+    if (a->total != b->total)
+        return a->total > b->total ? -1 : 1;
+    return strcmp(a->zone, b->zone);
+}
+
+/* Incidents per zone and severity, the busiest zone first; returns how many zones. */
+static size_t zone_counts(const struct report *r, struct zone_count **out)
 {
     size_t n = triage_incidents(r->t), i, k, nz = 0;
-    struct {
-        const char *zone, *desc;
-        unsigned by[3];
-    } *z = calloc(n + 1, sizeof(*z));
+    struct zone_count *z = calloc(n + 1, sizeof(*z));
 
     for (i = 0; z != NULL && i < n; i++) {
         const struct triage_incident *in = triage_incident_at(r->t, i);
-        const struct triage_alert *a = triage_alert_at(r->t, in->lead);
-        int end = a->zone[1] != NULL ? 1 : 0;
-        const char *zone = a->zone[end] != NULL ? a->zone[end] : "-";
+        const char *desc, *zone = zone_of(r, in, &desc);
         for (k = 0; k < nz && strcmp(z[k].zone, zone) != 0; k++)
             ;
         if (k == nz)
-            z[nz].zone = zone, z[nz++].desc = a->zone_desc[end];
+            z[nz].zone = zone, z[nz++].desc = desc;
         z[k].by[in->severity - 1]++;
+        z[k].total++;
     }
+    if (z != NULL)
+        qsort(z, nz, sizeof(*z), by_total);
+    *out = z;
+    return nz;
+}
+
+static void zone_table(const struct report *r, FILE *out, const struct zone_count *z, size_t nz)
+{
+    size_t k;
+    int s;
+
     fputs("<table id=\"by-zone\">", out);
     report__th(out,
                (const char *const[]){RL(r, "ゾーン (対象側)", "Zone (target side)"),
@@ -156,7 +221,7 @@ static void zones(const struct report *r, FILE *out)
             fputs("</span>", out);
         }
         fputs("</td>", out);
-        for (int s = 0; s < 3; s++) {
+        for (s = 0; s < 3; s++) {
             fputs("<td class=\"n\">", out);
             report__num(out, z[k].by[s]);
             fputs("</td>", out);
@@ -164,28 +229,61 @@ static void zones(const struct report *r, FILE *out)
         fputs("</tr>\n", out);
     }
     fputs("</tbody></table>\n", out);
-    free(z);
+}
+
+/* Bars by severity, then by zone (the six busiest, the rest together). */
+static void charts(const struct report *r, FILE *out, const struct zone_count *z, size_t nz,
+                   size_t n, int64_t start, int64_t width)
+{
+    static const char *const zc[SERIES] = {"#1f4e79", "#2e8b57", "#b8860b", "#8b3a62",
+                                           "#4682b4", "#6b8e23", "#999999"};
+    struct series sev = {"chart", 3, {"1", "2", "3"}, {0}, {colour[0], colour[1], colour[2]}};
+    struct series zs = {"chart-zone", 0, {0}, {0}, {0}};
+    unsigned *a = calloc(n * 3, sizeof(*a)), *b = calloc(n * SERIES, sizeof(*b));
+    size_t i, k;
+
+    for (k = 0; k < 3; k++)
+        sev.label[k] = triage_severity_text((int)k + 1, r->o.lang);
+    for (k = 0; k < nz && k < SERIES; k++, zs.k++) {
+        int rest = k == SERIES - 1 && nz > SERIES;
+        zs.key[k] = rest ? "*" : z[k].zone;
+        zs.label[k] = rest ? RL(r, "その他", "other") : z[k].zone;
+        zs.colour[k] = zc[k];
+    }
+    for (i = 0; a != NULL && b != NULL && i < triage_incidents(r->t); i++) {
+        const struct triage_incident *in = triage_incident_at(r->t, i);
+        const char *desc, *zone = zone_of(r, in, &desc);
+        int64_t bin = (in->first_us - start) / width;
+        if (bin < 0 || (size_t)bin >= n)
+            continue;
+        a[bin * 3 + in->severity - 1]++;
+        for (k = 0; k + 1 < zs.k && strcmp(zs.key[k], zone) != 0; k++)
+            ;
+        b[bin * zs.k + k]++;
+    }
+    if (a != NULL && b != NULL) {
+        chart(r, out, &sev, a, n, start, width);
+        fprintf(out, "<h3>%s</h3>\n", RL(r, "ゾーン別 (対象側)", "By zone (target side)"));
+        chart(r, out, &zs, b, n, start, width);
+    }
+    free(a);
+    free(b);
 }
 
 void report__timeline(const struct report *r, FILE *out)
 {
     int64_t start, width;
-    size_t n = bins_of(r, &start, &width), i;
-    unsigned(*count)[3] = calloc(n, sizeof(*count));
+    size_t n = bins_of(r, &start, &width), nz;
+    struct zone_count *z;
 
     fprintf(out, "<section id=\"timeline\">\n<h2>%s</h2>\n",
             width < DAY_US ? RL(r, "インシデントの推移 (1時間ごと)", "Incidents by hour")
                            : RL(r, "インシデントの推移 (日ごと)", "Incidents by day"));
-    for (i = 0; count != NULL && i < triage_incidents(r->t); i++) {
-        const struct triage_incident *in = triage_incident_at(r->t, i);
-        int64_t b = (in->first_us - start) / width;
-        if (b >= 0 && (size_t)b < n)
-            count[b][in->severity - 1]++;
-    }
-    if (count != NULL)
-        chart(r, out, (const unsigned(*)[3])count, n, start, width);
-    free(count);
-    zones(r, out);
+    nz = zone_counts(r, &z);
+    charts(r, out, z, nz, n, start, width);
+    if (z != NULL)
+        zone_table(r, out, z, nz);
+    free(z);
     fputs("</section>\n", out);
 }
 

@@ -198,18 +198,17 @@ void report__summary(const struct report *r, FILE *out)
          NULL);
     card(out, "events", r->events, RL(r, "記録したイベント", "events recorded"), NULL);
     fputs("</div>\n", out);
-    if (by[1] > 0)
-        fprintf(out,
-                RL(r,
-                   "<p>重大度「高」のインシデントが %zu "
-                   "件あります。下の一覧で対応状況を確認してください。</p>\n",
-                   "<p>%zu high-severity incidents: check how each was handled in the list "
-                   "below.</p>\n"),
-                by[1]);
-    else
+    if (by[1] > 0) {
+        fputs(RL(r, "<p>重大度「高」のインシデントが ", "<p>"), out);
+        report__num(out, by[1]);
+        fputs(RL(r, " 件あります。下の一覧で対応状況を確認してください。</p>\n",
+                 " high-severity incidents: check how each was handled in the list below.</p>\n"),
+              out);
+    } else {
         fprintf(out, "<p>%s</p>\n",
                 RL(r, "重大度「高」のインシデントはありませんでした。",
                    "There was no high-severity incident."));
+    }
     fputs("</section>\n", out);
 }
 

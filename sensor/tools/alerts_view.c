@@ -214,18 +214,6 @@ void alerts_view_summary(const struct alerts_view *v, const struct triage *t)
             abs(tz) % 60);
 }
 
-void alerts_view_arrival(const struct alerts_view *v, const struct triage *t, size_t alert,
-                         int new_incident)
-{
-    const struct triage_alert *a = triage_alert_at(t, alert);
-    const struct triage_incident *in = triage_incident_of(t, alert);
-
-    fprintf(v->out, "%s#%u%s%s %s\n", sev_color(v, a->severity), in ? in->id : 0, reset(v),
-            new_incident ? L(v, " 新規インシデント", " new incident") : "", headline(v, a));
-    alert_line(v, a, 1);
-    fflush(v->out);
-}
-
 /* An EVE-style timestamp at the offset the sensor wrote. */
 static json_t *stamp(int64_t ts_us, int tz_min)
 {
@@ -326,4 +314,26 @@ void alerts_view_json(const struct alerts_view *v, const struct triage *t,
     json_dumpf(o, v->out, JSON_COMPACT);
     fputc('\n', v->out);
     json_decref(o);
+}
+
+void alerts_view_arrival(const struct alerts_view *v, const struct triage *t, size_t alert,
+                         int new_incident)
+{
+    const struct triage_alert *a = triage_alert_at(t, alert);
+    const struct triage_incident *in = triage_incident_of(t, alert);
+
+    if (v->json) {
+        json_t *o = event_of(a);
+        json_object_set_new(o, "incident", json_integer(in ? in->id : 0));
+        json_object_set_new(o, "new_incident", json_boolean(new_incident));
+        json_object_set_new(o, "summary", json_string(headline(v, a)));
+        json_dumpf(o, v->out, JSON_COMPACT);
+        fputc('\n', v->out);
+        json_decref(o);
+    } else {
+        fprintf(v->out, "%s#%u%s%s %s\n", sev_color(v, a->severity), in ? in->id : 0, reset(v),
+                new_incident ? L(v, " 新規インシデント", " new incident") : "", headline(v, a));
+        alert_line(v, a, 1);
+    }
+    fflush(v->out);
 }

@@ -14,6 +14,7 @@ struct alerts_view {
     enum triage_lang lang;
     int color;        /* ANSI colours (a terminal that did not ask for none) */
     size_t max_lines; /* alert lines shown per incident; 0: all */
+    int json;         /* JSON lines instead of text */
 };
 
 void alerts_view_summary(const struct alerts_view *v, const struct triage *t);
@@ -21,7 +22,8 @@ void alerts_view_incident(const struct alerts_view *v, const struct triage *t,
                           const struct triage_incident *in);
 void alerts_view_json(const struct alerts_view *v, const struct triage *t,
                       const struct triage_incident *in);
-/* One line per alert arriving while following a file, with its incident. */
+/* An alert arriving while following a file, with its incident: two lines of text, or one
+ * JSON object (the alert's fields of --json's events, incident, new_incident, summary). */
 void alerts_view_arrival(const struct alerts_view *v, const struct triage *t, size_t alert,
                          int new_incident);
 

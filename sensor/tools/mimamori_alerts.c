@@ -40,6 +40,7 @@ static void usage(FILE *fp)
                 "  --all              every alert line of every incident (default: 10 each)\n"
                 "  --json             one JSON object per incident\n"
                 "  -f, --follow       keep reading the files and print alerts as they arrive\n"
+                "                     (with --json: one object per alert, with its incident)\n"
                 "  -h, --help         this text\n");
 }
 
@@ -198,7 +199,7 @@ static int parse_args(int argc, char **argv, struct triage_filter *flt, struct a
 
 int main(int argc, char **argv)
 {
-    struct alerts_view v = {stdout, TRIAGE_JA, 0, 10};
+    struct alerts_view v = {stdout, TRIAGE_JA, 0, 10, 0};
     struct triage_filter flt = {0};
     struct input in[MAX_INPUTS];
     const char *inventory = NULL, *nc = getenv("NO_COLOR");
@@ -210,6 +211,7 @@ int main(int argc, char **argv)
 
     if ((rc = parse_args(argc, argv, &flt, &v, &window, &inventory, &json, &follow_)) != 0)
         return rc;
+    v.json = json;
     v.color = !json && isatty(fileno(stdout)) && (nc == NULL || nc[0] == '\0');
     for (i = (size_t)optind; i < (size_t)argc && n < MAX_INPUTS; i++)
         in[n++] = (struct input){strcmp(argv[i], "-") == 0 ? NULL : argv[i], NULL, 0};

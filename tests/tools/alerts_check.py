@@ -178,27 +178,29 @@ def main():
     check(run(tool, [os.path.join(work, "missing.json")]).returncode == 1, "missing file: 1")
     check(run(tool, ["--severity", "9", eve]).returncode == 2, "bad option: 2")
 
-    follow(tool, work, lines, alerts)
+    follow(tool, work, lines, [])
+    follow(tool, work, lines, ["--json"])
     print(f"{'FAIL' if failed else 'ok  '} alerts_check: {failed} failures")
     return 1 if failed else 0
 
 
-def follow(tool, work, lines, alerts):
+def follow(tool, work, lines, extra):
     """Half the file, then the rest appended (in pieces, one cut mid-line): every alert of the
-    second half is printed as it arrives."""
+    second half is printed as it arrives (with --json: one object each, with its incident)."""
     live = os.path.join(work, "live.json")
     half = len(lines) // 2
     with open(live, "w") as f:
         f.writelines(lines[:half])
     later = [json.loads(x) for x in lines[half:]]
     later = [e for e in later if e["event_type"] == "alert"]
-    p = subprocess.Popen([tool, "-f", "--lang", "en", live], stdout=subprocess.PIPE, text=True,
+    p = subprocess.Popen([tool, "-f", "--lang", "en", live] + extra, stdout=subprocess.PIPE, text=True,
                          env=dict(os.environ, TZ="UTC", NO_COLOR="1"))
     out = []
     reader = threading.Thread(target=lambda: out.extend(p.stdout), daemon=True)
     reader.start()
     deadline = time.time() + 60  # the first view, then appending (else they would be in it)
-    while time.time() < deadline and not any("incidents" in x for x in list(out)):
+    while time.time() < deadline and not any(x.startswith("{") if extra else "incidents" in x
+                                             for x in list(out)):
         time.sleep(0.1)
     rest = "".join(lines[half:])
     with open(live, "a") as f:
@@ -206,8 +208,11 @@ def follow(tool, work, lines, alerts):
             f.write(piece)
             f.flush()
             time.sleep(0.7)
-    # An arrival is "#N headline" (the first view's headers are "#N [Severity] ...").
+    # An arrival is "#N headline" (the first view's headers are "#N [Severity] ..."), or with
+    # --json an object with "new_incident".
     def arrivals():
+        if extra:
+            return sum(1 for x in list(out) if "new_incident" in json.loads(x))
         return sum(1 for x in list(out) if x.startswith("#") and not x.split()[1].startswith("["))
 
     deadline = time.time() + 60
@@ -217,6 +222,12 @@ def follow(tool, work, lines, alerts):
     p.wait()
     reader.join(5)
     printed = "".join(out)
+    if extra:
+        got = [json.loads(x) for x in out if "new_incident" in json.loads(x)]
+        check(len(got) == len(later) and all(g["incident"] > 0 for g in got) and
+              [g["src_ip"] for g in got] == [e.get("src_ip") for e in later],
+              f"following --json: the {len(later)} alerts appended, each with its incident")
+        return
     check(arrivals() == len(later) and len(later) > 0 and
           all(f"{e['src_ip']} -> {e['dest_ip']}" + (f":{e['dest_port']}" if e.get("dest_port")
                                                      else "") in printed

@@ -67,6 +67,15 @@ def expected(events, parties, devices):
                e.get("src_port", 0)): e for e in alerts}
     groups = expected_groups(alerts)
     sev = Counter(min(by_key[k]["alert"]["severity"] for k in g) for g in groups)
+    zones = Counter()
+    for g in groups:  # an incident's zone: its lead alert's target zone, else its source's
+        lead = min((by_key[k] for k in g), key=lambda e: (e["alert"]["severity"], e["timestamp"]))
+        md = lead["alert"]["metadata"]
+        zones[(md.get("dest_zone") or md.get("src_zone") or ["-"])[0]] += 1
+    ranked = sorted(zones.items(), key=lambda z: (-z[1], z[0]))
+    if len(ranked) > 7:
+        ranked = ranked[:6] + [("*", sum(n for _, n in ranked[6:]))]
+    sev["zones"] = dict(ranked)
     maint = [e for e in alerts if e["alert"]["category"] == "Remote maintenance"]
     obsolete = Counter(e["alert"]["metadata"]["rule"][0] for e in alerts
                        if e["alert"]["category"] == "Obsolete protocol")
@@ -90,9 +99,13 @@ def page_checks(driver, url, want, sev, maint, obsolete):
         got = number(driver, k)
         check(got == v, f"{k}: {got} (from the input: {v})")
     for s in (1, 2, 3):
-        bars = driver.find_elements(By.CSS_SELECTOR, f'#chart rect[data-sev="{s}"]')
+        bars = driver.find_elements(By.CSS_SELECTOR, f'#chart rect[data-s="{s}"]')
         total = sum(int(b.get_attribute("data-n")) for b in bars)
         check(total == sev[s], f"chart: severity {s} bars add up to {total} ({sev[s]})")
+    drawn = Counter()
+    for b in driver.find_elements(By.CSS_SELECTOR, "#chart-zone rect[data-n]"):
+        drawn[b.get_attribute("data-s")] += int(b.get_attribute("data-n"))
+    check(dict(drawn) == sev["zones"], f"chart by zone: {dict(drawn)}")
     rows = driver.find_elements(By.CSS_SELECTOR, "#maintenance tbody tr")
     tickets = sorted(x.split("=", 1)[1] for e in maint for x in e["alert"]["metadata"]["evidence"]
                      if x.startswith("ticket="))
