@@ -45,6 +45,9 @@ int report_read_path(struct report *r, const char *path, unsigned threads, char 
  */
 int report_read_inventory(struct report *r, const char *path, char *err, size_t errlen);
 
+/* Lines read that were not EVE events (not JSON, or an alert without its fields). */
+size_t report_bad_lines(const struct report *r);
+
 /* Group and write the HTML document. Returns 0, MM_ENOMEM or MM_EIO. */
 int report_write(struct report *r, FILE *out);
 

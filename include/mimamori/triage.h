@@ -115,7 +115,8 @@ MM_MUST_CHECK int triage_create_part(struct triage **out, const struct triage *o
 int triage_run(unsigned n, void *(*fn)(void *), void *args, size_t stride);
 int triage_merge(struct triage *t, const struct triage *part);
 
-/* Keep one event if it is an alert passing the filter: 1 kept, 0 not, MM_ENOMEM. */
+/* Keep one event if it is an alert passing the filter: 1 kept, 0 not (an alert event without
+ * its timestamp or alert object counts as a bad line), MM_ENOMEM. */
 int triage_add(struct triage *t, json_t *ev);
 
 /*

@@ -350,6 +350,11 @@ int report_read_path(struct report *r, const char *path, unsigned threads, char 
     return rc;
 }
 
+size_t report_bad_lines(const struct report *r)
+{
+    return triage_bad_lines(r->t);
+}
+
 void report__period(const struct report *r, int64_t *from, int64_t *to)
 {
     *from = r->o.from_us ? r->o.from_us : r->first_us != INT64_MAX ? r->first_us : 0;

@@ -145,11 +145,15 @@ void report__head(const struct report *r, FILE *out)
     fprintf(out, "</title>\n<style>\n%s</style>\n</head>\n<body>\n<header>\n<h1>%s</h1>\n", style,
             RL(r, "ネットワーク監視報告書", "Network monitoring report"));
     fprintf(out, "<p id=\"period\">%s <b>", RL(r, "対象期間:", "Period:"));
-    report__time(r, out, from, 1);
-    fputs("</b> 〜 <b>", out);
-    report__time(r, out, to, 1);
-    fprintf(out, "</b> (UTC%c%02d:%02d)", r->tz_min < 0 ? '-' : '+', abs(r->tz_min) / 60,
-            abs(r->tz_min) % 60);
+    if (to > from) {
+        report__time(r, out, from, 1);
+        fputs("</b> 〜 <b>", out);
+        report__time(r, out, to, 1);
+        fprintf(out, "</b> (UTC%c%02d:%02d)", r->tz_min < 0 ? '-' : '+', abs(r->tz_min) / 60,
+                abs(r->tz_min) % 60);
+    } else {
+        fprintf(out, "%s</b>", RL(r, "記録なし (イベントがありません)", "none (no events)"));
+    }
     if (r->nsensors > 0) {
         fprintf(out, "<br>%s ", RL(r, "センサー:", "Sensors:"));
         for (i = 0; i < r->nsensors; i++) {

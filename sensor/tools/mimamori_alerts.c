@@ -230,8 +230,8 @@ int main(int argc, char **argv)
     if (rc == 0 && triage_group(t, window) < 0)
         rc = 1;
     if (rc == 0 && triage_bad_lines(t) > 0)
-        fprintf(stderr, "mimamori-alerts: %zu lines were not EVE JSON and were skipped\n",
-                triage_bad_lines(t));
+        fprintf(stderr, "mimamori-alerts: %zu line%s not EVE JSON alerts, skipped\n",
+                triage_bad_lines(t), triage_bad_lines(t) == 1 ? " was" : "s were");
     if (rc == 0 && triage_partial(t) && !follow_)
         fprintf(stderr, "mimamori-alerts: the last line is incomplete (still being written?) "
                         "and was skipped\n");

@@ -152,6 +152,9 @@ int main(int argc, char **argv)
         rc = read_eve(r, "-");
     for (i = (size_t)optind; i < (size_t)argc && rc == 0; i++)
         rc = read_eve(r, argv[i]);
+    if (rc == 0 && report_bad_lines(r) > 0)
+        fprintf(stderr, "mimamori-report: %zu line%s not EVE events, skipped\n",
+                report_bad_lines(r), report_bad_lines(r) == 1 ? " was" : "s were");
     if (rc == 0)
         rc = write_out(r, output);
     report_destroy(r);

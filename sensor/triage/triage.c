@@ -266,11 +266,13 @@ int triage_add(struct triage *t, json_t *ev)
 {
     struct triage_alert a;
 
-    if (!json_is_object(ev) ||
-        !same(json_string_value(json_object_get(ev, "event_type")), "alert") ||
-        read_alert(t, ev, &a) < 0 || !keep(t, &a))
+    if (!json_is_object(ev) || !same(json_string_value(json_object_get(ev, "event_type")), "alert"))
         return 0;
-    return triage__push(t, &a);
+    if (read_alert(t, ev, &a) < 0) { /* an alert without its time or alert object */
+        t->bad++;
+        return 0;
+    }
+    return keep(t, &a) ? triage__push(t, &a) : 0;
 }
 
 int triage__read_until(struct triage *t, FILE *f, off_t limit, triage_event_fn fn, void *ud)

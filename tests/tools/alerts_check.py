@@ -172,7 +172,7 @@ def main():
         lines = f.readlines()
         out.writelines(lines[:10] + ['{"event_type":"alert", cut\n'] + lines[10:])
     r = run(tool, ["--json", broken])
-    check(r.returncode == 0 and "1 lines" in r.stderr and
+    check(r.returncode == 0 and "1 line was" in r.stderr and
           sum(json.loads(x)["alerts"] for x in r.stdout.splitlines()) == len(alerts),
           "a broken line counted, the rest read")
     check(run(tool, [os.path.join(work, "missing.json")]).returncode == 1, "missing file: 1")
