@@ -67,11 +67,15 @@ void triage_destroy(struct triage *t);
 void triage_set_filter(struct triage *t, const struct triage_filter *f);
 
 /*
- * Names for devices, from an inventory file written by mimamori --inventory: an alert end
- * without a device name of its own takes the inventory's first name for its address.
- * Returns 0, or a negative code with err filled.
+ * Names for devices, from an inventory (mimamori --inventory) or connections (--connections)
+ * file: an alert end without a device name of its own takes the first name a line gives its
+ * address. fn, when not NULL, also sees each line (borrowed for the call); a negative return
+ * stops the reading, its message in why. Returns 0, or a negative code with err filled
+ * ("file:line: why" for a bad line).
  */
-int triage_load_names(struct triage *t, const char *path, char *err, size_t errlen);
+typedef int (*triage_line_fn)(void *ud, json_t *line, char *why, size_t whylen);
+int triage_load_names(struct triage *t, const char *path, triage_line_fn fn, void *ud, char *err,
+                      size_t errlen);
 
 /*
  * An event other than an alert, for a reader that wants them too (the report); ev is
@@ -100,19 +104,27 @@ int triage_read_path(struct triage *t, const char *path, unsigned threads, off_t
                      size_t errlen);
 
 /*
- * The pieces of triage_read_path, for a reader that also wants other events (the report):
- * triage_parts says how many parts to read path in (1 for a small or not regular file; 0 with
- * err filled when it cannot be read) and its size; each part is read by triage_read_range
- * (the lines starting in [from, to), to < 0 meaning the end; *end where reading stopped) into
- * a triage made by triage_create_part (t's filter and names, shared read-only), on a thread of
- * triage_run (fn on args, args + stride, ...: n of them, joined before it returns); then
- * triage_merge takes each part's alerts over, in the order of the parts.
+ * Reading one file in parts on threads, for any reader of EVE lines (triage_read_path, the
+ * report): the file is cut at line starts into one part per thread (one part for a small or
+ * not regular file); for each, create makes the part's own state from ud, read reads the lines
+ * starting in [from, to) (to < 0: to the end) on the part's thread, setting *end where it
+ * stopped; then, in file order, merge adds each part to ud and destroy frees it. Returns 0,
+ * or a negative code with err naming the file.
  */
-unsigned triage_parts(const char *path, unsigned threads, off_t *size, char *err, size_t errlen);
+struct triage_split {
+    int (*create)(void *ud, void **part);
+    int (*read)(void *part, const char *path, off_t from, off_t to, off_t *end);
+    int (*merge)(void *ud, void *part);
+    void (*destroy)(void *part);
+};
+int triage_split_read(const char *path, unsigned threads, const struct triage_split *ops, void *ud,
+                      off_t *end, char *err, size_t errlen);
+/* The pieces for a part that is, or holds, a triage: triage_read_range reads the lines
+ * starting in [from, to) as triage_read does; triage_create_part makes a triage with t's
+ * filter and names (shared, read-only); triage_merge takes a part's alerts over after t's. */
 int triage_read_range(struct triage *t, const char *path, off_t from, off_t to, triage_event_fn fn,
                       void *ud, off_t *end);
 MM_MUST_CHECK int triage_create_part(struct triage **out, const struct triage *of);
-int triage_run(unsigned n, void *(*fn)(void *), void *args, size_t stride);
 int triage_merge(struct triage *t, const struct triage *part);
 
 /* Keep one event if it is an alert passing the filter: 1 kept, 0 not (an alert event without

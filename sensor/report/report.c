@@ -256,24 +256,18 @@ int report_read(struct report *r, FILE *f)
 }
 
 /* A part of a file read on its own thread into a report of its own. */
-struct part {
-    struct report *sub;
-    const char *path;
-    off_t from, to, end;
-    int rc;
-};
-
-static void *read_part(void *arg)
+static int part_read(void *part, const char *path, off_t from, off_t to, off_t *end)
 {
-    struct part *p = arg;
+    struct report *p = part;
+    int rc = triage_read_range(p->t, path, from, to, on_event, p, end);
 
-    p->rc = triage_read_range(p->sub->t, p->path, p->from, p->to, on_event, p->sub, &p->end);
-    count_alerts(p->sub, 0);
-    return NULL;
+    count_alerts(p, 0);
+    return rc;
 }
 
-static int part_create(struct report **out, const struct report *of)
+static int part_create(void *ud, void **part)
 {
+    const struct report *of = ud;
     struct report *r = calloc(1, sizeof(*r));
 
     if (r == NULL || triage_create_part(&r->t, of->t) < 0) {
@@ -282,13 +276,15 @@ static int part_create(struct report **out, const struct report *of)
     }
     r->o = of->o;
     r->first_us = INT64_MAX, r->last_us = INT64_MIN;
-    *out = r;
+    *part = r;
     return 0;
 }
 
 /* A part's figures added to r's; its alerts after r's. */
-static int merge(struct report *r, const struct report *p)
+static int part_merge(void *ud, void *part)
 {
+    struct report *r = ud;
+    const struct report *p = part;
     size_t i, k;
 
     r->events += p->events, r->flows += p->flows, r->stats += p->stats;
@@ -320,34 +316,17 @@ static int merge(struct report *r, const struct report *p)
     return triage_merge(r->t, p->t);
 }
 
+static void part_destroy(void *part)
+{
+    report_destroy(part);
+}
+
 int report_read_path(struct report *r, const char *path, unsigned threads, char *err, size_t errlen)
 {
-    struct part parts[16];
-    off_t size;
-    unsigned n = triage_parts(path, threads > 16 ? 16 : threads, &size, err, errlen), i;
-    int rc = 0;
+    static const struct triage_split ops = {part_create, part_read, part_merge, part_destroy};
+    off_t end;
 
-    if (n == 0)
-        return MM_EIO;
-    memset(parts, 0, sizeof(parts));
-    for (i = 0; i < n && rc == 0; i++) {
-        parts[i].path = path;
-        parts[i].from = size / n * i;
-        parts[i].to = i + 1 < n ? size / n * (i + 1) : -1;
-        rc = part_create(&parts[i].sub, r);
-    }
-    if (rc == 0)
-        rc = triage_run(n, read_part, parts, sizeof(parts[0]));
-    for (i = 0; i < n && parts[i].sub != NULL; i++) {
-        if (rc == 0)
-            rc = parts[i].rc < 0 ? parts[i].rc : merge(r, parts[i].sub);
-        report_destroy(parts[i].sub);
-    }
-    if (rc == MM_EIO)
-        snprintf(err, errlen, "%s: read error", path);
-    else if (rc < 0)
-        snprintf(err, errlen, "%s: out of memory", path);
-    return rc;
+    return triage_split_read(path, threads, &ops, r, &end, err, errlen);
 }
 
 size_t report_bad_lines(const struct report *r)

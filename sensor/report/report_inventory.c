@@ -3,7 +3,6 @@
  * of support) and of --connections (external parties: direction, protocols, the devices that
  * talked to them), told apart by their fields, so one option takes either file.
  */
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -91,37 +90,18 @@ static int take_device(struct report *r, json_t *o)
     return d->ip && d->name && d->zone ? 0 : MM_ENOMEM;
 }
 
+static int take_line(void *ud, json_t *o, char *why, size_t whylen)
+{
+    struct report *r = ud;
+    int rc = json_object_get(o, "direction") != NULL ? take_party(r, o) : take_device(r, o);
+
+    if (rc < 0)
+        snprintf(why, whylen, "out of memory");
+    return rc;
+}
+
 int report_read_inventory(struct report *r, const char *path, char *err, size_t errlen)
 {
-    FILE *f = fopen(path, "r");
-    char *line = NULL;
-    size_t cap = 0;
-    unsigned lineno = 0;
-    int rc = 0;
-
-    if (f == NULL) {
-        snprintf(err, errlen, "%s: %s", path, strerror(errno));
-        return MM_EIO;
-    }
-    while (rc == 0 && getline(&line, &cap, f) > 0) {
-        json_t *o = json_loads(line, 0, NULL);
-        lineno++;
-        if (!json_is_object(o) || !json_is_string(json_object_get(o, "ip"))) {
-            snprintf(err, errlen, "%s:%u: not an inventory or connections line", path, lineno);
-            rc = MM_EINVAL;
-        } else if (json_object_get(o, "direction") != NULL) {
-            rc = take_party(r, o);
-        } else {
-            rc = take_device(r, o);
-        }
-        json_decref(o);
-    }
-    free(line);
-    fclose(f);
-    if (rc == MM_ENOMEM)
-        snprintf(err, errlen, "%s: out of memory", path);
     /* the names of devices and parties name the alerts' hosts too */
-    if (rc == 0)
-        rc = triage_load_names(r->t, path, err, errlen);
-    return rc;
+    return triage_load_names(r->t, path, take_line, r, err, errlen);
 }

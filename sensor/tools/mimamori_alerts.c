@@ -220,7 +220,7 @@ int main(int argc, char **argv)
     if (triage_create(&t) < 0)
         return 1;
     triage_set_filter(t, &flt);
-    if (inventory != NULL && triage_load_names(t, inventory, err, sizeof(err)) < 0) {
+    if (inventory != NULL && triage_load_names(t, inventory, NULL, NULL, err, sizeof(err)) < 0) {
         fprintf(stderr, "mimamori-alerts: %s\n", err);
         triage_destroy(t);
         return 1;

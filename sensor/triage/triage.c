@@ -350,10 +350,11 @@ static int add_name(struct triage *t, const char *ip, const char *name)
     return 0;
 }
 
-int triage_load_names(struct triage *t, const char *path, char *err, size_t errlen)
+int triage_load_names(struct triage *t, const char *path, triage_line_fn fn, void *ud, char *err,
+                      size_t errlen)
 {
     FILE *f = fopen(path, "r");
-    char *line = NULL;
+    char *line = NULL, why[256] = "";
     size_t cap = 0;
     unsigned lineno = 0;
     int rc = 0;
@@ -367,19 +368,24 @@ int triage_load_names(struct triage *t, const char *path, char *err, size_t errl
         const char *ip, *name;
 
         lineno++;
-        if (!json_is_object(o)) {
-            snprintf(err, errlen, "%s:%u: not an inventory line (JSON object)", path, lineno);
+        if (!json_is_object(o) || !json_is_string(json_object_get(o, "ip"))) {
+            snprintf(why, sizeof(why), "not a line of an inventory or connections file");
             rc = MM_EINVAL;
-        } else if ((ip = pooled(t, json_object_get(o, "ip"))) != NULL &&
-                   (name = pooled(t, json_array_get(json_object_get(o, "names"), 0))) != NULL) {
+        } else if ((ip = pooled(t, json_object_get(o, "ip"))) == NULL) {
+            rc = MM_ENOMEM;
+        } else if ((name = pooled(t, json_array_get(json_object_get(o, "names"), 0))) != NULL) {
             rc = add_name(t, ip, name);
         }
+        if (rc == 0 && fn != NULL)
+            rc = fn(ud, o, why, sizeof(why));
         json_decref(o);
     }
     free(line);
     fclose(f);
     if (rc == MM_ENOMEM)
         snprintf(err, errlen, "%s: out of memory", path);
+    else if (rc < 0)
+        snprintf(err, errlen, "%s:%u: %s", path, lineno, why);
     return rc;
 }
 

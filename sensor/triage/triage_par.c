@@ -16,13 +16,6 @@
 #define PART_MIN  (8 << 20) /* smaller files are read by one parser */
 #define PARTS_MAX 16
 
-struct part {
-    struct triage *sub;
-    const char *path;
-    off_t from, to, end;
-    int rc;
-};
-
 int triage_read_range(struct triage *t, const char *path, off_t from, off_t to, triage_event_fn fn,
                       void *ud, off_t *end)
 {
@@ -43,14 +36,6 @@ int triage_read_range(struct triage *t, const char *path, off_t from, off_t to, 
     *end = ftello(f);
     fclose(f);
     return rc;
-}
-
-static void *read_part(void *arg)
-{
-    struct part *p = arg;
-
-    p->rc = triage_read_range(p->sub, p->path, p->from, p->to, NULL, NULL, &p->end);
-    return NULL;
 }
 
 /* Take over a part's alert: its strings interned again here. */
@@ -92,7 +77,25 @@ int triage_merge(struct triage *t, const struct triage *part)
     return 0;
 }
 
-unsigned triage_parts(const char *path, unsigned threads, off_t *size, char *err, size_t errlen)
+/* One part on its thread. */
+struct slot {
+    const struct triage_split *ops;
+    void *part;
+    const char *path;
+    off_t from, to, end;
+    int rc;
+};
+
+static void *read_slot(void *arg)
+{
+    struct slot *s = arg;
+
+    s->rc = s->ops->read(s->part, s->path, s->from, s->to, &s->end);
+    return NULL;
+}
+
+/* How many parts: one per thread for a large regular file, else one. */
+static unsigned parts_of(const char *path, unsigned threads, off_t *size, char *err, size_t errlen)
 {
     struct stat st;
 
@@ -100,64 +103,76 @@ unsigned triage_parts(const char *path, unsigned threads, off_t *size, char *err
         snprintf(err, errlen, "%s: %s", path, strerror(errno));
         return 0;
     }
-    json_object_seed(0); /* jansson's one global, set before its first parallel use */
     *size = st.st_size;
     if (!S_ISREG(st.st_mode) || st.st_size < PART_MIN || threads < 1)
         return 1;
     return threads > PARTS_MAX ? PARTS_MAX : threads;
 }
 
-int triage_run(unsigned n, void *(*fn)(void *), void *args, size_t stride)
+int triage_split_read(const char *path, unsigned threads, const struct triage_split *ops, void *ud,
+                      off_t *end, char *err, size_t errlen)
 {
+    struct slot slots[PARTS_MAX];
     pthread_t tid[PARTS_MAX];
-    unsigned i, started = 0;
-    int rc = 0;
-
-    if (n <= 1) {
-        if (n == 1)
-            fn(args);
-        return 0;
-    }
-    for (i = 0; i < n && i < PARTS_MAX; i++) {
-        if (pthread_create(&tid[i], NULL, fn, (char *)args + i * stride) != 0) {
-            rc = MM_ENOMEM;
-            break;
-        }
-        started++;
-    }
-    for (i = 0; i < started; i++)
-        pthread_join(tid[i], NULL);
-    return rc;
-}
-
-int triage_read_path(struct triage *t, const char *path, unsigned threads, off_t *end, char *err,
-                     size_t errlen)
-{
-    struct part parts[PARTS_MAX];
     off_t size;
-    unsigned n = triage_parts(path, threads, &size, err, errlen), i;
+    unsigned n = parts_of(path, threads, &size, err, errlen), i, made = 0, started = 0;
     int rc = 0;
 
     if (n == 0)
         return MM_EIO;
-    memset(parts, 0, sizeof(parts));
-    for (i = 0; i < n && rc == 0; i++) {
-        parts[i].path = path;
-        parts[i].from = size / n * i;
-        parts[i].to = i + 1 < n ? size / n * (i + 1) : -1;
-        rc = triage_create_part(&parts[i].sub, t);
+    json_object_seed(0); /* jansson's one global, set before its first parallel use */
+    for (i = 0; i < n && rc == 0; i++, made++) {
+        slots[i] = (struct slot){ops, NULL, path, size / n * i, -1, 0, 0};
+        if (i + 1 < n)
+            slots[i].to = size / n * (i + 1);
+        rc = ops->create(ud, &slots[i].part);
     }
-    if (rc == 0)
-        rc = triage_run(n, read_part, parts, sizeof(parts[0]));
-    for (i = 0; i < n && parts[i].sub != NULL; i++) {
-        if (rc == 0)
-            rc = parts[i].rc < 0 ? parts[i].rc : triage_merge(t, parts[i].sub);
-        *end = parts[i].end;
-        triage_destroy(parts[i].sub);
+    if (rc == 0 && n == 1)
+        read_slot(&slots[0]);
+    for (i = 0; rc == 0 && n > 1 && i < n; i++, started++)
+        if (pthread_create(&tid[i], NULL, read_slot, &slots[i]) != 0)
+            rc = MM_ENOMEM;
+    for (i = 0; i < started; i++)
+        pthread_join(tid[i], NULL);
+    for (i = 0; i < made; i++) {
+        if (rc == 0 && slots[i].part != NULL)
+            rc = slots[i].rc < 0 ? slots[i].rc : ops->merge(ud, slots[i].part);
+        *end = slots[i].end;
+        if (slots[i].part != NULL)
+            ops->destroy(slots[i].part);
     }
     if (rc == MM_EIO)
         snprintf(err, errlen, "%s: %s", path, strerror(errno ? errno : EIO));
     else if (rc < 0)
         snprintf(err, errlen, "%s: out of memory", path);
     return rc;
+}
+
+/* triage_read_path's parts: triages of their own, merged into t. */
+static int part_create(void *ud, void **part)
+{
+    return triage_create_part((struct triage **)part, ud);
+}
+
+static int part_read(void *part, const char *path, off_t from, off_t to, off_t *end)
+{
+    return triage_read_range(part, path, from, to, NULL, NULL, end);
+}
+
+static int part_merge(void *ud, void *part)
+{
+    return triage_merge(ud, part);
+}
+
+static void part_destroy(void *part)
+{
+    triage_destroy(part);
+}
+
+int triage_read_path(struct triage *t, const char *path, unsigned threads, off_t *end, char *err,
+                     size_t errlen)
+{
+    static const struct triage_split ops = {part_create, part_read, part_merge, part_destroy};
+
+    return triage_split_read(path, threads, &ops, t, end, err, errlen);
 }

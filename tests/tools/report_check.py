@@ -25,21 +25,14 @@ from collections import Counter
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import eve_build  # noqa: E402
-from alerts_check import expected_groups  # noqa: E402
+import alerts_check  # noqa: E402
+from alerts_check import check, expected_groups  # noqa: E402
 
 CHROMIUM, DRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 SECTIONS = ["summary", "timeline", "incidents", "top", "maintenance", "obsolete", "external",
             "inventory", "health", "checklist"]
 HOSTILE_DEVICE = '<img src="http://127.0.0.1:9/x.png" onerror="alert(1)">'
 HOSTILE_PARTY = '<script src="http://127.0.0.1:9/x.js"></script>evil.example'
-failed = 0
-
-
-def check(ok, what):
-    global failed
-    if not ok:
-        failed += 1
-    print(f"{'ok  ' if ok else 'FAIL'} {what}")
 
 
 def browser():
@@ -194,6 +187,7 @@ def main():
                        capture_output=True)
     check(r.returncode == 1 and not os.path.exists(os.path.join(work, "x.html")),
           "a missing input: exit 1, no report")
+    failed = alerts_check.failed  # check() counts there
     print(f"{'FAIL' if failed else 'ok  '} report_check: {failed} failures; screenshots in {work}")
     shutil.rmtree(os.path.join(work, "scenarios"), ignore_errors=True)
     return 1 if failed else 0

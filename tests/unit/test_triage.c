@@ -288,8 +288,8 @@ static void test_parallel(void **state)
     fclose(w);
     assert_int_equal(triage_create(&a), 0);
     assert_int_equal(triage_create(&b), 0);
-    assert_int_equal(triage_load_names(a, inv, err, sizeof(err)), 0);
-    assert_int_equal(triage_load_names(b, inv, err, sizeof(err)), 0);
+    assert_int_equal(triage_load_names(a, inv, NULL, NULL, err, sizeof(err)), 0);
+    assert_int_equal(triage_load_names(b, inv, NULL, NULL, err, sizeof(err)), 0);
     assert_int_equal(triage_read_path(a, path, 1, &end, err, sizeof(err)), 0);
     assert_int_equal(triage_read_path(b, path, 7, &end, err, sizeof(err)), 0);
     assert_int_equal(triage_alerts(a), 30000);
