@@ -26,6 +26,8 @@ enum classify_meta_field {
     META_SSH_SERVER,
     META_SHELL, /* the shell of a cleartext_shell flow and how it was reached: "cmd.exe, bind" */
     META_TLS_CERT_NAMES, /* the server certificate's DNS names (subjectAltName), comma-separated */
+    META_HTTP_URL,       /* the request's host and path (nDPI's http.url: "host/path?q") */
+    META_TLS_CERT_SHA1,  /* the server certificate's SHA-1 fingerprint, hex */
     META__COUNT
 };
 

@@ -13,6 +13,7 @@
 
 #include "mimamori/capture.h"
 #include "mimamori/flow.h"
+#include "mimamori/intel.h"
 #include "mimamori/limits.h"
 #include "mimamori/ydoc.h"
 #include "mimamori/error.h"
@@ -100,6 +101,13 @@ struct config_window {
     struct config_hostset sources, targets;
 };
 
+/* A threat-intelligence feed (intel:): its file and what an alert on its indicators says. */
+struct config_intel_feed {
+    char *name, *path;
+    uint8_t severity; /* 1-3 */
+    uint8_t category; /* enum alert_category */
+};
+
 struct config_suppress {
     char rule[64]; /* rule key */
     struct config_hostset src, dst;
@@ -170,6 +178,11 @@ struct mm_config {
     unsigned nwindows;
     struct config_suppress *suppress;
     unsigned nsuppress;
+    struct config_intel_feed *feeds; /* intel: */
+    unsigned nfeeds;
+    struct intel *intel;       /* their indicators, loaded with the config; NULL without feeds */
+    uint16_t intel_gen;        /* tells this snapshot's table from the last one's (never 0) */
+    size_t intel_count, intel_expired, intel_skipped, intel_duplicates, intel_bytes;
     struct config_named_hosts *dicom_aes; /* medical.dicom_ae_titles */
     unsigned ndicom_aes;
     struct config_named_hosts *hl7_apps; /* medical.hl7_applications */

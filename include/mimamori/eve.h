@@ -51,6 +51,8 @@ struct eve_alert {
     int blocked;          /* a response really happened: alert.action is "blocked" */
     const char *response; /* what the response did or why not (metadata "response"), or NULL */
     const char *src_device, *dest_device; /* the ends' device names (metadata), or NULL */
+    int severity, category; /* when not the rule's (an intel feed's): 1-3 and alert_category + 1;
+                               0: the rule's */
     unsigned nevidence;
     const char *evidence[MM_MAX_EVIDENCE]; /* "name=value" */
 };

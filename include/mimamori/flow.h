@@ -69,6 +69,7 @@ struct flow_app {
 #define FLOW_F_L2_GROUP  0x04u /* its first packet went to an Ethernet broadcast/multicast */
 #define FLOW_F_RESET     0x08u /* a response reset it: every later packet is answered again */
 #define FLOW_F_ARP       0x10u /* no flow: an ARP request an alert is about (addresses only) */
+#define FLOW_F_INTEL     0x20u /* an indicator matched: not looked up again */
 
 /* The control-plane events of a flow's life. */
 enum flow_event {
@@ -92,6 +93,7 @@ struct flow {
     uint8_t flags;                /* FLOW_F_* */
     uint8_t tunnel_depth;
     uint8_t iface;    /* capture interface of its first packet */
+    uint16_t intel_gen; /* the indicator table it was last checked against (0: none) */
     uint32_t pkts[2]; /* per direction */
     /*
      * TCP sequence space per direction: all seen up to next; beyond it a hole, then data seen

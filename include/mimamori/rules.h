@@ -40,7 +40,8 @@
     X(END_OF_SUPPORT, "end_of_support")                                                            \
     X(LEDGER, "ledger")                                                                            \
     X(BASELINE, "baseline")                                                                        \
-    X(HEALTH, "health")
+    X(HEALTH, "health")                                                                            \
+    X(INTEL, "intel")
 
 enum rule_type {
 #define X(id, name) RULE_##id,

@@ -16,6 +16,7 @@
 
 #include "mimamori/classify.h"
 #include "mimamori/config.h"
+#include "mimamori/intel.h"
 #include "mimamori/ledger.h"
 #include "mimamori/error.h"
 #include "mimamori/rules.h"
@@ -78,6 +79,8 @@ static void parse_root(struct loader *L, const struct ynode *root)
             config__parse_inventory(L, v);
         else if (strcmp(k, "learning") == 0)
             config__parse_learning(L, v);
+        else if (strcmp(k, "intel") == 0)
+            config__parse_intel(L, v);
         else if (strcmp(k, "maintenance") == 0)
             L->maintenance = v;
         else if (strcmp(k, "suppress") == 0)
@@ -338,6 +341,12 @@ void config_free(struct mm_config *c)
         config_hostset_free(&c->suppress[i].dst);
     }
     free(c->suppress);
+    for (i = 0; i < c->nfeeds; i++) {
+        free(c->feeds[i].name);
+        free(c->feeds[i].path);
+    }
+    free(c->feeds);
+    intel_destroy(c->intel);
     for (i = 0; i < c->ndicom_aes; i++)
         config_hostset_free(&c->dicom_aes[i].hosts);
     free(c->dicom_aes);

@@ -30,6 +30,9 @@ struct loader {
 /* strdup, or an "out of memory" diagnostic at n. */
 char *config__dup(struct loader *L, const struct ynode *n, const char *s);
 
+/* config_intel.c: the threat-intelligence feeds, loaded as they are read. */
+void config__parse_intel(struct loader *L, const struct ynode *n);
+
 /* config_site.c: the site's sections, read in the order of the file. */
 void config__parse_sensor(struct loader *L, const struct ynode *n);
 void config__parse_networks(struct loader *L, const struct ynode *n, struct zone_map *map,

@@ -91,10 +91,8 @@ struct engine {
     unsigned reload_errors;  /* errors of the last failed reload, 0 after a good one */
 };
 
-/*
- * The lock is held for about a microsecond per flow event: a worker that finds it taken spins a
- * little before sleeping rather than paying for a futex call at once.
- */
+/* The lock is held about a microsecond per flow event: a worker finding it taken spins a little
+ * before sleeping rather than paying for a futex call at once. */
 static void lock_init(struct engine *e)
 {
     pthread_mutexattr_t ma;
@@ -371,26 +369,27 @@ static void arp_request(struct engine *e, const struct pkt_view *pv, const struc
     unlock(e);
 }
 
-/* A DNS query whose name carries data goes to the tunnel rules; other queries stop here. */
+/* A DNS query: a name carrying data goes to the tunnel rules, and every name to the intel
+ * rules when there are indicators; other queries stop here. */
 static void dns_query(struct worker *w, struct flow *f, const struct pkt_view *pv)
 {
     char name[DNS_NAME_MAX];
     uint16_t qtype;
-    unsigned chars;
-    int reg;
+    int reg, intel = detect_has_intel(w->e->det);
+    unsigned chars = dnscache_data_query(pv->payload, pv->payload_len, pv->proto == 6, name,
+                                         &reg, &qtype);
 
-    if ((chars = dnscache_data_query(pv->payload, pv->payload_len, pv->proto == 6, name, &reg,
-                                     &qtype)) == 0)
+    if (chars == 0 && !intel)
         return;
     lock(w->e);
-    detect_dns_query(w->e->det, f, name, reg, qtype, chars);
+    if (chars > 0)
+        detect_dns_query(w->e->det, f, name, reg, qtype, chars);
+    if (intel)
+        detect_dns_intel(w->e->det, f, pv->payload, pv->payload_len, pv->proto == 6);
     unlock(w->e);
 }
 
-/*
- * A TCP segment for the DCE-RPC parser: an operation called for the first time is news for the
- * rules, now if the flow is classified, else when it is.
- */
+/* A TCP segment for DCE-RPC: an operation's first call is news for the rules (now or later). */
 static void dcerpc_segment(struct worker *w, struct flow *f, const struct pkt_view *pv, int dir)
 {
     if ((dcerpc_packet(w->rpc, f, pv, dir) & DCERPC_NEWS) && f->app.done)
@@ -626,6 +625,7 @@ void engine_packet(struct engine *e, unsigned worker, const struct capture_pkt *
         if (pv.proto == 17 && pv.src_port == 53 && pv.payload_len > 0) {
             lock(e);
             dnscache_feed(e->dns, pv.payload, pv.payload_len, pkt->ts_us);
+            detect_dns_intel(e->det, f, pv.payload, pv.payload_len, 0);
             unlock(e);
         }
         advance(w);

@@ -177,6 +177,10 @@ static int load_config(const char *path, struct mm_config **cfg, unsigned *nerr)
         *nerr = diag->count;
     if (r == MM_ENOMEM)
         log_warnx("out of memory loading the configuration");
+    if (r == 0 && (*cfg)->nfeeds > 0)
+        log_info("intel: %zu indicators from %u feeds (%zu expired, %zu skipped), %.1f MB",
+                 (*cfg)->intel_count, (*cfg)->nfeeds, (*cfg)->intel_expired,
+                 (*cfg)->intel_skipped, (double)(*cfg)->intel_bytes / 1e6);
     free(diag);
     return r;
 }
@@ -363,6 +367,11 @@ static int test_config(struct mm_config *cfg)
                "suppressions, %u DICOM AE titles, %u HL7 applications)\n",
                cfg->source, cfg->nconfigured, cfg->ruleset ? cfg->ruleset->n : 0, cfg->nwindows,
                cfg->nsuppress, cfg->ndicom_aes, cfg->nhl7_apps);
+        if (cfg->nfeeds > 0)
+            printf("%s: %zu indicators from %u intel feeds (%zu expired, %zu skipped, %zu "
+                   "duplicates), %.1f MB\n",
+                   cfg->source, cfg->intel_count, cfg->nfeeds, cfg->intel_expired,
+                   cfg->intel_skipped, cfg->intel_duplicates, (double)cfg->intel_bytes / 1e6);
     }
     free(diag);
     return r;

@@ -45,6 +45,7 @@ static const detect_eval_fn evaluators[RULE__COUNT] = {
     [RULE_HL7_SENDER] = detect__eval_hl7_sender,
     [RULE_DICOM_REJECT] = detect__eval_dicom_reject,
     [RULE_DCERPC] = detect__eval_dcerpc,
+    [RULE_INTEL] = detect__eval_intel,
 };
 
 /* --- events --------------------------------------------------------------------------------- */
@@ -79,7 +80,7 @@ static void on_ended(struct detect *d, struct fctx *x)
     }
 }
 
-static void fctx_init(struct detect *d, struct fctx *x, struct flow *f)
+void detect__fctx(struct detect *d, struct fctx *x, struct flow *f)
 {
     x->f = f;
     x->src = flow_src_addr(f);
@@ -101,7 +102,7 @@ void detect_dns_query(struct detect *d, struct flow *f, const char *name, int re
 
     if (d->rs == NULL)
         return;
-    fctx_init(d, &x, f);
+    detect__fctx(d, &x, f);
     if (x.local_only)
         return;
     for (i = 0; i < d->rs->n; i++)
@@ -126,7 +127,7 @@ void detect_arp_request(struct detect *d, const struct pkt_view *pv, uint64_t ts
     f.flags = FLOW_F_ARP;
     f.iface = (uint8_t)iface;
     f.first_us = f.last_us = ts_us;
-    fctx_init(d, &x, &f);
+    detect__fctx(d, &x, &f);
     x.local_only = 0; /* ARP is broadcast by nature */
     detect_tick(d, ts_us);
     for (i = 0; i < d->rs->n; i++)
@@ -175,7 +176,7 @@ void detect_inventory_finding(void *ud, const struct inventory_finding *fd)
 
     if (d->rs == NULL || fd->f == NULL)
         return;
-    fctx_init(d, &x, fd->f);
+    detect__fctx(d, &x, fd->f);
     server = memcmp(fd->ip, x.src, 16) != 0;
     z = server ? x.dz : x.sz;
     detect_tick(d, x.now);
@@ -203,7 +204,7 @@ void detect_flow_event(void *ud, enum flow_event ev, struct flow *f, enum flow_e
     if ((ev == FLOW_EV_CLASSIFIED && (f->flags & FLOW_F_EVALUATED)) ||
         (ev == FLOW_EV_APP && (d->napp == 0 || !(f->flags & FLOW_F_EVALUATED))))
         return;
-    fctx_init(d, &x, f);
+    detect__fctx(d, &x, f);
     detect_tick(d, x.now);
     if (ev == FLOW_EV_APP) {
         unsigned i;
@@ -257,7 +258,7 @@ void detect_finish(struct detect *d)
 struct plan {
     struct track **track;
     unsigned *classified, ncl, *segment, nseg, *ended, nend, *app, napp, *base_rules, nbase;
-    int *supp_rule;
+    int *supp_rule, intel_rule;
     unsigned rules_loaded, rules_disabled;
 };
 
@@ -301,6 +302,7 @@ static int plan_build(struct plan *p, const struct mm_config *cfg, const struct 
     unsigned n = rs != NULL ? rs->n : 0, i;
 
     memset(p, 0, sizeof(*p));
+    p->intel_rule = -1;
     p->track = calloc(n + 1, sizeof(*p->track));
     p->classified = calloc(n + 1, sizeof(unsigned));
     p->segment = calloc(n + 1, sizeof(unsigned));
@@ -337,6 +339,10 @@ static int plan_build(struct plan *p, const struct mm_config *cfg, const struct 
         case RULE_ROGUE_SERVICE:
             p->ended[p->nend++] = i;
             break;
+        case RULE_INTEL: /* as below, and after a reload at the flow's end too */
+            p->intel_rule = p->intel_rule < 0 ? (int)i : p->intel_rule;
+            p->ended[p->nend++] = i;
+            /* fall through */
         case RULE_MEDICAL_ZONE:
         case RULE_DICOM_AE:
         case RULE_HL7_SENDER:
@@ -378,6 +384,7 @@ static void plan_install(struct detect *d, struct plan *p)
     d->ended = p->ended, d->nend = p->nend;
     d->app = p->app, d->napp = p->napp;
     d->base_rules = p->base_rules, d->nbase = p->nbase;
+    d->intel_rule = p->intel_rule;
     d->supp_rule = p->supp_rule;
     d->st.rules_loaded = p->rules_loaded;
     d->st.rules_disabled = p->rules_disabled;
@@ -385,9 +392,9 @@ static void plan_install(struct detect *d, struct plan *p)
 
 static struct plan plan_of(const struct detect *d)
 {
-    struct plan p = {d->track, d->classified, d->ncl, d->segment, d->nseg,
-                     d->ended, d->nend,       d->app, d->napp,    d->base_rules,
-                     d->nbase, d->supp_rule,  0,      0};
+    struct plan p = {d->track, d->classified, d->ncl,        d->segment, d->nseg,
+                     d->ended, d->nend,       d->app,        d->napp,    d->base_rules,
+                     d->nbase, d->supp_rule,  d->intel_rule, 0,          0};
     return p;
 }
 

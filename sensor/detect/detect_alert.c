@@ -43,6 +43,7 @@ const struct classify_names *detect__names(struct fctx *x)
 void detect__ev_clear(struct evidence *ev)
 {
     ev->len = ev->n = 0;
+    ev->severity = ev->category = 0;
     ev->buf[0] = '\0';
 }
 
@@ -133,6 +134,8 @@ static void emit(struct detect *d, const struct flow *f, unsigned ri, uint64_t t
     }
     for (i = 0; i < ev->n; i++, p += strlen(p) + 1)
         a.evidence[a.nevidence++] = p;
+    a.severity = ev->severity;
+    a.category = ev->category;
     if (ro != NULL && ro->text[0] != '\0') {
         a.blocked = ro->blocked;
         a.response = ro->text;

@@ -21,6 +21,8 @@
 struct evidence {
     char buf[MM_EVIDENCE_LEN];
     unsigned len, n;
+    uint8_t severity; /* the alert's, when not the rule's (an intel feed's); 0: the rule's */
+    uint8_t category; /* likewise, as the alert_category + 1; 0: the rule's */
 };
 
 struct fold {
@@ -43,6 +45,7 @@ struct detect {
     const struct dnscache *dns;
     struct track **track; /* per rule, for the counting types */
     int *supp_rule;       /* per suppression: the rule index it silences */
+    int intel_rule;       /* the first enabled intel rule (DNS messages), -1: none */
     unsigned *classified, ncl, *segment, nseg, *ended, nend, *app, napp;
     struct fold *folds;
     uint64_t fold_used[MM_DEDUP_SLOTS / 64]; /* a bit per open fold: walks skip the rest */
@@ -125,6 +128,9 @@ int detect__eval_dicom_ae(struct detect *d, struct fctx *x, unsigned ri);
 int detect__eval_hl7_sender(struct detect *d, struct fctx *x, unsigned ri);
 int detect__eval_dicom_reject(struct detect *d, struct fctx *x, unsigned ri);
 int detect__eval_dcerpc(struct detect *d, struct fctx *x, unsigned ri);
+int detect__eval_intel(struct detect *d, struct fctx *x, unsigned ri);
+/* The context of flow f for the evaluators. */
+void detect__fctx(struct detect *d, struct fctx *x, struct flow *f);
 int detect__eval_arp_sweep(struct detect *d, struct fctx *x, unsigned ri);
 int detect__eval_dns_tunnel(struct detect *d, struct fctx *x, unsigned ri, const char *name,
                             int reg, uint16_t qtype, unsigned chars);

@@ -111,12 +111,40 @@ static const char *ssh_software(const char *banner)
     return p + 1;
 }
 
+/* A certificate's SHA-1 fingerprint in hex, or NULL when nDPI saw no certificate. */
+static const char *cert_sha1(const uint8_t fp[20], char out[41])
+{
+    static const uint8_t none[20];
+
+    if (memcmp(fp, none, 20) == 0)
+        return NULL;
+    for (int i = 0; i < 20; i++)
+        snprintf(out + 2 * i, 3, "%02x", fp[i]);
+    return out;
+}
+
+/* TLS, QUIC and DTLS: server name, version, JA3 both ways, certificate names and fingerprint. */
+static void tls_meta(const char **val, const struct ndpi_flow_struct *nf, char tls_version[32],
+                     char sha1[41])
+{
+    val[META_TLS_SNI] = nf->host_server_name;
+    if (nf->protos.tls_quic.ssl_version != 0) {
+        uint8_t unknown;
+        val[META_TLS_VERSION] =
+            ndpi_ssl_version2str(tls_version, 32, nf->protos.tls_quic.ssl_version, &unknown);
+    }
+    val[META_TLS_JA3] = nf->protos.tls_quic.ja3_client;
+    val[META_TLS_JA3S] = nf->protos.tls_quic.ja3_server;
+    val[META_TLS_CERT_NAMES] = nf->protos.tls_quic.server_names;
+    val[META_TLS_CERT_SHA1] = cert_sha1(nf->protos.tls_quic.sha1_certificate_fingerprint, sha1);
+}
+
 void classify__meta_collect(struct flow *f, const struct ndpi_flow_struct *nf,
                             const ndpi_protocol *p, const struct classify_seen *seen)
 {
     const char *dns_qname = seen->dns_qname;
     const char *val[META__COUNT] = {0};
-    char tls_version[32], clean[META__COUNT][MM_META_MAX_STR + 1];
+    char tls_version[32], sha1[41], clean[META__COUNT][MM_META_MAX_STR + 1];
     size_t total = 1, len[META__COUNT];
     struct classify_meta *m;
     uint16_t ids[2] = {p->master_protocol, p->app_protocol};
@@ -127,21 +155,14 @@ void classify__meta_collect(struct flow *f, const struct ndpi_flow_struct *nf,
         case NDPI_PROTOCOL_TLS:
         case NDPI_PROTOCOL_QUIC:
         case NDPI_PROTOCOL_DTLS:
-            val[META_TLS_SNI] = nf->host_server_name;
-            if (nf->protos.tls_quic.ssl_version != 0) {
-                uint8_t unknown;
-                val[META_TLS_VERSION] = ndpi_ssl_version2str(
-                    tls_version, sizeof(tls_version), nf->protos.tls_quic.ssl_version, &unknown);
-            }
-            val[META_TLS_JA3] = nf->protos.tls_quic.ja3_client;
-            val[META_TLS_JA3S] = nf->protos.tls_quic.ja3_server;
-            val[META_TLS_CERT_NAMES] = nf->protos.tls_quic.server_names;
+            tls_meta(val, nf, tls_version, sha1);
             break;
         case NDPI_PROTOCOL_HTTP:
         case NDPI_PROTOCOL_HTTP_PROXY:
         case NDPI_PROTOCOL_HTTP_CONNECT:
             val[META_HTTP_HOST] = nf->host_server_name;
             val[META_HTTP_USER_AGENT] = nf->http.user_agent;
+            val[META_HTTP_URL] = nf->http.url;
             break;
         case NDPI_PROTOCOL_DNS:
         case NDPI_PROTOCOL_MDNS:

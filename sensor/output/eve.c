@@ -203,6 +203,8 @@ int eve_write_alert(struct eve *e, const struct eve_ctx *ctx, const struct flow 
                     const struct eve_alert *a)
 {
     const struct rule *r = a->rule;
+    int severity = a->severity > 0 ? a->severity : r->severity;
+    int category = a->category > 0 ? a->category - 1 : (int)r->category;
     char start[48], count[24];
     json_t *ev, *al, *md, *arr;
     struct flow_view v;
@@ -226,8 +228,9 @@ int eve_write_alert(struct eve *e, const struct eve_ctx *ctx, const struct flow 
     json_object_set_new_nocheck(al, "signature_id", json_integer(r->sid));
     json_object_set_new_nocheck(al, "rev", json_integer(r->rev));
     json_object_set_new_nocheck(al, "signature", eve__ours(r->signature));
-    json_object_set_new_nocheck(al, "category", eve__ours(rules_category_name(r->category)));
-    json_object_set_new_nocheck(al, "severity", json_integer(r->severity));
+    json_object_set_new_nocheck(al, "category",
+                                eve__ours(rules_category_name((enum alert_category)category)));
+    json_object_set_new_nocheck(al, "severity", json_integer(severity));
     json_object_set_new_nocheck(md, "rule", string_array(r->key));
     if (f != NULL) {
         json_object_set_new_nocheck(md, "src_zone", string_array(v.zone[0]));
@@ -270,7 +273,8 @@ int eve_write_alert(struct eve *e, const struct eve_ctx *ctx, const struct flow 
     c = eve__carry_end(ev);
     /* Serialised on the output thread: with several workers this runs under the engine's lock,
      * and the dump is four fifths of an alert's cost. */
-    output_submit_deferred(e->out, OUTPUT_EV_ALERT, r->severity, a->ts_us, eve__carry_render, c);
+    output_submit_deferred(e->out, OUTPUT_EV_ALERT, (unsigned)severity, a->ts_us, eve__carry_render,
+                           c);
     eve__counted(e);
     return 0;
 }

@@ -215,7 +215,7 @@ static void test_errors(void **state)
              "obsolete, scan, brute_force, exfiltration, beaconing, "
              "ndpi_risk, rogue_service, medical_zone, dicom_ae, hl7_sender, "
              "dicom_reject, dcerpc, dns_tunnel, arp_sweep, end_of_support, ledger, baseline, "
-             "health)");
+             "health, intel)");
     load_bad(HEAD("baseline") "    check: new_friend\n",
              "r.yaml:11:12: check must be new_peer, new_service or new_destination, not "
              "'new_friend'");
