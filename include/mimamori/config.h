@@ -180,8 +180,9 @@ struct mm_config {
     unsigned nsuppress;
     struct config_intel_feed *feeds; /* intel: */
     unsigned nfeeds;
-    struct intel *intel;       /* their indicators, loaded with the config; NULL without feeds */
-    uint16_t intel_gen;        /* tells this snapshot's table from the last one's (never 0) */
+    struct intel *intel;  /* their indicators, loaded with the config; NULL without feeds */
+    uint16_t intel_gen;   /* tells this snapshot's table from the last one's (never 0) */
+    uint64_t intel_stamp; /* the feed files as they were when read (config_intel_stamp) */
     size_t intel_count, intel_expired, intel_skipped, intel_duplicates, intel_bytes;
     struct config_named_hosts *dicom_aes; /* medical.dicom_ae_titles */
     unsigned ndicom_aes;
@@ -220,6 +221,13 @@ MM_MUST_CHECK int config_load_string(const char *name, const char *text, size_t 
 /* The embedded default configuration (contract: RFC 1918 + RFC 4193, no zones). */
 MM_MUST_CHECK int config_load_default(struct mm_config **out, struct config_diag *diag);
 extern const char config_default_yaml[];
+
+/*
+ * The feed files of a config as they are now: a hash of each one's device, inode, size and
+ * modification time, equal to the snapshot's intel_stamp while none has changed since it was
+ * loaded.
+ */
+uint64_t config_intel_stamp(const struct mm_config *c);
 
 void config_free(struct mm_config *c);
 

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "mimamori/rules.h"
@@ -97,30 +98,54 @@ static void load_feed(struct loader *L, const struct ynode *at, unsigned i,
     c->intel_duplicates += st.duplicates;
 }
 
+uint64_t config_intel_stamp(const struct mm_config *c)
+{
+    uint64_t h = 1469598103934665603ULL;
+
+    for (unsigned i = 0; i < c->nfeeds; i++) {
+        struct stat st;
+        uint64_t v[5] = {0};
+        if (c->feeds[i].path != NULL && stat(c->feeds[i].path, &st) == 0) {
+            v[0] = (uint64_t)st.st_dev, v[1] = (uint64_t)st.st_ino, v[2] = (uint64_t)st.st_size;
+            v[3] = (uint64_t)st.st_mtim.tv_sec, v[4] = (uint64_t)st.st_mtim.tv_nsec;
+        }
+        for (unsigned k = 0; k < 5; k++)
+            h = (h ^ v[k]) * 1099511628211ULL;
+    }
+    return h;
+}
+
 void config__parse_intel(struct loader *L, const struct ynode *n)
 {
     struct mm_config *c = L->c;
+    const struct ynode **at;
+    enum intel_format *format;
     size_t i;
 
     if (!ydoc_want(&L->w, n, YN_LIST, "intel"))
         return;
-    if ((c->feeds = calloc(n->n + 1, sizeof(*c->feeds))) == NULL ||
+    at = calloc(n->n + 1, sizeof(*at));
+    format = calloc(n->n + 1, sizeof(*format));
+    if ((c->feeds = calloc(n->n + 1, sizeof(*c->feeds))) == NULL || at == NULL || format == NULL ||
         (c->intel == NULL && intel_create(&c->intel) != 0)) {
         ydoc_error(&L->w, n, "out of memory");
+        free(at), free(format);
         return;
     }
-    for (i = 0; i < n->n; i++) {
-        const struct ynode *e = n->items[i], *at;
+    for (i = 0; i < n->n; i++) { /* every entry first: the files are stamped before they are read */
+        const struct ynode *e = n->items[i];
         struct config_intel_feed *f = &c->feeds[c->nfeeds];
-        enum intel_format format = INTEL_AUTO;
         if (!ydoc_want(&L->w, e, YN_MAP, "an intel feed"))
             continue;
         f->severity = 2, f->category = CAT_C2;
-        at = parse_feed(L, e, f, &format);
+        at[c->nfeeds] = parse_feed(L, e, f, &format[c->nfeeds]);
         c->nfeeds++;
-        if (f->name != NULL && f->path != NULL && at != NULL)
-            load_feed(L, at, c->nfeeds - 1, format);
     }
+    c->intel_stamp = config_intel_stamp(c);
+    for (i = 0; i < c->nfeeds; i++)
+        if (c->feeds[i].name != NULL && c->feeds[i].path != NULL && at[i] != NULL)
+            load_feed(L, at[i], (unsigned)i, format[i]);
+    free(at), free(format);
     c->intel_count = intel_count(c->intel);
     c->intel_bytes = intel_memory(c->intel);
     do

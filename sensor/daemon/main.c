@@ -29,6 +29,7 @@
 #include "mimamori/rules.h"
 
 #include "records.h"
+#include "reload.h"
 
 #define DEFAULT_EVE_PATH MM_EVE_PATH /* under the configured prefix (CMakeLists.txt) */
 #define MAX_FILES        1024
@@ -179,23 +180,20 @@ static int load_config(const char *path, struct mm_config **cfg, unsigned *nerr)
         log_warnx("out of memory loading the configuration");
     if (r == 0 && (*cfg)->nfeeds > 0)
         log_info("intel: %zu indicators from %u feeds (%zu expired, %zu skipped), %.1f MB",
-                 (*cfg)->intel_count, (*cfg)->nfeeds, (*cfg)->intel_expired,
-                 (*cfg)->intel_skipped, (double)(*cfg)->intel_bytes / 1e6);
+                 (*cfg)->intel_count, (*cfg)->nfeeds, (*cfg)->intel_expired, (*cfg)->intel_skipped,
+                 (double)(*cfg)->intel_bytes / 1e6);
     free(diag);
     return r;
 }
 
 /*
- * SIGHUP: load the config and rules again into a new snapshot and switch to it only when it
- * loaded cleanly; otherwise the running one stays, and the errors are printed and counted.
+ * A reload's snapshot, loaded on the reloader's thread (SIGHUP, a changed feed): switched to
+ * only when it loaded cleanly; otherwise the running one stays, and the errors are counted.
  */
-static void reload(struct mm_config **cfg, const char *path, struct engine *eng)
+static void reload(struct mm_config **cfg, struct mm_config *next, unsigned nerr,
+                   struct engine *eng)
 {
-    struct mm_config *next = NULL;
-    unsigned nerr = 0;
-    int r = load_config(path, &next, &nerr);
-
-    if (r == 0 && engine_reload(eng, next, wall_us()) == 0) {
+    if (next != NULL && engine_reload(eng, next, wall_us()) == 0) {
         config_free(*cfg);
         *cfg = next;
         log_info("configuration reloaded from %s (%u rules)", next->source,
@@ -263,6 +261,7 @@ struct sensor {
     struct output *out;
     struct engine *eng;
     struct records rec; /* the inventory and what else is kept beside events */
+    struct reloader rl; /* SIGHUP's loads, off the capture thread */
     struct worker_thread wt[MM_MAX_WORKERS];
     unsigned nworkers;
     struct privs_owner own;
@@ -531,14 +530,35 @@ static uint64_t say_ready(struct sensor *s)
     return notify_watchdog_usec() / 2;
 }
 
+/*
+ * Stopping live: what the kernel holds already was sent before the stop and is read first
+ * (for at most half a second: a mirror port never goes quiet by itself).
+ */
+static void drain(struct sensor *s)
+{
+    uint64_t until = wall_us() + 500000;
+    int r, breaks = 0;
+
+    while (wall_us() < until) {
+        r = capture_dispatch(s->cap, on_packet, &s->wt[0], s->errbuf, sizeof(s->errbuf));
+        if (r == MM_EEOF && breaks++ == 0)
+            continue; /* the stop's own break, taken once */
+        if (r <= 0)
+            break;
+    }
+}
+
 /* The first worker's loop, on the main thread, until the input ends or a signal stops it. */
 static int run(struct sensor *s)
 {
+    struct mm_config *next;
+    unsigned nerr;
     int live = s->a.nifaces > 0, status = 0, r;
     uint64_t watchdog_us = live ? say_ready(s) : 0, next_ping_us = wall_us() + watchdog_us;
 
     s->wt[0].eng = s->eng;
     s->wt[0].cap = s->cap;
+    reloader_init(&s->rl, s->a.config_path, load_config);
     while (!stop_requested) {
         r = capture_dispatch(s->cap, on_packet, &s->wt[0], s->errbuf, sizeof(s->errbuf));
         if (r == MM_EEOF)
@@ -563,9 +583,17 @@ static int run(struct sensor *s)
         }
         if (hup_requested) { /* the files were reopened by the signal handler */
             hup_requested = 0;
-            reload(&s->cfg, s->a.config_path, s->eng);
+            reloader_start(&s->rl);
         }
+        if (live && reloader_feeds_changed(&s->rl, s->cfg, wall_us())) {
+            log_info("an intel feed changed: reloading the configuration");
+            reloader_start(&s->rl);
+        }
+        if (reloader_collect(&s->rl, &next, &nerr))
+            reload(&s->cfg, next, nerr, s->eng);
     }
+    if (live && stop_requested && status == 0)
+        drain(s);
     return status;
 }
 
@@ -580,6 +608,7 @@ static int finish(struct sensor *s)
     if (s->a.nifaces > 0)
         notify_stopping();
     stop_requested = 1; /* the other workers too, if the input ended */
+    reloader_stop(&s->rl);
     for (i = 1; i < s->nworkers; i++) {
         if (s->wt[i].started)
             pthread_join(s->wt[i].tid, NULL);
