@@ -109,9 +109,12 @@ struct config_intel_feed {
 };
 
 struct config_suppress {
-    char rule[64]; /* rule key */
+    char rule[64];    /* rule key, or "" with a category */
+    uint8_t category; /* alert_category + 1, 0: by rule */
     struct config_hostset src, dst;
-    uint16_t port; /* destination port, 0 any */
+    uint16_t port;  /* destination port, 0 any */
+    int64_t until_s; /* UTC seconds it stops applying at, 0: never */
+    char *reason;   /* the ticket or why, or NULL */
     unsigned line, col;
 };
 

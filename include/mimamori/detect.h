@@ -91,6 +91,13 @@ struct detect_stats {
     uint64_t fold_reports, fold_evictions, track_evictions;
     unsigned rules_loaded, rules_disabled;
     uint64_t reloads;
+    /* Per suppress entry of the running config (the first MM_STATS_SUPPRESS): its place, what
+     * it silenced, whether its until has passed. */
+    const struct config_suppress *supp;
+    const char *supp_source;
+    unsigned nsupp;
+    uint64_t supp_count[MM_STATS_SUPPRESS];
+    uint8_t supp_ended[MM_STATS_SUPPRESS];
 };
 void detect_get_stats(const struct detect *d, struct detect_stats *st);
 

@@ -51,6 +51,8 @@ struct eve_alert {
     int blocked;          /* a response really happened: alert.action is "blocked" */
     const char *response; /* what the response did or why not (metadata "response"), or NULL */
     const char *src_device, *dest_device; /* the ends' device names (metadata), or NULL */
+    const char
+        *incident_key;      /* the same for an alert and its repeats' report (metadata), or NULL */
     int severity, category; /* when not the rule's (an intel feed's): 1-3 and alert_category + 1;
                                0: the rule's */
     unsigned nevidence;
@@ -87,6 +89,13 @@ struct eve_detect_stats {
     unsigned rules_loaded, rules_disabled;
     unsigned rules_failed;   /* errors of the last reload, when it failed */
     uint64_t last_reload_us; /* when the running snapshot was loaded (0: unknown) */
+    /* The suppress entries (nsupp of supp, in the config named source): what each silenced,
+     * whether its until has passed; reported under ndpi.suppressions. */
+    const char *supp_source;
+    const struct config_suppress *supp;
+    unsigned nsupp;
+    const uint64_t *supp_count;
+    const uint8_t *supp_ended;
 };
 
 /* One live interface's capture counters. */

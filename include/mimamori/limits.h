@@ -72,6 +72,7 @@
 
 /* Events and their delivery */
 #define MM_STATS_INTERVAL    60u                   /* seconds between stats events, live */
+#define MM_STATS_SUPPRESS    64u                   /* suppress entries counted in stats */
 #define MM_OUTPUT_QUEUE      65536u                /* events waiting for the output thread */
 /* MM_SPOOL_DIR, the default spool directory, comes from the install prefix (CMakeLists.txt). */
 #define MM_SPOOL_MAX         (256ull << 20)        /* bytes per spool file */

@@ -337,6 +337,7 @@ void config_free(struct mm_config *c)
     }
     free(c->windows);
     for (i = 0; i < c->nsuppress; i++) {
+        free(c->suppress[i].reason);
         config_hostset_free(&c->suppress[i].src);
         config_hostset_free(&c->suppress[i].dst);
     }

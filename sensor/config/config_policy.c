@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "mimamori/error.h"
 #include "mimamori/rules.h"
@@ -177,6 +178,75 @@ void config__parse_maintenance(struct loader *L, const struct ynode *n)
             parse_window(L, windows->items[i], &L->c->windows[L->c->nwindows++]);
 }
 
+/* until: a date (through its end) or a date and time, in maintenance.timezone. */
+static void parse_until(struct loader *L, const struct ynode *vn, struct config_suppress *s)
+{
+    const char *v = ydoc_string(&L->w, vn, "suppress until");
+    char day[32];
+    time_t now = time(NULL);
+
+    if (v == NULL)
+        return;
+    snprintf(day, sizeof(day), "%.10sT23:59", v);
+    if (strlen(v) == 10 && parse_datetime(L->c->tz, day, &s->until_s) == 0)
+        s->until_s += 60; /* the whole day */
+    else if (parse_datetime(L->c->tz, v, &s->until_s) != 0) {
+        ydoc_error(&L->w, vn, "suppress until must be YYYY-MM-DD or YYYY-MM-DDTHH:MM, not '%s'", v);
+        return;
+    }
+    if (s->until_s <= (int64_t)now)
+        ydoc_warning(&L->w, vn, "suppression ended %s: it no longer applies", v);
+}
+
+static void suppress_key(struct loader *L, const struct ynode *e, size_t j,
+                         struct config_suppress *s)
+{
+    const char *k = ydoc_key(&L->w, e, j), *v;
+    const struct ynode *vn = YDOC_VAL(e, j);
+    uint32_t port;
+    int c;
+
+    if (k == NULL)
+        return;
+    if (strcmp(k, "rule") == 0) {
+        if ((v = ydoc_string(&L->w, vn, "suppress rule")) == NULL)
+            return;
+        if (*v == '\0' || strlen(v) >= sizeof(s->rule))
+            ydoc_error(&L->w, vn, "suppress rule must be a rule key");
+        else
+            strcpy(s->rule, v);
+        s->line = vn->line;
+        s->col = vn->col;
+    } else if (strcmp(k, "category") == 0) {
+        if ((v = ydoc_string(&L->w, vn, "suppress category")) == NULL)
+            return;
+        for (c = 0; c < CAT__COUNT && strcasecmp(v, rules_category_name((enum alert_category)c));
+             c++)
+            ;
+        if (c == CAT__COUNT)
+            ydoc_error(&L->w, vn, "suppress category '%s' is not an alert category", v);
+        else
+            s->category = (uint8_t)(c + 1);
+    } else if (strcmp(k, "source") == 0) {
+        config__parse_hostset(L->c, &L->w, vn, "suppress source", &s->src);
+    } else if (strcmp(k, "destination") == 0) {
+        config__parse_hostset(L->c, &L->w, vn, "suppress destination", &s->dst);
+    } else if (strcmp(k, "port") == 0) {
+        if (ydoc_uint(&L->w, vn, "suppress port", 1, 65535, &port))
+            s->port = (uint16_t)port;
+    } else if (strcmp(k, "until") == 0) {
+        parse_until(L, vn, s);
+    } else if (strcmp(k, "reason") == 0) {
+        if ((v = ydoc_string(&L->w, vn, "suppress reason")) != NULL && *v != '\0')
+            s->reason = config__dup(L, vn, v);
+    } else {
+        ydoc_error(&L->w, YDOC_KEY(e, j),
+                   "unknown key '%s' in a suppression (rule, category, source, destination, port, "
+                   "until, reason)",
+                   k);
+    }
+}
+
 void config__parse_suppress(struct loader *L, const struct ynode *n)
 {
     size_t i, j;
@@ -190,44 +260,17 @@ void config__parse_suppress(struct loader *L, const struct ynode *n)
     for (i = 0; i < n->n; i++) {
         const struct ynode *e = n->items[i];
         struct config_suppress *s;
-        uint32_t port;
         if (!ydoc_want(&L->w, e, YN_MAP, "a suppression"))
             continue;
         s = &L->c->suppress[L->c->nsuppress++];
         s->line = e->line;
         s->col = e->col;
-        for (j = 0; j < e->n; j++) {
-            const char *k = ydoc_key(&L->w, e, j), *v;
-            const struct ynode *vn = YDOC_VAL(e, j);
-            if (k == NULL)
-                continue;
-            if (strcmp(k, "rule") == 0) {
-                if ((v = ydoc_string(&L->w, vn, "suppress rule")) == NULL)
-                    continue;
-                if (*v == '\0' || strlen(v) >= sizeof(s->rule))
-                    ydoc_error(&L->w, vn, "suppress rule must be a rule key");
-                else
-                    strcpy(s->rule, v);
-                s->line = vn->line;
-                s->col = vn->col;
-            } else if (strcmp(k, "source") == 0) {
-                config__parse_hostset(L->c, &L->w, vn, "suppress source", &s->src);
-            } else if (strcmp(k, "destination") == 0) {
-                config__parse_hostset(L->c, &L->w, vn, "suppress destination", &s->dst);
-            } else if (strcmp(k, "port") == 0) {
-                if (ydoc_uint(&L->w, vn, "suppress port", 1, 65535, &port))
-                    s->port = (uint16_t)port;
-            } else if (strcmp(k, "reason") == 0) {
-                ydoc_string(&L->w, vn, "suppress reason");
-            } else {
-                ydoc_error(&L->w, YDOC_KEY(e, j),
-                           "unknown key '%s' in a suppression (rule, source, destination, port, "
-                           "reason)",
-                           k);
-            }
-        }
-        if (s->rule[0] == '\0')
-            ydoc_error(&L->w, e, "a suppression needs the rule it silences");
+        for (j = 0; j < e->n; j++)
+            suppress_key(L, e, j, s);
+        if ((s->rule[0] == '\0') == (s->category == 0))
+            ydoc_error(&L->w, e,
+                       "a suppression names the rule or the category it silences "
+                       "(one of them)");
     }
 }
 

@@ -376,8 +376,8 @@ static void dns_query(struct worker *w, struct flow *f, const struct pkt_view *p
     char name[DNS_NAME_MAX];
     uint16_t qtype;
     int reg, intel = detect_has_intel(w->e->det);
-    unsigned chars = dnscache_data_query(pv->payload, pv->payload_len, pv->proto == 6, name,
-                                         &reg, &qtype);
+    unsigned chars =
+        dnscache_data_query(pv->payload, pv->payload_len, pv->proto == 6, name, &reg, &qtype);
 
     if (chars == 0 && !intel)
         return;
@@ -684,15 +684,12 @@ static void write_stats(struct engine *e, uint64_t uptime_s, uint64_t ts_us)
     if (e->eve == NULL)
         return;
     detect_get_stats(e->det, &dst);
-    ds.alerts = dst.alerts;
-    ds.suppressed = dst.suppressed;
-    ds.rules_loaded = dst.rules_loaded;
-    ds.rules_disabled = dst.rules_disabled;
-    ds.rules_failed = e->reload_errors;
     health_get_stats(e->health, &hs);
-    ds.alerts += hs.alerts;
+    ds = (struct eve_detect_stats){dst.alerts + hs.alerts, dst.suppressed,   dst.rules_loaded,
+                                   dst.rules_disabled,     e->reload_errors, e->last_reload_us,
+                                   dst.supp_source,        dst.supp,         dst.nsupp,
+                                   dst.supp_count,         dst.supp_ended};
     st.clock_steps_back = hs.steps_back;
-    ds.last_reload_us = e->last_reload_us;
     st.detect = &ds;
     counters(e, &dstats, &fs, &ms, ci, &nci);
     st.nifaces = nci;

@@ -258,8 +258,9 @@ void detect_finish(struct detect *d)
 struct plan {
     struct track **track;
     unsigned *classified, ncl, *segment, nseg, *ended, nend, *app, napp, *base_rules, nbase;
-    int *supp_rule, intel_rule;
+    int intel_rule;
     unsigned rules_loaded, rules_disabled;
+    struct supp_state *supp; /* per suppress entry */
 };
 
 static int tracked(const struct rule *r)
@@ -287,7 +288,7 @@ static void plan_free(struct plan *p, unsigned nrules)
     free(p->ended);
     free(p->app);
     free(p->base_rules);
-    free(p->supp_rule);
+    free(p->supp);
     memset(p, 0, sizeof(*p));
 }
 
@@ -309,9 +310,9 @@ static int plan_build(struct plan *p, const struct mm_config *cfg, const struct 
     p->ended = calloc(n + 1, sizeof(unsigned));
     p->app = calloc(n + 1, sizeof(unsigned));
     p->base_rules = calloc(n + 1, sizeof(unsigned));
-    p->supp_rule = calloc(cfg->nsuppress + 1, sizeof(int));
+    p->supp = calloc(cfg->nsuppress + 1, sizeof(*p->supp));
     if (p->track == NULL || p->classified == NULL || p->segment == NULL || p->ended == NULL ||
-        p->app == NULL || p->base_rules == NULL || p->supp_rule == NULL)
+        p->app == NULL || p->base_rules == NULL || p->supp == NULL)
         goto fail;
     for (i = 0; i < n; i++) {
         const struct rule *r = &rs->r[i], *o;
@@ -368,7 +369,7 @@ static int plan_build(struct plan *p, const struct mm_config *cfg, const struct 
     }
     for (i = 0; i < cfg->nsuppress; i++) {
         const struct rule *r = rules_find(rs, cfg->suppress[i].rule);
-        p->supp_rule[i] = r != NULL ? (int)(r - rs->r) : -1;
+        p->supp[i].rule = r != NULL ? (int)(r - rs->r) : -1;
     }
     return 0;
 fail:
@@ -385,16 +386,16 @@ static void plan_install(struct detect *d, struct plan *p)
     d->app = p->app, d->napp = p->napp;
     d->base_rules = p->base_rules, d->nbase = p->nbase;
     d->intel_rule = p->intel_rule;
-    d->supp_rule = p->supp_rule;
+    d->supp = p->supp;
     d->st.rules_loaded = p->rules_loaded;
     d->st.rules_disabled = p->rules_disabled;
 }
 
 static struct plan plan_of(const struct detect *d)
 {
-    struct plan p = {d->track, d->classified, d->ncl,        d->segment, d->nseg,
-                     d->ended, d->nend,       d->app,        d->napp,    d->base_rules,
-                     d->nbase, d->supp_rule,  d->intel_rule, 0,          0};
+    struct plan p = {d->track, d->classified, d->ncl, d->segment, d->nseg,
+                     d->ended, d->nend,       d->app, d->napp,    d->base_rules,
+                     d->nbase, d->intel_rule, 0,      0,          d->supp};
     return p;
 }
 
@@ -498,6 +499,11 @@ void detect_get_stats(const struct detect *d, struct detect_stats *st)
     unsigned i;
 
     *st = d->st;
+    st->supp = d->cfg->suppress;
+    st->supp_source = d->cfg->source;
+    st->nsupp = d->cfg->nsuppress < MM_STATS_SUPPRESS ? d->cfg->nsuppress : MM_STATS_SUPPRESS;
+    for (i = 0; i < st->nsupp; i++)
+        st->supp_count[i] = d->supp[i].count, st->supp_ended[i] = d->supp[i].ended;
     st->track_evictions = 0;
     for (i = 0; d->rs != NULL && i < d->rs->n; i++)
         if (d->track[i] != NULL)

@@ -15,6 +15,7 @@
 #include "mimamori/rules.h"
 #include "mimamori/zone.h"
 
+#include "mimamori/log.h"
 #include "detect_int.h"
 
 /* The flow's protocol names, looked up the first time an alert needs them. */
@@ -118,14 +119,23 @@ void detect__ev_dest_name(const struct detect *d, struct evidence *ev, const str
 
 /* --- alerts, suppression and folding ------------------------------------------------------- */
 
+/*
+ * fo: the fold the alert opens or reports, whose key (the rule and the hosts it folds by) and
+ * start make the alert's incident key: the same for an alert and the report of its repeats.
+ */
 static void emit(struct detect *d, const struct flow *f, unsigned ri, uint64_t ts_us,
-                 uint64_t count, const struct evidence *ev, const struct response_outcome *ro)
+                 uint64_t count, const struct evidence *ev, const struct response_outcome *ro,
+                 const struct fold *fo)
 {
     struct eve_alert a = {.rule = &d->rs->r[ri], .ts_us = ts_us, .count = count, .iface = -1};
     const char *p = ev->buf;
-    char names[2][MM_DEVICE_NAME_LEN];
+    char names[2][MM_DEVICE_NAME_LEN], key[64];
     unsigned i;
 
+    snprintf(key, sizeof(key), "%u-%012llx-%llu", a.rule->sid,
+             (unsigned long long)(fo->key & 0xffffffffffffULL),
+             (unsigned long long)(fo->first_us / US));
+    a.incident_key = key;
     if (d->inv != NULL && f != NULL) { /* the devices by name: the ledger's, else their own */
         if (inventory_device_name(d->inv, flow_src_addr(f), names[0], sizeof(names[0])))
             a.src_device = names[0];
@@ -186,7 +196,7 @@ void detect__fold_close(struct detect *d, struct fold *fo)
         if (fo->by_source)
             fold_sample(&ev, fo);
         d->st.fold_reports++;
-        emit(d, &fo->flow, fo->rule, fo->last_us, fo->count - 1, &ev, NULL);
+        emit(d, &fo->flow, fo->rule, fo->last_us, fo->count - 1, &ev, NULL, fo);
     }
     fo->key = 0;
     i = (size_t)(fo - d->folds);
@@ -210,16 +220,39 @@ void detect__folds_each(struct detect *d, void (*fn)(struct detect *, struct fol
     }
 }
 
-static int suppressed(const struct detect *d, unsigned ri, const struct fctx *x)
+/* An entry whose until has passed (packet time) applies no more; said once in the log. */
+static int ended(struct detect *d, unsigned i, const struct fctx *x)
 {
+    const struct config_suppress *s = &d->cfg->suppress[i];
+
+    if (s->until_s == 0 || (int64_t)(x->now / 1000000) < s->until_s)
+        return 0;
+    if (!d->supp[i].ended) {
+        d->supp[i].ended = 1;
+        log_info("%s:%u:%u: suppression%s%s ended: the alerts it silenced are reported again",
+                 d->cfg->source, s->line, s->col, s->reason ? " for " : "",
+                 s->reason ? s->reason : "");
+    }
+    return 1;
+}
+
+/* Whether a suppress entry silences rule ri here; its count goes up when one does. */
+static int suppressed(struct detect *d, unsigned ri, const struct fctx *x,
+                      const struct evidence *ev)
+{
+    const struct rule *r = &d->rs->r[ri];
     unsigned i;
 
     for (i = 0; i < d->cfg->nsuppress; i++) {
         const struct config_suppress *s = &d->cfg->suppress[i];
-        if (d->supp_rule[i] == (int)ri && config_hostset_has(&s->src, x->src, x->sz) &&
+        unsigned cat = ev->category ? ev->category - 1u : r->category;
+        if ((s->category ? s->category - 1u == cat : d->supp[i].rule == (int)ri) &&
+            config_hostset_has(&s->src, x->src, x->sz) &&
             config_hostset_has(&s->dst, x->dst, x->dz) &&
-            (s->port == 0 || s->port == flow_dst_port(x->f)))
+            (s->port == 0 || s->port == flow_dst_port(x->f)) && !ended(d, i, x)) {
+            d->supp[i].count++;
             return 1;
+        }
     }
     return 0;
 }
@@ -251,7 +284,7 @@ void detect__raise_alert(struct detect *d, struct fctx *x, unsigned ri, enum sco
 
     if (r->fold != FOLD_DEFAULT)
         scope = r->fold == FOLD_SOURCE ? SCOPE_SRC : r->fold == FOLD_PAIR ? SCOPE_PAIR : SCOPE_DST;
-    if (suppressed(d, ri, x)) {
+    if (suppressed(d, ri, x, ev)) {
         d->st.suppressed++;
         return;
     }
@@ -308,12 +341,12 @@ void detect__raise_alert(struct detect *d, struct fctx *x, unsigned ri, enum sco
     victim->ndests = 0;
     victim->more = 0;
     if (!victim->by_source) {
-        emit(d, x->f, ri, x->now, 1, ev, &ro);
+        emit(d, x->f, ri, x->now, 1, ev, &ro, victim);
         return;
     }
     fold_dest(victim, x->dst);
     /* Said at once: one host reaching many places gives one alert, not one each. */
     first = *ev;
     detect__ev_add(&first, "more_from_source=one report after %us", r->dedup_s);
-    emit(d, x->f, ri, x->now, 1, &first, &ro);
+    emit(d, x->f, ri, x->now, 1, &first, &ro, victim);
 }

@@ -25,6 +25,14 @@ struct evidence {
     uint8_t category; /* likewise, as the alert_category + 1; 0: the rule's */
 };
 
+/* A suppress entry's life: the rule it silences, the alerts it silenced, and whether its until
+ * has passed (and was said in the log). */
+struct supp_state {
+    uint64_t count;
+    int rule; /* the index of the rule it silences, -1: none (or by category) */
+    uint8_t ended;
+};
+
 struct fold {
     uint64_t key; /* 0: empty */
     uint64_t first_us, last_us, expires_us, count;
@@ -43,9 +51,9 @@ struct detect {
     struct eve *eve;
     const struct eve_ctx *ctx;
     const struct dnscache *dns;
-    struct track **track; /* per rule, for the counting types */
-    int *supp_rule;       /* per suppression: the rule index it silences */
-    int intel_rule;       /* the first enabled intel rule (DNS messages), -1: none */
+    struct track **track;    /* per rule, for the counting types */
+    struct supp_state *supp; /* per suppression: what it silenced, whether it ended */
+    int intel_rule;          /* the first enabled intel rule (DNS messages), -1: none */
     unsigned *classified, ncl, *segment, nseg, *ended, nend, *app, napp;
     struct fold *folds;
     uint64_t fold_used[MM_DEDUP_SLOTS / 64]; /* a bit per open fold: walks skip the rest */

@@ -253,6 +253,7 @@ int eve_write_alert(struct eve *e, const struct eve_ctx *ctx, const struct flow 
     snprintf(count, sizeof(count), "%llu", (unsigned long long)a->count);
     json_object_set_new_nocheck(md, "count", string_array(count));
     put_ours(md, "response", a->response);
+    put_ours(md, "incident_key", a->incident_key);
     put_text(md, "src_device", a->src_device);
     put_text(md, "dest_device", a->dest_device);
     if (f != NULL) {

@@ -11,6 +11,7 @@
 
 #include "mimamori/error.h"
 #include "mimamori/output.h"
+#include "mimamori/rules.h"
 
 #include "eve_int.h"
 
@@ -116,6 +117,35 @@ void eve_get_output_stats(struct eve *e, struct output_stats *st)
  * Mimamori's own counters (output delivery, hospital protocol parsers). Suricata's stats
  * schema has no place for them and closes every object but "ndpi", so they ride there.
  */
+/* Each suppress entry: where it is, what it silences, until when and why, and its count. */
+static json_t *suppressions(const struct eve_detect_stats *d)
+{
+    json_t *arr = json_array();
+
+    for (unsigned i = 0; i < d->nsupp; i++) {
+        const struct config_suppress *s = &d->supp[i];
+        char at[320], until[48];
+        json_t *o;
+        snprintf(at, sizeof(at), "%s:%u:%u", d->supp_source, s->line, s->col);
+        o = json_pack("{sssIsb}", "entry", at, "suppressed", (json_int_t)d->supp_count[i], "ended",
+                      d->supp_ended[i]);
+        if (s->rule[0] != '\0')
+            json_object_set_new_nocheck(o, "rule", json_string(s->rule));
+        else
+            json_object_set_new_nocheck(
+                o, "category",
+                json_string(rules_category_name((enum alert_category)(s->category - 1))));
+        if (s->until_s > 0) {
+            eve_format_time((uint64_t)s->until_s * 1000000, until, sizeof(until));
+            json_object_set_new_nocheck(o, "until", json_string(until));
+        }
+        if (s->reason != NULL)
+            json_object_set_new_nocheck(o, "reason", json_string(s->reason));
+        json_array_append_new(arr, o);
+    }
+    return arr;
+}
+
 static json_t *delivery_object(struct eve *e, const struct eve_stats *st)
 {
     struct output_stats os;
@@ -197,5 +227,8 @@ int eve_write_stats(struct eve *e, const struct eve_ctx *ctx, const struct eve_s
     }
     json_object_set_new_nocheck(ev, "stats", s);
     json_object_set_new_nocheck(ev, "ndpi", delivery_object(e, st));
+    if (st->detect != NULL && st->detect->nsupp > 0)
+        json_object_set_new_nocheck(json_object_get(ev, "ndpi"), "suppressions",
+                                    suppressions(st->detect));
     return eve__emit(e, ev, OUTPUT_EV_STATS, 0, ts_us);
 }

@@ -459,7 +459,7 @@ static void test_site_sections(void **state)
     load_bad_section("suppress:\n  - {rule: no.such.rule}\n",
                      "site.yaml:2:12: suppress names unknown rule 'no.such.rule'");
     load_bad_section("suppress:\n  - {source: 10.0.0.0/8}\n",
-                     "site.yaml:2:5: a suppression needs the rule it silences");
+                     "site.yaml:2:5: a suppression names the rule or the category it silences (one of them)");
 }
 
 int main(void)
