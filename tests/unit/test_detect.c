@@ -52,15 +52,16 @@ static const char rules_yaml[] =
                     RULE("t.browse", 5, "egress", "    from: [office]\n    fold: source\n");
 
 /* The site, with the rules above in a file of their own (%s), so that suppress is checked. */
-static const char site_yaml[] = "sensor: {name: t}\n"
-                                "rules: [%s]\n"
-                                "zones:\n"
-                                "  emr: {description: 電子カルテ servers, networks: [10.1.0.0/16]}\n"
-                                "  office: {networks: [10.2.0.0/16]}\n"
-                                "  admin: {networks: [10.9.0.0/16]}\n"
-                                "  guest: {networks: [10.7.0.0/16]}\n"
-                                "suppress:\n"
-                                "  - {rule: t.lateral, source: 10.2.0.99}\n";
+static const char site_yaml[] =
+    "sensor: {name: t}\n"
+    "rules: [%s]\n"
+    "zones:\n"
+    "  emr: {description: 電子カルテ servers, networks: [10.1.0.0/16]}\n"
+    "  office: {networks: [10.2.0.0/16]}\n"
+    "  admin: {networks: [10.9.0.0/16]}\n"
+    "  guest: {networks: [10.7.0.0/16]}\n"
+    "suppress:\n"
+    "  - {rule: t.lateral, source: 10.2.0.99}\n";
 
 struct fixture {
     struct mm_config *cfg;
@@ -333,9 +334,85 @@ static void test_reload_keeps_counters(void **state)
     free(al);
 }
 
+/* A config with one intel rule and one feed holding `feed`; the rule file and feed in files. */
+static struct mm_config *intel_config(const char *feed, char *rules, char *list)
+{
+    static struct config_diag diag;
+    struct mm_config *c;
+    char site[1024];
+    FILE *f = fopen(rules, "w");
+
+    fputs("rules:\n" RULE("t.intel", 6, "intel", ""), f);
+    fclose(f);
+    f = fopen(list, "w");
+    fputs(feed, f);
+    fclose(f);
+    snprintf(site, sizeof(site),
+             "rules: [%s]\nintel:\n  - {name: t, path: %s, severity: 1, category: Exfiltration}\n",
+             rules, list);
+    assert_int_equal(config_load_string("site.yaml", site, strlen(site), &c, &diag), 0);
+    return c;
+}
+
+/*
+ * A flow still open when the indicators change is looked up again at its next event: classified
+ * against a feed without its server, then the feed holds it (a reload), and the flow's end
+ * raises the alert, with the feed's severity and category. A flow already matched is not
+ * looked up again.
+ */
+static void test_intel_reload(void **state)
+{
+    char rules[] = "/tmp/mm-intel-rules-XXXXXX", list[] = "/tmp/mm-intel-list-XXXXXX",
+         path[] = "/tmp/mm-intel-eve-XXXXXX";
+    struct mm_config *before, *after;
+    struct classify *cls;
+    struct output *out;
+    struct eve *eve;
+    struct eve_ctx ctx = {0};
+    struct detect *d;
+    struct flow f, g;
+    char *al;
+
+    (void)state;
+    close(mkstemp(rules));
+    close(mkstemp(list));
+    before = intel_config("192.0.2.1\n", rules, list);
+    after = intel_config("192.0.2.1\n198.51.100.9  # the test's C2\n", rules, list);
+    assert_int_not_equal(before->intel_gen, after->intel_gen);
+    test_eve_open(before, path, &out, &eve);
+    assert_int_equal(classify_create(&cls), 0);
+    ctx.cfg = before;
+    ctx.cls = cls;
+    assert_int_equal(detect_create(&d, before, eve, &ctx, NULL), 0);
+    make_flow(&f, "10.2.0.5", 50000, "198.51.100.9", 443, "TLS", 1, T0);
+    detect_flow_event(d, FLOW_EV_CLASSIFIED, &f, FLOW_END_TIMEOUT);
+    assert_int_equal(detect_reload(d, after), 0);
+    ctx.cfg = after;
+    make_flow(&g, "10.2.0.6", 50001, "198.51.100.9", 443, "TLS", 1, T0 + S(1));
+    detect_flow_event(d, FLOW_EV_CLASSIFIED, &g, FLOW_END_TIMEOUT);
+    detect_flow_event(d, FLOW_EV_ENDED, &g, FLOW_END_TIMEOUT);
+    detect_flow_event(d, FLOW_EV_ENDED, &f, FLOW_END_TIMEOUT);
+    detect_finish(d);
+    detect_destroy(d);
+    al = test_eve_close(out, eve, path);
+    classify_destroy(cls);
+    assert_int_equal(test_count(al, "indicator=198.51.100.9"), 2);
+    assert_int_equal(test_count(al, "\"src_ip\":\"10.2.0.5\""), 1);
+    assert_int_equal(test_count(al, "\"src_ip\":\"10.2.0.6\""), 1);
+    assert_int_equal(test_count(al, "\"severity\":1"), 2);
+    assert_int_equal(test_count(al, "\"category\":\"Exfiltration\""), 2);
+    assert_int_equal(test_count(al, "description=the test's C2"), 2);
+    free(al);
+    config_free(before);
+    config_free(after);
+    unlink(rules);
+    unlink(list);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_intel_reload),
         cmocka_unit_test(test_lateral_scope),
         cmocka_unit_test(test_fold_and_suppress),
         cmocka_unit_test(test_egress),
