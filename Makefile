@@ -53,8 +53,8 @@ FUZZ_SECONDS ?= 60
 fuzz: test-deps
 	@if [ "$$(id -u)" = 0 ]; then DEBIAN_FRONTEND=noninteractive apt-get install -y -qq clang >/dev/null; fi
 	CC=clang cmake -S . -B $(BUILD)-fuzz -DMIMAMORI_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-	cmake --build $(BUILD)-fuzz -j2 --target fuzz_hl7 fuzz_dicom fuzz_decode fuzz_dns fuzz_dcerpc fuzz_config fuzz_rules
-	for p in hl7 dicom decode dns dcerpc config rules; do mkdir -p $(BUILD)-fuzz/corpus/$$p && \
+	cmake --build $(BUILD)-fuzz -j2 --target fuzz_hl7 fuzz_dicom fuzz_decode fuzz_dns fuzz_dcerpc fuzz_intel fuzz_config fuzz_rules
+	for p in hl7 dicom decode dns dcerpc intel config rules; do mkdir -p $(BUILD)-fuzz/corpus/$$p && \
 	    case $$p in config) s=rules/examples;; rules) s=rules;; *) s=tests/fuzz/corpus/$$p;; esac && \
 	    $(BUILD)-fuzz/tests/fuzz_$$p -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
 	    $(BUILD)-fuzz/corpus/$$p $$s || exit 1; done

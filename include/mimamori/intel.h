@@ -11,6 +11,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "mimamori/error.h"
 
@@ -57,6 +58,11 @@ void intel_destroy(struct intel *in);
  */
 int intel_load(struct intel *in, unsigned feed, const char *path, enum intel_format format,
                int64_t now_s, struct intel_load_stats *st, char *err, size_t errlen);
+
+/* The same from an open stream (a fuzzer's memory), name standing for its path in messages. */
+int intel_load_stream(struct intel *in, unsigned feed, FILE *f, const char *name,
+                      enum intel_format format, int64_t now_s, struct intel_load_stats *st,
+                      char *err, size_t errlen);
 
 /* Lookups, each giving the first indicator still valid at now_s: 1 found (hit filled), 0 not. */
 int intel_match_addr(const struct intel *in, const uint8_t addr[16], int64_t now_s,

@@ -216,19 +216,15 @@ static enum intel_format sniff(FILE *f)
     return INTEL_PLAIN;
 }
 
-int intel_load(struct intel *in, unsigned feed, const char *path, enum intel_format format,
-               int64_t now_s, struct intel_load_stats *st, char *err, size_t errlen)
+int intel_load_stream(struct intel *in, unsigned feed, FILE *f, const char *name,
+                      enum intel_format format, int64_t now_s, struct intel_load_stats *st,
+                      char *err, size_t errlen)
 {
-    struct intel_reader rd = {in, feed, now_s, st, path, err, errlen};
+    struct intel_reader rd = {in, feed, now_s, st, name, err, errlen};
     size_t n0 = in->n, used0 = in->used;
-    FILE *f = fopen(path, "r");
     int rc;
 
     memset(st, 0, sizeof(*st));
-    if (f == NULL) {
-        snprintf(err, errlen, "%s: %s", path, strerror(errno));
-        return MM_EIO;
-    }
     if (format == INTEL_AUTO)
         format = sniff(f);
     rc = format == INTEL_STIX       ? intel__read_stix(&rd, f)
@@ -236,16 +232,31 @@ int intel_load(struct intel *in, unsigned feed, const char *path, enum intel_for
                                     : intel__read_plain(&rd, f);
     if (rc == 0 && ferror(f))
         rc = intel__fail(&rd, 0, "read error");
-    fclose(f);
     if (rc == 0)
         rc = intel__index(in, n0, st);
     if (rc != 0) { /* the feed whole or not at all */
         struct intel_load_stats again = {0};
         in->n = n0, in->used = used0;
         if (rc == MM_ENOMEM) {
-            snprintf(err, errlen, "%s: out of memory", path);
+            snprintf(err, errlen, "%s: out of memory", name);
             intel__index(in, n0, &again); /* the chains as they were, if memory allows */
         }
     }
+    return rc;
+}
+
+int intel_load(struct intel *in, unsigned feed, const char *path, enum intel_format format,
+               int64_t now_s, struct intel_load_stats *st, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "r");
+    int rc;
+
+    if (f == NULL) {
+        memset(st, 0, sizeof(*st));
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        return MM_EIO;
+    }
+    rc = intel_load_stream(in, feed, f, path, format, now_s, st, err, errlen);
+    fclose(f);
     return rc;
 }

@@ -76,9 +76,8 @@ static int parse_pattern(const char *p, struct comparison *out, int max)
         while (isspace((unsigned char)*p))
             p++;
         for (path = p; *p != '\0' && !isspace((unsigned char)*p) && *p != '='; p++)
-            if (*p == '\'') /* a quoted hash name inside the path */
-                for (p++; *p != '\0' && *p != '\''; p++)
-                    ;
+            if (*p == '\'' && (p = strchr(p + 1, '\'')) == NULL) /* a quoted hash name */
+                return -1;
         if (n == max || (out[n].type = path_type(path, (size_t)(p - path))) == -2)
             return -1;
         while (isspace((unsigned char)*p))
