@@ -25,17 +25,10 @@ import time
 from datetime import datetime
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from livetest import check, failures  # noqa: E402
 import eve_build  # noqa: E402
 
 WINDOW = 30 * 60
-failed = 0
-
-
-def check(ok, what):
-    global failed
-    if not ok:
-        failed += 1
-    print(f"{'ok  ' if ok else 'FAIL'} {what}")
 
 
 def ts(s):
@@ -180,8 +173,8 @@ def main():
 
     follow(tool, work, lines, [])
     follow(tool, work, lines, ["--json"])
-    print(f"{'FAIL' if failed else 'ok  '} alerts_check: {failed} failures")
-    return 1 if failed else 0
+    print(f"{'FAIL' if failures else 'ok  '} alerts_check: {len(failures)} failures")
+    return 1 if failures else 0
 
 
 def follow(tool, work, lines, extra):

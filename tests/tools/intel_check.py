@@ -22,14 +22,9 @@ import shutil
 import subprocess
 import sys
 
-failed = 0
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from livetest import check, failures  # noqa: E402
 
-
-def check(ok, what):
-    global failed
-    if not ok:
-        failed += 1
-    print(f"{'ok  ' if ok else 'FAIL'} {what}")
 
 
 def tshark(pcap, flt, field):
@@ -195,8 +190,8 @@ def main():
         r = subprocess.run([mimamori, "-c", bad, "--test-config"], capture_output=True, text=True)
         check(r.returncode == 1 and f"{bad}:2:" in r.stderr and want in r.stderr,
               f"config error: {want}")
-    print(f"{'FAIL' if failed else 'ok  '} intel_check: {failed} failures")
-    return 1 if failed else 0
+    print(f"{'FAIL' if failures else 'ok  '} intel_check: {len(failures)} failures")
+    return 1 if failures else 0
 
 
 if __name__ == "__main__":

@@ -24,14 +24,9 @@ import sys
 
 import yaml
 
-failed = 0
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from livetest import check, failures  # noqa: E402
 
-
-def check(ok, what):
-    global failed
-    if not ok:
-        failed += 1
-    print(f"{'ok  ' if ok else 'FAIL'} {what}")
 
 
 def run(mimamori, site, pcap):
@@ -124,8 +119,8 @@ def main():
           "an alert and its repeats' report share one key")
     check(all(v in ([False], [False, True]) for v in keys.values()),
           f"one alert per key, with at most its report ({len(keys)} keys)")
-    print(f"{'FAIL' if failed else 'ok  '} suppress_check: {failed} failures")
-    return 1 if failed else 0
+    print(f"{'FAIL' if failures else 'ok  '} suppress_check: {len(failures)} failures")
+    return 1 if failures else 0
 
 
 if __name__ == "__main__":
