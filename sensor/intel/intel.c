@@ -134,6 +134,20 @@ static int is_domain(const char *s)
     return dots > 0 || label > 0;
 }
 
+/* "jp", "com", "co.jp", "com.au": a name under which anyone registers (the heuristic of
+ * dnscache_registered: a two-letter country and a second level of three letters or fewer). */
+static int public_suffix(const char *v)
+{
+    const char *dot = strchr(v, '.'), *last = strrchr(v, '.');
+    size_t n = strlen(v);
+
+    if (n > 0 && v[n - 1] == '.')
+        n--;
+    if (dot == NULL || dot >= v + n)
+        return 1;
+    return dot == last && n - (size_t)(last - v) - 1 == 2 && last - v <= 3;
+}
+
 int intel__guess(const char *v)
 {
     uint8_t a[16];
@@ -191,6 +205,10 @@ static int key_of(enum intel_type type, const char *value, char *key, size_t *le
         value += strncmp(value, "*.", 2) == 0 ? 2 : 0;
         if (!is_domain(value)) {
             *why = "not a domain name";
+            return MM_EINVAL;
+        }
+        if (public_suffix(value)) {
+            *why = "a top-level or public suffix domain: it would match every name under it";
             return MM_EINVAL;
         }
         break;

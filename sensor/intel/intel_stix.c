@@ -132,10 +132,13 @@ static int take(struct intel_reader *rd, json_t *o)
         int t = c[i].type == -1 ? intel__guess(c[i].value) : c[i].type;
         if (t != INTEL_IP && t != INTEL_NET && c[i].type == -1)
             t = -1;
+        /* A value that is not what its pattern says is skipped and counted: a bundle is machine
+         * made, and one odd indicator should not lose the rest. */
         if (t < 0 || (rc = intel__add(rd, (enum intel_type)t, c[i].value, id, desc, 0, until,
-                                      &why)) == MM_EINVAL)
-            return intel__fail(rd, 0, "%s: '%.80s' %s", id ? id : "indicator", c[i].value,
-                               t < 0 ? "is not an address" : why);
+                                      &why)) == MM_EINVAL) {
+            rd->st->skipped++;
+            rc = 0;
+        }
     }
     return rc;
 }

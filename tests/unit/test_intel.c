@@ -106,6 +106,11 @@ static void test_plain(void **state)
     assert_int_equal(intel_count(in), 8);
     assert_int_equal(addr(in, "192.0.2.1", &h), 0);
     assert_int_equal(addr(in, "198.51.100.7", &h), 1);
+    /* a country's or a public suffix would match whole countries */
+    assert_int_equal(load(in, 1, "co.jp\n", &st, err), MM_EINVAL);
+    assert_non_null(strstr(err, ":1: 'co.jp': a top-level or public suffix"));
+    assert_int_equal(load(in, 1, "jp\n", &st, err), MM_EINVAL);
+    assert_int_equal(load(in, 1, "hospital.co.jp\nexample.jp\n", &st, err), 0);
     intel_destroy(in);
 }
 
@@ -173,12 +178,14 @@ static void test_stix(void **state)
             "\"[x509-certificate:hashes.'SHA-1' = '0011223344556677889900112233445566778899']\"},\n"
             "{\"type\":\"indicator\",\"id\":\"indicator--f\",\"pattern_type\":\"sigma\","
             "\"pattern\":\"title: x\"},\n"
+            "{\"type\":\"indicator\",\"id\":\"indicator--g\",\"pattern\":"
+            "\"[ipv4-addr:value = 'not-an-address'] OR [domain-name:value = 'com']\"},\n"
             "{\"type\":\"malware\",\"id\":\"malware--1\",\"name\":\"x\"}]}\n",
             &st, err),
         0);
     assert_int_equal(st.loaded, 3);
     assert_int_equal(st.expired, 1);
-    assert_int_equal(st.skipped, 3); /* AND, revoked, sigma */
+    assert_int_equal(st.skipped, 5); /* AND, revoked, sigma, and two values not what they say */
     assert_int_equal(addr(in, "198.51.100.20", &h), 1);
     assert_string_equal(h.id, "indicator--a");
     assert_string_equal(h.description, "Cobalt Strike");
