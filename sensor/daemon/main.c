@@ -194,7 +194,7 @@ static void reload(struct mm_config **cfg, struct mm_config *next, unsigned nerr
                    struct engine *eng)
 {
     if (next != NULL && engine_reload(eng, next, wall_us()) == 0) {
-        config_free(*cfg);
+        reloader_retire(*cfg);
         *cfg = next;
         log_info("configuration reloaded from %s (%u rules)", next->source,
                  next->ruleset ? next->ruleset->n : 0);

@@ -79,6 +79,26 @@ int reloader_feeds_changed(struct reloader *r, const struct mm_config *running, 
     return 1;
 }
 
+static void *retiring(void *arg)
+{
+    config_free(arg);
+    return NULL;
+}
+
+void reloader_retire(struct mm_config *old)
+{
+    pthread_attr_t a;
+    pthread_t tid;
+    int started;
+
+    pthread_attr_init(&a);
+    pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
+    started = pthread_create(&tid, &a, retiring, old) == 0;
+    pthread_attr_destroy(&a);
+    if (!started)
+        config_free(old);
+}
+
 void reloader_stop(struct reloader *r)
 {
     if (r->running == 1)

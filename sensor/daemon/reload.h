@@ -46,6 +46,12 @@ int reloader_collect(struct reloader *r, struct mm_config **next, unsigned *nerr
  */
 int reloader_feeds_changed(struct reloader *r, const struct mm_config *running, uint64_t now_us);
 
+/*
+ * The snapshot a reload replaced, freed on a thread of its own: a million indicators take
+ * milliseconds to give back, which the capture thread would spend not reading packets.
+ */
+void reloader_retire(struct mm_config *old);
+
 /* At exit: wait for a load under way and drop what it made. */
 void reloader_stop(struct reloader *r);
 
