@@ -270,6 +270,7 @@ int report_write(struct report *r, FILE *out)
     report__top(r, out);
     report__maintenance(r, out);
     report__obsolete(r, out);
+    report__intel(r, out);
     report__external(r, out);
     report__inventory(r, out);
     report__health(r, out);

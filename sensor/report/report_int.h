@@ -82,6 +82,7 @@ void report__incidents(const struct report *r, FILE *out);
 void report__top(const struct report *r, FILE *out);
 void report__maintenance(const struct report *r, FILE *out);
 void report__obsolete(const struct report *r, FILE *out);
+void report__intel(const struct report *r, FILE *out);
 void report__external(const struct report *r, FILE *out);
 void report__inventory(const struct report *r, FILE *out);
 void report__health(const struct report *r, FILE *out);

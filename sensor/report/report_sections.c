@@ -293,3 +293,81 @@ void report__obsolete(const struct report *r, FILE *out)
     eos_devices(r, out);
     fputs("</section>\n", out);
 }
+
+/* The alerts of the intel rules, by indicator (pooled evidence: the same text, one pointer). */
+static int by_evidence(const void *x, const void *y, void *ud)
+{
+    const struct triage_alert *a = triage_alert_at(ud, *(const size_t *)x);
+    const struct triage_alert *b = triage_alert_at(ud, *(const size_t *)y);
+    char ia[128], ib[128];
+    int c = strcmp(report__evidence(a, "indicator", ia, sizeof(ia)),
+                   report__evidence(b, "indicator", ib, sizeof(ib)));
+
+    if (c != 0)
+        return c;
+    return *(const size_t *)x < *(const size_t *)y ? -1 : 1;
+}
+
+/* One row per indicator: its feed and field, the devices, how often, first and last. */
+static void intel_row(const struct report *r, FILE *out, const size_t *m, size_t n)
+{
+    const struct triage_alert *a = triage_alert_at(r->t, m[0]);
+    char buf[128];
+
+    report__td(out, report__evidence(a, "indicator", buf, sizeof(buf)));
+    report__td(out, report__evidence(a, "feed", buf, sizeof(buf)));
+    report__td(out, report__evidence(a, "field", buf, sizeof(buf)));
+    report__td(out, report__evidence(a, "description", buf, sizeof(buf)));
+    fputs("<td>", out);
+    hosts_of(r, out, m, n, 0);
+    fprintf(out, "</td><td class=\"n\">%zu</td><td class=\"t\">", n);
+    report__time(r, out, a->ts_us, 1);
+    fputs("<br>", out);
+    report__time(r, out, triage_alert_at(r->t, m[n - 1])->ts_us, 1);
+    fputs("</td></tr>\n", out);
+}
+
+void report__intel(const struct report *r, FILE *out)
+{
+    size_t *m = NULL, n = 0, total = triage_alerts(r->t), i, j;
+    char a[128], b[128];
+
+    if ((m = malloc((total + 1) * sizeof(*m))) == NULL)
+        return;
+    for (i = 0; i < total; i++) {
+        const struct triage_alert *x = triage_alert_at(r->t, i);
+        if (x->rule != NULL && strncmp(x->rule, "intel.", 6) == 0)
+            m[n++] = i;
+    }
+    fprintf(out, "<section id=\"intel\">\n<h2>%s</h2>\n<p data-k=\"intel_alerts\">",
+            RL(r, "脅威情報との一致", "Matches with threat intelligence"));
+    fprintf(out,
+            RL(r, "脅威情報フィードの指標に一致した通信: %zu 件",
+               "Traffic matching feed indicators: %zu"),
+            n);
+    fputs("</p>\n", out);
+    if (n > 0) {
+        qsort_r(m, n, sizeof(*m), by_evidence, r->t);
+        fputs("<table>", out);
+        report__th(out,
+                   (const char *const[]){RL(r, "指標", "Indicator"), RL(r, "フィード", "Feed"),
+                                         RL(r, "一致した項目", "Field"),
+                                         RL(r, "説明", "Description"),
+                                         RL(r, "発信元", "Sources"), RL(r, "件数", "Alerts"),
+                                         RL(r, "最初・最後", "First, last")},
+                   7);
+        fputs("<tbody>\n", out);
+        for (i = 0; i < n; i = j) {
+            report__evidence(triage_alert_at(r->t, m[i]), "indicator", a, sizeof(a));
+            for (j = i + 1; j < n && strcmp(report__evidence(triage_alert_at(r->t, m[j]),
+                                                             "indicator", b, sizeof(b)),
+                                            a) == 0;
+                 j++)
+                ;
+            intel_row(r, out, &m[i], j - i);
+        }
+        fputs("</tbody></table>\n", out);
+    }
+    free(m);
+    fputs("</section>\n", out);
+}

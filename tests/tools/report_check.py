@@ -29,8 +29,8 @@ from alerts_check import expected_groups  # noqa: E402
 from livetest import check, failures  # noqa: E402
 
 CHROMIUM, DRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
-SECTIONS = ["summary", "timeline", "incidents", "top", "maintenance", "obsolete", "external",
-            "inventory", "health", "checklist"]
+SECTIONS = ["summary", "timeline", "incidents", "top", "maintenance", "obsolete", "intel",
+            "external", "inventory", "health", "checklist"]
 HOSTILE_DEVICE = '<img src="http://127.0.0.1:9/x.png" onerror="alert(1)">'
 HOSTILE_PARTY = '<script src="http://127.0.0.1:9/x.js"></script>evil.example'
 

@@ -169,6 +169,33 @@ static void test_maintenance(void **state)
     free(html);
 }
 
+#define INTEL(ts, src, ind)                                                                        \
+    "{\"timestamp\":\"" ts "\",\"event_type\":\"alert\",\"src_ip\":\"" src "\",\"dest_ip\":\"" ind \
+    "\",\"alert\":{\"signature_id\":9101301,\"severity\":1,\"signature\":\"Intel\",\"category\":"  \
+    "\"Command and control\",\"metadata\":{\"rule\":[\"intel.indicator_match\"],\"evidence\":["    \
+    "\"feed=jpcert\",\"indicator=" ind "\",\"field=dest_ip\",\"description=C2 server\"]}}}\n"
+
+/* Matches with the feeds: one row per indicator, its feed, field, sources and count. */
+static void test_intel_matches(void **state)
+{
+    const char *ev = INTEL("2026-11-24T05:00:00.000000+0000", "10.4.0.1", "198.51.100.9")
+        INTEL("2026-11-24T06:00:00.000000+0000", "10.4.0.2", "198.51.100.9")
+            INTEL("2026-11-24T07:00:00.000000+0000", "10.4.0.3", "203.0.113.5");
+    char *html = render(ev, NULL, NULL), v[64];
+    const char *sec;
+
+    (void)state;
+    value_after(html, "data-k=\"intel_alerts\">", v, sizeof(v));
+    assert_string_equal(v, "Traffic matching feed indicators: 3");
+    sec = strstr(html, "<section id=\"intel\">");
+    assert_non_null(sec);
+    assert_non_null(strstr(sec,
+                           "<td>198.51.100.9</td><td>jpcert</td><td>dest_ip</td><td>C2 server</td>"
+                           "<td>10.4.0.1<br>10.4.0.2</td><td class=\"n\">2</td>"));
+    assert_non_null(strstr(sec, "<td>203.0.113.5</td><td>jpcert</td>"));
+    free(html);
+}
+
 static void test_inventory(void **state)
 {
     char path[] = "/tmp/test_report_XXXXXX";
@@ -260,7 +287,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_escape),      cmocka_unit_test(test_runs),
         cmocka_unit_test(test_maintenance), cmocka_unit_test(test_inventory),
-        cmocka_unit_test(test_parallel),
+        cmocka_unit_test(test_parallel),    cmocka_unit_test(test_intel_matches),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
