@@ -1,6 +1,6 @@
 /*
  * Collecting a report's figures: alerts go to a triage (grouped into incidents when the report
- * is written), every event counts in its hour, stats events are kept per sensor (their
+ * is written), every event in the period is counted, stats events are kept per sensor (their
  * counters are per run, so totals need the runs told apart), alerted flows are kept for the
  * maintenance sessions' length and volume, and inventory and connections files give devices,
  * end of support and external parties.
@@ -42,7 +42,6 @@ void report_destroy(struct report *r)
     if (r == NULL)
         return;
     triage_destroy(r->t);
-    free(r->hours);
     free(r->fl);
     for (i = 0; i < r->nsensors; i++)
         free(r->sensors[i].s);
@@ -59,44 +58,14 @@ void report_destroy(struct report *r)
     free(r);
 }
 
-/* Open addressing over a growable array: grow at half full, then the slot for key. */
-#define SLOT(arr, cap, keyf, key)                                                                  \
-    ({                                                                                             \
-        size_t m_ = (cap)-1, i_ = mix((uint64_t)(key)) & m_;                                       \
-        while ((arr)[i_].keyf != 0 && (arr)[i_].keyf != (key))                                     \
-            i_ = (i_ + 1) & m_;                                                                    \
-        &(arr)[i_];                                                                                \
-    })
-
-static struct report_hour *hour_slot(struct report *r, int64_t hour)
+/* The slot of flow id in an open-addressing table of cap (a power of two) slots. */
+static struct report_flow *flow_at(struct report_flow *fl, size_t cap, uint64_t id)
 {
-    if ((r->nhours + 1) * 2 > r->hours_cap) {
-        struct report_hour *old = r->hours, *h;
-        size_t oldcap = r->hours_cap, cap = oldcap ? oldcap * 2 : 1024;
-        if ((r->hours = calloc(cap, sizeof(*r->hours))) == NULL) {
-            r->hours = old;
-            return NULL;
-        }
-        r->hours_cap = cap;
-        for (size_t i = 0; i < oldcap; i++)
-            if (old[i].hour != 0)
-                *(h = SLOT(r->hours, cap, hour, old[i].hour)) = old[i];
-        free(old);
-    }
-    struct report_hour *h = SLOT(r->hours, r->hours_cap, hour, hour);
-    if (h->hour == 0)
-        h->hour = hour, r->nhours++;
-    return h;
-}
+    size_t m = cap - 1, i = mix(id) & m;
 
-const struct report_hour *report__hour(const struct report *r, int64_t hour)
-{
-    const struct report_hour *h;
-
-    if (r->hours_cap == 0)
-        return NULL;
-    h = SLOT(r->hours, r->hours_cap, hour, hour);
-    return h->hour == hour ? h : NULL;
+    while (fl[i].id != 0 && fl[i].id != id)
+        i = (i + 1) & m;
+    return &fl[i];
 }
 
 static struct report_flow *flow_slot(struct report *r, uint64_t id)
@@ -111,10 +80,10 @@ static struct report_flow *flow_slot(struct report *r, uint64_t id)
         r->fl_cap = cap;
         for (size_t i = 0; i < oldcap; i++)
             if (old[i].id != 0)
-                *(f = SLOT(r->fl, cap, id, old[i].id)) = old[i];
+                *(f = flow_at(r->fl, cap, old[i].id)) = old[i];
         free(old);
     }
-    struct report_flow *f = SLOT(r->fl, r->fl_cap, id, id);
+    struct report_flow *f = flow_at(r->fl, r->fl_cap, id);
     if (f->id == 0)
         f->id = id, r->nfl++;
     return f;
@@ -126,7 +95,7 @@ const struct report_flow *report__flow(const struct report *r, uint64_t id)
 
     if (r->fl_cap == 0 || id == 0)
         return NULL;
-    f = SLOT(r->fl, r->fl_cap, id, id);
+    f = flow_at(r->fl, r->fl_cap, id);
     return f->id == id ? f : NULL;
 }
 
@@ -177,7 +146,7 @@ static void take_stats(struct report *r, json_t *ev, int64_t ts)
     sample_add(r, host ? host : "", &x);
 }
 
-static void take_flow(struct report *r, json_t *ev, struct report_hour *h)
+static void take_flow(struct report *r, json_t *ev)
 {
     json_t *fo = json_object_get(ev, "flow");
     uint64_t bytes = num(fo, "bytes_toserver", NULL) + num(fo, "bytes_toclient", NULL);
@@ -185,8 +154,6 @@ static void take_flow(struct report *r, json_t *ev, struct report_hour *h)
     int tz;
 
     r->flows++;
-    if (h != NULL)
-        h->flows++, h->bytes += bytes;
     if (!json_is_true(json_object_get(fo, "alerted")))
         return;
     if ((f = flow_slot(r, (uint64_t)json_integer_value(json_object_get(ev, "flow_id")))) == NULL)
@@ -203,7 +170,6 @@ static void on_event(void *ud, const char *type, json_t *ev)
 {
     struct report *r = ud;
     const char *ts = json_string_value(json_object_get(ev, "timestamp"));
-    struct report_hour *h;
     int64_t us;
     int tz;
 
@@ -218,31 +184,23 @@ static void on_event(void *ud, const char *type, json_t *ev)
     r->tz_min = tz;
     r->first_us = us < r->first_us ? us : r->first_us;
     r->last_us = us > r->last_us ? us : r->last_us;
-    if ((h = hour_slot(r, us / REPORT_HOUR_US)) != NULL)
-        h->events++;
     if (strcmp(type, "flow") == 0) {
-        take_flow(r, ev, h);
-    } else if (strcmp(type, "stats") == 0) {
-        r->stats++;
+        take_flow(r, ev);
     } else if (strcmp(type, "inventory") == 0) {
         json_t *inv = json_object_get(json_object_get(ev, "ndpi"), "inventory");
         const char *change = json_string_value(json_object_get(inv, "change"));
-        r->inventory_events++;
         r->new_devices += change != NULL && strcmp(change, "new_device") == 0;
     }
 }
 
-/* Alerts count in their hours as every event does. */
+/* Alerts count among the events and in the period's ends as every event does. */
 static void count_alerts(struct report *r, size_t from)
 {
     for (size_t i = from; i < triage_alerts(r->t); i++) {
         const struct triage_alert *a = triage_alert_at(r->t, i);
-        struct report_hour *h = hour_slot(r, a->ts_us / REPORT_HOUR_US);
         r->events++;
         r->first_us = a->ts_us < r->first_us ? a->ts_us : r->first_us;
         r->last_us = a->ts_us > r->last_us ? a->ts_us : r->last_us;
-        if (h != NULL)
-            h->events++;
     }
 }
 
@@ -287,20 +245,10 @@ static int part_merge(void *ud, void *part)
     const struct report *p = part;
     size_t i, k;
 
-    r->events += p->events, r->flows += p->flows, r->stats += p->stats;
-    r->inventory_events += p->inventory_events, r->new_devices += p->new_devices;
+    r->events += p->events, r->flows += p->flows, r->new_devices += p->new_devices;
     r->first_us = p->first_us < r->first_us ? p->first_us : r->first_us;
     r->last_us = p->last_us > r->last_us ? p->last_us : r->last_us;
     r->tz_min = p->events > 0 ? p->tz_min : r->tz_min;
-    for (i = 0; i < p->hours_cap; i++) {
-        struct report_hour *h;
-        if (p->hours[i].hour == 0)
-            continue;
-        if ((h = hour_slot(r, p->hours[i].hour)) == NULL)
-            return MM_ENOMEM;
-        h->events += p->hours[i].events, h->flows += p->hours[i].flows;
-        h->bytes += p->hours[i].bytes;
-    }
     for (i = 0; i < p->fl_cap; i++) {
         struct report_flow *f;
         if (p->fl[i].id == 0)

@@ -12,12 +12,6 @@
 #define REPORT_SENSORS  16
 #define REPORT_MAX_ROWS 50 /* rows of a long table before "and N more" */
 
-/* Events, flows and bytes of one hour. */
-struct report_hour {
-    int64_t hour; /* ts / REPORT_HOUR_US; 0 when free (the epoch's first hour is not a period) */
-    uint64_t events, flows, bytes;
-};
-
 /* One stats event: the counters are a run's totals so far. */
 struct report_sample {
     int64_t ts_us;
@@ -52,11 +46,9 @@ struct report_device {
 struct report {
     struct report_options o;
     struct triage *t;
-    uint64_t events, flows, stats, inventory_events, new_devices;
+    uint64_t events, flows, new_devices;
     int64_t first_us, last_us; /* of the events read, inside the period */
     int tz_min;                /* the offset the sensor writes its times at */
-    struct report_hour *hours;
-    size_t nhours, hours_cap; /* open addressing */
     struct report_sensor sensors[REPORT_SENSORS];
     size_t nsensors;
     struct report_flow *fl;
@@ -70,7 +62,6 @@ struct report {
 
 /* The period shown: the options', or the data's own. */
 void report__period(const struct report *r, int64_t *from, int64_t *to);
-const struct report_hour *report__hour(const struct report *r, int64_t hour);
 const struct report_flow *report__flow(const struct report *r, uint64_t id);
 
 /* The sections, in the order of the document (report_html.c, report_charts.c,
