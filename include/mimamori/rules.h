@@ -264,6 +264,8 @@ const char *rules_eos_hint_name(enum eos_hint h);
 
 const char *rules_type_name(enum rule_type t);
 const char *rules_category_name(enum alert_category c);
+/* The category a name spells (any_case: in any case), or MM_ENOTFOUND. */
+int rules_category_lookup(const char *name, int any_case);
 const char *rules_health_check_name(enum health_check c);
 const char *rules_ledger_check_name(enum ledger_check c);
 const char *rules_baseline_check_name(enum baseline_check c);

@@ -16,14 +16,6 @@
 
 static atomic_uint generation;
 
-static int category_of(const char *s)
-{
-    for (int c = 0; c < CAT__COUNT; c++)
-        if (strcasecmp(s, rules_category_name((enum alert_category)c)) == 0)
-            return c;
-    return -1;
-}
-
 /* One entry's keys; the path's node, for the load's message. */
 static const struct ynode *parse_feed(struct loader *L, const struct ynode *e,
                                       struct config_intel_feed *f, enum intel_format *format)
@@ -57,7 +49,7 @@ static const struct ynode *parse_feed(struct loader *L, const struct ynode *e,
         } else if (strcmp(key, "path") == 0) {
             f->path = config__dup(L, vn, v), at = vn;
         } else if (strcmp(key, "category") == 0) {
-            int c = category_of(v);
+            int c = rules_category_lookup(v, 1);
             if (c < 0)
                 ydoc_error(&L->w, vn, "intel category '%s' is not an alert category", v);
             else

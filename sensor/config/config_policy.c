@@ -220,10 +220,7 @@ static void suppress_key(struct loader *L, const struct ynode *e, size_t j,
     } else if (strcmp(k, "category") == 0) {
         if ((v = ydoc_string(&L->w, vn, "suppress category")) == NULL)
             return;
-        for (c = 0; c < CAT__COUNT && strcasecmp(v, rules_category_name((enum alert_category)c));
-             c++)
-            ;
-        if (c == CAT__COUNT)
+        if ((c = rules_category_lookup(v, 1)) < 0)
             ydoc_error(&L->w, vn, "suppress category '%s' is not an alert category", v);
         else
             s->category = (uint8_t)(c + 1);
@@ -428,13 +425,11 @@ void config__parse_response(struct loader *L, const struct ynode *n)
 void config__check_response_actions(struct loader *L)
 {
     const struct config_response *r = &L->c->response;
-    unsigned i, c;
+    unsigned i;
 
     for (i = 0; i < r->nactions; i++) {
         const struct config_response_action *a = &r->actions[i];
-        for (c = 0; c < CAT__COUNT && strcmp(rules_category_name(c), a->name) != 0; c++)
-            ;
-        if (c == CAT__COUNT && rules_find(L->c->ruleset, a->name) == NULL)
+        if (rules_category_lookup(a->name, 0) < 0 && rules_find(L->c->ruleset, a->name) == NULL)
             ydoc_diag_line(L->w.diag,
                            "%s:%u:%u: response.actions: '%s' is neither a rule key nor a category",
                            L->w.file, a->line, a->col, a->name);

@@ -19,6 +19,15 @@
 
 RULES_NAMES(rules_type_name, enum rule_type, RULE__COUNT, RULES_X, "unknown")
 RULES_NAMES(rules_category_name, enum alert_category, CAT__COUNT, CATEGORIES_X, "unknown")
+
+int rules_category_lookup(const char *name, int any_case)
+{
+    for (int c = 0; c < CAT__COUNT; c++)
+        if ((any_case ? strcasecmp : strcmp)(name, rules_category_name((enum alert_category)c)) ==
+            0)
+            return c;
+    return MM_ENOTFOUND;
+}
 RULES_NAMES(rules_health_check_name, enum health_check, HEALTH__COUNT, HEALTH_CHECKS_X, "unknown")
 RULES_NAMES(rules_ledger_check_name, enum ledger_check, LEDGER__COUNT, LEDGER_CHECKS_X, "unknown")
 RULES_NAMES(rules_baseline_check_name, enum baseline_check, BASELINE__COUNT, BASELINE_CHECKS_X,

@@ -376,10 +376,7 @@ static void rule_common(struct compiler *C, const struct ynode *n, struct rule *
     if (at[K_CATEGORY] == NULL) {
         ydoc_error(&C->w, n, "rule '%s' needs a category", r->key);
     } else if ((s = ydoc_string(&C->w, at[K_CATEGORY], "category")) != NULL) {
-        for (k = 0; k < CAT__COUNT && strcmp(rules_category_name((enum alert_category)k), s) != 0;
-             k++)
-            ;
-        if (k == CAT__COUNT)
+        if ((k = rules_category_lookup(s, 0)) < 0)
             ydoc_error(&C->w, at[K_CATEGORY],
                        "unknown category '%s' (one of the contract's alert categories, e.g. "
                        "'Lateral movement')",
