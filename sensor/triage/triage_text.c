@@ -10,6 +10,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "mimamori/rules.h" /* the categories (CATEGORIES_X) */
 #include "mimamori/triage.h"
 
 #define US 1000000LL
@@ -147,24 +148,27 @@ void triage_format_time(char *buf, size_t len, int64_t ts_us, int tz_min, int wi
     strftime(buf, len, with_date ? "%Y-%m-%d %H:%M:%S" : "%H:%M:%S", &tm);
 }
 
-/* The contract's categories (contract.md, "Alert categories") and what a Japanese reader calls
- * them. */
-static const char *const categories[][2] = {
-    {"Unexpected egress", "想定外の外部通信"}, {"Lateral movement", "横展開(内部での侵害拡大)"},
-    {"Remote maintenance", "リモート保守"},    {"Obsolete protocol", "旧式・サポート終了"},
-    {"Reconnaissance", "偵察(スキャン)"},      {"Brute force", "総当たり攻撃"},
-    {"Exfiltration", "情報の持ち出し"},        {"Command and control", "外部からの遠隔操作(C2)"},
-    {"Rogue service", "不正なサービス"},       {"Segmentation violation", "ネットワーク分離の違反"},
-    {"Medical protocol", "医療プロトコル"},    {"Sensor health", "センサーの状態"},
+/* What a Japanese reader calls the contract's categories (rules.h's CATEGORIES_X). */
+static const char *const category_ja[CAT__COUNT] = {
+    [CAT_EGRESS] = "想定外の外部通信",     [CAT_LATERAL] = "横展開(内部での侵害拡大)",
+    [CAT_MAINTENANCE] = "リモート保守",    [CAT_OBSOLETE] = "旧式・サポート終了",
+    [CAT_RECON] = "偵察(スキャン)",        [CAT_BRUTE_FORCE] = "総当たり攻撃",
+    [CAT_EXFILTRATION] = "情報の持ち出し", [CAT_C2] = "外部からの遠隔操作(C2)",
+    [CAT_ROGUE] = "不正なサービス",        [CAT_SEGMENTATION] = "ネットワーク分離の違反",
+    [CAT_MEDICAL] = "医療プロトコル",      [CAT_HEALTH] = "センサーの状態",
 };
 
 const char *triage_category_text(const char *category, enum triage_lang lang)
 {
+#define X(id, name) name,
+    static const char *const en[CAT__COUNT] = {CATEGORIES_X(X)};
+#undef X
+
     if (category == NULL)
         return "";
-    for (size_t i = 0; i < sizeof(categories) / sizeof(categories[0]); i++)
-        if (strcasecmp(categories[i][0], category) == 0)
-            return categories[i][lang == TRIAGE_JA];
+    for (size_t c = 0; c < CAT__COUNT; c++)
+        if (strcasecmp(en[c], category) == 0)
+            return lang == TRIAGE_JA && category_ja[c] != NULL ? category_ja[c] : en[c];
     return category;
 }
 
