@@ -51,13 +51,15 @@ void detect_dns_query(struct detect *d, struct flow *f, const char *name, int re
                       unsigned chars);
 
 /*
- * Threat intelligence on DNS: whether the snapshot has indicators (cheap, for a caller deciding
- * whether to take the lock), and a DNS message on flow f (a query, or a response from port 53;
- * tcp: with its two-byte length) whose question name and answer addresses the intel rules look
- * up, each query and answer on its own.
+ * Threat intelligence on DNS, each query and answer on its own: whether the snapshot has
+ * indicators (cheap, for a caller deciding whether to take the lock), the name a query on flow
+ * f asks (as dnscache_data_query() read it), and the answers of a response on f (as
+ * dnscache_feed() read them), looked up by the intel rules.
  */
+struct dns_answers;
 int detect_has_intel(const struct detect *d);
-void detect_dns_intel(struct detect *d, struct flow *f, const uint8_t *msg, size_t len, int tcp);
+void detect_dns_intel_query(struct detect *d, struct flow *f, const char *name);
+void detect_dns_intel_answers(struct detect *d, struct flow *f, const struct dns_answers *a);
 
 /*
  * An IPv4 ARP request (decode's PV_ARP_REQUEST: pv->src the sender, pv->dst the target) seen at

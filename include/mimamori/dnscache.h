@@ -75,7 +75,7 @@ unsigned dnscache_data_chars(const char *name, int reg);
 /*
  * The three above on a DNS query (a UDP payload, or a TCP one with its two-byte length when
  * tcp): its carried characters, with the name, its registered domain and the query type filled;
- * 0 when it is not a query or carries nothing.
+ * 0 when it is not a query (name then empty) or carries nothing.
  */
 unsigned dnscache_data_query(const uint8_t *p, uint32_t n, int tcp, char name[DNS_NAME_MAX],
                              int *reg, uint16_t *qtype);
@@ -88,8 +88,12 @@ void dnscache_destroy(struct dnscache *c);
 /* Remember the answers of a response seen at ts_us. */
 void dnscache_add(struct dnscache *c, const struct dns_answers *a, uint64_t ts_us);
 
-/* Parse a DNS message and remember its answers (malformed ones are counted). */
-void dnscache_feed(struct dnscache *c, const uint8_t *msg, size_t len, uint64_t ts_us);
+/*
+ * Parse a DNS message and remember its answers (malformed ones are counted); what it read is
+ * left in *out for other readers of the answers. Returns dnscache_parse()'s result.
+ */
+int dnscache_feed(struct dnscache *c, const uint8_t *msg, size_t len, uint64_t ts_us,
+                  struct dns_answers *out);
 
 /* The name addr was last given for, if answered at most MM_DNS_CACHE_MAX_S before now_us. */
 const char *dnscache_lookup(const struct dnscache *c, const uint8_t addr[16], uint64_t now_us);

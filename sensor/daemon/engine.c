@@ -384,8 +384,8 @@ static void dns_query(struct worker *w, struct flow *f, const struct pkt_view *p
     lock(w->e);
     if (chars > 0)
         detect_dns_query(w->e->det, f, name, reg, qtype, chars);
-    if (intel)
-        detect_dns_intel(w->e->det, f, pv->payload, pv->payload_len, pv->proto == 6);
+    if (intel && name[0] != '\0')
+        detect_dns_intel_query(w->e->det, f, name);
     unlock(w->e);
 }
 
@@ -623,9 +623,10 @@ void engine_packet(struct engine *e, unsigned worker, const struct capture_pkt *
         }
         /* DNS answers name the addresses internal hosts connect to next. */
         if (pv.proto == 17 && pv.src_port == 53 && pv.payload_len > 0) {
+            struct dns_answers ans;
             lock(e);
-            dnscache_feed(e->dns, pv.payload, pv.payload_len, pkt->ts_us);
-            detect_dns_intel(e->det, f, pv.payload, pv.payload_len, 0);
+            if (dnscache_feed(e->dns, pv.payload, pv.payload_len, pkt->ts_us, &ans) == 1)
+                detect_dns_intel_answers(e->det, f, &ans);
             unlock(e);
         }
         advance(w);

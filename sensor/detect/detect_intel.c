@@ -148,30 +148,25 @@ static void dns_hit(struct detect *d, struct flow *f, const struct intel_hit *h,
     detect__raise_alert(d, &x, (unsigned)d->intel_rule, SCOPE_PAIR, &ev);
 }
 
-void detect_dns_intel(struct detect *d, struct flow *f, const uint8_t *msg, size_t len, int tcp)
+void detect_dns_intel_query(struct detect *d, struct flow *f, const char *name)
+{
+    struct intel_hit h;
+
+    if (d->cfg->intel != NULL && d->intel_rule >= 0 &&
+        intel_match_domain(d->cfg->intel, name, (int64_t)(f->last_us / 1000000), &h))
+        dns_hit(d, f, &h, "dns.query.rrname", NULL);
+}
+
+void detect_dns_intel_answers(struct detect *d, struct flow *f, const struct dns_answers *a)
 {
     const struct intel *in = d->cfg->intel;
-    struct dns_answers ans;
     struct intel_hit h;
-    char name[DNS_NAME_MAX];
-    uint16_t qtype;
-    int64_t now_s = (int64_t)(f->last_us / 1000000);
-    int r;
 
-    if (in == NULL || d->intel_rule < 0 || (tcp && len < 2))
+    if (in == NULL || d->intel_rule < 0)
         return;
-    if (tcp)
-        msg += 2, len -= 2;
-    if ((r = dnscache_parse(msg, len, &ans)) == 0) { /* a query */
-        if (dnscache_query(msg, len, name, &qtype) == 0 && intel_match_domain(in, name, now_s, &h))
-            dns_hit(d, f, &h, "dns.query.rrname", NULL);
-        return;
-    }
-    if (r < 0)
-        return;
-    for (unsigned i = 0; i < ans.n; i++)
-        if (intel_match_addr(in, ans.addr[i], now_s, &h)) {
-            dns_hit(d, f, &h, "dns.answer", ans.qname);
+    for (unsigned i = 0; i < a->n; i++)
+        if (intel_match_addr(in, a->addr[i], (int64_t)(f->last_us / 1000000), &h)) {
+            dns_hit(d, f, &h, "dns.answer", a->qname);
             return;
         }
 }

@@ -195,8 +195,10 @@ unsigned dnscache_data_query(const uint8_t *p, uint32_t n, int tcp, char name[DN
 {
     if (tcp) /* after the message's two-byte length */
         p += 2, n = n > 2 ? n - 2 : 0;
-    if (dnscache_query(p, n, name, qtype) != 0)
+    if (dnscache_query(p, n, name, qtype) != 0) {
+        name[0] = '\0';
         return 0;
+    }
     *reg = dnscache_registered(name);
     return dnscache_data_chars(name, *reg);
 }
@@ -350,15 +352,16 @@ const char *dnscache_lookup(const struct dnscache *c, const uint8_t addr[16], ui
     return s->name;
 }
 
-void dnscache_feed(struct dnscache *c, const uint8_t *msg, size_t len, uint64_t ts_us)
+int dnscache_feed(struct dnscache *c, const uint8_t *msg, size_t len, uint64_t ts_us,
+                  struct dns_answers *out)
 {
-    struct dns_answers a;
-    int r = dnscache_parse(msg, len, &a);
+    int r = dnscache_parse(msg, len, out);
 
     if (r < 0)
         c->st.malformed++;
     else if (r == 1)
-        dnscache_add(c, &a, ts_us);
+        dnscache_add(c, out, ts_us);
+    return r;
 }
 
 void dnscache_get_stats(const struct dnscache *c, struct dnscache_stats *st)

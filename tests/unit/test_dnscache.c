@@ -127,19 +127,20 @@ static void test_dns_label_bytes(void **state)
 static void test_dns_cache(void **state)
 {
     struct dnscache *c;
-    struct dns_answers a;
+    struct dns_answers a, parsed;
     struct dnscache_stats st;
     uint8_t addr[16];
 
     (void)state;
     assert_int_equal(dnscache_create(&c, 64), 0);
-    dnscache_feed(c, response, sizeof(response), 1000000);
+    assert_int_equal(dnscache_feed(c, response, sizeof(response), 1000000, &parsed), 1);
+    assert_int_equal(parsed.n, 2); /* what it read, for the intel rules */
     assert_int_equal(zone_parse_addr("203.0.113.7", addr), 0);
     assert_string_equal(dnscache_lookup(c, addr, 2000000), "dl.example.org");
     assert_null(dnscache_lookup(c, addr, 1000000 + (uint64_t)(MM_DNS_CACHE_MAX_S + 1) * 1000000));
     assert_int_equal(zone_parse_addr("203.0.113.8", addr), 0);
     assert_null(dnscache_lookup(c, addr, 2000000));
-    dnscache_feed(c, response, 20, 3000000);
+    dnscache_feed(c, response, 20, 3000000, &parsed);
     dnscache_get_stats(c, &st);
     assert_int_equal(st.responses, 1);
     assert_int_equal(st.answers, 2);
