@@ -54,9 +54,13 @@ static unsigned lookup(const struct intel *in, const struct fctx *x, int64_t now
     return n;
 }
 
+/* An intel alert's evidence, afresh, and the feed's severity and category for it. */
 static void evidence(struct evidence *ev, const struct config_intel_feed *feed,
                      const struct intel_hit *h, const char *field)
 {
+    detect__ev_clear(ev);
+    ev->severity = feed->severity;
+    ev->category = (uint8_t)(feed->category + 1);
     detect__ev_add(ev, "feed=%s", feed->name);
     detect__ev_add(ev, "indicator=%.100s", h->value);
     detect__ev_add(ev, "field=%s", field);
@@ -109,7 +113,6 @@ int detect__eval_intel(struct detect *d, struct fctx *x, unsigned ri)
     b = best(c, h, n);
     feed = &c->feeds[h[b].feed];
     x->f->flags |= FLOW_F_INTEL;
-    detect__ev_clear(&ev);
     evidence(&ev, feed, &h[b], field[b]);
     for (i = 0; i < n; i++) /* the flow's other matches, by field */
         if (i != b)
@@ -117,8 +120,6 @@ int detect__eval_intel(struct detect *d, struct fctx *x, unsigned ri)
                      field[i]);
     if (also[0] != '\0')
         detect__ev_add(&ev, "also_matched=%s", also);
-    ev.severity = feed->severity;
-    ev.category = (uint8_t)(feed->category + 1);
     detect__raise_alert(d, x, ri, SCOPE_PAIR, &ev);
     return 1;
 }
@@ -139,12 +140,9 @@ static void dns_hit(struct detect *d, struct flow *f, const struct intel_hit *h,
     detect__fctx(d, &x, f);
     if (x.local_only)
         return;
-    detect__ev_clear(&ev);
     evidence(&ev, feed, h, field);
     if (qname != NULL)
         detect__ev_add(&ev, "rrname=%.80s", qname);
-    ev.severity = feed->severity;
-    ev.category = (uint8_t)(feed->category + 1);
     detect__raise_alert(d, &x, (unsigned)d->intel_rule, SCOPE_PAIR, &ev);
 }
 
