@@ -152,6 +152,8 @@ const struct triage_incident *triage_incident_at(const struct triage *t, size_t 
 /* The incident an alert belongs to (after triage_group or triage_group_more). */
 const struct triage_incident *triage_incident_of(const struct triage *t, size_t alert);
 size_t triage_bad_lines(const struct triage *t);
+/* How many distinct addresses one end (0 source, 1 target) of the alerts idx[0..n) has. */
+size_t triage_distinct_hosts(const struct triage *t, const size_t *idx, size_t n, int end);
 /* Whether the last read stopped before a line without its newline. */
 int triage_partial(const struct triage *t);
 

@@ -163,25 +163,16 @@ void report__maintenance(const struct report *r, FILE *out)
     fputs("</section>\n", out);
 }
 
-static int cmp_ptr(const void *x, const void *y)
-{
-    const char *a = *(const char *const *)x, *b = *(const char *const *)y;
-
-    return a < b ? -1 : a > b;
-}
-
 /* The distinct addresses at one end of some alerts, the first eight named, and how many more. */
 static void hosts_of(const struct report *r, FILE *out, const size_t *idx, size_t n, int end)
 {
-    const char *seen[8], **all = malloc((n + 1) * sizeof(*all));
-    size_t i, k, shown = 0, nall = 0, distinct = 0;
+    const char *seen[8];
+    size_t i, k, shown = 0, distinct = triage_distinct_hosts(r->t, idx, n, end);
 
     for (i = 0; i < n; i++) {
         const struct triage_alert *a = triage_alert_at(r->t, idx[i]);
         if (a->ip[end] == NULL)
             continue;
-        if (all != NULL)
-            all[nall++] = a->ip[end];
         for (k = 0; k < shown && seen[k] != a->ip[end]; k++)
             ;
         if (k < shown || shown == 8)
@@ -190,14 +181,8 @@ static void hosts_of(const struct report *r, FILE *out, const size_t *idx, size_
         report__host(r, out, a, end);
         seen[shown++] = a->ip[end];
     }
-    if (all != NULL) {
-        qsort(all, nall, sizeof(*all), cmp_ptr); /* pooled: one pointer per address */
-        for (i = 0; i < nall; i++)
-            distinct += i == 0 || all[i] != all[i - 1];
-    }
     if (distinct > shown)
         fprintf(out, RL(r, "<br>ほか %zu 台", "<br>and %zu more"), distinct - shown);
-    free(all);
 }
 
 static void eos_devices(const struct report *r, FILE *out)
@@ -352,8 +337,8 @@ void report__intel(const struct report *r, FILE *out)
         report__th(out,
                    (const char *const[]){RL(r, "指標", "Indicator"), RL(r, "フィード", "Feed"),
                                          RL(r, "一致した項目", "Field"),
-                                         RL(r, "説明", "Description"),
-                                         RL(r, "発信元", "Sources"), RL(r, "件数", "Alerts"),
+                                         RL(r, "説明", "Description"), RL(r, "発信元", "Sources"),
+                                         RL(r, "件数", "Alerts"),
                                          RL(r, "最初・最後", "First, last")},
                    7);
         fputs("<tbody>\n", out);

@@ -32,31 +32,6 @@ static const char *headline(const struct alerts_view *v, const struct triage_ale
     return s != NULL ? s : a->signature != NULL ? a->signature : "";
 }
 
-static int cmp_ptr(const void *x, const void *y)
-{
-    const char *a = *(const char *const *)x, *b = *(const char *const *)y;
-
-    return a < b ? -1 : a > b;
-}
-
-/* How many distinct addresses an incident has at one end. */
-static size_t distinct(const struct triage *t, const struct triage_incident *in, int end)
-{
-    const char **p = malloc(in->nalerts * sizeof(*p));
-    size_t i, n = 0, total;
-
-    if (p == NULL)
-        return 0;
-    for (i = 0; i < in->nalerts; i++)
-        if ((p[n] = triage_alert_at(t, in->alerts[i])->ip[end]) != NULL)
-            n++;
-    qsort(p, n, sizeof(*p), cmp_ptr);
-    for (i = 0, total = 0; i < n; i++)
-        total += i == 0 || p[i] != p[i - 1];
-    free(p);
-    return total;
-}
-
 static void host_label(const struct alerts_view *v, const struct triage_alert *a, int end)
 {
     fprintf(v->out, "%s", a->ip[end]);
@@ -73,7 +48,7 @@ static void hosts(const struct alerts_view *v, const struct triage *t,
                   const struct triage_incident *in, int end)
 {
     const char *shown[SHOW_HOSTS];
-    size_t i, k, nshown = 0, total = distinct(t, in, end);
+    size_t i, k, nshown = 0, total = triage_distinct_hosts(t, in->alerts, in->nalerts, end);
 
     if (total == 0)
         return;

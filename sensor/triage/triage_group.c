@@ -274,3 +274,27 @@ const struct triage_incident *triage_incident_of(const struct triage *t, size_t 
         return NULL;
     return &t->inc[find(t->parent, t->a[alert].incident)];
 }
+
+static int by_pointer(const void *x, const void *y)
+{
+    const char *a = *(const char *const *)x, *b = *(const char *const *)y;
+
+    return a < b ? -1 : a > b;
+}
+
+size_t triage_distinct_hosts(const struct triage *t, const size_t *idx, size_t n, int end)
+{
+    const char **p = malloc((n + 1) * sizeof(*p));
+    size_t i, k = 0, total = 0;
+
+    if (p == NULL)
+        return 0;
+    for (i = 0; i < n; i++)
+        if (idx[i] < t->n && (p[k] = t->a[idx[i]].ip[end]) != NULL)
+            k++;
+    qsort(p, k, sizeof(*p), by_pointer); /* pooled: one pointer per address */
+    for (i = 0; i < k; i++)
+        total += i == 0 || p[i] != p[i - 1];
+    free(p);
+    return total;
+}

@@ -141,6 +141,9 @@ static void test_grouping(void **state)
     assert_int_equal(in->id, 1);
     assert_int_equal(in->count, 4);
     assert_string_equal(triage_alert_at(t, in->lead)->rule, "lateral.rdp_emr");
+    assert_int_equal(triage_distinct_hosts(t, in->alerts, in->nalerts, 0), 2); /* A, B */
+    assert_int_equal(triage_distinct_hosts(t, in->alerts, in->nalerts, 1), 2); /* B, C */
+    assert_int_equal(triage_distinct_hosts(t, in->alerts, 1, 1), 1);
     const char *order[] = {"0 10", "120", "40", "1", "5"};
     const unsigned ids[] = {1, 5, 4, 2, 3};
     for (size_t i = 0; i < 5; i++) {
