@@ -250,29 +250,6 @@ void report__health(const struct report *r, FILE *out)
     fputs("</section>\n", out);
 }
 
-/* Counts the checklist rows need. */
-struct tallies {
-    size_t high, maint, unapproved, obsolete, restrict_, devices_touched;
-};
-
-static void tally(const struct report *r, struct tallies *c)
-{
-    size_t i;
-
-    memset(c, 0, sizeof(*c));
-    for (i = 0; i < triage_incidents(r->t); i++)
-        c->high += triage_incident_at(r->t, i)->severity == 1;
-    for (i = 0; i < triage_alerts(r->t); i++) {
-        const struct triage_alert *a = triage_alert_at(r->t, i);
-        const char *k = a->category ? a->category : "";
-        c->maint += strcmp(k, "Remote maintenance") == 0;
-        c->unapproved += strcmp(k, "Remote maintenance") == 0 && a->severity < 3;
-        c->obsolete += strcmp(k, "Obsolete protocol") == 0;
-        c->restrict_ +=
-            strcmp(k, "Segmentation violation") == 0 || strcmp(k, "Unexpected egress") == 0;
-    }
-}
-
 /* One row: the item, what here evidences it, where, and whether it needs a look. */
 static void item(const struct report *r, FILE *out, const char *ja, const char *en, const char *ref,
                  const char *section, int state, const char *what)
@@ -293,10 +270,9 @@ static void item(const struct report *r, FILE *out, const char *ja, const char *
 
 void report__checklist(const struct report *r, FILE *out)
 {
-    struct tallies c;
+    const struct report_tallies *c = &r->tally;
     char what[256];
 
-    tally(r, &c);
     fprintf(out, "<section id=\"checklist\">\n<h2>%s</h2>\n<p class=\"note\">%s</p>\n<table>",
             RL(r, "チェックリストとの対応", "What this report evidences"),
             RL(r,
@@ -317,10 +293,10 @@ void report__checklist(const struct report *r, FILE *out)
     snprintf(
         what, sizeof(what),
         RL(r, "リモート保守 %zu 件 (承認外 %zu 件)", "%zu maintenance sessions (%zu not approved)"),
-        c.maint, c.unapproved);
+        c->maint, c->unapproved);
     item(r, out, "リモートメンテナンス(保守)を利用している機器の有無を事業者に確認した",
          "Vendors were asked which devices they maintain remotely", "SO 10", "maintenance",
-         c.unapproved > 0, what);
+         c->unapproved > 0, what);
     snprintf(what, sizeof(what), RL(r, "記録したイベント %llu 件", "%llu events recorded"),
              (unsigned long long)r->events);
     item(r, out, "アクセスログを管理している", "Access logs are kept", "-", "health",
@@ -328,21 +304,21 @@ void report__checklist(const struct report *r, FILE *out)
     snprintf(what, sizeof(what),
              RL(r, "旧式プロトコル・サポート終了のアラート %zu 件",
                 "%zu alerts on obsolete protocols or end of support"),
-             c.obsolete);
+             c->obsolete);
     item(r, out, "セキュリティパッチ(最新ファームウェアや更新プログラム)を適用している",
-         "Security patches (firmware, updates) are applied", "SO 8.2", "obsolete", c.obsolete > 0,
+         "Security patches (firmware, updates) are applied", "SO 8.2", "obsolete", c->obsolete > 0,
          what);
     snprintf(what, sizeof(what),
              RL(r, "分離違反・想定外の外部通信のアラート %zu 件",
                 "%zu segmentation and unexpected egress alerts"),
-             c.restrict_);
+             c->restrict_);
     item(r, out, "接続元制限を実施している", "Connections are restricted by source", "SO 13 ⑪",
-         "external", c.restrict_ > 0, what);
+         "external", c->restrict_ > 0, what);
     snprintf(what, sizeof(what),
              RL(r, "インシデント %zu 件 (重大度「高」%zu 件)", "%zu incidents (%zu high)"),
-             triage_incidents(r->t), c.high);
+             triage_incidents(r->t), c->by[1]);
     item(r, out, "不正な通信の検知・遮断・監視 (ガイドライン)",
          "Unauthorised communication is detected, blocked and monitored (guideline)", "SO 13.2",
-         "incidents", c.high > 0, what);
+         "incidents", c->by[1] > 0, what);
     fputs("</tbody></table>\n</section>\n", out);
 }

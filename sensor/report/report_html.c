@@ -178,14 +178,7 @@ static void card(FILE *out, const char *key, uint64_t n, const char *label, cons
 
 void report__summary(const struct report *r, FILE *out)
 {
-    size_t i, by[4] = {0}, *m = NULL, nm, approved = 0;
-
-    for (i = 0; i < triage_incidents(r->t); i++)
-        by[triage_incident_at(r->t, i)->severity]++;
-    nm = report__alerts_of(r, "Remote maintenance", &m);
-    for (i = 0; i < nm; i++)
-        approved += triage_alert_at(r->t, m[i])->severity == 3;
-    free(m);
+    const size_t *by = r->tally.by, nm = r->tally.maint, approved = nm - r->tally.unapproved;
     fprintf(out, "<section id=\"summary\">\n<h2>%s</h2>\n<div class=\"cards\">\n",
             RL(r, "期間のまとめ", "Summary of the period"));
     card(out, "incidents", triage_incidents(r->t), RL(r, "インシデント", "incidents"), NULL);
@@ -257,10 +250,31 @@ void report__incidents(const struct report *r, FILE *out)
     fputs("</section>\n", out);
 }
 
+/* What several sections count: incidents by severity, alerts of the categories they show. */
+static void tally(struct report *r)
+{
+    struct report_tallies *c = &r->tally;
+    size_t i;
+
+    memset(c, 0, sizeof(*c));
+    for (i = 0; i < triage_incidents(r->t); i++)
+        c->by[triage_incident_at(r->t, i)->severity]++;
+    for (i = 0; i < triage_alerts(r->t); i++) {
+        const struct triage_alert *a = triage_alert_at(r->t, i);
+        const char *k = a->category ? a->category : "";
+        c->maint += strcmp(k, "Remote maintenance") == 0;
+        c->unapproved += strcmp(k, "Remote maintenance") == 0 && a->severity < 3;
+        c->obsolete += strcmp(k, "Obsolete protocol") == 0;
+        c->restrict_ +=
+            strcmp(k, "Segmentation violation") == 0 || strcmp(k, "Unexpected egress") == 0;
+    }
+}
+
 int report_write(struct report *r, FILE *out)
 {
     if (triage_group(r->t, r->o.window_us) < 0)
         return MM_ENOMEM;
+    tally(r);
     if (r->tz_min == 0 && triage_alerts(r->t) > 0)
         r->tz_min = triage_alert_at(r->t, 0)->tz_min;
     report__head(r, out);

@@ -43,6 +43,14 @@ struct report_device {
     char *ip, *name, *zone, *eos_product, *eos_ended;
 };
 
+/* Counts several sections show, taken once the alerts are grouped (report_write). */
+struct report_tallies {
+    size_t by[4];             /* incidents by severity (1-3) */
+    size_t maint, unapproved; /* remote maintenance alerts, and those not approved */
+    size_t obsolete;          /* obsolete protocol alerts */
+    size_t restrict_;         /* segmentation and unexpected egress alerts */
+};
+
 struct report {
     struct report_options o;
     struct triage *t;
@@ -58,6 +66,7 @@ struct report {
     struct report_device *devices;
     size_t ndevices, devices_cap;
     int have_inventory, have_connections;
+    struct report_tallies tally;
 };
 
 /* The period shown: the options', or the data's own. */
