@@ -580,13 +580,13 @@ static int run(struct sensor *s)
                 notify_watchdog();
                 next_ping_us = now + watchdog_us;
             }
+            if (reloader_feeds_changed(&s->rl, s->cfg, now)) {
+                log_info("an intel feed changed: reloading the configuration");
+                reloader_start(&s->rl);
+            }
         }
         if (hup_requested) { /* the files were reopened by the signal handler */
             hup_requested = 0;
-            reloader_start(&s->rl);
-        }
-        if (live && reloader_feeds_changed(&s->rl, s->cfg, wall_us())) {
-            log_info("an intel feed changed: reloading the configuration");
             reloader_start(&s->rl);
         }
         if (reloader_collect(&s->rl, &next, &nerr))
