@@ -244,8 +244,7 @@ static int read_alert(struct triage *t, json_t *ev, struct triage_alert *a)
     a->next_ja = meta(t, md, "next_step_ja");
     a->next_en = meta(t, md, "next_step_en");
     a->guideline = meta(t, md, "guideline");
-    a->evidence = evidence(t, json_object_get(md, "evidence"));
-    return 0;
+    return 0; /* the evidence, unique to each alert, is pooled only for those kept */
 }
 
 int triage__push(struct triage *t, const struct triage_alert *a)
@@ -272,7 +271,11 @@ int triage_add(struct triage *t, json_t *ev)
         t->bad++;
         return 0;
     }
-    return keep(t, &a) ? triage__push(t, &a) : 0;
+    if (!keep(t, &a))
+        return 0;
+    a.evidence = evidence(
+        t, json_object_get(json_object_get(json_object_get(ev, "alert"), "metadata"), "evidence"));
+    return triage__push(t, &a);
 }
 
 int triage__read_until(struct triage *t, FILE *f, off_t limit, triage_event_fn fn, void *ud)
