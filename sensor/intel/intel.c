@@ -250,7 +250,14 @@ int intel__add(struct intel_reader *rd, enum intel_type type, const char *value,
     memset(x, 0, sizeof(*x));
     x->type = (uint8_t)type, x->feed = (uint16_t)rd->feed, x->line = line, x->until = until;
     x->key_len = (uint16_t)len;
-    if ((x->key = keep(in, key, len)) == 0 || (x->value = keep(in, value, strlen(value))) == 0)
+    if ((x->key = keep(in, key, len)) == 0)
+        return MM_ENOMEM;
+    /* most values are their key already (a name in lower case, a hash): kept once */
+    x->value = type != INTEL_IP && type != INTEL_NET && strlen(value) == len &&
+                       memcmp(value, key, len) == 0
+                   ? x->key
+                   : keep(in, value, strlen(value));
+    if (x->value == 0)
         return MM_ENOMEM;
     if ((id && *id && (x->id = keep(in, id, strlen(id))) == 0) ||
         (desc && *desc && (x->desc = keep(in, desc, strlen(desc))) == 0))
